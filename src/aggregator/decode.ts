@@ -1,0 +1,36 @@
+import { parseReadingSubject } from "../bus/names.js";
+import { COMMUNITY_METER_ID, isValidId } from "../domain/ids.js";
+import { parseCommunityReading, parseJson, parseMeterReading, parseTimestamp } from "../domain/reading.js";
+import type { MeterState } from "../domain/totals.js";
+
+/** A bus message turned into a meter update, or the reason it goes to the dead-letter subject. */
+export type Decoded =
+  | { readonly ok: true; readonly communityId: string; readonly meterId: string; readonly state: MeterState }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Decodes a message of EC_STREAM. `streamSeq` orders community-level readings, which
+ * carry no `seq` of their own: of two with the same measuredAt, the later one wins.
+ */
+export function decodeReading(subject: string, payload: string, streamSeq: number): Decoded {
+  const where = parseReadingSubject(subject);
+  if (!where) return { ok: false, reason: "subject is not ec.<communityId>.net or ec.<communityId>.meter.<meterId>" };
+  if (!isValidId(where.communityId)) return { ok: false, reason: "communityId in the subject must match [A-Za-z0-9_-]{1,64}" };
+  const json = parseJson(payload);
+  if (!json.ok) return { ok: false, reason: json.error };
+
+  if (where.level === "community") {
+    const reading = parseCommunityReading(json.value);
+    if (!reading.ok) return { ok: false, reason: reading.error };
+    if (reading.value.communityId !== where.communityId) return { ok: false, reason: "communityId differs from the subject" };
+    const { genW, conW, measuredAt } = reading.value;
+    return { ok: true, communityId: where.communityId, meterId: COMMUNITY_METER_ID, state: { genW, conW, measuredAtMs: parseTimestamp(measuredAt)!, seq: streamSeq } };
+  }
+
+  const reading = parseMeterReading(json.value);
+  if (!reading.ok) return { ok: false, reason: reading.error };
+  if (reading.value.communityId !== where.communityId) return { ok: false, reason: "communityId differs from the subject" };
+  if (reading.value.meterId !== where.meterId) return { ok: false, reason: "meterId differs from the subject" };
+  const { meterId, genW, conW, measuredAt, seq } = reading.value;
+  return { ok: true, communityId: where.communityId, meterId, state: { genW, conW, measuredAtMs: parseTimestamp(measuredAt)!, seq } };
+}

@@ -1,0 +1,170 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import { communityReadingSubject } from "../bus/names.js";
+import { idProblem } from "../domain/ids.js";
+import { parseCommunityReading, parseJson } from "../domain/reading.js";
+import type { LatestStore } from "./latest-store.js";
+import { SseClient } from "./sse.js";
+import type { SseHub } from "./sse-hub.js";
+
+/** Largest POST body accepted; a reading is ~100 bytes. */
+export const MAX_BODY_BYTES = 16 * 1024;
+/** Comment lines keep idle SSE connections open through proxies. */
+const HEARTBEAT_MS = 15_000;
+
+export interface ApiDependencies {
+  readonly store: LatestStore;
+  readonly hub: SseHub;
+  readonly js: JetStreamClient;
+  /** Health of the upstream connections, for /healthz. */
+  readonly health: () => Promise<{ nats: boolean; redis: boolean }>;
+  readonly now?: () => Date;
+}
+
+export interface ApiServer {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const declared = Number(req.headers["content-length"]);
+  if (declared > MAX_BODY_BYTES) throw new HttpError(413, `the body must be at most ${MAX_BODY_BYTES} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `the body must be at most ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Splits the path into decoded segments; a malformed escape is the client's error. */
+function pathSegments(url: string): string[] {
+  const path = url.split("?")[0] ?? "/";
+  try {
+    return path.split("/").filter(Boolean).map(decodeURIComponent);
+  } catch {
+    throw new HttpError(400, "the path contains a malformed %-escape");
+  }
+}
+
+function checkId(value: string): string {
+  const problem = idProblem("communityId", value);
+  if (problem) throw new HttpError(400, problem);
+  return value;
+}
+
+/** The prototype's REST + SSE API, fed by the change feed (no polling). */
+export function createApi(deps: ApiDependencies): Server {
+  const { store, hub, js } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function publishReading(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = parseJson(await readBody(req));
+    if (!body.ok) throw new HttpError(400, body.error);
+    const reading = parseCommunityReading(body.value, now().toISOString());
+    if (!reading.ok) throw new HttpError(400, reading.error);
+    const subject = communityReadingSubject(reading.value.communityId);
+    const ack = await js.publish(subject, JSON.stringify(reading.value));
+    sendJson(res, 200, { status: "published", subject, seq: ack.seq });
+  }
+
+  async function stream(req: IncomingMessage, res: ServerResponse, communityId: string): Promise<void> {
+    const lastEventId = Number.parseInt(String(req.headers["last-event-id"] ?? ""), 10);
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    });
+    res.write("retry: 1000\n\n");
+    const client = new SseClient(res, Number.isSafeInteger(lastEventId) ? lastEventId : undefined);
+    req.on("close", () => hub.leave(communityId, client));
+    await hub.join(communityId, client);
+    const current = await store.get(communityId);
+    if (current) client.offerInitial(current.aggregate);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const segments = pathSegments(req.url ?? "/");
+    const method = req.method ?? "GET";
+    const [root, id, leaf, ...rest] = segments;
+
+    if (root === "healthz" && segments.length === 1 && method === "GET") {
+      const health = await deps.health();
+      const ok = health.nats && health.redis;
+      return sendJson(res, ok ? 200 : 503, { status: ok ? "ok" : "degraded", ...health });
+    }
+    if (root !== "communities" || rest.length) throw new HttpError(404, "no such endpoint; see GET /communities");
+    if (id === undefined) {
+      if (method === "GET") return sendJson(res, 200, await store.all());
+      if (method === "POST") return publishReading(req, res);
+      throw new HttpError(405, "use GET or POST on /communities");
+    }
+    const communityId = checkId(id);
+    if (method !== "GET") throw new HttpError(405, `use GET on /communities/${communityId}`);
+    if (leaf === "stream") return stream(req, res, communityId);
+    if (leaf !== undefined) throw new HttpError(404, "no such endpoint; see GET /communities/{id} and /communities/{id}/stream");
+    const found = await store.get(communityId);
+    if (!found) throw new HttpError(404, `community ${communityId} has no data yet`);
+    sendJson(res, 200, found.aggregate, { "x-ecwatch-source": found.source });
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      if (err instanceof HttpError) {
+        if (err.status === 413) res.setHeader("connection", "close");
+        return sendJson(res, err.status, { error: err.message });
+      }
+      sendJson(res, 503, { error: `upstream failure: ${err instanceof Error ? err.message : String(err)}` });
+    });
+  });
+  const heartbeat = setInterval(() => hub.forEachClient((c) => c.heartbeat()), HEARTBEAT_MS);
+  heartbeat.unref();
+  server.on("close", () => clearInterval(heartbeat));
+  return server;
+}
+
+/** Listens and resolves with the URL; rejects with the listen error (e.g. EADDRINUSE). */
+export async function listen(server: Server, host: string, port: number): Promise<ApiServer> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

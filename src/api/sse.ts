@@ -1,0 +1,62 @@
+import type { ServerResponse } from "node:http";
+import type { Aggregate } from "../domain/aggregate.js";
+
+/** One SSE event of an aggregate; `id:` is its version, valid across API instances. */
+export function formatEvent(aggregate: Aggregate, json = JSON.stringify(aggregate)): string {
+  return `id: ${aggregate.version}\ndata: ${json}\n\n`;
+}
+
+export const HEARTBEAT = ": keep-alive\n\n";
+
+/**
+ * One connected SSE client. It never queues: when the socket is backed up, only the
+ * newest event is kept and written on `drain`; for a power gauge the latest value is
+ * what matters, and a slow client cannot grow the server's memory.
+ */
+export class SseClient {
+  private lastVersion: number;
+  private waiting: string | undefined;
+  private draining = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    lastEventId: number | undefined,
+  ) {
+    this.lastVersion = lastEventId ?? -1;
+    res.on("drain", () => this.onDrain());
+  }
+
+  /** Sends the aggregate unless the client has it already (same or newer version). */
+  offer(aggregate: Aggregate, json?: string): void {
+    if (aggregate.version <= this.lastVersion) return;
+    this.lastVersion = aggregate.version;
+    this.write(formatEvent(aggregate, json));
+  }
+
+  /** Sends the aggregate on connect: skipped when Last-Event-ID names exactly this version. */
+  offerInitial(aggregate: Aggregate): void {
+    if (aggregate.version === this.lastVersion) return;
+    // A Last-Event-ID above the current version means the stack was reset: start over.
+    this.lastVersion = -1;
+    this.offer(aggregate);
+  }
+
+  heartbeat(): void {
+    if (!this.draining) this.res.write(HEARTBEAT);
+  }
+
+  private write(event: string): void {
+    if (this.draining) {
+      this.waiting = event;
+      return;
+    }
+    if (!this.res.write(event)) this.draining = true;
+  }
+
+  private onDrain(): void {
+    this.draining = false;
+    const event = this.waiting;
+    this.waiting = undefined;
+    if (event) this.write(event);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Every name on the wire, defined once. The stream, consumer, bucket and key names are
+ * the reference prototype's, so its clients keep working.
+ */
+export const STREAM = "EC_STREAM";
+export const CONSUMER = "agg-worker";
+export const LATEST_BUCKET = "ec_latest";
+/** Per-meter aggregator state, one key per community, so a restarted aggregator is exact. */
+export const STATE_BUCKET = "ec_agg_state";
+export const DLQ_STREAM = "EC_DLQ";
+export const DLQ_SUBJECT = "ec.dlq";
+
+/** The subjects EC_STREAM holds: exactly both reading levels, never the change feed or the DLQ. */
+export const STREAM_SUBJECTS = ["ec.*.net", "ec.*.meter.*"] as const;
+
+export const communityReadingSubject = (communityId: string): string => `ec.${communityId}.net`;
+export const meterReadingSubject = (communityId: string, meterId: string): string => `ec.${communityId}.meter.${meterId}`;
+/** Core NATS change feed of a community's aggregate (not stored in the stream). */
+export const changeFeedSubject = (communityId: string): string => `ec.${communityId}.agg`;
+export const latestKey = (communityId: string): string => `community/${communityId}`;
+export const LATEST_KEY_PREFIX = "community/";
+export const dedupId = (communityId: string, meterId: string, seq: number): string => `${communityId}.${meterId}.${seq}`;
+
+/** What a subject of EC_STREAM says about its reading, or undefined for a subject outside it. */
+export type ReadingSubject =
+  | { readonly level: "community"; readonly communityId: string }
+  | { readonly level: "meter"; readonly communityId: string; readonly meterId: string };
+
+export function parseReadingSubject(subject: string): ReadingSubject | undefined {
+  const tokens = subject.split(".");
+  if (tokens[0] !== "ec" || !tokens[1]) return undefined;
+  if (tokens.length === 3 && tokens[2] === "net") return { level: "community", communityId: tokens[1] };
+  if (tokens.length === 4 && tokens[2] === "meter" && tokens[3]) return { level: "meter", communityId: tokens[1], meterId: tokens[3] };
+  return undefined;
+}

@@ -1,0 +1,160 @@
+import { Command, CommanderError, Option } from "commander";
+import { DEFAULTS } from "./config.js";
+import { EcwatchError, ExitCode, errorMessage } from "./errors.js";
+import { communityId, duration, integer, oneOf, url } from "./cli/options.js";
+import { READING_LEVELS } from "./sim/simulator.js";
+import { VERSION } from "./version.js";
+
+/**
+ * The composition root: declares every command and lazily imports its module, so that
+ * `--help` stays instant and heavy modules load only for the command that needs them.
+ */
+
+const natsOption = (): Option => new Option("--nats <url>", `NATS server URL(s), comma-separated (env NATS_URL; default: a running \`ecwatch up\`, else ${DEFAULTS.nats})`).argParser(url(["nats", "tls"]));
+const redisOption = (): Option => new Option("--redis <url>", `Redis URL (env REDIS_URL; default: a running \`ecwatch up\`, else ${DEFAULTS.redis})`).argParser(url(["redis", "rediss"]));
+const apiOption = (): Option => new Option("--api <url>", `API base URL (env ECWATCH_API; default: a running \`ecwatch up\`, else ${DEFAULTS.api})`).argParser(url(["http", "https"]));
+const staleOption = (): Option => new Option("--stale-after <duration>", "a meter this far behind its community's newest reading (data time) leaves the totals").argParser(duration()).default(30_000, "30s");
+
+function examples(...lines: string[]): string {
+  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join("\n")}\n`;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("ecwatch")
+    .description("Run, watch and stress-test the data path of an energy community:\nsmart meters → NATS JetStream → aggregator → Redis + NATS KV → REST/SSE API.")
+    .version(VERSION, "-V, --version")
+    .option("--debug", "print stack traces of errors")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText("after", examples("ecwatch up", "ecwatch tail community1", "ecwatch sim --communities 5 --duration 1m --json"));
+
+  program
+    .command("up")
+    .description("start nats-server, redis-server, the aggregator, the API and a simulator, with a live status")
+    .option("--communities <n>", "simulated communities", integer(0, 10_000), 5)
+    .option("--meters <n>", "meters per community", integer(1, 100_000), 20)
+    .option("--interval <duration>", "time between two readings of a meter", duration(), 1_000)
+    .option("--seed <n>", "random seed of the simulation", integer(0), 1)
+    .option("--port <n>", "API port (the prototype's phone app calls 8000)", integer(0, 65_535), 8000)
+    .option("--host <addr>", "API address", "127.0.0.1")
+    .option("--fresh", "wipe stream, KV and cache before starting")
+    .addOption(natsOption())
+    .addOption(redisOption())
+    .addOption(staleOption())
+    .option("--json", "print the ready line as JSON and no live status")
+    .addHelpText("after", examples("ecwatch up", "ecwatch up --communities 10 --meters 50 --fresh", "ecwatch up --communities 0 --nats nats://10.0.0.5:4222"))
+    .action(async (flags, command: Command) => {
+      const { runUp } = await import("./commands/up.js");
+      await runUp({ ...flags, portFromUser: command.getOptionValueSource("port") !== "default" });
+    });
+
+  program
+    .command("sim")
+    .description("simulate meters of N communities publishing readings to JetStream")
+    .option("--communities <n>", "communities community1..N", integer(1, 10_000), 5)
+    .option("--meters <n>", "meters per community", integer(1, 100_000), 20)
+    .option("--interval <duration>", "time between two readings of a meter", duration(), 1_000)
+    .option("--duration <duration>", "stop after this long (default: until Ctrl-C)", duration())
+    .option("--seed <n>", "random seed", integer(0), 1)
+    .addOption(new Option("--level <level>", "meter readings, or the prototype's community-level ec.<id>.net readings").argParser(oneOf(READING_LEVELS)).default("meter"))
+    .addOption(staleOption())
+    .addOption(natsOption())
+    .option("--json", "print {published, communities: {id: {genW, conW, …}}} (the ground truth) at exit")
+    .addHelpText("after", examples("ecwatch sim --communities 5", "ecwatch sim --communities 2 --meters 100 --interval 500ms --duration 30s --json", "ecwatch sim --level community"))
+    .action(async (flags) => {
+      const { runSim } = await import("./commands/sim.js");
+      await runSim(flags);
+    });
+
+  program
+    .command("aggregate")
+    .description("run the aggregator: EC_STREAM → exact community totals in Redis, NATS KV and the change feed")
+    .addOption(natsOption())
+    .addOption(redisOption())
+    .addOption(staleOption())
+    .option("--retention-age <duration>", "keep readings in EC_STREAM this long", duration(), 7 * 86_400_000)
+    .option("--retention-bytes <n>", "largest size of EC_STREAM in bytes", integer(1_048_576), 1024 ** 3)
+    .option("--json", "print every new aggregate as a JSON line")
+    .addHelpText("after", examples("ecwatch aggregate", "ecwatch aggregate --nats nats://127.0.0.1:4222 --redis redis://127.0.0.1:6379 --stale-after 1m"))
+    .action(async (flags) => {
+      const { runAggregate } = await import("./commands/aggregate.js");
+      await runAggregate(flags);
+    });
+
+  program
+    .command("serve")
+    .description("run the REST + SSE API (the prototype's endpoints)")
+    .addOption(natsOption())
+    .addOption(redisOption())
+    .option("--port <n>", "port", integer(0, 65_535), 8000)
+    .option("--host <addr>", "address to listen on", "127.0.0.1")
+    .addHelpText("after", examples("ecwatch serve", "ecwatch serve --port 8080", "curl http://127.0.0.1:8000/communities/community1"))
+    .action(async (flags) => {
+      const { runServe } = await import("./commands/serve.js");
+      await runServe(flags);
+    });
+
+  program
+    .command("tail")
+    .description("follow a community's SSE stream")
+    .argument("<community>", "community id, e.g. community1", communityId)
+    .addOption(apiOption())
+    .option("--json", "one JSON object per line")
+    .option("--count <n>", "exit after this many events", integer(1))
+    .addHelpText("after", examples("ecwatch tail community1", "ecwatch tail community2 --json | jq .netW", "ecwatch tail community1 --api http://127.0.0.1:8000 --count 1"))
+    .action(async (community: string, flags) => {
+      const { runTail } = await import("./commands/tail.js");
+      await runTail(community, flags);
+    });
+
+  program
+    .command("reset")
+    .description("wipe the stream, the KV buckets and the cache (stop `ecwatch up` first)")
+    .addOption(natsOption())
+    .addOption(redisOption())
+    .addHelpText("after", examples("ecwatch reset", "ecwatch reset --nats nats://127.0.0.1:4222 --redis redis://127.0.0.1:6379"))
+    .action(async (flags) => {
+      const { runReset } = await import("./commands/reset.js");
+      await runReset(flags);
+    });
+
+  program
+    .command("doctor")
+    .description("check Node, nats-server, redis-server, ports and a running stack; say how to fix problems")
+    .addOption(natsOption())
+    .addOption(redisOption())
+    .addOption(apiOption())
+    .option("--json", "print the checks as JSON")
+    .addHelpText("after", examples("ecwatch doctor", "ecwatch doctor --json"))
+    .action(async (flags) => {
+      const { runDoctor } = await import("./commands/doctor.js");
+      await runDoctor(flags);
+    });
+
+  return program;
+}
+
+/** The one exit boundary: usage errors exit 2, runtime failures 1, each with one sentence. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  program.commands.forEach((command) => command.exitOverride());
+  const debug = argv.includes("--debug");
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed the message (or the help / version).
+      process.exitCode = err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+      return;
+    }
+    if (err instanceof EcwatchError) {
+      process.stderr.write(`ecwatch: ${err.message}${err.hint ? `\n  ${err.hint}` : ""}\n`);
+      if (debug && err.cause) process.stderr.write(`${(err.cause as Error).stack ?? String(err.cause)}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      process.stderr.write(`ecwatch: unexpected error: ${errorMessage(err)}\n  Run again with --debug for details.\n`);
+      if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = ExitCode.Failure;
+    }
+  }
+}

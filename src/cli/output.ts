@@ -1,0 +1,65 @@
+import { Chalk, type ChalkInstance } from "chalk";
+
+/** Colours for a stream: none under NO_COLOR or when the stream is not a terminal. */
+export function colorsFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
+  const off = (env.NO_COLOR !== undefined && env.NO_COLOR !== "") || !stream.isTTY;
+  return new Chalk({ level: off ? 0 : 2 });
+}
+
+/** Watts as kW with two decimals, e.g. `+2.10 kW`. */
+export function formatKw(watts: number, signed = false): string {
+  const kw = (watts / 1000).toFixed(2);
+  return `${signed && watts > 0 ? "+" : ""}${kw} kW`;
+}
+
+/** A live line on a terminal: rewritten in place; elsewhere written only when asked to. */
+export class StatusLine {
+  private shown = false;
+
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+
+  get live(): boolean {
+    return this.stream.isTTY === true;
+  }
+
+  update(text: string): void {
+    if (!this.live) return;
+    this.stream.write(`\r\x1b[2K${text}`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.shown) this.stream.write("\r\x1b[2K");
+    this.shown = false;
+  }
+}
+
+/**
+ * A block of lines redrawn in place on a terminal (live status). Off a terminal it
+ * prints the block at most every `plainEveryMs`, so logs stay readable.
+ */
+export class LiveBlock {
+  private height = 0;
+  private lastPlainMs = 0;
+
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly plainEveryMs = 10_000,
+  ) {}
+
+  render(lines: readonly string[]): void {
+    if (!this.stream.isTTY) {
+      if (Date.now() - this.lastPlainMs < this.plainEveryMs) return;
+      this.lastPlainMs = Date.now();
+      this.stream.write(`${lines.join("\n")}\n`);
+      return;
+    }
+    const up = this.height ? `\x1b[${this.height}A` : "";
+    this.stream.write(`${up}\r\x1b[J${lines.join("\n")}\n`);
+    this.height = lines.length;
+  }
+
+  done(): void {
+    this.height = 0;
+  }
+}

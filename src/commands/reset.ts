@@ -1,0 +1,42 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connectNats, wipeTopology } from "../bus/nats-bus.js";
+import { RedisCache } from "../cache/redis-cache.js";
+import { resolveEndpoint } from "../config.js";
+import { EcwatchError } from "../errors.js";
+import { runningStack, STATE_DIR } from "../stack/state-file.js";
+import { redactUrl } from "../url.js";
+
+export interface ResetFlags {
+  readonly nats?: string;
+  readonly redis?: string;
+}
+
+/** Deletes EC_STREAM, EC_DLQ, both KV buckets and every cached aggregate. */
+export async function wipeEverything(natsUrl: string, redisUrl: string): Promise<{ cacheKeys: number }> {
+  const nc = await connectNats(natsUrl, "ecwatch-reset");
+  try {
+    await wipeTopology(await jetstreamManager(nc));
+  } finally {
+    await nc.drain().catch(() => undefined);
+  }
+  const cache = await RedisCache.connect(redisUrl);
+  try {
+    return { cacheKeys: await cache.wipe() };
+  } finally {
+    await cache.close();
+  }
+}
+
+export async function runReset(flags: ResetFlags): Promise<void> {
+  const running = runningStack(STATE_DIR);
+  if (running && !flags.nats && !flags.redis) {
+    // A running aggregator keeps its state in memory and would write it straight back.
+    throw new EcwatchError("STACK_RUNNING", `ecwatch up is running (pid ${running.pid}); reset would be undone by its aggregator.`, {
+      hint: "Stop it with Ctrl-C, then run `ecwatch reset`, or start it again with `ecwatch up --fresh`.",
+    });
+  }
+  const natsUrl = resolveEndpoint("nats", flags.nats);
+  const redisUrl = resolveEndpoint("redis", flags.redis);
+  const { cacheKeys } = await wipeEverything(natsUrl, redisUrl);
+  process.stderr.write(`wiped EC_STREAM, EC_DLQ and the KV buckets on ${redactUrl(natsUrl)}, and ${cacheKeys} cached aggregates on ${redactUrl(redisUrl)}\n`);
+}

@@ -1,0 +1,161 @@
+import { join } from "node:path";
+import { jetstream } from "@nats-io/jetstream";
+import { connectNats } from "../bus/nats-bus.js";
+import { colorsFor, formatKw, LiveBlock } from "../cli/output.js";
+import { untilSignal } from "../cli/signals.js";
+import type { Aggregate } from "../domain/aggregate.js";
+import { EcwatchError, errorMessage } from "../errors.js";
+import { loadHouseholdProfile } from "../sim/fixtures.js";
+import { JetStreamSink } from "../sim/jetstream-sink.js";
+import { Simulator } from "../sim/simulator.js";
+import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
+import { freePort } from "../stack/ports.js";
+import { type AggregationService, type ApiService, startAggregation, startApi } from "../stack/services.js";
+import { reapOrphans, removeState, runningStack, STATE_DIR, writeState } from "../stack/state-file.js";
+import { redactUrl } from "../url.js";
+import { wipeEverything } from "./reset.js";
+
+export interface UpFlags {
+  readonly communities: number;
+  readonly meters: number;
+  readonly interval: number;
+  readonly seed: number;
+  readonly port: number;
+  /** Whether --port was given: if not, a busy 8000 falls back to a free port. */
+  readonly portFromUser: boolean;
+  readonly host: string;
+  readonly fresh?: boolean;
+  readonly nats?: string;
+  readonly redis?: string;
+  readonly staleAfter: number;
+  readonly json?: boolean;
+}
+
+/** Everything `up` started, stopped in reverse order. */
+class Started {
+  private readonly stops: Array<() => Promise<unknown>> = [];
+
+  add(stop: () => Promise<unknown>): void {
+    this.stops.push(stop);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const stop of this.stops.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+async function startApiWithFallback(natsUrl: string, redisUrl: string, flags: UpFlags, warn: (text: string) => void): Promise<ApiService> {
+  try {
+    return await startApi(natsUrl, redisUrl, flags.host, flags.port);
+  } catch (err) {
+    if (flags.portFromUser || !(err instanceof EcwatchError) || err.code !== "PORT_IN_USE") throw err;
+    const port = await freePort(flags.host);
+    warn(`port ${flags.port} is in use; the API listens on ${port} instead (pass --port to choose)`);
+    return startApi(natsUrl, redisUrl, flags.host, port);
+  }
+}
+
+export async function runUp(flags: UpFlags): Promise<void> {
+  const colors = colorsFor(process.stderr);
+  const warn = (text: string): void => {
+    process.stderr.write(`${colors.yellow("warning")} ${text}\n`);
+  };
+  const running = runningStack(STATE_DIR);
+  if (running) {
+    throw new EcwatchError("STACK_RUNNING", `ecwatch up is already running here (pid ${running.pid}, API ${running.api}).`, {
+      hint: "Use it (ecwatch tail community1), or stop it with Ctrl-C in its terminal.",
+    });
+  }
+  const reaped = reapOrphans(STATE_DIR);
+  if (reaped.length) warn(`stopped servers left by an earlier ecwatch up that was killed (pids ${reaped.join(", ")})`);
+
+  const started = new Started();
+  const servers: LocalServer[] = [];
+  const latest = new Map<string, Aggregate>();
+  try {
+    const natsUrl = flags.nats ?? (await startServer(() => startNats({ dataDir: join(STATE_DIR, "nats") }), servers, started)).url;
+    const redisUrl = flags.redis ?? (await startServer(() => startRedis({ dataDir: join(STATE_DIR, "redis") }), servers, started)).url;
+    if (flags.fresh) await wipeEverything(natsUrl, redisUrl);
+
+    const aggregation: AggregationService = await startAggregation(natsUrl, redisUrl, {
+      staleAfterMs: flags.staleAfter,
+      onAggregate: (aggregate) => latest.set(aggregate.communityId, aggregate),
+      onError: (err) => warn(`aggregator: ${errorMessage(err)} (retrying)`),
+    });
+    started.add(() => aggregation.stop());
+    for (const change of aggregation.changes) process.stderr.write(`${colors.dim(change)}\n`);
+
+    const api = await startApiWithFallback(natsUrl, redisUrl, flags, warn);
+    started.add(() => api.stop());
+
+    let simulator: Simulator | undefined;
+    if (flags.communities > 0) {
+      const nc = await connectNats(natsUrl, "ecwatch-sim");
+      started.add(() => nc.drain());
+      simulator = new Simulator(new JetStreamSink(jetstream(nc)), {
+        communities: flags.communities,
+        meters: flags.meters,
+        intervalMs: flags.interval,
+        seed: flags.seed,
+        level: "meter",
+        profile: loadHouseholdProfile(),
+        staleAfterMs: flags.staleAfter,
+      });
+      void simulator.start();
+      started.add(() => simulator!.stop());
+    }
+
+    writeState(STATE_DIR, {
+      pid: process.pid,
+      api: api.url,
+      nats: natsUrl,
+      redis: redisUrl,
+      servers: servers.map((s) => ({ kind: s.kind, pid: s.pid })),
+      startedAt: new Date().toISOString(),
+    });
+    started.add(async () => removeState(STATE_DIR));
+
+    const ready = { api: api.url, nats: redactUrl(natsUrl), redis: redactUrl(redisUrl) };
+    process.stdout.write(flags.json ? `${JSON.stringify({ ready: true, ...ready })}\n` : `ready api=${ready.api} nats=${ready.nats} redis=${ready.redis}\n`);
+    if (!flags.json) process.stderr.write(colors.dim(`try: ecwatch tail community1   ·   curl ${api.url}/communities   ·   Ctrl-C stops everything\n`));
+
+    const stopStatus = flags.json ? () => undefined : showLiveStatus(latest, aggregation, api, simulator);
+    await untilSignal();
+    stopStatus();
+    process.stderr.write("stopping…\n");
+  } finally {
+    await started.stopAll();
+  }
+}
+
+async function startServer(start: () => Promise<LocalServer>, servers: LocalServer[], started: Started): Promise<LocalServer> {
+  const server = await start();
+  servers.push(server);
+  started.add(() => server.stop());
+  return server;
+}
+
+/** Redraws the per-community status once a second; returns a function that stops it. */
+function showLiveStatus(latest: Map<string, Aggregate>, aggregation: AggregationService, api: ApiService, simulator: Simulator | undefined): () => void {
+  const colors = colorsFor(process.stderr);
+  const block = new LiveBlock(process.stderr);
+  let lastReadings = aggregation.aggregator.stats.readings;
+  const render = (): void => {
+    const { stats } = aggregation.aggregator;
+    const rate = stats.readings - lastReadings;
+    lastReadings = stats.readings;
+    const rows = [...latest.values()]
+      .sort((a, b) => a.communityId.localeCompare(b.communityId, undefined, { numeric: true }))
+      .map((a) => {
+        const net = a.netW >= 0 ? colors.green(formatKw(a.netW, true).padStart(11)) : colors.red(formatKw(a.netW, true).padStart(11));
+        return `  ${a.communityId.padEnd(14)} net ${net}   gen ${formatKw(a.genW).padStart(10)}   con ${formatKw(a.conW).padStart(10)}   meters ${a.meters}${a.stale ? colors.yellow(` (+${a.stale} stale)`) : ""}`;
+      });
+    const footer = `  ${rate} readings/s · ${stats.readings} total · dead letters ${stats.deadLetters} · SSE clients ${api.hub.clientCount()}${simulator ? ` · sim errors ${simulator.stats.errors}` : ""}`;
+    block.render([...rows, colors.dim(footer)]);
+  };
+  const timer = setInterval(render, 1_000);
+  return () => {
+    clearInterval(timer);
+    block.done();
+  };
+}

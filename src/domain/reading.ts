@@ -1,0 +1,119 @@
+import { COMMUNITY_METER_ID, idProblem } from "./ids.js";
+
+/** One smart meter's reading, published on `ec.<communityId>.meter.<meterId>`. */
+export interface MeterReading {
+  readonly meterId: string;
+  readonly communityId: string;
+  /** Power produced behind the meter (PV, battery discharge), whole watts ≥ 0. */
+  readonly genW: number;
+  /** Power consumed behind the meter, whole watts ≥ 0. */
+  readonly conW: number;
+  /** ISO-8601 data time of the measurement. */
+  readonly measuredAt: string;
+  /** Increases per meter, across simulator restarts too. */
+  readonly seq: number;
+}
+
+/** The reference prototype's community-level reading, published on `ec.<communityId>.net`. */
+export interface CommunityReading {
+  readonly communityId: string;
+  readonly genW: number;
+  readonly conW: number;
+  readonly measuredAt: string;
+}
+
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
+/** Largest power accepted for one reading: 1 GW, far above any community, far below float trouble. */
+export const MAX_WATTS = 1e9;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+function fail<T>(error: string): Parsed<T> {
+  return { ok: false, error };
+}
+
+function wattsProblem(field: string, value: unknown): string | undefined {
+  if (value === undefined || value === null) return `${field} is required`;
+  if (typeof value !== "number" || !Number.isFinite(value)) return `${field} must be a finite number of watts`;
+  if (value < 0) return `${field} must not be negative`;
+  if (value > MAX_WATTS) return `${field} must be at most ${MAX_WATTS} W`;
+  return undefined;
+}
+
+/** Milliseconds since the epoch of an ISO-8601 timestamp with a zone, or undefined. */
+export function parseTimestamp(value: unknown): number | undefined {
+  if (typeof value !== "string" || !ISO_8601.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function timestampProblem(field: string, value: unknown): string | undefined {
+  if (value === undefined || value === null) return `${field} is required`;
+  if (parseTimestamp(value) === undefined) return `${field} must be an ISO-8601 timestamp with a time zone, e.g. 2026-11-22T12:00:00Z`;
+  return undefined;
+}
+
+function asRecord(body: unknown): Record<string, unknown> | undefined {
+  return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+}
+
+/**
+ * Validates a community-level reading. `defaultMeasuredAt` fills a missing timestamp
+ * (the HTTP edge stamps the arrival time; the bus edge requires one).
+ */
+export function parseCommunityReading(body: unknown, defaultMeasuredAt?: string): Parsed<CommunityReading> {
+  const record = asRecord(body);
+  if (!record) return fail("the body must be a JSON object");
+  const measuredAt = record.measuredAt ?? defaultMeasuredAt;
+  const problem =
+    idProblem("communityId", record.communityId) ??
+    wattsProblem("genW", record.genW) ??
+    wattsProblem("conW", record.conW) ??
+    timestampProblem("measuredAt", measuredAt);
+  if (problem) return fail(problem);
+  return {
+    ok: true,
+    value: {
+      communityId: record.communityId as string,
+      genW: Math.round(record.genW as number),
+      conW: Math.round(record.conW as number),
+      measuredAt: measuredAt as string,
+    },
+  };
+}
+
+/** Validates a meter reading. */
+export function parseMeterReading(body: unknown): Parsed<MeterReading> {
+  const record = asRecord(body);
+  if (!record) return fail("the body must be a JSON object");
+  const seq = record.seq;
+  const problem =
+    idProblem("meterId", record.meterId) ??
+    (record.meterId === COMMUNITY_METER_ID ? `meterId ${COMMUNITY_METER_ID} is reserved for community-level readings` : undefined) ??
+    idProblem("communityId", record.communityId) ??
+    wattsProblem("genW", record.genW) ??
+    wattsProblem("conW", record.conW) ??
+    timestampProblem("measuredAt", record.measuredAt) ??
+    (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0 ? "seq must be a non-negative integer" : undefined);
+  if (problem) return fail(problem);
+  return {
+    ok: true,
+    value: {
+      meterId: record.meterId as string,
+      communityId: record.communityId as string,
+      genW: Math.round(record.genW as number),
+      conW: Math.round(record.conW as number),
+      measuredAt: record.measuredAt as string,
+      seq: seq as number,
+    },
+  };
+}
+
+/** Parses JSON text without throwing. */
+export function parseJson(text: string): Parsed<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return fail("the body is not valid JSON");
+  }
+}

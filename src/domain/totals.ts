@@ -1,0 +1,43 @@
+/** The winning reading of one meter. */
+export interface MeterState {
+  readonly genW: number;
+  readonly conW: number;
+  readonly measuredAtMs: number;
+  readonly seq: number;
+}
+
+/** Totals over the meters of a community, before they get a version and a wall-clock stamp. */
+export interface Totals {
+  readonly genW: number;
+  readonly conW: number;
+  readonly meters: number;
+  readonly stale: number;
+  readonly measuredAtMs: number;
+}
+
+/** True when `candidate` beats `current`: a higher (measuredAt, seq) wins; equal or older changes nothing. */
+export function isNewer(candidate: MeterState, current: MeterState | undefined): boolean {
+  if (!current) return true;
+  if (candidate.measuredAtMs !== current.measuredAtMs) return candidate.measuredAtMs > current.measuredAtMs;
+  return candidate.seq > current.seq;
+}
+
+/**
+ * Sums the meters whose newest reading is at most `staleAfterMs` of data time behind
+ * the community's newest reading; the others are counted as stale.
+ */
+export function computeTotals(meters: Iterable<MeterState>, staleAfterMs: number): Totals {
+  const all = [...meters];
+  const newest = all.reduce((max, m) => Math.max(max, m.measuredAtMs), Number.NEGATIVE_INFINITY);
+  let genW = 0;
+  let conW = 0;
+  let included = 0;
+  for (const meter of all) {
+    if (newest - meter.measuredAtMs > staleAfterMs) continue;
+    genW += meter.genW;
+    conW += meter.conW;
+    included += 1;
+  }
+  return { genW, conW, meters: included, stale: all.length - included, measuredAtMs: all.length ? newest : 0 };
+}
+

@@ -1,0 +1,32 @@
+/** Where simulated readings go: JetStream today, MQTT later. Resolves once the reading is stored. */
+export interface ReadingSink {
+  publish(subject: string, payload: string, dedupId: string): Promise<void>;
+}
+
+/** Limits how many publishes are awaiting their acknowledgement at once (back-pressure). */
+export class PublishWindow {
+  private inFlight = 0;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(readonly size: number) {}
+
+  /** Resolves when a slot is free. */
+  async acquire(): Promise<void> {
+    if (this.inFlight < this.size) {
+      this.inFlight += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.inFlight -= 1;
+  }
+
+  /** Resolves when nothing is in flight. */
+  async drained(): Promise<void> {
+    while (this.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -1,0 +1,80 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ServerKind } from "./local-server.js";
+
+/** What a running `ecwatch up` tells the other commands, in `.ecwatch/state.json`. */
+export interface StackState {
+  /** pid of the `ecwatch up` process. */
+  readonly pid: number;
+  readonly api: string;
+  readonly nats: string;
+  readonly redis: string;
+  /** Servers that `up` started itself (not the ones it was given). */
+  readonly servers: ReadonlyArray<{ readonly kind: ServerKind; readonly pid: number }>;
+  readonly startedAt: string;
+}
+
+export const STATE_DIR = ".ecwatch";
+export const stateFile = (dir: string): string => join(dir, "state.json");
+
+export function readState(dir: string): StackState | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFile(dir), "utf8")) as StackState;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeState(dir: string, state: StackState): void {
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${stateFile(dir)}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(tmp, stateFile(dir));
+}
+
+export function removeState(dir: string): void {
+  rmSync(stateFile(dir), { force: true });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The command line of a process (Linux), to make sure a recorded pid is still ours. */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
+/** The state of an `up` that is still running in `dir`, if any. */
+export function runningStack(dir: string): StackState | undefined {
+  const state = readState(dir);
+  return state && isAlive(state.pid) ? state : undefined;
+}
+
+/**
+ * After an `up` that was killed (SIGKILL, a crash), its servers may still run: stop
+ * those whose pid still belongs to nats-server or redis-server. Returns the pids stopped.
+ */
+export function reapOrphans(dir: string): number[] {
+  const state = readState(dir);
+  if (!state || isAlive(state.pid)) return [];
+  const reaped: number[] = [];
+  for (const server of state.servers) {
+    const program = server.kind === "nats" ? "nats-server" : "redis-server";
+    if (isAlive(server.pid) && commandLine(server.pid).includes(program)) {
+      process.kill(server.pid, "SIGKILL");
+      reaped.push(server.pid);
+    }
+  }
+  if (existsSync(stateFile(dir))) removeState(dir);
+  return reaped;
+}

@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startNats, startRedis } from "../../src/stack/local-server.js";
+import { freePort } from "../../src/stack/ports.js";
+
+export interface TestStack {
+  readonly natsUrl: string;
+  readonly redisUrl: string;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+/** A real nats-server (JetStream) and redis-server on free loopback ports, in a temp dir. */
+export async function startTestStack(): Promise<TestStack> {
+  const dir = mkdtempSync(join(tmpdir(), "ecwatch-test-"));
+  const nats = await startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
+  const redis = await startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() }).catch(async (err) => {
+    await nats.stop();
+    throw err;
+  });
+  return {
+    natsUrl: nats.url,
+    redisUrl: redis.url,
+    dir,
+    stop: async () => {
+      await Promise.all([nats.stop(), redis.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+}

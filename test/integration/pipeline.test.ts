@@ -1,0 +1,244 @@
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectNats } from "../../src/bus/nats-bus.js";
+import { DLQ_STREAM } from "../../src/bus/names.js";
+import type { Aggregate } from "../../src/domain/aggregate.js";
+import { loadHouseholdProfile } from "../../src/sim/fixtures.js";
+import { JetStreamSink } from "../../src/sim/jetstream-sink.js";
+import { Simulator } from "../../src/sim/simulator.js";
+import { type AggregationService, type ApiService, startAggregation, startApi } from "../../src/stack/services.js";
+import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
+import { SseReader } from "../helpers/sse.js";
+
+let stack: TestStack;
+let aggregation: AggregationService;
+let api: ApiService;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  aggregation = await startAggregation(stack.natsUrl, stack.redisUrl, { staleAfterMs: 30_000 });
+  api = await startApi(stack.natsUrl, stack.redisUrl, "127.0.0.1", 0);
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await aggregation?.stop();
+  await stack?.stop();
+});
+
+async function getJson(path: string): Promise<{ status: number; body: unknown; source: string | null }> {
+  const res = await fetch(`${api.url}${path}`);
+  return { status: res.status, body: await res.json(), source: res.headers.get("x-ecwatch-source") };
+}
+
+async function post(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${api.url}/communities/`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe("sim → aggregate → serve", () => {
+  it("serves community totals equal to the simulator's ground truth, to the watt", async () => {
+    const nc = await connectNats(stack.natsUrl, "test-sim");
+    const simulator = new Simulator(new JetStreamSink(jetstream(nc)), {
+      communities: 3,
+      meters: 12,
+      intervalMs: 200,
+      durationMs: 1_500,
+      seed: 7,
+      level: "meter",
+      profile: loadHouseholdProfile(),
+      staleAfterMs: 30_000,
+    });
+    await simulator.start();
+    await nc.drain();
+    const truth = simulator.report();
+    expect(truth.errors).toBe(0);
+    expect(truth.published).toBeGreaterThanOrEqual(3 * 12 * 7);
+    expect(Object.keys(truth.communities)).toEqual(["community1", "community2", "community3"]);
+
+    for (const [communityId, expected] of Object.entries(truth.communities)) {
+      const served = await eventually(async () => {
+        const { status, body } = await getJson(`/communities/${communityId}`);
+        const aggregate = body as Aggregate;
+        return status === 200 && aggregate.genW === expected.genW && aggregate.conW === expected.conW ? aggregate : undefined;
+      }, 10_000, `${communityId} to reach the ground truth`);
+      expect(served).toMatchObject({ communityId, genW: expected.genW, conW: expected.conW, netW: expected.genW - expected.conW, meters: 12, stale: 0 });
+    }
+    const all = (await getJson("/communities")).body as Aggregate[];
+    expect(all.map((a) => a.communityId)).toEqual(["community1", "community2", "community3"]);
+  });
+
+  it("pushes each change to an SSE client, the current value first", async () => {
+    const first = await post({ communityId: "ssecheck", genW: 1000, conW: 400, measuredAt: "2026-11-22T12:00:00Z" });
+    expect(first).toMatchObject({ status: 200, body: { status: "published", subject: "ec.ssecheck.net" } });
+    await eventually(async () => ((await getJson("/communities/ssecheck")).status === 200 ? true : undefined));
+
+    const reader = await SseReader.open(`${api.url}/communities/ssecheck/stream`);
+    try {
+      expect(reader.status).toBe(200);
+      const initial = await reader.waitFor(() => true);
+      expect(JSON.parse(initial.data)).toMatchObject({ genW: 1000, conW: 400 });
+
+      const latencies: number[] = [];
+      for (let i = 1; i <= 25; i += 1) {
+        const genW = 1000 + i;
+        const sentAt = performance.now();
+        await post({ communityId: "ssecheck", genW, conW: 400, measuredAt: new Date(Date.UTC(2026, 10, 22, 12, 0, i)).toISOString() });
+        const event = await reader.waitFor((e) => (JSON.parse(e.data) as Aggregate).genW === genW);
+        latencies.push(performance.now() - sentAt);
+        expect(Number(event.id)).toBe((JSON.parse(event.data) as Aggregate).version);
+      }
+      const versions = reader.events.map((e) => Number(e.id));
+      expect(versions).toEqual([...versions].sort((a, b) => a - b));
+      expect(reader.events).toHaveLength(26);
+
+      latencies.sort((a, b) => a - b);
+      const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+      // Printed, not asserted tightly: the prototype's SSE polled Redis every second (p50 528 ms).
+      console.log(`POST → SSE latency over ${latencies.length} samples: p50 ${at(0.5).toFixed(1)} ms, p90 ${at(0.9).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`);
+      expect(at(0.5)).toBeLessThan(1_000);
+    } finally {
+      reader.stop();
+    }
+  });
+
+  it("does not send the current value again to a client that resumes with its Last-Event-ID", async () => {
+    const { body } = await getJson("/communities/ssecheck");
+    const version = (body as Aggregate).version;
+    const reader = await SseReader.open(`${api.url}/communities/ssecheck/stream`, { "last-event-id": String(version) });
+    try {
+      await post({ communityId: "ssecheck", genW: 5555, conW: 1, measuredAt: "2026-11-22T13:00:00Z" });
+      const next = await reader.waitFor(() => true);
+      expect(JSON.parse(next.data)).toMatchObject({ genW: 5555, version: version + 1 });
+    } finally {
+      reader.stop();
+    }
+  });
+
+  it("answers from NATS KV after Redis was flushed, and refills Redis", async () => {
+    const before = await getJson("/communities/community1");
+    expect(before.status).toBe(200);
+    const redis = new Redis(stack.redisUrl);
+    await redis.flushall();
+    await redis.quit();
+    const fromKv = await getJson("/communities/community1");
+    expect(fromKv).toMatchObject({ status: 200, source: "kv", body: before.body });
+    const refilled = await getJson("/communities/community1");
+    expect(refilled).toMatchObject({ status: 200, source: "redis", body: before.body });
+  });
+
+  it("answers 404 for a community without data", async () => {
+    const res = await getJson("/communities/nosuchcommunity");
+    expect(res.status).toBe(404);
+    expect(res.body).toHaveProperty("error");
+  });
+});
+
+describe("bad input", () => {
+  const valid = { communityId: "community1", genW: 100, conW: 50, measuredAt: "2026-11-22T12:00:00Z" };
+  const cases: Array<[string, unknown, string]> = [
+    ["malformed JSON", "{not json", "JSON"],
+    ["a body that is not an object", "[1,2]", "object"],
+    ["missing genW", { ...valid, genW: undefined }, "genW"],
+    ["negative conW", { ...valid, conW: -1 }, "conW"],
+    ["non-numeric genW", { ...valid, genW: "100" }, "genW"],
+    ["infinite-looking genW", { ...valid, genW: 1e300 }, "genW"],
+    ["a timestamp that is not ISO-8601", { ...valid, measuredAt: "yesterday" }, "measuredAt"],
+    ["an impossible date", { ...valid, measuredAt: "2026-13-45T99:00:00Z" }, "measuredAt"],
+    ["an id with a dot", { ...valid, communityId: "a.b" }, "communityId"],
+    ["an id with *", { ...valid, communityId: "a*" }, "communityId"],
+    ["an id with >", { ...valid, communityId: ">" }, "communityId"],
+    ["an id with a space", { ...valid, communityId: "a b" }, "communityId"],
+    ["an id longer than 64 characters", { ...valid, communityId: "x".repeat(65) }, "communityId"],
+  ];
+  it.each(cases)("POST with %s is a 400 naming the field", async (_what, body, field) => {
+    const res = await post(body);
+    expect(res.status).toBe(400);
+    expect(String(res.body.error)).toContain(field);
+  });
+
+  it.each(["a.b", "a*", "%3E", "a%20b", "..", "%2e%2e", "a%00b"])("GET /communities/%s is a 400 or 404, never a lookup", async (id) => {
+    const res = await fetch(`${api.url}/communities/${id}`);
+    expect([400, 404]).toContain(res.status);
+    const stream = await fetch(`${api.url}/communities/${id}/stream`);
+    expect([400, 404]).toContain(stream.status);
+  });
+
+  it("rejects an oversized body with 413", async () => {
+    const res = await post({ ...valid, padding: "x".repeat(100_000) });
+    expect(res.status).toBe(413);
+  });
+
+  it("sends a malformed bus message to the dead-letter stream and keeps aggregating", async () => {
+    const nc = await connectNats(stack.natsUrl, "test-dlq");
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const before = (await jsm.streams.info(DLQ_STREAM)).state.messages;
+    await js.publish("ec.community9.meter.m1", "not json at all");
+    await js.publish("ec.community9.meter.m1", JSON.stringify({ meterId: "m2", communityId: "community9", genW: 1, conW: 1, measuredAt: "2026-11-22T12:00:00Z", seq: 1 }));
+    await js.publish("ec.community9.meter.m1", JSON.stringify({ meterId: "m1", communityId: "community9", genW: 700, conW: 200, measuredAt: "2026-11-22T12:00:00Z", seq: 1 }));
+    const letters = await eventually(async () => {
+      const info = await jsm.streams.info(DLQ_STREAM);
+      return info.state.messages >= before + 2 ? info.state.messages : undefined;
+    });
+    expect(letters).toBe(before + 2);
+    const last = await jsm.streams.getMessage(DLQ_STREAM, { last_by_subj: "ec.dlq" });
+    expect(last?.json()).toMatchObject({ reason: "meterId differs from the subject", subject: "ec.community9.meter.m1" });
+    const served = await eventually(async () => {
+      const { status, body } = await getJson("/communities/community9");
+      return status === 200 ? body : undefined;
+    });
+    expect(served).toMatchObject({ genW: 700, conW: 200, meters: 1 });
+    await nc.drain();
+  });
+});
+
+describe("exactness", () => {
+  const reading = (meterId: string, genW: number, second: number, seq = second) => ({
+    meterId,
+    communityId: "exact1",
+    genW,
+    conW: 0,
+    measuredAt: new Date(Date.UTC(2026, 10, 22, 12, 0, second)).toISOString(),
+    seq,
+  });
+
+  it("ignores duplicates and older readings, and stays exact across an aggregator restart", async () => {
+    const nc = await connectNats(stack.natsUrl, "test-exact");
+    const js = jetstream(nc);
+    const publish = (r: ReturnType<typeof reading>) => js.publish(`ec.exact1.meter.${r.meterId}`, JSON.stringify(r));
+    await publish(reading("a", 100, 10));
+    await publish(reading("b", 200, 10));
+    await publish(reading("a", 100, 10)); // duplicate
+    await publish(reading("a", 999, 5)); // older
+    const first = await eventually(async () => {
+      const { status, body } = await getJson("/communities/exact1");
+      return status === 200 && (body as Aggregate).meters === 2 ? (body as Aggregate) : undefined;
+    });
+    expect(first).toMatchObject({ genW: 300, meters: 2, stale: 0 });
+
+    await aggregation.stop();
+    await publish(reading("b", 250, 11));
+    await publish(reading("a", 999, 4)); // older than the state from before the restart
+    aggregation = await startAggregation(stack.natsUrl, stack.redisUrl, { staleAfterMs: 30_000 });
+    const after = await eventually(async () => {
+      const { body } = await getJson("/communities/exact1");
+      return (body as Aggregate).genW === 350 ? (body as Aggregate) : undefined;
+    });
+    expect(after.version).toBeGreaterThan(first.version);
+
+    // A meter 31 s behind the newest reading leaves the totals and is counted as stale.
+    await publish(reading("b", 250, 42));
+    const stale = await eventually(async () => {
+      const { body } = await getJson("/communities/exact1");
+      return (body as Aggregate).stale === 1 ? (body as Aggregate) : undefined;
+    });
+    expect(stale).toMatchObject({ genW: 250, meters: 1, stale: 1 });
+    await nc.drain();
+  });
+});
