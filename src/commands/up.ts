@@ -66,7 +66,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
       hint: "Use it (ecwatch tail community1), or stop it with Ctrl-C in its terminal.",
     });
   }
-  const reaped = reapOrphans(STATE_DIR);
+  const reaped = await reapOrphans(STATE_DIR);
   if (reaped.length) warn(`stopped servers left by an earlier ecwatch up that was killed (pids ${reaped.join(", ")})`);
 
   const started = new Started();

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EcwatchError } from "../errors.js";
 import { requireProgram } from "./binaries.js";
@@ -97,12 +97,20 @@ function stopper(child: ChildProcess): () => Promise<void> {
   };
 }
 
-async function startServer(kind: ServerKind, options: LocalServerOptions, args: (port: number, logFile: string) => string[]): Promise<LocalServer> {
+async function startServer(
+  kind: ServerKind,
+  options: LocalServerOptions,
+  args: (port: number, dataDir: string, logFile: string) => string[],
+): Promise<LocalServer> {
   const program = requireProgram(kind === "nats" ? "nats-server" : "redis-server");
-  mkdirSync(options.dataDir, { recursive: true });
+  // Absolute: redis-server changes into --dir before it opens --logfile.
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
   const port = await preferredOrFreePort(options.preferredPort ?? (kind === "nats" ? 4222 : 6379));
-  const logFile = join(options.dataDir, `${kind}.log`);
-  const child = spawn(program, args(port, logFile), { stdio: "ignore" });
+  const logFile = join(dataDir, `${kind}.log`);
+  // A process group of its own: Ctrl-C in the terminal reaches `ecwatch up` only, which
+  // then stops its services first and the servers last, instead of all at once.
+  const child = spawn(program, args(port, dataDir, logFile), { stdio: "ignore", detached: true });
   const spawned = await new Promise<Error | undefined>((resolve) => {
     child.once("spawn", () => resolve(undefined));
     child.once("error", resolve);
@@ -115,11 +123,11 @@ async function startServer(kind: ServerKind, options: LocalServerOptions, args: 
 
 /** Starts nats-server with JetStream on loopback, storing under `dataDir`. */
 export function startNats(options: LocalServerOptions): Promise<LocalServer> {
-  return startServer("nats", options, (port, logFile) => [
+  return startServer("nats", options, (port, dataDir, logFile) => [
     "-a", LOOPBACK,
     "-p", String(port),
     "-js",
-    "-sd", join(options.dataDir, "jetstream"),
+    "-sd", join(dataDir, "jetstream"),
     // MQTT and clustering need a server name; a stable one keeps JetStream's data valid across restarts.
     "-n", "ecwatch",
     "-l", logFile,
@@ -128,10 +136,10 @@ export function startNats(options: LocalServerOptions): Promise<LocalServer> {
 
 /** Starts redis-server on loopback; it is only a cache, so it persists nothing. */
 export function startRedis(options: LocalServerOptions): Promise<LocalServer> {
-  return startServer("redis", options, (port, logFile) => [
+  return startServer("redis", options, (port, dataDir, logFile) => [
     "--port", String(port),
     "--bind", LOOPBACK,
-    "--dir", options.dataDir,
+    "--dir", dataDir,
     "--save", "",
     "--appendonly", "no",
     "--daemonize", "no",

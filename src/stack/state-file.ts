@@ -36,12 +36,23 @@ export function removeState(dir: string): void {
   rmSync(stateFile(dir), { force: true });
 }
 
+/** Whether a process runs; a zombie (exited, not yet reaped by its parent) does not. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  return processState(pid) !== "Z";
+}
+
+/** The state letter of /proc/<pid>/stat (R, S, Z, …), or undefined off Linux. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  } catch {
+    return undefined;
   }
 }
 
@@ -64,7 +75,7 @@ export function runningStack(dir: string): StackState | undefined {
  * After an `up` that was killed (SIGKILL, a crash), its servers may still run: stop
  * those whose pid still belongs to nats-server or redis-server. Returns the pids stopped.
  */
-export function reapOrphans(dir: string): number[] {
+export async function reapOrphans(dir: string): Promise<number[]> {
   const state = readState(dir);
   if (!state || isAlive(state.pid)) return [];
   const reaped: number[] = [];
@@ -75,6 +86,9 @@ export function reapOrphans(dir: string): number[] {
       reaped.push(server.pid);
     }
   }
+  // Their ports are free only once they are gone.
+  const deadline = Date.now() + 5_000;
+  while (reaped.some(isAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   if (existsSync(stateFile(dir))) removeState(dir);
   return reaped;
 }

@@ -1,0 +1,123 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Aggregate } from "../../src/domain/aggregate.js";
+import { isAlive } from "../../src/stack/state-file.js";
+import { CliProcess, runCli } from "../helpers/cli.js";
+import { eventually } from "../helpers/stack.js";
+
+const COMMANDS = ["up", "sim", "aggregate", "serve", "tail", "reset", "doctor"];
+
+describe("ecwatch --help", () => {
+  it("lists exactly the commands that work", async () => {
+    const run = await runCli(["--help"]);
+    expect(run.code).toBe(0);
+    const listed = [...run.stdout.matchAll(/^ {2}([a-z-]+)(?: \[options\]| <)/gm)].map((m) => m[1]);
+    expect(listed.filter((name) => name !== "help")).toEqual(COMMANDS);
+  });
+
+  it.each(COMMANDS)("`%s --help` explains the command with an example", async (command) => {
+    const run = await runCli([command, "--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`Usage: ecwatch ${command}`);
+    expect(run.stdout).toMatch(/Examples:\n {2}\$ ecwatch /);
+  });
+
+  it("prints its version", async () => {
+    const run = await runCli(["--version"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe("bad usage exits 2 with one sentence naming the flag", () => {
+  it.each([
+    [["sim", "--communities", "abc"], "--communities"],
+    [["sim", "--interval", "fast"], "--interval"],
+    [["sim", "--level", "house"], "--level"],
+    [["tail", "bad.id"], "community"],
+    [["serve", "--port", "70000"], "--port"],
+    [["up", "--nats", "http://x"], "--nats"],
+    [["nosuchcommand"], "nosuchcommand"],
+  ])("ecwatch %j", async (args, named) => {
+    const run = await runCli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(named);
+  });
+
+  it("says how to reach NATS when nothing answers (exit 1)", async () => {
+    const run = await runCli(["sim", "--nats", "nats://127.0.0.1:1", "--duration", "1s"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Cannot connect to NATS at nats:\/\/127\.0\.0\.1:1\.\n {2}.*ecwatch up/);
+  });
+});
+
+describe("ecwatch up", () => {
+  const dirs: string[] = [];
+  const workdir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), "ecwatch-e2e-"));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  it("runs the stack; sim, tail and GET agree; Ctrl-C stops everything it started", async () => {
+    const cwd = workdir();
+    const up = new CliProcess(["up", "--communities", "0", "--port", "0", "--json"], { cwd });
+    try {
+      const [line] = await up.waitForStdout(/^\{"ready":true.*\}$/m);
+      const ready = JSON.parse(line) as { api: string; nats: string; redis: string };
+      const state = JSON.parse(readFileSync(join(cwd, ".ecwatch", "state.json"), "utf8")) as { pid: number; servers: Array<{ pid: number }> };
+      expect(state.pid).toBe(up.pid);
+      expect(state.servers).toHaveLength(2);
+
+      // sim finds the stack through .ecwatch/state.json: no flags.
+      const sim = await runCli(["sim", "--communities", "2", "--meters", "4", "--interval", "200ms", "--duration", "1s", "--json"], { cwd });
+      expect(sim.code).toBe(0);
+      const truth = JSON.parse(sim.stdout) as { published: number; communities: Record<string, { genW: number; conW: number }> };
+      expect(truth.published).toBeGreaterThanOrEqual(2 * 4 * 4);
+      for (const [id, expected] of Object.entries(truth.communities)) {
+        await eventually(async () => {
+          const aggregate = (await (await fetch(`${ready.api}/communities/${id}`)).json()) as Aggregate;
+          return aggregate.genW === expected.genW && aggregate.conW === expected.conW ? true : undefined;
+        }, 10_000, `${id} to match the simulator`);
+      }
+
+      const tail = await runCli(["tail", "community1", "--json", "--count", "1"], { cwd, timeoutMs: 10_000 });
+      expect(tail.code).toBe(0);
+      expect(JSON.parse(tail.stdout)).toMatchObject({ communityId: "community1", genW: truth.communities.community1!.genW });
+
+      up.kill("SIGINT");
+      const run = await up.exited;
+      expect(run.code).toBe(0);
+      for (const server of state.servers) expect(isAlive(server.pid)).toBe(false);
+      expect(existsSync(join(cwd, ".ecwatch", "state.json"))).toBe(false);
+    } finally {
+      up.kill("SIGKILL");
+    }
+  });
+
+  it("after a killed up, the next up stops the servers it left behind", async () => {
+    const cwd = workdir();
+    const first = new CliProcess(["up", "--communities", "1", "--meters", "2", "--port", "0", "--json"], { cwd });
+    await first.waitForStdout(/"ready":true/);
+    const { servers } = JSON.parse(readFileSync(join(cwd, ".ecwatch", "state.json"), "utf8")) as { servers: Array<{ pid: number }> };
+    first.kill("SIGKILL");
+    await first.exited;
+    expect(servers.every((s) => isAlive(s.pid))).toBe(true);
+
+    const second = new CliProcess(["up", "--communities", "0", "--port", "0", "--json"], { cwd });
+    try {
+      await second.waitForStdout(/"ready":true/);
+      expect(second.stderr).toContain("stopped servers left by an earlier ecwatch up");
+      expect(servers.some((s) => isAlive(s.pid))).toBe(false);
+      const again = await runCli(["up", "--port", "0"], { cwd });
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain("already running");
+    } finally {
+      second.kill("SIGINT");
+      expect((await second.exited).code).toBe(0);
+    }
+  });
+});
