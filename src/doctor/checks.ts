@@ -122,9 +122,9 @@ export function portCheck(endpoint: Endpoint, free: boolean, stack: StackState |
   if (free) return { name, status: "ok", detail: `${LOOPBACK}:${port} is free` };
   if (stack && stackOwnsPort(stack, port)) return { name, status: "ok", detail: `in use by the running \`ecwatch up\` (pid ${stack.pid})` };
   if (endpoint === "api") {
-    return { name, status: "warn", detail: "in use by another program", fix: `Run \`ecwatch up --port 8080\` (any free port), or stop the program that listens on ${port}.` };
+    return { name, status: "warn", detail: "in use, not by a running `ecwatch up`", fix: `Run \`ecwatch up --port 8080\` (any free port), or stop the program that listens on ${port}.` };
   }
-  return { name, status: "warn", detail: "in use by another program; `ecwatch up` will pick a free port instead" };
+  return { name, status: "warn", detail: "in use, not by a running `ecwatch up`; `ecwatch up` will pick a free port instead" };
 }
 
 /**
@@ -204,10 +204,38 @@ export function consumerCheck(consumer: ConsumerView | undefined): Check {
   return { name, status: "ok", detail: `pull; lag ${consumer.num_pending}, awaiting ack ${consumer.num_ack_pending}` };
 }
 
-/** A KV bucket or the DLQ: a stream the aggregator creates, reported with its size. */
-export function ownedStreamCheck(name: string, stream: Pick<StreamInfo, "state"> | undefined, what: string): Check {
+export type CountView = { readonly state: Pick<StreamState, "messages"> };
+
+/** A KV bucket or the DLQ: a stream the aggregator creates, reported with how much it holds. */
+export function ownedStreamCheck(name: string, stream: CountView | undefined, what: string): Check {
   if (!stream) return { name, status: "warn", detail: "does not exist yet", fix: CREATED_BY_AGGREGATE };
   return { name, status: "ok", detail: `${stream.state.messages} ${what}` };
+}
+
+/** What exists of the JetStream resources ecwatch uses; undefined where missing. */
+export interface Topology {
+  readonly stream: StreamView | undefined;
+  readonly consumer: ConsumerView | undefined;
+  readonly latest: CountView | undefined;
+  readonly state: CountView | undefined;
+  readonly dlq: CountView | undefined;
+}
+
+/** One line per resource, or a single line when nothing was created yet (a fresh server). */
+export function topologyChecks(topology: Topology): Check[] {
+  const { stream, consumer, latest, state, dlq } = topology;
+  if (!stream && !latest && !state && !dlq) {
+    const names = [STREAM, CONSUMER, LATEST_BUCKET, STATE_BUCKET, DLQ_STREAM].join(", ");
+    return [{ name: "resources", status: "warn", detail: `none created yet (${names})`, fix: "Run `ecwatch aggregate` (or `ecwatch up`), which creates them." }];
+  }
+  return [
+    streamCheck(stream),
+    // Without the stream the consumer cannot exist; the stream's line already says what to run.
+    ...(stream ? [consumerCheck(consumer)] : []),
+    ownedStreamCheck(`KV ${LATEST_BUCKET}`, latest, "keys"),
+    ownedStreamCheck(`KV ${STATE_BUCKET}`, state, "keys"),
+    ownedStreamCheck(`stream ${DLQ_STREAM}`, dlq, "dead letters"),
+  ];
 }
 
 /** The value of one field of Redis's INFO text, e.g. `redis_version`. */
@@ -262,7 +290,7 @@ async function jetStreamChecks(nc: NatsConnection): Promise<Check[]> {
   try {
     jsm = await jetstreamManager(nc);
   } catch (err) {
-    return [{ name: "JetStream", status: "fail", detail: `not enabled (${errorMessage(err)})`, fix: "Restart nats-server with `-js` (ecwatch up does)." }];
+    return [{ name: "JetStream", status: "fail", detail: `not available: ${errorMessage(err)}`, fix: "Restart nats-server with `-js` (ecwatch up does)." }];
   }
   try {
     const account = await jsm.getAccountInfo();
@@ -270,10 +298,15 @@ async function jetStreamChecks(nc: NatsConnection): Promise<Check[]> {
       { name: "JetStream", status: "ok", detail: `${account.streams} streams, ${account.consumers} consumers, ${formatBytes(account.storage)} stored` },
     ];
     const stream = await findStream(jsm, STREAM);
-    checks.push(streamCheck(stream));
-    if (stream) checks.push(consumerCheck(await findConsumer(jsm)));
-    for (const bucket of [LATEST_BUCKET, STATE_BUCKET]) checks.push(ownedStreamCheck(`KV ${bucket}`, await findStream(jsm, `KV_${bucket}`), "keys"));
-    checks.push(ownedStreamCheck(`stream ${DLQ_STREAM}`, await findStream(jsm, DLQ_STREAM), "dead letters"));
+    checks.push(
+      ...topologyChecks({
+        stream,
+        consumer: stream && (await findConsumer(jsm)),
+        latest: await findStream(jsm, `KV_${LATEST_BUCKET}`),
+        state: await findStream(jsm, `KV_${STATE_BUCKET}`),
+        dlq: await findStream(jsm, DLQ_STREAM),
+      }),
+    );
     return checks;
   } catch (err) {
     return [{ name: "JetStream", status: "fail", detail: `request failed: ${errorMessage(err)}`, fix: "Run `ecwatch doctor` again; if it fails again, read the nats-server log." }];
@@ -335,10 +368,12 @@ export interface DoctorTargets {
   readonly api?: string;
 }
 
-function reachableCheck(endpoint: Endpoint, url: string, serverVersion: string | undefined): Check {
-  const note = endpoint === "nats" ? natsVersionNote(serverVersion) : undefined;
+/** `noted`: the nats-server line already explained what 2.9 lacks, so it is not said twice. */
+function reachableCheck(endpoint: Endpoint, url: string, serverVersion: string | undefined, noted: boolean): Check {
+  const note = endpoint === "nats" && !noted ? natsVersionNote(serverVersion) : undefined;
   const version = serverVersion ? `, server ${serverVersion}` : "";
-  return { name: SERVICES[endpoint].label, status: "ok", detail: `${redactUrl(url)}${version}${note ? ` (${note})` : ""}` };
+  const healthy = endpoint === "api" ? ", healthy" : "";
+  return { name: SERVICES[endpoint].label, status: "ok", detail: `${redactUrl(url)}${version}${healthy}${note ? ` (${note})` : ""}` };
 }
 
 /** Runs every check, the slow ones in parallel, and returns them in a stable order. */
@@ -349,9 +384,11 @@ export async function runChecks(flags: DoctorTargets, env: NodeJS.ProcessEnv = p
     url: resolveEndpoint(endpoint, flags[endpoint], env, stateDir),
     source: endpointSource(endpoint, flags[endpoint], env, stack),
   }));
-  const [probes, ports, natsServer, redisServer] = await Promise.all([
+  // Ports first: a port probe listens on the port for a moment, and a connection made to
+  // the default URL meanwhile would reach the probe instead of a server.
+  const ports = await Promise.all(endpoints.map((endpoint) => isPortFree(SERVICES[endpoint].port, LOOPBACK)));
+  const [probes, natsServer, redisServer] = await Promise.all([
     Promise.all([probeNats(targets[0]!.url), probeRedis(targets[1]!.url), probeApi(targets[2]!.url)]),
-    Promise.all(endpoints.map((endpoint) => isPortFree(SERVICES[endpoint].port, LOOPBACK))),
     installed("nats-server"),
     installed("redis-server"),
   ]);
@@ -369,7 +406,7 @@ export async function runChecks(flags: DoctorTargets, env: NodeJS.ProcessEnv = p
   endpoints.forEach((endpoint, i) => {
     const [target, probe] = [targets[i]!, probes[i]!];
     if (!probe.reachable) checks.push(unreachableCheck(endpoint, target, expected, probe.reason));
-    else checks.push(probe.unhealthy ?? reachableCheck(endpoint, target.url, probe.version), ...probe.checks);
+    else checks.push(probe.unhealthy ?? reachableCheck(endpoint, target.url, probe.version, natsVersionNote(natsServer.version) !== undefined), ...probe.checks);
   });
   return checks;
 }

@@ -1,0 +1,62 @@
+// How fast the aggregator drains a backlog of meter readings, on real servers it starts itself.
+// Usage: npm run build && node bench/aggregator-drain.mjs [readings=200000]
+// Prints one JSON line and writes it to bench/results/aggregator-drain.json.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connectNats, ensureTopology } from "../dist/bus/nats-bus.js";
+import { meterReadingSubject } from "../dist/bus/names.js";
+import { startNats, startRedis } from "../dist/stack/local-server.js";
+import { freePort } from "../dist/stack/ports.js";
+import { startAggregation } from "../dist/stack/services.js";
+
+const readings = Number(process.argv[2] ?? 200_000);
+const communities = 10;
+const meters = 1_000;
+const dir = mkdtempSync(join(tmpdir(), "ecwatch-bench-"));
+const nats = await startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
+const redis = await startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() });
+const nc = await connectNats(nats.url, "bench-fill");
+const jsm = await jetstreamManager(nc);
+await ensureTopology(jsm);
+
+// Fill the stream first (core publishes, then wait until stored), so only draining is timed.
+for (let i = 0; i < readings; i += 1) {
+  const communityId = `community${(i % communities) + 1}`;
+  const meterId = `m${Math.floor(i / communities) % meters}`;
+  const seq = Math.floor(i / (communities * meters));
+  const reading = { meterId, communityId, genW: i % 5_000, conW: 100, measuredAt: new Date(1.7e12 + seq * 1_000).toISOString(), seq };
+  nc.publish(meterReadingSubject(communityId, meterId), JSON.stringify(reading));
+  if (i % 5_000 === 0) await nc.flush();
+}
+while ((await jsm.streams.info("EC_STREAM")).state.messages < readings) await new Promise((r) => setTimeout(r, 100));
+
+const cpuBefore = process.cpuUsage();
+const started = performance.now();
+const aggregation = await startAggregation(nats.url, redis.url);
+const { stats } = aggregation.aggregator;
+while (stats.readings < readings || (await jsm.consumers.info("EC_STREAM", "agg-worker")).num_ack_pending > 0) {
+  await new Promise((r) => setTimeout(r, 20));
+}
+const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
+const result = {
+  readings,
+  communities,
+  metersPerCommunity: meters,
+  seconds: +seconds.toFixed(3),
+  readingsPerSec: Math.round(readings / seconds),
+  batches: stats.batches,
+  largestBatch: stats.largestBatch,
+  cpuMicrosPerReading: +((cpu.user + cpu.system) / readings).toFixed(1),
+  // The reference prototype's aggregator, measured on this kind of machine (design.md).
+  prototypeReadingsPerSec: 2_650,
+};
+console.log(JSON.stringify(result));
+mkdirSync(new URL("results/", import.meta.url), { recursive: true });
+writeFileSync(new URL("results/aggregator-drain.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+await aggregation.stop();
+await nc.close();
+await Promise.all([nats.stop(), redis.stop()]);
+rmSync(dir, { recursive: true, force: true });
