@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { isAlive } from "../../src/stack/state-file.js";
-import { CliProcess, runCli } from "../helpers/cli.js";
+import { BIN, CliProcess, runCli } from "../helpers/cli.js";
 import { eventually } from "../helpers/stack.js";
+import { TmuxSession } from "../helpers/tmux.js";
 
 const COMMANDS = ["up", "sim", "aggregate", "serve", "tail", "reset", "doctor"];
 
@@ -95,6 +96,35 @@ describe("ecwatch up", () => {
       expect(existsSync(join(cwd, ".ecwatch", "state.json"))).toBe(false);
     } finally {
       up.kill("SIGKILL");
+    }
+
+    // The data outlives the stack, until --fresh wipes it.
+    const fresh = new CliProcess(["up", "--communities", "0", "--port", "0", "--json", "--fresh"], { cwd });
+    try {
+      const ready = JSON.parse((await fresh.waitForStdout(/^\{"ready":true.*\}$/m))[0]) as { api: string };
+      expect(await (await fetch(`${ready.api}/communities`)).json()).toEqual([]);
+    } finally {
+      fresh.kill("SIGINT");
+      expect((await fresh.exited).code).toBe(0);
+    }
+  });
+
+  it("shows a live status in a terminal, and Ctrl-C there stops everything", async () => {
+    const cwd = workdir();
+    const terminal = TmuxSession.start(`NO_COLOR=1 ${process.execPath} ${BIN} up --communities 2 --meters 3 --port 0`, { cwd });
+    try {
+      await terminal.waitForScreen(/ready api=http:\/\/127\.0\.0\.1:\d+/);
+      const screen = await terminal.waitForScreen(/community2 +net +[-+]\d+\.\d\d kW +gen +\d+\.\d\d kW +con +\d+\.\d\d kW +meters 3/);
+      expect(screen).toMatch(/community1 +net/);
+      expect(screen).toMatch(/\d+ readings\/s/);
+      const { servers } = JSON.parse(readFileSync(join(cwd, ".ecwatch", "state.json"), "utf8")) as { servers: Array<{ pid: number }> };
+      terminal.sendKeys("C-c");
+      await eventually(async () => terminal.exitStatus(), 15_000, "ecwatch up to exit");
+      expect(terminal.exitStatus()).toBe(0);
+      expect(terminal.screen()).toContain("stopping…");
+      expect(servers.some((s) => isAlive(s.pid))).toBe(false);
+    } finally {
+      terminal.kill();
     }
   });
 
