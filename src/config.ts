@@ -7,7 +7,7 @@ export const DEFAULTS = {
 } as const;
 
 export type Endpoint = keyof typeof DEFAULTS;
-const ENV_NAMES: Record<Endpoint, string> = { nats: "NATS_URL", redis: "REDIS_URL", api: "ECWATCH_API" };
+export const ENV_NAMES: Record<Endpoint, string> = { nats: "NATS_URL", redis: "REDIS_URL", api: "ECWATCH_API" };
 
 /**
  * Where to reach a service: the flag, then the environment, then the state file of a
@@ -19,5 +19,6 @@ export function resolveEndpoint(
   env: NodeJS.ProcessEnv = process.env,
   stateDir: string = STATE_DIR,
 ): string {
-  return flag ?? env[ENV_NAMES[endpoint]] ?? runningStack(stateDir)?.[endpoint] ?? DEFAULTS[endpoint];
+  // An empty variable (NATS_URL=) counts as unset.
+  return flag || env[ENV_NAMES[endpoint]] || runningStack(stateDir)?.[endpoint] || DEFAULTS[endpoint];
 }

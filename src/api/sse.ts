@@ -42,7 +42,7 @@ export class SseClient {
   }
 
   heartbeat(): void {
-    if (!this.draining) this.res.write(HEARTBEAT);
+    if (!this.draining && !this.res.write(HEARTBEAT)) this.draining = true;
   }
 
   private write(event: string): void {

@@ -14,7 +14,7 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
-import { EcwatchError } from "../errors.js";
+import { EcwatchError, errorMessage } from "../errors.js";
 import { redactUrl } from "../url.js";
 import { CONSUMER, DLQ_STREAM, DLQ_SUBJECT, LATEST_BUCKET, STATE_BUCKET, STREAM, STREAM_SUBJECTS } from "./names.js";
 
@@ -42,9 +42,9 @@ export interface Bus {
 /** Connects to NATS; one clear sentence when nothing answers. */
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
   try {
-    return await connect({ servers: url.split(","), name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    return await connect({ servers: url.split(","), name, timeout: 5_000, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   } catch (err) {
-    throw new EcwatchError("NATS_UNREACHABLE", `Cannot connect to NATS at ${redactUrl(url)}.`, {
+    throw new EcwatchError("NATS_UNREACHABLE", `Cannot connect to NATS at ${redactUrl(url)} (${errorMessage(err)}).`, {
       hint: "Start the stack with `ecwatch up`, or pass --nats <url> / set NATS_URL.",
       cause: err,
     });
@@ -55,18 +55,26 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
 export async function openBus(url: string, name: string): Promise<Bus> {
   const nc = await connectNats(url, name);
   try {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nc).catch((err: unknown) => {
+      throw new EcwatchError("JETSTREAM_UNAVAILABLE", `NATS at ${redactUrl(url)} does not offer JetStream.`, {
+        hint: "Start nats-server with -js (ecwatch up does), or run `ecwatch doctor`.",
+        cause: err,
+      });
+    });
     const js = jetstream(nc);
     const kvm = new Kvm(js);
-    const latest = await kvm.create(LATEST_BUCKET, { history: 1 });
-    const state = await kvm.create(STATE_BUCKET, { history: 1 });
+    const [latest, state] = await Promise.all([kvm.create(LATEST_BUCKET, { history: 1 }), kvm.create(STATE_BUCKET, { history: 1 })]).catch(
+      (err: unknown) => {
+        throw new EcwatchError("KV_UNAVAILABLE", `Cannot open the KV buckets ${LATEST_BUCKET} and ${STATE_BUCKET}: ${errorMessage(err)}.`, {
+          hint: "Check the JetStream limits of the account (`ecwatch doctor`).",
+          cause: err,
+        });
+      },
+    );
     return { nc, js, jsm, latest, state, close: () => nc.drain() };
   } catch (err) {
     await nc.close();
-    throw new EcwatchError("JETSTREAM_UNAVAILABLE", `NATS at ${redactUrl(url)} does not offer JetStream.`, {
-      hint: "Start nats-server with -js (ecwatch up does), or run `ecwatch doctor`.",
-      cause: err,
-    });
+    throw err;
   }
 }
 

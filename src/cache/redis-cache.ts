@@ -18,18 +18,30 @@ export class RedisCache {
 
   /** Connects and checks the server answers; one clear sentence when it does not. */
   static async connect(url: string): Promise<RedisCache> {
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableAutoPipelining: true });
-    redis.on("error", () => {
-      // ioredis reconnects by itself; failed commands reject and are handled by their callers.
+    let connected = false;
+    let lastError: Error | undefined;
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 2,
+      enableAutoPipelining: true,
+      connectTimeout: 5_000,
+      // Fail fast on the first connection; once connected, reconnect by itself after an outage.
+      retryStrategy: (attempt) => (connected ? Math.min(attempt * 100, 2_000) : null),
+    });
+    redis.on("error", (err: Error) => {
+      // Failed commands reject and are handled by their callers; keep the cause for the message.
+      lastError = err;
     });
     try {
       await redis.connect();
       await redis.ping();
+      connected = true;
     } catch (err) {
       redis.disconnect();
-      throw new EcwatchError("REDIS_UNREACHABLE", `Cannot connect to Redis at ${redactUrl(url)}.`, {
+      const reason = (lastError ?? (err as Error)).message;
+      throw new EcwatchError("REDIS_UNREACHABLE", `Cannot connect to Redis at ${redactUrl(url)} (${reason}).`, {
         hint: "Start the stack with `ecwatch up`, or pass --redis <url> / set REDIS_URL.",
-        cause: err,
+        cause: lastError ?? err,
       });
     }
     return new RedisCache(redis);

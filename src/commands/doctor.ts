@@ -1,6 +1,7 @@
 import type { ChalkInstance } from "chalk";
 import { colorsFor } from "../cli/output.js";
-import { runChecks, type Check, type CheckStatus } from "../doctor/checks.js";
+import { runChecks } from "../doctor/checks.js";
+import type { Check, CheckStatus } from "../doctor/verdicts.js";
 
 export interface DoctorFlags {
   readonly nats?: string;

@@ -56,19 +56,24 @@ function processState(pid: number): string | undefined {
   }
 }
 
-/** The command line of a process (Linux), to make sure a recorded pid is still ours. */
-function commandLine(pid: number): string {
+/** The command line of a process, or undefined where /proc cannot tell (not Linux). */
+function commandLine(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
   } catch {
-    return "";
+    return undefined;
   }
 }
 
-/** The state of an `up` that is still running in `dir`, if any. */
+/** Whether a live pid still runs `program` (a pid may have been reused since it was recorded). */
+function runs(pid: number, program: string): boolean {
+  return isAlive(pid) && (commandLine(pid)?.includes(program) ?? true);
+}
+
+/** The state of an `up` that is still running in `dir`, if any (a reused pid does not count). */
 export function runningStack(dir: string): StackState | undefined {
   const state = readState(dir);
-  return state && isAlive(state.pid) ? state : undefined;
+  return state && runs(state.pid, "ecwatch") ? state : undefined;
 }
 
 /**
@@ -77,11 +82,11 @@ export function runningStack(dir: string): StackState | undefined {
  */
 export async function reapOrphans(dir: string): Promise<number[]> {
   const state = readState(dir);
-  if (!state || isAlive(state.pid)) return [];
+  if (!state || runningStack(dir)) return [];
   const reaped: number[] = [];
   for (const server of state.servers) {
     const program = server.kind === "nats" ? "nats-server" : "redis-server";
-    if (isAlive(server.pid) && commandLine(server.pid).includes(program)) {
+    if (runs(server.pid, program)) {
       process.kill(server.pid, "SIGKILL");
       reaped.push(server.pid);
     }

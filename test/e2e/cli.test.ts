@@ -50,7 +50,7 @@ describe("bad usage exits 2 with one sentence naming the flag", () => {
   it("says how to reach NATS when nothing answers (exit 1)", async () => {
     const run = await runCli(["sim", "--nats", "nats://127.0.0.1:1", "--duration", "1s"]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/Cannot connect to NATS at nats:\/\/127\.0\.0\.1:1\.\n {2}.*ecwatch up/);
+    expect(run.stderr).toMatch(/Cannot connect to NATS at nats:\/\/127\.0\.0\.1:1 \(.+\)\.\n {2}.*ecwatch up/);
   });
 });
 
@@ -88,6 +88,14 @@ describe("ecwatch up", () => {
       const tail = await runCli(["tail", "community1", "--json", "--count", "1"], { cwd, timeoutMs: 10_000 });
       expect(tail.code).toBe(0);
       expect(JSON.parse(tail.stdout)).toMatchObject({ communityId: "community1", genW: truth.communities.community1!.genW });
+
+      const doctor = await runCli(["doctor", "--json"], { cwd });
+      expect(doctor.code).toBe(0);
+      const report = JSON.parse(doctor.stdout) as { ok: boolean; checks: Array<{ name: string; status: string }> };
+      expect(report.ok).toBe(true);
+      for (const name of ["NATS", "Redis", "API", "stream EC_STREAM", "consumer agg-worker", "KV ec_latest"]) {
+        expect(report.checks.find((check) => check.name === name)?.status).toBe("ok");
+      }
 
       up.kill("SIGINT");
       const run = await up.exited;

@@ -1,0 +1,125 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type ConsumerInfo, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
+import { CONSUMER, DLQ_STREAM, LATEST_BUCKET, STATE_BUCKET, STREAM } from "../bus/names.js";
+import { connectNats } from "../bus/nats-bus.js";
+import { RedisCache } from "../cache/redis-cache.js";
+import { errorMessage } from "../errors.js";
+import { redactUrl } from "../url.js";
+import { type Check, degradedDetail, formatBytes, infoField, topologyChecks } from "./verdicts.js";
+
+/** The I/O edge of `ecwatch doctor`: each probe connects, looks, and closes what it opened. */
+
+
+export type Probe =
+  | { readonly reachable: false; readonly reason: string }
+  | {
+      readonly reachable: true;
+      readonly version?: string;
+      /** Replaces the "reachable" line when the service answers but is not healthy. */
+      readonly unhealthy?: Check;
+      /** Further checks, possible only once connected. */
+      readonly checks: readonly Check[];
+    };
+
+/** The cause says why (e.g. ECONNREFUSED); the wrapping EcwatchError only repeats the URL. */
+const unreachable = (err: unknown): Probe => ({
+  reachable: false,
+  reason: errorMessage(err instanceof Error && err.cause !== undefined ? err.cause : err),
+});
+
+function isNotFound(err: unknown, code: number): boolean {
+  return err instanceof JetStreamApiError && err.code === code;
+}
+
+async function findStream(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
+  try {
+    return await jsm.streams.info(name);
+  } catch (err) {
+    if (isNotFound(err, JetStreamApiCodes.StreamNotFound)) return undefined;
+    throw err;
+  }
+}
+
+async function findConsumer(jsm: JetStreamManager): Promise<ConsumerInfo | undefined> {
+  try {
+    return await jsm.consumers.info(STREAM, CONSUMER);
+  } catch (err) {
+    if (isNotFound(err, JetStreamApiCodes.ConsumerNotFound)) return undefined;
+    throw err;
+  }
+}
+
+async function jetStreamChecks(nc: NatsConnection): Promise<Check[]> {
+  let jsm: JetStreamManager;
+  try {
+    jsm = await jetstreamManager(nc);
+  } catch (err) {
+    return [{ name: "JetStream", status: "fail", detail: `not available: ${errorMessage(err)}`, fix: "Restart nats-server with `-js` (ecwatch up does)." }];
+  }
+  try {
+    const account = await jsm.getAccountInfo();
+    const checks: Check[] = [
+      { name: "JetStream", status: "ok", detail: `${account.streams} streams, ${account.consumers} consumers, ${formatBytes(account.storage)} stored` },
+    ];
+    const stream = await findStream(jsm, STREAM);
+    checks.push(
+      ...topologyChecks({
+        stream,
+        consumer: stream && (await findConsumer(jsm)),
+        latest: await findStream(jsm, `KV_${LATEST_BUCKET}`),
+        state: await findStream(jsm, `KV_${STATE_BUCKET}`),
+        dlq: await findStream(jsm, DLQ_STREAM),
+      }),
+    );
+    return checks;
+  } catch (err) {
+    return [{ name: "JetStream", status: "fail", detail: `request failed: ${errorMessage(err)}`, fix: "Run `ecwatch doctor` again; if it fails again, read the nats-server log." }];
+  }
+}
+
+export async function probeNats(url: string): Promise<Probe> {
+  let nc: NatsConnection;
+  try {
+    nc = await connectNats(url, "ecwatch-doctor");
+  } catch (err) {
+    return unreachable(err);
+  }
+  try {
+    return { reachable: true, version: nc.info?.version, checks: await jetStreamChecks(nc) };
+  } finally {
+    await nc.close();
+  }
+}
+
+export async function probeRedis(url: string): Promise<Probe> {
+  let cache: RedisCache;
+  try {
+    cache = await RedisCache.connect(url);
+  } catch (err) {
+    return unreachable(err);
+  }
+  try {
+    return { reachable: true, version: infoField(await cache.redis.info("server"), "redis_version"), checks: [] };
+  } finally {
+    await cache.close();
+  }
+}
+
+const API_TIMEOUT_MS = 2_000;
+
+export async function probeApi(url: string): Promise<Probe> {
+  let response: Response;
+  try {
+    response = await fetch(`${url.replace(/\/+$/, "")}/healthz`, { signal: AbortSignal.timeout(API_TIMEOUT_MS) });
+  } catch (err) {
+    return unreachable(err);
+  }
+  const body = await response.text().catch(() => "");
+  if (response.ok) return { reachable: true, checks: [] };
+  // It answers but is not healthy: a failure whatever the source.
+  const unhealthy: Check =
+    response.status === 503
+      ? { name: "API", status: "fail", detail: `${redactUrl(url)} is degraded: ${degradedDetail(body)}`, fix: "Make the API's NATS and Redis reachable again; it reconnects by itself." }
+      : { name: "API", status: "fail", detail: `${redactUrl(url)}/healthz answers ${response.status}; is it an ecwatch API?`, fix: "Pass the URL of `ecwatch serve` with `--api <url>`." };
+  return { reachable: true, unhealthy, checks: [] };
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { type Aggregate, aggregateFromJson, netWatts } from "../../src/domain/aggregate.js";
+
+const aggregate: Aggregate = {
+  communityId: "community1",
+  genW: 5200,
+  conW: 3100,
+  netW: 2100,
+  meters: 12,
+  stale: 1,
+  measuredAt: "2026-11-22T12:00:00.000Z",
+  aggregatedAt: "2026-11-22T12:00:00.120Z",
+  version: 42,
+};
+
+describe("netWatts", () => {
+  it("is positive for a surplus and negative for a deficit", () => {
+    expect(netWatts(5200, 3100)).toBe(2100);
+    expect(netWatts(1000, 4000)).toBe(-3000);
+  });
+});
+
+describe("aggregateFromJson", () => {
+  it("reads back an aggregate ecwatch wrote", () => {
+    expect(aggregateFromJson(JSON.stringify(aggregate))).toEqual(aggregate);
+  });
+
+  it("fills the fields the prototype's JSON lacks: net from gen − con, one meter, none stale, version 0", () => {
+    const prototype = JSON.stringify({ communityId: "community1", genW: 1000, conW: 4000, measuredAt: "2026-11-22T12:00:00Z" });
+    expect(aggregateFromJson(prototype)).toEqual({
+      communityId: "community1",
+      genW: 1000,
+      conW: 4000,
+      netW: -3000,
+      meters: 1,
+      stale: 0,
+      measuredAt: "2026-11-22T12:00:00Z",
+      aggregatedAt: "",
+      version: 0,
+    });
+  });
+
+  it("uses empty strings for a missing community id and timestamps", () => {
+    const parsed = aggregateFromJson('{"genW":1,"conW":2}');
+    expect(parsed).toMatchObject({ communityId: "", measuredAt: "", aggregatedAt: "", netW: -1 });
+  });
+
+  it("keeps a stored netW rather than recomputing it", () => {
+    expect(aggregateFromJson('{"genW":10,"conW":2,"netW":7}')?.netW).toBe(7);
+  });
+
+  it.each(["not json", "null", "42", '"text"', "[]", '{"genW":1}', '{"conW":1}', '{"genW":"1","conW":2}'])("is undefined for %j", (text) => {
+    expect(aggregateFromJson(text)).toBeUndefined();
+  });
+});

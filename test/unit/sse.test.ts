@@ -1,0 +1,185 @@
+import type { ServerResponse } from "node:http";
+import { describe, expect, it } from "vitest";
+import { HEARTBEAT, SseClient, formatEvent } from "../../src/api/sse.js";
+import type { Aggregate } from "../../src/domain/aggregate.js";
+
+/** The part of ServerResponse an SseClient uses: write with back-pressure, and "drain". */
+class FakeResponse {
+  readonly chunks: string[] = [];
+  /** What write returns: false simulates a socket whose buffer is full. */
+  accepting = true;
+  private drainListeners: Array<() => void> = [];
+
+  write(chunk: string): boolean {
+    this.chunks.push(chunk);
+    return this.accepting;
+  }
+
+  on(event: string, listener: () => void): this {
+    if (event === "drain") this.drainListeners.push(listener);
+    return this;
+  }
+
+  drain(): void {
+    this.accepting = true;
+    for (const listener of this.drainListeners) listener();
+  }
+
+  get versions(): number[] {
+    return this.chunks.filter((c) => c !== HEARTBEAT).map((c) => Number(/^id: (\d+)\n/.exec(c)?.[1]));
+  }
+}
+
+const aggregate = (version: number, netW = 100): Aggregate => ({
+  communityId: "community1",
+  genW: 1000 + netW,
+  conW: 1000,
+  netW,
+  meters: 3,
+  stale: 0,
+  measuredAt: "2026-11-22T12:00:00.000Z",
+  aggregatedAt: "2026-11-22T12:00:00.100Z",
+  version,
+});
+
+function connect(lastEventId?: number): { res: FakeResponse; client: SseClient } {
+  const res = new FakeResponse();
+  return { res, client: new SseClient(res as unknown as ServerResponse, lastEventId) };
+}
+
+describe("formatEvent", () => {
+  it("writes the version as id and the aggregate as data, ended by a blank line", () => {
+    const a = aggregate(7);
+    expect(formatEvent(a)).toBe(`id: 7\ndata: ${JSON.stringify(a)}\n\n`);
+  });
+
+  it("uses pre-serialised JSON when given, so it is built once for all clients", () => {
+    expect(formatEvent(aggregate(7), '{"x":1}')).toBe('id: 7\ndata: {"x":1}\n\n');
+  });
+});
+
+describe("SseClient.offer", () => {
+  it("sends only versions newer than the last one sent", () => {
+    const { res, client } = connect();
+    client.offer(aggregate(1));
+    client.offer(aggregate(3));
+    client.offer(aggregate(2));
+    client.offer(aggregate(3));
+    client.offer(aggregate(4));
+    expect(res.versions).toEqual([1, 3, 4]);
+  });
+
+  it("sends the JSON it is given", () => {
+    const { res, client } = connect();
+    client.offer(aggregate(1), '{"pre":"serialised"}');
+    expect(res.chunks).toEqual(['id: 1\ndata: {"pre":"serialised"}\n\n']);
+  });
+
+  it("does not send versions up to the client's Last-Event-ID", () => {
+    const { res, client } = connect(5);
+    client.offer(aggregate(5));
+    client.offer(aggregate(6));
+    expect(res.versions).toEqual([6]);
+  });
+});
+
+describe("SseClient back-pressure", () => {
+  it("while the socket is full, keeps only the newest pending event and writes it on drain", () => {
+    const { res, client } = connect();
+    res.accepting = false;
+    client.offer(aggregate(1));
+    client.offer(aggregate(2));
+    client.offer(aggregate(3));
+    client.offer(aggregate(4));
+    expect(res.versions).toEqual([1]);
+    res.drain();
+    expect(res.versions).toEqual([1, 4]);
+  });
+
+  it("a slow client never queues more than one event, however many changes arrive", () => {
+    const { res, client } = connect();
+    res.accepting = false;
+    client.offer(aggregate(1));
+    for (let v = 2; v <= 1_000; v += 1) client.offer(aggregate(v));
+    expect(res.chunks).toHaveLength(1);
+    res.drain();
+    expect(res.versions).toEqual([1, 1_000]);
+  });
+
+  it("stops again when the write on drain fills the socket once more", () => {
+    const { res, client } = connect();
+    res.accepting = false;
+    client.offer(aggregate(1));
+    client.offer(aggregate(2));
+    // The drained socket takes event 2 but is full again right after it.
+    res.drain();
+    res.accepting = false;
+    res.chunks.length = 0;
+    client.offer(aggregate(3));
+    client.offer(aggregate(4));
+    expect(res.versions).toEqual([3]);
+    res.drain();
+    expect(res.versions).toEqual([3, 4]);
+  });
+
+  it("writes nothing on drain when nothing is pending", () => {
+    const { res, client } = connect();
+    res.accepting = false;
+    client.offer(aggregate(1));
+    res.drain();
+    expect(res.versions).toEqual([1]);
+    client.offer(aggregate(2));
+    expect(res.versions).toEqual([1, 2]);
+  });
+
+  it("writes a heartbeat comment only while the socket is not backed up", () => {
+    const { res, client } = connect();
+    client.heartbeat();
+    expect(res.chunks).toEqual([": keep-alive\n\n"]);
+    res.accepting = false;
+    client.offer(aggregate(1));
+    client.heartbeat();
+    expect(res.chunks).toEqual([": keep-alive\n\n", formatEvent(aggregate(1))]);
+  });
+
+  it("a heartbeat that fills the socket makes the next event wait for drain", () => {
+    // write() returning false means "wait for drain", whatever was written: an event written
+    // anyway queues in the socket's buffer beside the one kept for drain.
+    const { res, client } = connect();
+    res.accepting = false;
+    client.heartbeat();
+    client.offer(aggregate(1));
+    client.offer(aggregate(2));
+    expect(res.versions).toEqual([]);
+    res.drain();
+    expect(res.versions).toEqual([2]);
+  });
+});
+
+describe("SseClient.offerInitial", () => {
+  it("sends the current value at once to a new client", () => {
+    const { res, client } = connect();
+    client.offerInitial(aggregate(9));
+    expect(res.versions).toEqual([9]);
+  });
+
+  it("skips the initial event when Last-Event-ID equals the current version", () => {
+    const { res, client } = connect(9);
+    client.offerInitial(aggregate(9));
+    client.offer(aggregate(10));
+    expect(res.versions).toEqual([10]);
+  });
+
+  it("sends the current value to a client that is behind", () => {
+    const { res, client } = connect(4);
+    client.offerInitial(aggregate(9));
+    expect(res.versions).toEqual([9]);
+  });
+
+  it("resends after a reset: a Last-Event-ID above the current version starts over", () => {
+    const { res, client } = connect(500);
+    client.offerInitial(aggregate(3));
+    client.offer(aggregate(4));
+    expect(res.versions).toEqual([3, 4]);
+  });
+});
