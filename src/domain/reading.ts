@@ -26,7 +26,7 @@ export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok
 
 /** Largest power accepted for one reading: 1 GW, far above any community, far below float trouble. */
 export const MAX_WATTS = 1e9;
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 
 function fail<T>(error: string): Parsed<T> {
   return { ok: false, error };
@@ -42,7 +42,13 @@ function wattsProblem(field: string, value: unknown): string | undefined {
 
 /** Milliseconds since the epoch of an ISO-8601 timestamp with a zone, or undefined. */
 export function parseTimestamp(value: unknown): number | undefined {
-  if (typeof value !== "string" || !ISO_8601.test(value)) return undefined;
+  if (typeof value !== "string") return undefined;
+  const match = ISO_8601.exec(value);
+  if (!match) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
+  // Date.parse rolls 2026-02-30 over to March 2nd: check the fields themselves.
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
   const ms = Date.parse(value);
   return Number.isFinite(ms) ? ms : undefined;
 }

@@ -55,7 +55,7 @@ export class Simulator {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private endAtMs = Number.POSITIVE_INFINITY;
-  private finished!: Promise<void>;
+  private readonly finished: Promise<void>;
   private finish!: () => void;
   private ticking: Promise<void> = Promise.resolve();
 
@@ -65,6 +65,9 @@ export class Simulator {
   ) {
     this.now = options.now ?? Date.now;
     this.window = new PublishWindow(options.window ?? 1_024);
+    this.finished = new Promise((resolve) => {
+      this.finish = resolve;
+    });
     this.models = Array.from({ length: options.communities }, (_, index) => {
       const spec = describeCommunity(communityIdOf(index), options.meters, options.seed);
       return new CommunityModel(spec, options.profile, options.seed);
@@ -73,9 +76,6 @@ export class Simulator {
 
   /** Starts ticking; the returned promise settles when the run has ended and every publish settled. */
   start(): Promise<void> {
-    this.finished = new Promise((resolve) => {
-      this.finish = resolve;
-    });
     if (this.options.durationMs !== undefined) this.endAtMs = this.now() + this.options.durationMs;
     this.tick(this.alignedNow());
     return this.finished;

@@ -162,3 +162,17 @@ describe("parseJson", () => {
     expect(parseJson("{nope")).toEqual({ ok: false, error: "the body is not valid JSON" });
   });
 });
+
+describe("impossible calendar dates", () => {
+  it.each(["2026-02-30T12:00:00Z", "2026-04-31T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T12:60:00Z"])(
+    "%s is not a timestamp",
+    (text) => {
+      expect(parseTimestamp(text)).toBeUndefined();
+    },
+  );
+
+  it("accepts February 29th in a leap year only", () => {
+    expect(parseTimestamp("2028-02-29T00:00:00Z")).toBe(Date.UTC(2028, 1, 29));
+    expect(parseTimestamp("2026-02-29T00:00:00Z")).toBeUndefined();
+  });
+});

@@ -22,6 +22,11 @@ describe("redactUrl", () => {
     expect(redactUrl("http://127.0.0.1:8000/users/a@b?mail=c@d")).toBe("http://127.0.0.1:8000/users/a@b?mail=c@d");
   });
 
+  it("does not mistake an @ in a query or fragment right after the host for credentials", () => {
+    expect(redactUrl("http://127.0.0.1:8000?mail=a@b")).toBe("http://127.0.0.1:8000?mail=a@b");
+    expect(redactUrl("http://127.0.0.1:8000#a@b")).toBe("http://127.0.0.1:8000#a@b");
+  });
+
   it("hides the credentials of every URL in a comma-separated list", () => {
     expect(redactUrl("nats://a:pw1@h1:4222,nats://b:pw2@h2:4222,nats://h3:4222")).toBe("nats://***@h1:4222,nats://***@h2:4222,nats://h3:4222");
   });
