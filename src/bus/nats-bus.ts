@@ -1,4 +1,4 @@
-import { connect, nanos, type NatsConnection } from "@nats-io/transport-node";
+import { connect, millis, nanos, type NatsConnection } from "@nats-io/transport-node";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -14,6 +14,7 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
+import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, errorMessage } from "../errors.js";
 import { redactUrl } from "../url.js";
 import { CONSUMER, DLQ_STREAM, DLQ_SUBJECT, LATEST_BUCKET, STATE_BUCKET, STREAM, STREAM_SUBJECTS } from "./names.js";
@@ -89,7 +90,12 @@ function sameSubjects(a: readonly string[] | undefined, b: readonly string[]): b
   return !!a && a.length === b.length && [...a].sort().join() === [...b].sort().join();
 }
 
-async function ensureStream(jsm: JetStreamManager, wanted: Partial<StreamConfig> & { name: string; subjects: string[] }): Promise<string[]> {
+/** Creates the stream when missing; with `update`, also brings an existing one in line. */
+async function ensureStream(
+  jsm: JetStreamManager,
+  wanted: Partial<StreamConfig> & { name: string; subjects: string[] },
+  update: boolean,
+): Promise<string[]> {
   let current: StreamConfig;
   try {
     current = (await jsm.streams.info(wanted.name)).config;
@@ -98,50 +104,57 @@ async function ensureStream(jsm: JetStreamManager, wanted: Partial<StreamConfig>
     await jsm.streams.add(wanted);
     return [`created stream ${wanted.name}`];
   }
+  if (!update) return [];
   const changes: string[] = [];
   if (!sameSubjects(current.subjects, wanted.subjects)) {
     changes.push(`stream ${wanted.name}: subjects ${JSON.stringify(current.subjects)} → ${JSON.stringify(wanted.subjects)}`);
   }
-  if (wanted.max_age !== undefined && current.max_age !== wanted.max_age) changes.push(`stream ${wanted.name}: max_age set`);
-  if (wanted.max_bytes !== undefined && current.max_bytes !== wanted.max_bytes) changes.push(`stream ${wanted.name}: max_bytes set`);
-  if (wanted.max_msgs !== undefined && current.max_msgs !== wanted.max_msgs) changes.push(`stream ${wanted.name}: max_msgs set`);
+  const age = (value: number): string => (value > 0 ? formatDuration(millis(value)) : "unlimited");
+  if (wanted.max_age !== undefined && current.max_age !== wanted.max_age) {
+    changes.push(`stream ${wanted.name}: max_age ${age(current.max_age)} → ${age(wanted.max_age)}`);
+  }
+  if (wanted.max_bytes !== undefined && current.max_bytes !== wanted.max_bytes) {
+    changes.push(`stream ${wanted.name}: max_bytes ${current.max_bytes} → ${wanted.max_bytes}`);
+  }
+  if (wanted.max_msgs !== undefined && current.max_msgs !== wanted.max_msgs) {
+    changes.push(`stream ${wanted.name}: max_msgs ${current.max_msgs} → ${wanted.max_msgs}`);
+  }
   if (changes.length) await jsm.streams.update(wanted.name, { ...current, ...wanted });
   return changes;
 }
 
 /**
- * Creates EC_STREAM, EC_DLQ and the durable pull consumer `agg-worker`, or brings
- * existing ones (e.g. the prototype's) in line. Returns what it changed, for the user.
+ * Creates EC_STREAM, EC_DLQ and the durable pull consumer `agg-worker` when missing.
+ * Given `retention` (by the aggregator, their owner), it also brings existing ones, e.g. the
+ * prototype's, in line; without it (sim, serve) it leaves existing ones as they are, so they
+ * cannot undo the aggregator's settings. Returns what it changed, for the user.
  */
-export async function ensureTopology(jsm: JetStreamManager, retention: RetentionOptions = DEFAULT_RETENTION): Promise<string[]> {
-  const changes = await ensureStream(jsm, {
+export async function ensureTopology(jsm: JetStreamManager, retention?: RetentionOptions): Promise<string[]> {
+  const update = retention !== undefined;
+  const limits = retention ?? DEFAULT_RETENTION;
+  const stream = {
     name: STREAM,
     subjects: [...STREAM_SUBJECTS],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
-    max_age: nanos(retention.maxAgeMs),
-    max_bytes: retention.maxBytes,
-    duplicate_window: nanos(Math.min(DUPLICATE_WINDOW_MS, retention.maxAgeMs)),
-  });
-  changes.push(
-    ...(await ensureStream(jsm, {
-      name: DLQ_STREAM,
-      subjects: [DLQ_SUBJECT],
-      storage: StorageType.File,
-      max_msgs: 10_000,
-      max_age: nanos(7 * 86_400_000),
-    })),
-  );
-  changes.push(...(await ensureConsumer(jsm)));
-  return changes;
+    max_age: nanos(limits.maxAgeMs),
+    max_bytes: limits.maxBytes,
+    duplicate_window: nanos(Math.min(DUPLICATE_WINDOW_MS, limits.maxAgeMs)),
+  };
+  const deadLetters = { name: DLQ_STREAM, subjects: [DLQ_SUBJECT], storage: StorageType.File, max_msgs: 10_000, max_age: nanos(7 * 86_400_000) };
+  return [
+    ...(await ensureStream(jsm, stream, update)),
+    ...(await ensureStream(jsm, deadLetters, update)),
+    ...(await ensureConsumer(jsm, update)),
+  ];
 }
 
-async function ensureConsumer(jsm: JetStreamManager): Promise<string[]> {
+async function ensureConsumer(jsm: JetStreamManager, update: boolean): Promise<string[]> {
   const changes: string[] = [];
   try {
     const info = await jsm.consumers.info(STREAM, CONSUMER);
-    if (!info.config.deliver_subject) return [];
+    if (!info.config.deliver_subject || !update) return [];
     // The prototype's consumer was a push consumer; a pull consumer cannot take its place in
     // place. Replaying from the start is safe: the aggregator is idempotent.
     await jsm.consumers.delete(STREAM, CONSUMER);

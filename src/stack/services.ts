@@ -2,9 +2,40 @@ import { Aggregator, type AggregatorOptions } from "../aggregator/aggregator.js"
 import { LatestStore } from "../api/latest-store.js";
 import { createApi, listen } from "../api/server.js";
 import { SseHub } from "../api/sse-hub.js";
-import { DEFAULT_RETENTION, ensureTopology, openBus, type RetentionOptions } from "../bus/nats-bus.js";
+import { type Bus, DEFAULT_RETENTION, ensureTopology, openBus, type RetentionOptions } from "../bus/nats-bus.js";
 import { RedisCache } from "../cache/redis-cache.js";
 import { EcwatchError } from "../errors.js";
+
+/** A service's own NATS and Redis connections, with the stream, consumer and buckets in place. */
+interface Connections {
+  readonly bus: Bus;
+  readonly cache: RedisCache;
+  /** What ensureTopology changed (created or updated resources). */
+  readonly changes: readonly string[];
+  close(): Promise<void>;
+}
+
+/** Opens both connections and runs `start` on them; closes them again if anything fails. */
+async function withConnections<T>(
+  natsUrl: string,
+  redisUrl: string,
+  name: string,
+  /** Given by the aggregator, which owns the stream's settings (see ensureTopology). */
+  retention: RetentionOptions | undefined,
+  start: (connections: Connections) => Promise<T>,
+): Promise<T> {
+  const bus = await openBus(natsUrl, name);
+  let cache: RedisCache | undefined;
+  try {
+    cache = await RedisCache.connect(redisUrl);
+    const opened = cache;
+    const changes = await ensureTopology(bus.jsm, retention);
+    return await start({ bus, cache: opened, changes, close: async () => void (await Promise.all([bus.close(), opened.close()])) });
+  } catch (err) {
+    await Promise.all([bus.close().catch(() => undefined), cache?.close()]);
+    throw err;
+  }
+}
 
 /** A running aggregator with its own connections. */
 export interface AggregationService {
@@ -15,29 +46,22 @@ export interface AggregationService {
 }
 
 /** Connects to NATS and Redis, ensures the stream, consumer and buckets, and starts consuming. */
-export async function startAggregation(
+export function startAggregation(
   natsUrl: string,
   redisUrl: string,
   options: AggregatorOptions & { retention?: RetentionOptions } = {},
 ): Promise<AggregationService> {
-  const bus = await openBus(natsUrl, "ecwatch-aggregate");
-  let cache: RedisCache | undefined;
-  try {
-    cache = await RedisCache.connect(redisUrl);
-    const changes = await ensureTopology(bus.jsm, options.retention ?? DEFAULT_RETENTION);
-    const aggregator = await Aggregator.start(bus, cache, options);
+  return withConnections(natsUrl, redisUrl, "ecwatch-aggregate", options.retention ?? DEFAULT_RETENTION, async (connections) => {
+    const aggregator = await Aggregator.start(connections.bus, connections.cache, options);
     return {
       aggregator,
-      changes,
+      changes: connections.changes,
       stop: async () => {
         await aggregator.stop();
-        await Promise.all([bus.close(), cache!.close()]);
+        await connections.close();
       },
     };
-  } catch (err) {
-    await Promise.all([bus.close().catch(() => undefined), cache?.close()]);
-    throw err;
-  }
+  });
 }
 
 /** A running API with its own connections. */
@@ -47,13 +71,8 @@ export interface ApiService {
   stop(): Promise<void>;
 }
 
-export async function startApi(natsUrl: string, redisUrl: string, host: string, port: number): Promise<ApiService> {
-  const bus = await openBus(natsUrl, "ecwatch-serve");
-  let cache: RedisCache | undefined;
-  try {
-    cache = await RedisCache.connect(redisUrl);
-    await ensureTopology(bus.jsm);
-    const redis = cache.redis;
+export function startApi(natsUrl: string, redisUrl: string, host: string, port: number): Promise<ApiService> {
+  return withConnections(natsUrl, redisUrl, "ecwatch-serve", undefined, async ({ bus, cache, close }) => {
     const hub = new SseHub(bus.nc);
     const server = createApi({
       store: new LatestStore(cache, bus.latest),
@@ -61,7 +80,7 @@ export async function startApi(natsUrl: string, redisUrl: string, host: string, 
       js: bus.js,
       health: async () => ({
         nats: !bus.nc.isClosed() && (await bus.nc.flush().then(() => true, () => false)),
-        redis: await redis.ping().then(() => true, () => false),
+        redis: await cache.redis.ping().then(() => true, () => false),
       }),
     });
     const api = await listen(server, host, port).catch((err: NodeJS.ErrnoException) => {
@@ -76,11 +95,8 @@ export async function startApi(natsUrl: string, redisUrl: string, host: string, 
       hub,
       stop: async () => {
         await api.close();
-        await Promise.all([bus.close(), cache!.close()]);
+        await close();
       },
     };
-  } catch (err) {
-    await Promise.all([bus.close().catch(() => undefined), cache?.close()]);
-    throw err;
-  }
+  });
 }

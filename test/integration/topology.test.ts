@@ -1,0 +1,55 @@
+import { AckPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { nanos, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectNats, ensureTopology, wipeTopology } from "../../src/bus/nats-bus.js";
+import { CONSUMER, STREAM, STREAM_SUBJECTS } from "../../src/bus/names.js";
+import { startAggregation, startApi } from "../../src/stack/services.js";
+import { startTestStack, type TestStack } from "../helpers/stack.js";
+
+let stack: TestStack;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  nc = await connectNats(stack.natsUrl, "test-topology");
+  jsm = await jetstreamManager(nc);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await stack?.stop();
+});
+
+describe("the prototype's resources", () => {
+  it("are reused and brought in line, saying what changed", async () => {
+    await wipeTopology(jsm);
+    // As the prototype left them: all of ec.> in the stream, no limits, a push consumer.
+    await jsm.streams.add({ name: STREAM, subjects: ["ec.>"] });
+    await jsm.consumers.add(STREAM, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, deliver_subject: "prototype.deliver" });
+
+    const aggregation = await startAggregation(stack.natsUrl, stack.redisUrl, { retention: { maxAgeMs: 86_400_000, maxBytes: 1 << 30 } });
+    try {
+      expect(aggregation.changes).toEqual(
+        expect.arrayContaining([
+          `stream ${STREAM}: subjects ["ec.>"] → ${JSON.stringify(STREAM_SUBJECTS)}`,
+          `stream ${STREAM}: max_age unlimited → 1d`,
+          `replaced push consumer ${CONSUMER} with a pull consumer (replays the stream once)`,
+        ]),
+      );
+      const stream = await jsm.streams.info(STREAM);
+      expect([...(stream.config.subjects ?? [])].sort()).toEqual([...STREAM_SUBJECTS].sort());
+      expect(stream.config.max_age).toBe(nanos(86_400_000));
+      expect((await jsm.consumers.info(STREAM, CONSUMER)).config.deliver_subject).toBeUndefined();
+    } finally {
+      await aggregation.stop();
+    }
+  });
+
+  it("an API or simulator starting later leaves the aggregator's retention alone", async () => {
+    const api = await startApi(stack.natsUrl, stack.redisUrl, "127.0.0.1", 0);
+    await api.stop();
+    expect(await ensureTopology(jsm)).toEqual([]);
+    expect((await jsm.streams.info(STREAM)).config.max_age).toBe(nanos(86_400_000));
+  });
+});
