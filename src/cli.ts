@@ -1,8 +1,10 @@
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULTS } from "./config.js";
-import { EcwatchError, ExitCode, errorMessage } from "./errors.js";
-import { communityId, duration, integer, oneOf, url } from "./cli/options.js";
-import { READING_LEVELS } from "./sim/simulator.js";
+import { EcwatchError, ExitCode, UsageError, errorMessage } from "./errors.js";
+import { communityId, duration, faults, integer, oneOf, speed, timestamp, url } from "./cli/options.js";
+import { NO_FAULTS } from "./sim/faults.js";
+import { BUILT_IN_SCENARIOS } from "./sim/setup.js";
+import { READING_LEVELS } from "./sim/sources.js";
 import { VERSION } from "./version.js";
 
 /**
@@ -32,6 +34,7 @@ export function buildProgram(): Command {
     .description("start nats-server, redis-server, the aggregator, the API and a simulator, with a live status")
     .option("--communities <n>", "simulated communities", integer(0, 10_000), 5)
     .option("--meters <n>", "meters per community", integer(1, 100_000), 20)
+    .option("--scenario <name|file>", `simulate this mix of meters instead: ${BUILT_IN_SCENARIOS.join(", ")}, or a JSON file`)
     .option("--interval <duration>", "time between two readings of a meter", duration(), 1_000)
     .option("--seed <n>", "random seed of the simulation", integer(0), 1)
     .option("--port <n>", "API port (the prototype's phone app calls 8000)", integer(0, 65_535), 8000)
@@ -41,7 +44,7 @@ export function buildProgram(): Command {
     .addOption(redisOption())
     .addOption(staleOption())
     .option("--json", "print the ready line as JSON and no live status")
-    .addHelpText("after", examples("ecwatch up", "ecwatch up --communities 10 --meters 50 --fresh", "ecwatch up --communities 0 --nats nats://10.0.0.5:4222"))
+    .addHelpText("after", examples("ecwatch up", "ecwatch up --communities 10 --meters 50 --fresh", "ecwatch up --scenario village", "ecwatch up --communities 0 --nats nats://10.0.0.5:4222"))
     .action(async (flags, command: Command) => {
       const { runUp } = await import("./commands/up.js");
       await runUp({ ...flags, portFromUser: command.getOptionValueSource("port") !== "default" });
@@ -49,20 +52,41 @@ export function buildProgram(): Command {
 
   program
     .command("sim")
-    .description("simulate meters of N communities publishing readings to JetStream")
-    .option("--communities <n>", "communities community1..N", integer(1, 10_000), 5)
-    .option("--meters <n>", "meters per community", integer(1, 100_000), 20)
-    .option("--interval <duration>", "time between two readings of a meter", duration(), 1_000)
-    .option("--duration <duration>", "stop after this long (default: until Ctrl-C)", duration())
-    .option("--seed <n>", "random seed", integer(0), 1)
+    .description("simulate the meters of energy communities publishing readings to JetStream")
+    .option("--communities <n>", "communities community1..N (each a copy of the scenario, elsewhere, with other draws)", integer(1, 10_000), 5)
+    .option("--scenario <name|file>", `a community's mix of meters: ${BUILT_IN_SCENARIOS.join(", ")}, or a JSON file (default: --meters households, 40 % with PV)`)
+    .option("--meters <n>", "meters per community of the default scenario", integer(1, 100_000), 20)
+    .option("--interval <duration>", "data time between two readings of a meter", duration(), 1_000)
+    .addOption(new Option("--start <time>", "data time of the first reading, ISO-8601 (default: now)").argParser(timestamp))
+    .addOption(new Option("--speed <x>", "data time per wall-clock time, e.g. 60 = a minute a second; max = as fast as acknowledged").argParser(speed).default(1))
+    .option("--duration <duration>", "data time to simulate (default: until Ctrl-C)", duration())
+    .option("--seed <n>", "random seed: the same seed and --start give the same readings", integer(0), 1)
     .addOption(new Option("--level <level>", "meter readings, or the prototype's community-level ec.<id>.net readings").argParser(oneOf(READING_LEVELS)).default("meter"))
+    .addOption(new Option("--faults <spec>", "inject faults: dropout=P,duplicate=P,reorder=P,malformed=P,offline=P (per reading; offline per minute),skew=<duration>").argParser(faults))
+    .option("--record <file>", "write every published message to an NDJSON trace")
+    .option("--replay <file>", "publish a recorded trace instead (paced by its data time and --speed; --start rebases it)")
     .addOption(staleOption())
     .addOption(natsOption())
-    .option("--json", "print {published, communities: {id: {genW, conW, …}}} (the ground truth) at exit")
-    .addHelpText("after", examples("ecwatch sim --communities 5", "ecwatch sim --communities 2 --meters 100 --interval 500ms --duration 30s --json", "ecwatch sim --level community"))
-    .action(async (flags) => {
+    .option("--json", "print {published, errors, communities: {id: {genW, conW, meters, stale}}, faults, energy} at exit")
+    .addHelpText(
+      "after",
+      examples(
+        "ecwatch sim --communities 5",
+        "ecwatch sim --scenario village --start 2026-06-21T00:00:00Z --duration 1d --interval 1m --speed max --json",
+        "ecwatch sim --faults dropout=0.01,duplicate=0.01,reorder=0.01,skew=2s,malformed=0.001,offline=0.001",
+        "ecwatch sim --replay fixtures/traces/village-june-day.ndjson --start 2026-11-22T00:00:00Z --speed 3600",
+        "ecwatch sim --level community --communities 1",
+      ),
+    )
+    .action(async (flags, command: Command) => {
+      if (flags.scenario && command.getOptionValueSource("meters") === "cli") {
+        throw new UsageError("--meters sets the size of the default scenario; a --scenario sets its own meters.", "Drop one of them.");
+      }
+      if (flags.replay && (flags.scenario || flags.faults)) {
+        throw new UsageError("--replay publishes a recorded trace as it is; it takes no --scenario or --faults.");
+      }
       const { runSim } = await import("./commands/sim.js");
-      await runSim(flags);
+      await runSim({ ...flags, intervalMs: flags.interval, startMs: flags.start, durationMs: flags.duration, faults: flags.faults ?? NO_FAULTS });
     });
 
   program

@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from "commander";
 import { parseDuration } from "../domain/duration.js";
 import { idProblem } from "../domain/ids.js";
+import { parseTimestamp } from "../domain/reading.js";
+import { type FaultSpec, parseFaults } from "../sim/faults.js";
 
 /** commander argument parsers that reject bad values with one sentence (exit code 2). */
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -47,4 +49,27 @@ export function oneOf<T extends string>(values: readonly T[]): (value: string) =
     if (!(values as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${values.join(", ")}.`);
     return value as T;
   };
+}
+
+/** An ISO-8601 time with a zone, as milliseconds since the epoch. */
+export function timestamp(value: string): number {
+  const ms = parseTimestamp(value);
+  if (ms === undefined) throw new InvalidArgumentError("expected an ISO-8601 time with a zone, e.g. 2026-06-21T00:00:00Z.");
+  return ms;
+}
+
+/** A speed factor > 0, or `max` (Infinity). */
+export function speed(value: string): number {
+  if (value === "max") return Number.POSITIVE_INFINITY;
+  const n = Number(value);
+  if (!/^\d*\.?\d+$/.test(value) || !(n > 0) || n > 1e9) throw new InvalidArgumentError("expected a factor above 0 (e.g. 60) or max.");
+  return n;
+}
+
+export function faults(value: string): FaultSpec {
+  try {
+    return parseFaults(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
+  }
 }

@@ -1,69 +1,66 @@
-import { jetstreamManager } from "@nats-io/jetstream";
-import { jetstream } from "@nats-io/jetstream";
-import { ensureTopology } from "../bus/nats-bus.js";
-import { connectNats } from "../bus/nats-bus.js";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connectNats, ensureTopology } from "../bus/nats-bus.js";
 import { colorsFor, StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveEndpoint } from "../config.js";
 import { formatDuration } from "../domain/duration.js";
-import { loadHouseholdProfile } from "../sim/fixtures.js";
+import { redactUrl } from "../url.js";
 import { JetStreamSink } from "../sim/jetstream-sink.js";
-import { type ReadingLevel, Simulator } from "../sim/simulator.js";
+import { type SimulationPlan, planSimulation, reportOf } from "../sim/setup.js";
+import { Simulator } from "../sim/simulator.js";
+import { formatTraceLine } from "../sim/trace.js";
 
-export interface SimFlags {
-  readonly communities: number;
-  readonly meters: number;
-  readonly interval: number;
-  readonly duration?: number;
-  readonly seed: number;
-  readonly level: ReadingLevel;
+export interface SimFlags extends SimulationPlan {
+  /** Data time per wall-clock time; Infinity for as fast as possible. */
+  readonly speed: number;
   readonly staleAfter: number;
+  readonly record?: string;
   readonly json?: boolean;
   readonly nats?: string;
 }
 
 export async function runSim(flags: SimFlags): Promise<void> {
+  const simulation = planSimulation(flags);
   const natsUrl = resolveEndpoint("nats", flags.nats);
   const nc = await connectNats(natsUrl, "ecwatch-sim");
   const status = new StatusLine(process.stderr);
   const colors = colorsFor(process.stderr);
+  let recording: WriteStream | undefined;
   try {
     await ensureTopology(await jetstreamManager(nc));
-    const simulator = new Simulator(new JetStreamSink(jetstream(nc)), {
-      communities: flags.communities,
-      meters: flags.meters,
-      intervalMs: flags.interval,
-      durationMs: flags.duration,
-      seed: flags.seed,
-      level: flags.level,
-      profile: loadHouseholdProfile(),
+    recording = flags.record ? createWriteStream(flags.record) : undefined;
+    const simulator = new Simulator(new JetStreamSink(jetstream(nc)), simulation.source, {
+      speed: flags.speed,
       staleAfterMs: flags.staleAfter,
+      record: recording && ((entry) => recording!.write(`${formatTraceLine(entry)}\n`)),
     });
-    const perTick = flags.level === "community" ? flags.communities : flags.communities * flags.meters;
     if (!flags.json) {
-      process.stderr.write(
-        `${colors.bold("sim")} ${flags.communities} communities × ${flags.meters} meters, ${flags.level} readings every ${formatDuration(flags.interval)} → ${natsUrl}` +
-          `${flags.duration ? ` for ${formatDuration(flags.duration)}` : " (Ctrl-C stops)"}\n`,
-      );
+      const pace = flags.replay ? "" : ` every ${formatDuration(flags.intervalMs)} of data time`;
+      const speed = flags.speed === Number.POSITIVE_INFINITY ? "as fast as acknowledged" : flags.speed === 1 ? "in real time" : `at ${flags.speed}× speed`;
+      const length = flags.durationMs ? ` for ${formatDuration(flags.durationMs)}` : simulation.models ? " (Ctrl-C stops)" : "";
+      process.stderr.write(`${colors.bold("sim")} ${simulation.describe}${pace}, ${speed}${length} → ${redactUrl(natsUrl)}\n`);
     }
     const started = Date.now();
     const ticker = setInterval(() => {
-      const { published, errors } = simulator.stats;
-      const rate = published / Math.max(1, (Date.now() - started) / 1000);
-      status.update(`published ${published} · ${rate.toFixed(0)}/s · ${perTick} per tick · errors ${errors ? colors.red(errors) : 0}`);
-    }, 500);
-    const done = simulator.start();
-    await Promise.race([done, untilSignal().then(() => simulator.stop())]);
+      const { sent, acked, errors, dataTimeMs } = simulator.stats;
+      const rate = acked / Math.max(1, (Date.now() - started) / 1000);
+      const dataTime = dataTimeMs === undefined ? "" : ` · data time ${new Date(dataTimeMs).toISOString().slice(0, 19).replace("T", " ")}`;
+      status.update(`published ${sent} · acked ${acked} · ${rate.toFixed(0)}/s · errors ${errors ? colors.red(errors) : 0}${dataTime}`);
+    }, 250);
+    await Promise.race([simulator.start(), untilSignal().then(() => simulator.stop())]);
     clearInterval(ticker);
     status.clear();
-    const report = simulator.report();
+    const report = reportOf(simulator, simulation);
     if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else {
-      process.stderr.write(`published ${report.published} readings, ${report.errors} errors\n`);
+      const faults = report.faults ? ` · faults ${JSON.stringify(report.faults)}` : "";
+      process.stderr.write(`published ${report.published} readings, ${report.errors} errors${faults}\n`);
       if (simulator.stats.lastError) process.stderr.write(`last error: ${simulator.stats.lastError}\n`);
     }
     if (report.errors > 0) process.exitCode = 1;
   } finally {
+    if (recording) await new Promise((resolve) => recording!.end(resolve));
     await nc.drain().catch(() => undefined);
   }
 }

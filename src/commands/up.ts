@@ -5,7 +5,8 @@ import { colorsFor, formatKw, LiveBlock } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { EcwatchError, errorMessage } from "../errors.js";
-import { loadHouseholdProfile } from "../sim/fixtures.js";
+import { NO_FAULTS } from "../sim/faults.js";
+import { planSimulation } from "../sim/setup.js";
 import { JetStreamSink } from "../sim/jetstream-sink.js";
 import { Simulator } from "../sim/simulator.js";
 import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
@@ -18,6 +19,8 @@ import { wipeEverything } from "./reset.js";
 export interface UpFlags {
   readonly communities: number;
   readonly meters: number;
+  /** A scenario name or file (default: --meters households, 40 % with PV). */
+  readonly scenario?: string;
   readonly interval: number;
   readonly seed: number;
   readonly port: number;
@@ -90,17 +93,10 @@ export async function runUp(flags: UpFlags): Promise<void> {
 
     let simulator: Simulator | undefined;
     if (flags.communities > 0) {
+      const simulation = planSimulation({ ...flags, level: "meter", intervalMs: flags.interval, faults: NO_FAULTS });
       const nc = await connectNats(natsUrl, "ecwatch-sim");
       started.add(() => nc.drain());
-      simulator = new Simulator(new JetStreamSink(jetstream(nc)), {
-        communities: flags.communities,
-        meters: flags.meters,
-        intervalMs: flags.interval,
-        seed: flags.seed,
-        level: "meter",
-        profile: loadHouseholdProfile(),
-        staleAfterMs: flags.staleAfter,
-      });
+      simulator = new Simulator(new JetStreamSink(jetstream(nc)), simulation.source, { speed: 1, staleAfterMs: flags.staleAfter });
       void simulator.start();
       started.add(() => simulator!.stop());
     }

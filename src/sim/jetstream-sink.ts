@@ -10,10 +10,10 @@ const ATTEMPTS = 3;
 export class JetStreamSink implements ReadingSink {
   constructor(private readonly js: JetStreamClient) {}
 
-  async publish(subject: string, payload: string, dedupId: string): Promise<void> {
+  async publish(subject: string, payload: string, dedupId: string | undefined): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.js.publish(subject, payload, { msgID: dedupId });
+        await this.js.publish(subject, payload, dedupId === undefined ? {} : { msgID: dedupId });
         return;
       } catch (err) {
         if (attempt >= ATTEMPTS) throw err;

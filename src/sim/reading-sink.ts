@@ -1,6 +1,7 @@
 /** Where simulated readings go: JetStream today, MQTT later. Resolves once the reading is stored. */
 export interface ReadingSink {
-  publish(subject: string, payload: string, dedupId: string): Promise<void>;
+  /** `dedupId` becomes the Nats-Msg-Id header (none for a replayed message recorded without one). */
+  publish(subject: string, payload: string, dedupId: string | undefined): Promise<void>;
 }
 
 /** Limits how many publishes are awaiting their acknowledgement at once (back-pressure). */

@@ -1,157 +1,115 @@
-import { communityReadingSubject, dedupId, meterReadingSubject } from "../bus/names.js";
-import { COMMUNITY_METER_ID } from "../domain/ids.js";
-import type { CommunityReading, MeterReading } from "../domain/reading.js";
-import { CommunityModel, communityIdOf, describeCommunity } from "./community-model.js";
 import { GroundTruth, type TruthTotals } from "./ground-truth.js";
-import type { LoadProfile } from "./load-profile.js";
 import { PublishWindow, type ReadingSink } from "./reading-sink.js";
-
-export const READING_LEVELS = ["meter", "community"] as const;
-export type ReadingLevel = (typeof READING_LEVELS)[number];
+import type { Emission, ReadingSource } from "./sources.js";
+import type { TraceEntry } from "./trace.js";
 
 export interface SimulatorOptions {
-  readonly communities: number;
-  /** Meters per community. */
-  readonly meters: number;
-  readonly intervalMs: number;
-  /** Stop after this much time; run until stop() when undefined. */
-  readonly durationMs?: number;
-  readonly seed: number;
-  /** `meter` readings, or the prototype's community-level `ec.<id>.net` readings. */
-  readonly level: ReadingLevel;
-  readonly profile: LoadProfile;
+  /** Data time per wall-clock time: 1 = real time, 60 = a minute a second, Infinity = as fast as acks allow. */
+  readonly speed: number;
   /** Stale rule of the ground truth; the aggregator's default is 30 s. */
   readonly staleAfterMs: number;
   /** Publishes awaiting acknowledgement at once. Default 1,024. */
   readonly window?: number;
+  /** Called with every message as it is published (`--record`). */
+  readonly record?: (entry: TraceEntry) => void;
   readonly now?: () => number;
 }
 
 export interface SimulatorStats {
-  published: number;
+  sent: number;
+  acked: number;
   errors: number;
   ticks: number;
-  /** Ticks skipped because the previous one was still being published. */
-  skippedTicks: number;
+  /** Data time of the latest tick. */
+  dataTimeMs: number | undefined;
   lastError?: string;
 }
 
-export interface SimulatorReport {
-  readonly published: number;
-  readonly errors: number;
-  readonly communities: Record<string, TruthTotals>;
-}
-
 /**
- * Publishes every meter of every community once per interval, at interval boundaries of
- * data time. `seq` is the data time in ms, so it keeps increasing across restarts.
+ * Publishes a source's ticks on schedule: tick k of data time t goes out at
+ * wallStart + (t − t0) / speed. A tick that is late goes out at once (no tick is ever
+ * skipped, so the same seed gives the same readings), and the ground truth records every
+ * acknowledged reading by the rules the aggregator follows.
  */
 export class Simulator {
-  readonly stats: SimulatorStats = { published: 0, errors: 0, ticks: 0, skippedTicks: 0 };
-  private readonly truth = new GroundTruth();
-  private readonly models: CommunityModel[];
+  readonly stats: SimulatorStats = { sent: 0, acked: 0, errors: 0, ticks: 0, dataTimeMs: undefined };
+  readonly truth = new GroundTruth();
   private readonly window: PublishWindow;
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private endAtMs = Number.POSITIVE_INFINITY;
-  private readonly finished: Promise<void>;
-  private finish!: () => void;
-  private ticking: Promise<void> = Promise.resolve();
+  private wake: (() => void) | undefined;
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly sink: ReadingSink,
+    private readonly source: ReadingSource,
     private readonly options: SimulatorOptions,
   ) {
     this.now = options.now ?? Date.now;
     this.window = new PublishWindow(options.window ?? 1_024);
-    this.finished = new Promise((resolve) => {
-      this.finish = resolve;
-    });
-    this.models = Array.from({ length: options.communities }, (_, index) => {
-      const spec = describeCommunity(communityIdOf(index), options.meters, options.seed);
-      return new CommunityModel(spec, options.profile, options.seed);
-    });
   }
 
-  /** Starts ticking; the returned promise settles when the run has ended and every publish settled. */
+  /** Runs until the source is exhausted or stop(); settles once every publish has settled. */
   start(): Promise<void> {
-    if (this.options.durationMs !== undefined) this.endAtMs = this.now() + this.options.durationMs;
-    this.tick(this.alignedNow());
-    return this.finished;
+    this.running ??= this.run();
+    return this.running;
   }
 
   async stop(): Promise<void> {
-    if (this.stopped) return this.finished;
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.ticking;
+    this.wake?.();
+    await this.running;
+  }
+
+  totals(): Record<string, TruthTotals> {
+    return this.truth.totals(this.options.staleAfterMs);
+  }
+
+  private async run(): Promise<void> {
+    const wallStart = this.now();
+    let firstAtMs: number | undefined;
+    for (;;) {
+      if (this.stopped) break;
+      const tick = this.source.next();
+      if (!tick) break;
+      firstAtMs ??= tick.atMs;
+      await this.sleepUntil(wallStart + (tick.atMs - firstAtMs) / this.options.speed);
+      if (this.stopped) break;
+      this.stats.ticks += 1;
+      this.stats.dataTimeMs = tick.atMs;
+      for (const emission of tick.emissions) await this.send(emission);
+    }
     await this.window.drained();
-    this.finish();
-    return this.finished;
   }
 
-  report(): SimulatorReport {
-    return {
-      published: this.stats.published,
-      errors: this.stats.errors,
-      communities: this.truth.totals(this.options.staleAfterMs),
-    };
-  }
-
-  private alignedNow(): number {
-    return Math.floor(this.now() / this.options.intervalMs) * this.options.intervalMs;
-  }
-
-  private tick(dataTimeMs: number): void {
-    if (this.stopped) return;
-    if (dataTimeMs >= this.endAtMs) {
-      void this.stop();
-      return;
-    }
-    this.stats.ticks += 1;
-    this.ticking = this.publishTick(dataTimeMs).then(() => {
-      if (this.stopped) return;
-      const next = dataTimeMs + this.options.intervalMs;
-      const aligned = this.alignedNow();
-      const nextTick = Math.max(next, aligned);
-      this.stats.skippedTicks += (nextTick - next) / this.options.intervalMs;
-      this.timer = setTimeout(() => this.tick(nextTick), Math.max(0, nextTick - this.now()));
+  private async sleepUntil(wallMs: number): Promise<void> {
+    const wait = wallMs - this.now();
+    if (!(wait > 0)) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
+    this.wake = undefined;
   }
 
-  private async publishTick(dataTimeMs: number): Promise<void> {
-    const date = new Date(dataTimeMs);
-    const measuredAt = date.toISOString();
-    for (const model of this.models) {
-      const communityId = model.spec.communityId;
-      const powers = model.powerAt(date);
-      if (this.options.level === "community") {
-        const reading: CommunityReading = {
-          communityId,
-          genW: powers.reduce((sum, p) => sum + p.genW, 0),
-          conW: powers.reduce((sum, p) => sum + p.conW, 0),
-          measuredAt,
-        };
-        // The aggregator orders community-level readings by measuredAt (then stream order); seq is for the truth.
-        await this.send(communityReadingSubject(communityId), reading, communityId, COMMUNITY_METER_ID, dataTimeMs);
-        continue;
-      }
-      for (const power of powers) {
-        const reading: MeterReading = { ...power, communityId, measuredAt, seq: dataTimeMs };
-        await this.send(meterReadingSubject(communityId, power.meterId), reading, communityId, power.meterId, dataTimeMs);
-      }
-    }
-  }
-
-  private async send(subject: string, reading: CommunityReading | MeterReading, communityId: string, meterId: string, seq: number): Promise<void> {
+  private async send(emission: Emission): Promise<void> {
     await this.window.acquire();
+    this.stats.sent += 1;
+    this.options.record?.({
+      subject: emission.subject,
+      ...(emission.dedupId !== undefined && { msgId: emission.dedupId }),
+      data: parseOrRaw(emission.payload),
+    });
     this.sink
-      .publish(subject, JSON.stringify(reading), dedupId(communityId, meterId, seq))
+      .publish(emission.subject, emission.payload, emission.dedupId)
       .then(
         () => {
-          this.stats.published += 1;
-          this.truth.record(communityId, meterId, { genW: reading.genW, conW: reading.conW, measuredAtMs: seq, seq });
+          this.stats.acked += 1;
+          const counted = emission.counted;
+          if (counted) this.truth.record(counted.communityId, counted.meterId, counted.state);
         },
         (err: unknown) => {
           this.stats.errors += 1;
@@ -159,5 +117,14 @@ export class Simulator {
         },
       )
       .finally(() => this.window.release());
+  }
+}
+
+/** The recorded form of a payload: its JSON value, or the text itself when it is not JSON. */
+function parseOrRaw(payload: string): unknown {
+  try {
+    return JSON.parse(payload) as unknown;
+  } catch {
+    return payload;
   }
 }

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectNats } from "../../src/bus/nats-bus.js";
 import { DLQ_STREAM } from "../../src/bus/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
-import { loadHouseholdProfile } from "../../src/sim/fixtures.js";
+import { NO_FAULTS } from "../../src/sim/faults.js";
 import { JetStreamSink } from "../../src/sim/jetstream-sink.js";
+import { planSimulation, reportOf } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import { type AggregationService, type ApiService, startAggregation, startApi } from "../../src/stack/services.js";
 import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
@@ -44,21 +45,13 @@ async function post(body: unknown): Promise<{ status: number; body: Record<strin
 describe("sim → aggregate → serve", () => {
   it("serves community totals equal to the simulator's ground truth, to the watt", async () => {
     const nc = await connectNats(stack.natsUrl, "test-sim");
-    const simulator = new Simulator(new JetStreamSink(jetstream(nc)), {
-      communities: 3,
-      meters: 12,
-      intervalMs: 200,
-      durationMs: 1_500,
-      seed: 7,
-      level: "meter",
-      profile: loadHouseholdProfile(),
-      staleAfterMs: 30_000,
-    });
+    const simulation = planSimulation({ communities: 3, meters: 12, seed: 7, level: "meter", intervalMs: 200, durationMs: 1_400, faults: NO_FAULTS });
+    const simulator = new Simulator(new JetStreamSink(jetstream(nc)), simulation.source, { speed: 1, staleAfterMs: 30_000 });
     await simulator.start();
     await nc.drain();
-    const truth = simulator.report();
+    const truth = reportOf(simulator, simulation);
     expect(truth.errors).toBe(0);
-    expect(truth.published).toBeGreaterThanOrEqual(3 * 12 * 7);
+    expect(truth.published).toBe(3 * 12 * 7);
     expect(Object.keys(truth.communities)).toEqual(["community1", "community2", "community3"]);
 
     for (const [communityId, expected] of Object.entries(truth.communities)) {

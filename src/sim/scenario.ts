@@ -1,0 +1,185 @@
+import type { BatterySpec } from "./battery.js";
+import type { EvSpec } from "./ev.js";
+import type { HeatPumpSpec } from "./heat-pump.js";
+import { type Random, hashString, seededRandom } from "./random.js";
+
+/**
+ * A scenario describes one community as groups of alike meters. Numbers may be given as
+ * `[min, max]`: each meter then draws its own value, so the same seed gives the same meters.
+ */
+export const METER_KINDS = ["household", "business"] as const;
+export type MeterKind = (typeof METER_KINDS)[number];
+
+export type Range = number | readonly [number, number];
+
+export interface MeterGroup {
+  readonly count: number;
+  /** `household` follows BDEW H25, `business` G25. */
+  readonly kind: MeterKind;
+  /** Annual consumption of the base load in kWh (0 for a bare PV plant). */
+  readonly annualKwh: Range;
+  readonly pvKwp?: Range;
+  readonly battery?: { readonly capacityKwh: Range; readonly powerKw: Range };
+  readonly ev?: { readonly chargeKw: Range; readonly dailyKwh: Range };
+  readonly heatPump?: { readonly electricKw: Range; readonly heatLossWPerK: Range };
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly description?: string;
+  readonly location: { readonly latitude: number; readonly longitude: number };
+  readonly groups: readonly MeterGroup[];
+}
+
+/** One meter drawn from a scenario. */
+export interface MeterSpec {
+  readonly meterId: string;
+  readonly kind: MeterKind;
+  readonly annualKwh: number;
+  readonly pvKwp: number;
+  readonly battery?: BatterySpec;
+  readonly ev?: EvSpec;
+  readonly heatPump?: HeatPumpSpec;
+}
+
+export interface CommunitySpec {
+  readonly communityId: string;
+  readonly latitudeDeg: number;
+  readonly longitudeDeg: number;
+  readonly meters: readonly MeterSpec[];
+}
+
+/** Largest community a scenario may describe; larger loads come from --communities. */
+export const MAX_METERS_PER_SCENARIO = 100_000;
+
+export const communityIdOf = (index: number): string => `community${index + 1}`;
+export const meterIdOf = (index: number): string => `meter${String(index + 1).padStart(3, "0")}`;
+
+/** The scenario used without --scenario: M households, 40 % of them with 3–10 kWp of PV. */
+export function defaultScenario(meters: number): Scenario {
+  const withPv = Math.round(meters * 0.4);
+  const groups: MeterGroup[] = [
+    { count: meters - withPv, kind: "household", annualKwh: [2_000, 6_000] },
+    { count: withPv, kind: "household", annualKwh: [2_000, 6_000], pvKwp: [3, 10] },
+  ];
+  return { name: "default", location: { latitude: 50.5, longitude: 10 }, groups: groups.filter((group) => group.count > 0) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation: every problem names the field, e.g. `groups[2].battery.capacityKwh`.
+
+export class ScenarioError extends Error {}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function range(value: unknown, field: string, min: number, max: number): Range {
+  const ok = (n: unknown): n is number => typeof n === "number" && Number.isFinite(n) && n >= min && n <= max;
+  if (ok(value)) return value;
+  if (Array.isArray(value) && value.length === 2 && ok(value[0]) && ok(value[1]) && value[0] <= value[1]) return [value[0], value[1]];
+  throw new ScenarioError(`${field} must be a number from ${min} to ${max}, or [min, max] within that`);
+}
+
+function optionalObject(value: unknown, field: string): Json | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) throw new ScenarioError(`${field} must be an object`);
+  return value;
+}
+
+function parseGroup(value: unknown, field: string): MeterGroup {
+  if (!isObject(value)) throw new ScenarioError(`${field} must be an object`);
+  const { count, kind } = value;
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > MAX_METERS_PER_SCENARIO) {
+    throw new ScenarioError(`${field}.count must be a whole number from 1 to ${MAX_METERS_PER_SCENARIO}`);
+  }
+  if (!METER_KINDS.includes(kind as MeterKind)) throw new ScenarioError(`${field}.kind must be one of ${METER_KINDS.join(", ")}`);
+  const battery = optionalObject(value.battery, `${field}.battery`);
+  const ev = optionalObject(value.ev, `${field}.ev`);
+  const heatPump = optionalObject(value.heatPump, `${field}.heatPump`);
+  return {
+    count,
+    kind: kind as MeterKind,
+    annualKwh: range(value.annualKwh, `${field}.annualKwh`, 0, 10_000_000),
+    ...(value.pvKwp !== undefined && { pvKwp: range(value.pvKwp, `${field}.pvKwp`, 0, 100_000) }),
+    ...(battery && {
+      battery: {
+        capacityKwh: range(battery.capacityKwh, `${field}.battery.capacityKwh`, 0.1, 100_000),
+        powerKw: range(battery.powerKw, `${field}.battery.powerKw`, 0.1, 100_000),
+      },
+    }),
+    ...(ev && {
+      ev: { chargeKw: range(ev.chargeKw, `${field}.ev.chargeKw`, 1, 350), dailyKwh: range(ev.dailyKwh, `${field}.ev.dailyKwh`, 0, 200) },
+    }),
+    ...(heatPump && {
+      heatPump: {
+        electricKw: range(heatPump.electricKw, `${field}.heatPump.electricKw`, 0.1, 1_000),
+        heatLossWPerK: range(heatPump.heatLossWPerK, `${field}.heatPump.heatLossWPerK`, 1, 100_000),
+      },
+    }),
+  };
+}
+
+/** Validates a parsed scenario file; throws a ScenarioError naming the first bad field. */
+export function parseScenario(value: unknown): Scenario {
+  if (!isObject(value)) throw new ScenarioError("the scenario must be a JSON object");
+  const { name, description, location, groups } = value;
+  if (typeof name !== "string" || !name.trim()) throw new ScenarioError("name must be a non-empty string");
+  if (description !== undefined && typeof description !== "string") throw new ScenarioError("description must be a string");
+  if (!isObject(location)) throw new ScenarioError("location must be an object with latitude and longitude");
+  const latitude = range(location.latitude, "location.latitude", -90, 90);
+  const longitude = range(location.longitude, "location.longitude", -180, 180);
+  if (typeof latitude !== "number") throw new ScenarioError("location.latitude must be a number from -90 to 90");
+  if (typeof longitude !== "number") throw new ScenarioError("location.longitude must be a number from -180 to 180");
+  if (!Array.isArray(groups) || groups.length === 0) throw new ScenarioError("groups must be a non-empty array");
+  const parsed = groups.map((group, index) => parseGroup(group, `groups[${index}]`));
+  const total = parsed.reduce((sum, group) => sum + group.count, 0);
+  if (total > MAX_METERS_PER_SCENARIO) throw new ScenarioError(`groups describe ${total} meters; at most ${MAX_METERS_PER_SCENARIO}`);
+  return { name, ...(description !== undefined && { description }), location: { latitude, longitude }, groups: parsed };
+}
+
+// ---------------------------------------------------------------------------------------
+// Drawing meters.
+
+function draw(value: Range, random: Random, decimals = 1): number {
+  const raw = typeof value === "number" ? value : value[0] + random() * (value[1] - value[0]);
+  const scale = 10 ** decimals;
+  return Math.round(raw * scale) / scale;
+}
+
+function drawMeter(group: MeterGroup, meterId: string, random: Random): MeterSpec {
+  return {
+    meterId,
+    kind: group.kind,
+    annualKwh: draw(group.annualKwh, random, 0),
+    pvKwp: group.pvKwp === undefined ? 0 : draw(group.pvKwp, random),
+    ...(group.battery && { battery: { capacityKwh: draw(group.battery.capacityKwh, random), powerKw: draw(group.battery.powerKw, random) } }),
+    ...(group.ev && { ev: { chargeKw: draw(group.ev.chargeKw, random), dailyKwh: draw(group.ev.dailyKwh, random) } }),
+    ...(group.heatPump && {
+      heatPump: { electricKw: draw(group.heatPump.electricKw, random), heatLossWPerK: draw(group.heatPump.heatLossWPerK, random, 0) },
+    }),
+  };
+}
+
+/**
+ * The `index`-th community of a scenario: the first at the scenario's location, the others
+ * spread around it by up to ±1° of latitude and ±2° of longitude, each with its own draws.
+ */
+export function describeCommunity(scenario: Scenario, index: number, seed: number): CommunitySpec {
+  const communityId = communityIdOf(index);
+  const random = seededRandom(seed ^ hashString(`${scenario.name}/${communityId}`));
+  const latitudeShift = index === 0 ? 0 : (random() * 2 - 1) * 1;
+  const longitudeShift = index === 0 ? 0 : (random() * 2 - 1) * 2;
+  const meters: MeterSpec[] = [];
+  for (const group of scenario.groups) {
+    for (let i = 0; i < group.count; i += 1) meters.push(drawMeter(group, meterIdOf(meters.length), random));
+  }
+  return {
+    communityId,
+    latitudeDeg: Math.max(-89, Math.min(89, scenario.location.latitude + latitudeShift)),
+    longitudeDeg: scenario.location.longitude + longitudeShift,
+    meters,
+  };
+}

@@ -1,0 +1,130 @@
+import { existsSync, readFileSync } from "node:fs";
+import { UsageError } from "../errors.js";
+import { FaultInjector, type FaultCounts, type FaultSpec } from "./faults.js";
+import { FIXTURES, loadProfiles } from "./fixtures.js";
+import { type Scenario, ScenarioError, defaultScenario, describeCommunity, parseScenario } from "./scenario.js";
+import type { Simulator } from "./simulator.js";
+import { type CommunityEnergy, ModelSource, type ReadingLevel, type ReadingSource, TraceSource } from "./sources.js";
+import { TraceError, parseTrace } from "./trace.js";
+import type { TruthTotals } from "./ground-truth.js";
+
+/** Everything that decides what a simulation publishes (flags of `sim` and `up`). */
+export interface SimulationPlan {
+  /** A scenario name from fixtures/scenarios/ or a JSON file; the default scenario when undefined. */
+  readonly scenario?: string;
+  /** Meters per community of the default scenario. */
+  readonly meters: number;
+  readonly communities: number;
+  readonly seed: number;
+  readonly level: ReadingLevel;
+  readonly intervalMs: number;
+  /** Data time of the first reading; now (aligned to the interval) when undefined. */
+  readonly startMs?: number;
+  /** Data time to simulate; endless when undefined. */
+  readonly durationMs?: number;
+  readonly faults: FaultSpec;
+  /** A recorded trace to publish instead of the models. */
+  readonly replay?: string;
+}
+
+export interface Simulation {
+  readonly source: ReadingSource;
+  readonly describe: string;
+  readonly faults: FaultInjector | undefined;
+  readonly models: ModelSource | undefined;
+}
+
+/** The scenarios shipped in fixtures/scenarios/. */
+export const BUILT_IN_SCENARIOS = ["village", "apartment-block", "business-park"] as const;
+
+/** Loads a shipped scenario by name, or a scenario file by path; a UsageError names the bad field. */
+export function loadScenario(nameOrFile: string): Scenario {
+  const builtIn = (BUILT_IN_SCENARIOS as readonly string[]).includes(nameOrFile);
+  const file = builtIn ? new URL(`scenarios/${nameOrFile}.json`, FIXTURES) : nameOrFile;
+  if (!builtIn && !existsSync(file)) {
+    throw new UsageError(`--scenario ${nameOrFile}: no such scenario or file.`, `Use one of ${BUILT_IN_SCENARIOS.join(", ")}, or the path of a scenario JSON file.`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new UsageError(`--scenario ${nameOrFile}: not valid JSON (${(err as Error).message}).`);
+  }
+  try {
+    return parseScenario(json);
+  } catch (err) {
+    if (err instanceof ScenarioError) throw new UsageError(`--scenario ${nameOrFile}: ${err.message}.`);
+    throw err;
+  }
+}
+
+function loadTrace(file: string): ReturnType<typeof parseTrace> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`--replay ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+  }
+  try {
+    return parseTrace(text);
+  } catch (err) {
+    if (err instanceof TraceError) throw new UsageError(`--replay ${file}: ${err.message}.`);
+    throw err;
+  }
+}
+
+/** Builds the source of readings a plan describes. */
+export function planSimulation(plan: SimulationPlan, now = Date.now()): Simulation {
+  if (plan.replay) {
+    const entries = loadTrace(plan.replay);
+    const first = TraceSource.firstTimeMs(entries);
+    const shiftMs = plan.startMs !== undefined && first !== undefined ? plan.startMs - first : 0;
+    return { source: new TraceSource(entries, shiftMs), describe: `replay of ${plan.replay} (${entries.length} messages)`, faults: undefined, models: undefined };
+  }
+  const scenario = plan.scenario ? loadScenario(plan.scenario) : defaultScenario(plan.meters);
+  const communities = Array.from({ length: plan.communities }, (_, index) => describeCommunity(scenario, index, plan.seed));
+  const startMs = plan.startMs ?? Math.floor(now / plan.intervalMs) * plan.intervalMs;
+  const faults = new FaultInjector(plan.faults, plan.seed);
+  const models = new ModelSource({
+    communities,
+    profiles: loadProfiles(),
+    seed: plan.seed,
+    level: plan.level,
+    intervalMs: plan.intervalMs,
+    startMs,
+    endMs: plan.durationMs === undefined ? undefined : startMs + plan.durationMs,
+    faults,
+  });
+  const meters = communities[0]?.meters.length ?? 0;
+  return {
+    source: models,
+    describe: `${plan.communities} × ${scenario.name} (${meters} meters), ${plan.level} readings`,
+    faults: faults.active ? faults : undefined,
+    models,
+  };
+}
+
+/** The `--json` summary of a run: the ground truth a correct aggregator must show, and what happened. */
+export interface SimulationReport {
+  readonly published: number;
+  readonly errors: number;
+  readonly communities: Record<string, TruthTotals>;
+  readonly faults?: FaultCounts;
+  readonly energy?: Record<string, CommunityEnergy>;
+}
+
+export function reportOf(simulator: Simulator, simulation: Simulation): SimulationReport {
+  const energy = simulation.models?.energyByCommunity();
+  return {
+    published: simulator.stats.acked,
+    errors: simulator.stats.errors,
+    communities: simulator.totals(),
+    ...(simulation.faults && { faults: simulation.faults.counts }),
+    ...(energy && { energy: roundEnergy(energy) }),
+  };
+}
+
+function roundEnergy(energy: Record<string, CommunityEnergy>): Record<string, CommunityEnergy> {
+  const round = (kwh: number): number => Math.round(kwh * 1000) / 1000;
+  return Object.fromEntries(Object.entries(energy).map(([id, e]) => [id, { ...e, genKwh: round(e.genKwh), conKwh: round(e.conKwh) }]));
+}
