@@ -47,7 +47,7 @@ export class MeterModel {
   /** This roof's share of the community's sky: orientation, shading, soiling. */
   private readonly pvFactor: number;
   private loadNoise = 0;
-  private spike = { untilMs: 0, watts: 0 };
+  private spike = { startMs: 0, untilMs: 0, watts: 0 };
 
   constructor(
     readonly spec: MeterSpec,
@@ -86,14 +86,16 @@ export class MeterModel {
     return expected * (1 - SPIKE_KWH_PER_KWH) * noisy + this.spikeW(at.date.getTime(), at.seconds);
   }
 
+  /** The spike's average power over the step [now, now + seconds), so coarse steps keep the energy right. */
   private spikeW(nowMs: number, seconds: number): number {
-    if (this.spike.untilMs > nowMs) return this.spike.watts;
+    const stepMs = seconds * 1000;
+    if (stepMs <= 0) return 0;
     const perSecond = (SPIKE.perDayPerMwh * this.spec.annualKwh) / 1000 / 86_400;
-    if (this.random() < 1 - Math.exp(-perSecond * seconds)) {
+    if (this.spike.untilMs <= nowMs && this.random() < 1 - Math.exp(-perSecond * seconds)) {
       const minutes = SPIKE.minMinutes + this.random() * (SPIKE.maxMinutes - SPIKE.minMinutes);
-      this.spike = { untilMs: nowMs + minutes * 60_000, watts: SPIKE.minW + this.random() * (SPIKE.maxW - SPIKE.minW) };
-      return this.spike.watts;
+      this.spike = { startMs: nowMs, untilMs: nowMs + minutes * 60_000, watts: SPIKE.minW + this.random() * (SPIKE.maxW - SPIKE.minW) };
     }
-    return 0;
+    const overlapMs = Math.min(this.spike.untilMs, nowMs + stepMs) - Math.max(this.spike.startMs, nowMs);
+    return overlapMs > 0 ? (this.spike.watts * overlapMs) / stepMs : 0;
   }
 }
