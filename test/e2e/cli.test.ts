@@ -41,6 +41,13 @@ describe("bad usage exits 2 with one sentence naming the flag", () => {
     [["serve", "--port", "70000"], "--port"],
     [["up", "--nats", "http://x"], "--nats"],
     [["nosuchcommand"], "nosuchcommand"],
+    [["sim", "--scenario", "nosuchscenario"], "--scenario nosuchscenario"],
+    [["sim", "--scenario", "village", "--meters", "3"], "--meters"],
+    [["sim", "--faults", "dropout=2"], "dropout"],
+    [["sim", "--faults", "meteor=0.1"], "meteor"],
+    [["sim", "--speed", "0"], "--speed"],
+    [["sim", "--start", "yesterday"], "--start"],
+    [["sim", "--replay", "/nonexistent/trace.ndjson"], "--replay"],
   ])("ecwatch %j", async (args, named) => {
     const run = await runCli(args);
     expect(run.code).toBe(2);
