@@ -1,10 +1,11 @@
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { Bus } from "../bus/nats-bus.js";
-import { CONSUMER, DLQ_SUBJECT, STREAM, changeFeedSubject, latestKey } from "../bus/names.js";
+import { CONSUMER, DLQ_SUBJECT, LATEST_KEY_PREFIX, STREAM, changeFeedSubject, latestKey } from "../bus/names.js";
 import type { RedisCache } from "../cache/redis-cache.js";
-import type { Aggregate } from "../domain/aggregate.js";
-import { type CommunitySnapshot, CommunityState } from "./community-state.js";
+import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
+import { type CommunitySnapshot, CommunityState, communityOfShardKey } from "./community-state.js";
 import { decodeReading } from "./decode.js";
+import { LEASE_KEY, Lease, type LeaseOptions } from "./lease.js";
 
 /** Options of the aggregator service. */
 export interface AggregatorOptions {
@@ -12,10 +13,11 @@ export interface AggregatorOptions {
   readonly staleAfterMs?: number;
   /** Called with every new aggregate after it is stored. */
   readonly onAggregate?: (aggregate: Aggregate) => void;
-  /** Called when a batch could not be stored (it is retried) or the cache could not be written. */
+  /** Called when a community could not be stored (it is retried), the cache could not be written, or the lease was lost. */
   readonly onError?: (err: unknown) => void;
   /** Messages the client buffers ahead of processing. Default 1,000. */
   readonly maxMessages?: number;
+  readonly lease?: Omit<LeaseOptions, "onLost">;
 }
 
 /** Counters of the aggregator, for status lines and `doctor`. */
@@ -30,14 +32,24 @@ export interface AggregatorStats {
   cacheErrors: number;
 }
 
+interface Received {
+  readonly msg: JsMsg;
+  /** The community whose stored state must hold this reading's effect before the ack. */
+  readonly communityId?: string;
+  readonly deadLetter?: { reason: string; subject: string; data: string };
+}
+
 const DEAD_LETTER_DATA_LIMIT = 64 * 1024;
 const RETRY_DELAY_MS = 1_000;
 
 /**
  * Consumes EC_STREAM through the durable pull consumer `agg-worker` and keeps every
- * community's totals exact: per-meter state in memory, snapshotted to KV with each batch,
- * messages acknowledged only after their batch is stored. A crash before the ack means
- * redelivery, and redelivered readings are idempotent (the highest (measuredAt, seq) wins).
+ * community's totals exact: per-meter state in memory, and per batch and changed community
+ * first the aggregate (`ec_latest`), then the changed shards of its per-meter snapshot
+ * (`ec_agg_state`); a message is acknowledged only after both are stored. A crash in between
+ * means redelivery, and a redelivered reading missing from the snapshot is applied again and
+ * gives a new version of the same totals; one already in it changes nothing. A community whose
+ * store fails is retried on its own; the others go on.
  *
  * Batching needs no timer: messages arrive through a synchronous callback and a flush is
  * scheduled with setImmediate, so one flush takes everything that arrived in the same
@@ -47,13 +59,14 @@ export class Aggregator {
   readonly stats: AggregatorStats = { readings: 0, ignored: 0, deadLetters: 0, batches: 0, largestBatch: 0, storeErrors: 0, cacheErrors: 0 };
   private readonly states = new Map<string, CommunityState>();
   private dirty = new Set<string>();
-  private pending: JsMsg[] = [];
-  private deadLetters: Array<{ reason: string; subject: string; data: string }> = [];
+  private pending: Received[] = [];
   private readonly cacheRetry = new Map<string, string>();
   private flushing: Promise<void> | undefined;
   private flushScheduled = false;
   private messages: ConsumerMessages | undefined;
+  private lease: Lease | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly staleAfterMs: number;
 
   private constructor(
@@ -64,25 +77,44 @@ export class Aggregator {
     this.staleAfterMs = options.staleAfterMs ?? 30_000;
   }
 
-  /** Loads the snapshots of every community, then starts consuming. */
+  /** Takes the lease, loads every community's state, then starts consuming. */
   static async start(bus: Bus, cache: RedisCache, options: AggregatorOptions = {}): Promise<Aggregator> {
     const aggregator = new Aggregator(bus, cache, options);
-    await aggregator.loadSnapshots();
-    const consumer = await bus.js.consumers.get(STREAM, CONSUMER);
-    aggregator.messages = await consumer.consume({
-      max_messages: options.maxMessages ?? 1_000,
-      callback: (msg) => aggregator.receive(msg),
+    aggregator.lease = await Lease.acquire(bus.state, {
+      ...options.lease,
+      onLost: (err) => {
+        options.onError?.(err);
+        void aggregator.stop();
+      },
     });
+    try {
+      await aggregator.loadState();
+      const consumer = await bus.js.consumers.get(STREAM, CONSUMER);
+      aggregator.messages = await consumer.consume({
+        max_messages: options.maxMessages ?? 1_000,
+        callback: (msg) => aggregator.receive(msg),
+      });
+    } catch (err) {
+      await aggregator.lease.release();
+      throw err;
+    }
     return aggregator;
   }
 
-  private async loadSnapshots(): Promise<void> {
+  /** Merges every stored shard, and raises each version to that of the stored aggregate. */
+  private async loadState(): Promise<void> {
     const keys: string[] = [];
-    for await (const key of await this.bus.state.keys()) keys.push(key);
+    for await (const key of await this.bus.state.keys()) if (key !== LEASE_KEY) keys.push(key);
     for (const key of keys) {
       const entry = await this.bus.state.get(key);
-      if (!entry || entry.operation !== "PUT") continue;
-      this.states.set(key, new CommunityState(key, entry.json<CommunitySnapshot>()));
+      if (entry?.operation === "PUT") this.stateOf(communityOfShardKey(key)).restore(entry.json<CommunitySnapshot>(), key);
+    }
+    for await (const key of await this.bus.latest.keys()) {
+      if (!key.startsWith(LATEST_KEY_PREFIX)) continue;
+      const state = this.states.get(key.slice(LATEST_KEY_PREFIX.length));
+      const entry = state && (await this.bus.latest.get(key));
+      const stored = entry?.operation === "PUT" ? aggregateFromJson(entry.string()) : undefined;
+      if (stored) state!.raiseVersionTo(stored.version);
     }
   }
 
@@ -101,10 +133,10 @@ export class Aggregator {
       this.stats.readings += 1;
       if (this.stateOf(decoded.communityId).apply(decoded.meterId, decoded.state)) this.dirty.add(decoded.communityId);
       else this.stats.ignored += 1;
+      this.pending.push({ msg, communityId: decoded.communityId });
     } else {
-      this.deadLetters.push({ reason: decoded.reason, subject: msg.subject, data: msg.string().slice(0, DEAD_LETTER_DATA_LIMIT) });
+      this.pending.push({ msg, deadLetter: { reason: decoded.reason, subject: msg.subject, data: msg.string().slice(0, DEAD_LETTER_DATA_LIMIT) } });
     }
-    this.pending.push(msg);
     this.scheduleFlush();
   }
 
@@ -125,59 +157,74 @@ export class Aggregator {
 
   private async flushBatch(): Promise<void> {
     const batch = this.pending;
-    const deadLetters = this.deadLetters;
     const dirty = this.dirty;
     this.pending = [];
-    this.deadLetters = [];
     this.dirty = new Set();
 
     const now = new Date();
-    const snapshots: Array<[string, CommunitySnapshot]> = [];
-    const changed: Aggregate[] = [];
-    for (const communityId of dirty) {
-      const state = this.states.get(communityId)!;
-      const aggregate = state.nextAggregate(this.staleAfterMs, now);
-      if (aggregate) changed.push(aggregate);
-      // After nextAggregate, so the snapshot carries the version just handed out.
-      snapshots.push([communityId, state.snapshot()]);
-    }
-    const jsonOf = new Map(changed.map((a) => [a.communityId, JSON.stringify(a)]));
+    const changed = new Map<string, { aggregate: Aggregate; json: string }>();
+    const failed = new Set<string>();
+    await Promise.all(
+      [...dirty].map(async (communityId) => {
+        const state = this.states.get(communityId)!;
+        const aggregate = state.nextAggregate(this.staleAfterMs, now);
+        const { shards, taken, obsolete } = state.takeDirtyShards();
+        const json = aggregate && JSON.stringify(aggregate);
+        try {
+          // The aggregate before the snapshot: see the class comment.
+          if (aggregate) await this.bus.latest.put(latestKey(communityId), json!);
+          await Promise.all(shards.map(([key, snapshot]) => this.bus.state.put(key, JSON.stringify(snapshot))));
+          // Only once the new layout is stored may the old one go.
+          await Promise.all(obsolete.map((key) => this.bus.state.purge(key)));
+          state.stored(
+            shards.map(([key]) => key),
+            obsolete,
+          );
+          if (aggregate) changed.set(communityId, { aggregate, json: json! });
+        } catch (err) {
+          failed.add(communityId);
+          state.putBack(taken);
+          this.dirty.add(communityId);
+          this.stats.storeErrors += 1;
+          this.options.onError?.(err);
+        }
+      }),
+    );
+    const deadLettered = await Promise.all(
+      batch.map(({ msg, deadLetter }) =>
+        deadLetter
+          ? // The stream sequence as message id: a retried dead letter is stored once.
+            this.bus.js.publish(DLQ_SUBJECT, JSON.stringify(deadLetter), { msgID: `dlq.${msg.seq}` }).then(
+              () => true,
+              () => false,
+            )
+          : true,
+      ),
+    );
 
-    try {
-      await Promise.all([
-        ...snapshots.map(([id, snapshot]) => this.bus.state.put(id, JSON.stringify(snapshot))),
-        ...changed.map((a) => this.bus.latest.put(latestKey(a.communityId), jsonOf.get(a.communityId)!)),
-        ...deadLetters.map((letter) => this.bus.js.publish(DLQ_SUBJECT, JSON.stringify(letter))),
-      ]);
-    } catch (err) {
-      // Nothing is acknowledged: the batch comes back and is applied again, idempotently.
-      this.stats.storeErrors += 1;
-      for (const communityId of dirty) {
-        this.dirty.add(communityId);
-        this.states.get(communityId)!.forgetLastAggregate();
-      }
-      for (const msg of batch) msg.nak(RETRY_DELAY_MS);
-      this.options.onError?.(err);
-      return;
-    }
-
-    for (const [communityId, json] of jsonOf) this.cacheRetry.set(communityId, json);
+    for (const [communityId, { json }] of changed) this.cacheRetry.set(communityId, json);
     await this.writeCache();
-    for (const aggregate of changed) this.bus.nc.publish(changeFeedSubject(aggregate.communityId), jsonOf.get(aggregate.communityId)!);
-    for (const msg of batch) msg.ack();
+    for (const [communityId, { json }] of changed) this.bus.nc.publish(changeFeedSubject(communityId), json);
+    batch.forEach(({ msg, communityId, deadLetter }, index) => {
+      const stored = deadLetter ? deadLettered[index] : !failed.has(communityId!);
+      // Not stored: it comes back and is applied again, idempotently.
+      if (stored) msg.ack();
+      else msg.nak(RETRY_DELAY_MS);
+    });
 
     this.stats.batches += 1;
-    this.stats.deadLetters += deadLetters.length;
+    this.stats.deadLetters += batch.filter((received, index) => received.deadLetter && deadLettered[index]).length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
-    for (const aggregate of changed) this.options.onAggregate?.(aggregate);
+    for (const { aggregate } of changed.values()) this.options.onAggregate?.(aggregate);
   }
 
   /**
-   * Redis is a cache in front of KV: a failed write does not hold back the batch, it is
-   * retried until it lands, so a reader never gets a stale value for longer than the outage.
+   * Redis is a cache in front of KV: a failed write (it fails fast, see RedisCache) does not
+   * hold back the batch; it is retried until it lands, so a reader gets a stale value for no
+   * longer than the outage.
    */
   private async writeCache(): Promise<void> {
-    if (!this.cacheRetry.size) return;
+    if (!this.cacheRetry.size || this.stopped) return;
     const entries = [...this.cacheRetry].map(([communityId, json]) => ({ communityId, json }));
     try {
       await this.cache.putLatest(entries);
@@ -192,13 +239,16 @@ export class Aggregator {
     }
   }
 
-  /** Stops consuming, stores what was received, and acknowledges it. */
+  /** Stops consuming, stores what was received, acknowledges it, and gives up the lease. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
     this.messages?.stop();
     await this.messages?.closed();
     while (this.flushing || this.flushScheduled) {
       await (this.flushing ?? new Promise((resolve) => setImmediate(resolve)));
     }
+    this.stopped = true;
     clearTimeout(this.retryTimer);
+    await this.lease?.release();
   }
 }

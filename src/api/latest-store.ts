@@ -23,7 +23,7 @@ export class LatestStore {
     const json = entry.string();
     const fromKv = aggregateFromJson(json);
     if (!fromKv) return undefined;
-    await this.cache.putLatest([{ communityId, json }]).catch(() => undefined);
+    await this.cache.refillLatest(communityId, json).catch(() => undefined);
     return { aggregate: withId(fromKv, communityId), source: "kv" };
   }
 

@@ -25,6 +25,10 @@ export class RedisCache {
       maxRetriesPerRequest: 2,
       enableAutoPipelining: true,
       connectTimeout: 5_000,
+      // While Redis is away, fail at once instead of queueing: the aggregator retries by
+      // itself and the API falls back to KV, so neither should wait on a cache.
+      enableOfflineQueue: false,
+      commandTimeout: 1_000,
       // Fail fast on the first connection; once connected, reconnect by itself after an outage.
       retryStrategy: (attempt) => (connected ? Math.min(attempt * 100, 2_000) : null),
     });
@@ -55,6 +59,14 @@ export class RedisCache {
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);
     if (failed) throw failed[0];
+  }
+
+  /**
+   * Writes an aggregate read from KV back into the cache, unless the cache already holds
+   * one: a newer value written by the aggregator meanwhile must not be overwritten.
+   */
+  async refillLatest(communityId: string, json: string): Promise<void> {
+    await this.redis.set(latestCacheKey(communityId), json, "EX", LATEST_TTL_SECONDS, "NX");
   }
 
   async getLatest(communityId: string): Promise<string | null> {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { CommunityState, type MeterState } from "../../src/aggregator/community-state.js";
+import {
+  type CommunitySnapshot,
+  CommunityState,
+  METERS_PER_SHARD,
+  type MeterState,
+  communityOfShardKey,
+  shardCountFor,
+} from "../../src/aggregator/community-state.js";
 
 const T = Date.UTC(2026, 10, 22, 12);
 const NOW = new Date("2026-11-22T12:00:01.500Z");
@@ -94,30 +101,83 @@ describe("CommunityState.nextAggregate", () => {
     expect(state.nextAggregate(STALE, NOW)).toMatchObject({ genW: 1000, meters: 1, stale: 1, version: 2 });
   });
 
-  it("forgetLastAggregate makes the next call emit the same totals with a new version", () => {
+  it("after putBack the next call emits the same totals with a new version", () => {
     const state = new CommunityState("c1");
     state.apply("m1", reading(T, 1, 1000, 200));
     const first = state.nextAggregate(STALE, NOW);
-    state.forgetLastAggregate();
+    const { taken } = state.takeDirtyShards();
+    state.putBack(taken);
     const again = state.nextAggregate(STALE, NOW);
     expect(again).toEqual({ ...first, version: 2 });
     expect(state.nextAggregate(STALE, NOW)).toBeUndefined();
+    expect(state.takeDirtyShards().shards).toHaveLength(1);
   });
 });
 
+/** A state rebuilt from the shards another one stored, as a restarted aggregator does. */
+function restoredFrom(state: CommunityState): CommunityState {
+  const restored = new CommunityState("c1");
+  for (const [, snapshot] of state.takeDirtyShards().shards) restored.restore(JSON.parse(JSON.stringify(snapshot)) as CommunitySnapshot);
+  return restored;
+}
+
 describe("CommunityState snapshots", () => {
-  it("records the version and every meter's winning reading", () => {
+  it("records the version and every meter's winning reading, under the community's id", () => {
     const state = new CommunityState("c1");
     state.apply("m1", reading(T, 7, 1000, 200));
     state.apply("m2", reading(T - 1_000, 3, 0, 800));
     state.nextAggregate(STALE, NOW);
-    expect(state.snapshot()).toEqual({
-      version: 1,
-      meters: { m1: [1000, 200, T, 7], m2: [0, 800, T - 1_000, 3] },
-    });
+    expect(state.takeDirtyShards().shards).toEqual([
+      ["c1", { version: 1, meters: { m1: [1000, 200, T, 7], m2: [0, 800, T - 1_000, 3] } }],
+    ]);
   });
 
-  it("a snapshot survives JSON and restores the state and version", () => {
+  it("hands out a shard only when one of its meters changed", () => {
+    const state = new CommunityState("c1");
+    state.apply("m1", reading(T, 7, 1000, 200));
+    expect(state.takeDirtyShards().shards).toHaveLength(1);
+    expect(state.takeDirtyShards().shards).toHaveLength(0);
+    state.apply("m1", reading(T, 7, 1000, 200)); // a duplicate
+    expect(state.takeDirtyShards().shards).toHaveLength(0);
+  });
+
+  it("splits a large community into shards of at most METERS_PER_SHARD meters, and rewrites only the changed one", () => {
+    const state = new CommunityState("big");
+    const meters = METERS_PER_SHARD * 3;
+    for (let i = 0; i < meters; i += 1) state.apply(`m${i}`, reading(T, 1, i, 0));
+    const { shards } = state.takeDirtyShards();
+    expect(shards.map(([key]) => key).sort()).toEqual(["big.0", "big.1", "big.2", "big.3"]);
+    expect(shards.reduce((sum, [, s]) => sum + Object.keys(s.meters).length, 0)).toBe(meters);
+    for (const [, snapshot] of shards) expect(Object.keys(snapshot.meters).length).toBeLessThanOrEqual(METERS_PER_SHARD);
+    state.apply("m5", reading(T + 1, 2, 5, 0));
+    const again = state.takeDirtyShards().shards;
+    expect(again).toHaveLength(1);
+    expect(again[0]![1].meters.m5).toEqual([5, 0, T + 1, 2]);
+    expect(shards.map(([key]) => communityOfShardKey(key))).toEqual(["big", "big", "big", "big"]);
+  });
+
+  it("when a community outgrows its layout, hands out every shard and names the old keys to delete", () => {
+    const state = new CommunityState("c1");
+    for (let i = 0; i < METERS_PER_SHARD; i += 1) state.apply(`m${i}`, reading(T, 1, 1, 0));
+    const single = state.takeDirtyShards();
+    expect(single.shards.map(([key]) => key)).toEqual(["c1"]);
+    state.stored(["c1"], []);
+    state.apply("one-more", reading(T, 1, 1, 0));
+    const grown = state.takeDirtyShards();
+    expect(grown.shards.map(([key]) => key).sort()).toEqual(["c1.0", "c1.1"]);
+    expect(grown.obsolete).toEqual(["c1"]);
+    state.stored(["c1.0", "c1.1"], grown.obsolete);
+    state.apply("one-more", reading(T + 1, 2, 1, 0));
+    const next = state.takeDirtyShards();
+    expect(next.obsolete).toEqual([]);
+    expect(next.shards).toHaveLength(1);
+  });
+
+  it("shardCountFor doubles as a community outgrows its shards", () => {
+    expect([1, METERS_PER_SHARD, METERS_PER_SHARD + 1, 4 * METERS_PER_SHARD + 1].map(shardCountFor)).toEqual([1, 1, 2, 8]);
+  });
+
+  it("restored shards give back the state and the version", () => {
     const state = new CommunityState("c1");
     state.apply("m1", reading(T, 7, 1000, 200));
     state.apply("m2", reading(T - 1_000, 3, 0, 800));
@@ -125,18 +185,32 @@ describe("CommunityState snapshots", () => {
     state.apply("m1", reading(T + 1_000, 8, 1100, 200));
     state.nextAggregate(STALE, NOW);
 
-    const restored = new CommunityState("c1", JSON.parse(JSON.stringify(state.snapshot())));
-    expect(restored.snapshot()).toEqual(state.snapshot());
+    const restored = restoredFrom(state);
     // The restored state keeps counting from the saved version: versions never go back.
     const after = restored.nextAggregate(STALE, NOW);
     expect(after).toMatchObject({ version: 3, genW: 1100, conW: 1000, meters: 2 });
     expect(before?.version).toBe(1);
   });
 
+  it("an older shard restored after a newer one changes nothing", () => {
+    const state = new CommunityState("c1");
+    state.restore({ version: 4, meters: { m1: [500, 0, T + 1, 2] } });
+    state.restore({ version: 2, meters: { m1: [100, 0, T, 1] } });
+    expect(state.nextAggregate(STALE, NOW)).toMatchObject({ genW: 500, version: 5 });
+  });
+
+  it("raiseVersionTo keeps versions above an aggregate stored after the snapshot", () => {
+    const state = new CommunityState("c1");
+    state.restore({ version: 4, meters: { m1: [500, 0, T, 2] } });
+    state.raiseVersionTo(9);
+    state.raiseVersionTo(3);
+    expect(state.nextAggregate(STALE, NOW)?.version).toBe(10);
+  });
+
   it("a restored state treats readings it already has as duplicates", () => {
     const state = new CommunityState("c1");
     state.apply("m1", reading(T, 7, 1000, 200));
-    const restored = new CommunityState("c1", state.snapshot());
+    const restored = restoredFrom(state);
     expect(restored.apply("m1", reading(T, 7, 1000, 200))).toBe(false);
     expect(restored.apply("m1", reading(T - 1, 9, 1000, 200))).toBe(false);
     expect(restored.apply("m1", reading(T, 8, 1000, 200))).toBe(true);

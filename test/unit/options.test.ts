@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "commander";
 import { describe, expect, it } from "vitest";
-import { communityId, duration, integer, oneOf, url } from "../../src/cli/options.js";
+import { communityId, duration, faults, integer, oneOf, speed, timestamp, url } from "../../src/cli/options.js";
+import { NO_FAULTS } from "../../src/sim/faults.js";
 
 function rejection(parse: (value: string) => unknown, value: string): InvalidArgumentError {
   try {
@@ -101,5 +102,50 @@ describe("oneOf", () => {
 
   it.each(["Meter", "all", ""])("rejects %j, listing the values", (value) => {
     expect(rejection(level, value).message).toBe("expected one of meter, community.");
+  });
+});
+
+describe("timestamp", () => {
+  it("reads an ISO-8601 time with a zone into ms since the epoch", () => {
+    expect(timestamp("2026-06-21T00:00:00Z")).toBe(Date.UTC(2026, 5, 21));
+    expect(timestamp("2026-06-21T02:00:00+02:00")).toBe(Date.UTC(2026, 5, 21));
+    expect(timestamp("2026-06-21T00:00:00.250Z")).toBe(Date.UTC(2026, 5, 21) + 250);
+  });
+
+  it.each(["2026-06-21T00:00:00", "2026-06-21", "now", "", "2026-02-30T00:00:00Z", "1750464000000"])("rejects %j with InvalidArgumentError", (value) => {
+    expect(rejection(timestamp, value).message).toBe("expected an ISO-8601 time with a zone, e.g. 2026-06-21T00:00:00Z.");
+  });
+});
+
+describe("speed", () => {
+  it("reads a factor above 0", () => {
+    expect(speed("60")).toBe(60);
+    expect(speed("1")).toBe(1);
+    expect(speed("0.5")).toBe(0.5);
+    expect(speed(".25")).toBe(0.25);
+    expect(speed("1000000000")).toBe(1e9);
+  });
+
+  it("reads max as Infinity", () => {
+    expect(speed("max")).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it.each(["0", "0.0", "-1", "-0.5", "abc", "", "Infinity", "1e3", "1000000001", "MAX", " 60"])("rejects %j with InvalidArgumentError", (value) => {
+    expect(rejection(speed, value).message).toBe("expected a factor above 0 (e.g. 60) or max.");
+  });
+});
+
+describe("faults", () => {
+  it("reads a fault spec", () => {
+    expect(faults("dropout=0.01,skew=2s")).toEqual({ ...NO_FAULTS, dropout: 0.01, skewMs: 2_000 });
+  });
+
+  it.each([
+    ["dropout=2", 'dropout must be a probability from 0 to 1, not "2".'],
+    ["lag=0.1", 'unknown fault "lag"; known: dropout, duplicate, reorder, malformed, offline, skew.'],
+    ["skew=2", 'skew must be a duration like 2s, not "2".'],
+    ["reorder", '"reorder" is not name=value.'],
+  ])("rejects %j with InvalidArgumentError naming the bad part", (value, message) => {
+    expect(rejection(faults, value).message).toBe(message);
   });
 });

@@ -71,3 +71,58 @@ describe("pvPowerW", () => {
     expect(pvPowerW(30, 6, 1)).toBeCloseTo(2 * pvPowerW(30, 3, 1), 9);
   });
 });
+
+describe("solar noon and the PV peak in Munich (48.14 N, 11.58 E)", () => {
+  const MUNICH = { lat: 48.14, lon: 11.58 };
+
+  /** The UTC minute of the day with the highest value of `f`. */
+  function argmaxMinute(year: number, month: number, day: number, f: (date: Date) => number): { minute: number; value: number } {
+    let best = { minute: -1, value: Number.NEGATIVE_INFINITY };
+    for (let minute = 0; minute < 24 * 60; minute += 1) {
+      const value = f(new Date(Date.UTC(year, month, day, 0, minute)));
+      if (value > best.value) best = { minute, value };
+    }
+    return best;
+  }
+
+  // Solar noon in UTC from the equation of time (NOAA): 12:00 − 4 min/° × 11.58° − EoT.
+  it.each([
+    ["the June solstice", 5, 21, 11 * 60 + 15],
+    ["the December solstice", 11, 21, 11 * 60 + 12],
+    ["the March equinox", 2, 20, 11 * 60 + 21],
+    ["mid-February (latest solar noon)", 1, 11, 11 * 60 + 28],
+    ["early November (earliest solar noon)", 10, 3, 10 * 60 + 58],
+  ])("puts solar noon at the NOAA time on %s (± 3 min)", (_, month, day, expectedMinute) => {
+    const { minute } = argmaxMinute(2026, month, day, (d) => sunElevationDeg(d, MUNICH.lat, MUNICH.lon));
+    expect(Math.abs(minute - expectedMinute)).toBeLessThanOrEqual(3);
+  });
+
+  it.each([
+    ["June", 5, 21, 0.7, 0.8],
+    ["December", 11, 21, 0.15, 0.25],
+  ])("peaks between 11:10 and 11:25 UTC in %s at a fraction of kWp typical of the season", (_, month, day, low, high) => {
+    const kWp = 10;
+    const peak = argmaxMinute(2026, month, day, (d) => pvPowerW(sunElevationDeg(d, MUNICH.lat, MUNICH.lon), kWp, 1));
+    expect(peak.minute).toBeGreaterThanOrEqual(11 * 60 + 10);
+    expect(peak.minute).toBeLessThanOrEqual(11 * 60 + 25);
+    expect(peak.value).toBeLessThanOrEqual(kWp * 1000);
+    expect(peak.value / (kWp * 1000)).toBeGreaterThan(low);
+    expect(peak.value / (kWp * 1000)).toBeLessThan(high);
+  });
+
+  it("is exactly 0 from sunset to sunrise and positive in between", () => {
+    let nightMinutes = 0;
+    for (let minute = 0; minute < 24 * 60; minute += 1) {
+      const date = new Date(Date.UTC(2026, 5, 21, 0, minute));
+      const elevation = sunElevationDeg(date, MUNICH.lat, MUNICH.lon);
+      const watts = pvPowerW(elevation, 10, 1);
+      if (elevation <= 0) {
+        expect(watts).toBe(0);
+        nightMinutes += 1;
+      } else expect(watts).toBeGreaterThan(0);
+    }
+    // About 8 h of night around the June solstice.
+    expect(nightMinutes).toBeGreaterThan(7 * 60);
+    expect(nightMinutes).toBeLessThan(9 * 60);
+  });
+});

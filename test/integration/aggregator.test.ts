@@ -1,0 +1,103 @@
+import { jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Bus, connectNats, openBus } from "../../src/bus/nats-bus.js";
+import { latestKey, meterReadingSubject } from "../../src/bus/names.js";
+import type { Aggregate } from "../../src/domain/aggregate.js";
+import { startAggregation } from "../../src/stack/services.js";
+import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
+
+let stack: TestStack;
+let nc: NatsConnection;
+let bus: Bus;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  nc = await connectNats(stack.natsUrl, "test-aggregator");
+  bus = await openBus(stack.natsUrl, "test-aggregator-bus");
+});
+
+afterAll(async () => {
+  await bus?.close();
+  await nc?.drain();
+  await stack?.stop();
+});
+
+const reading = (communityId: string, meterId: string, genW: number, second: number) => ({
+  meterId,
+  communityId,
+  genW,
+  conW: 0,
+  measuredAt: new Date(Date.UTC(2026, 10, 22, 12, 0, second)).toISOString(),
+  seq: second,
+});
+
+async function latestOf(communityId: string): Promise<Aggregate | undefined> {
+  const entry = await bus.latest.get(latestKey(communityId));
+  return entry?.operation === "PUT" ? entry.json<Aggregate>() : undefined;
+}
+
+describe("the aggregator", () => {
+  it("refuses to run next to another aggregator of the same stream", async () => {
+    const first = await startAggregation(stack.natsUrl, stack.redisUrl);
+    try {
+      await expect(startAggregation(stack.natsUrl, stack.redisUrl, { lease: { waitMs: 500 } })).rejects.toThrow(/Another aggregator holds the lease \(pid \d+/);
+    } finally {
+      await first.stop();
+    }
+    // Stopping gave the lease up: the next one starts at once.
+    const next = await startAggregation(stack.natsUrl, stack.redisUrl, { lease: { waitMs: 0 } });
+    await next.stop();
+  });
+
+  it("after a crash between storing the aggregate and the snapshot, a redelivered reading gives a newer version", async () => {
+    // What a crash leaves: ec_latest at version 10 holds meter b, the snapshot (version 9) does not.
+    await bus.state.put("crash1", JSON.stringify({ version: 9, meters: { a: [100, 0, Date.UTC(2026, 10, 22, 12, 0, 1), 1] } }));
+    const stored = { communityId: "crash1", genW: 300, conW: 0, netW: 300, meters: 2, stale: 0, measuredAt: "2026-11-22T12:00:02.000Z", aggregatedAt: "2026-11-22T12:00:03.000Z", version: 10 };
+    await bus.latest.put(latestKey("crash1"), JSON.stringify(stored));
+
+    const aggregation = await startAggregation(stack.natsUrl, stack.redisUrl);
+    try {
+      await jetstream(nc).publish(meterReadingSubject("crash1", "b"), JSON.stringify(reading("crash1", "b", 200, 2)));
+      const after = await eventually(async () => {
+        const latest = await latestOf("crash1");
+        return latest && latest.version > 10 ? latest : undefined;
+      });
+      expect(after).toMatchObject({ genW: 300, meters: 2, version: 11 });
+    } finally {
+      await aggregation.stop();
+    }
+  });
+
+  it("keeps a community larger than one KV value exact, in shards", async () => {
+    const meters = 5_000;
+    const aggregation = await startAggregation(stack.natsUrl, stack.redisUrl);
+    try {
+      const js = jetstream(nc);
+      await Promise.all(Array.from({ length: meters }, (_, i) => js.publish(meterReadingSubject("big1", `m${i}`), JSON.stringify(reading("big1", `m${i}`, i, 5)))));
+      const expected = (meters * (meters - 1)) / 2;
+      const latest = await eventually(async () => {
+        const value = await latestOf("big1");
+        return value?.genW === expected ? value : undefined;
+      }, 30_000, "all meters of big1");
+      expect(latest.meters).toBe(meters);
+      const keys: string[] = [];
+      for await (const key of await bus.state.keys()) if (key.startsWith("big1")) keys.push(key);
+      expect(keys.sort()).toEqual(["big1.0", "big1.1", "big1.2", "big1.3"]);
+    } finally {
+      await aggregation.stop();
+    }
+    // A restarted aggregator rebuilds it from the shards.
+    const again = await startAggregation(stack.natsUrl, stack.redisUrl);
+    try {
+      await jetstream(nc).publish(meterReadingSubject("big1", "m0"), JSON.stringify(reading("big1", "m0", 1_000_000, 6)));
+      const latest = await eventually(async () => {
+        const value = await latestOf("big1");
+        return value && value.genW === (meters * (meters - 1)) / 2 + 1_000_000 ? value : undefined;
+      });
+      expect(latest.meters).toBe(meters);
+    } finally {
+      await again.stop();
+    }
+  });
+});
