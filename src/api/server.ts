@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { communityReadingSubject } from "../bus/names.js";
 import { idProblem } from "../domain/ids.js";
-import { parseCommunityReading, parseJson } from "../domain/reading.js";
+import { aheadProblem, parseCommunityReading, parseJson } from "../domain/reading.js";
 import type { LatestStore } from "./latest-store.js";
 import { SseClient } from "./sse.js";
 import type { SseHub } from "./sse-hub.js";
@@ -32,6 +32,8 @@ class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Methods allowed, for the Allow header of a 405. */
+    readonly allow?: string,
   ) {
     super(message);
   }
@@ -80,8 +82,11 @@ export function createApi(deps: ApiDependencies): Server {
   async function publishReading(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = parseJson(await readBody(req));
     if (!body.ok) throw new HttpError(400, body.error);
-    const reading = parseCommunityReading(body.value, now().toISOString());
+    const arrival = now();
+    const reading = parseCommunityReading(body.value, arrival.toISOString());
     if (!reading.ok) throw new HttpError(400, reading.error);
+    const ahead = aheadProblem(reading.value.measuredAt, arrival.getTime());
+    if (ahead) throw new HttpError(400, ahead);
     const subject = communityReadingSubject(reading.value.communityId);
     const ack = await js.publish(subject, JSON.stringify(reading.value));
     sendJson(res, 200, { status: "published", subject, seq: ack.seq });
@@ -117,10 +122,10 @@ export function createApi(deps: ApiDependencies): Server {
     if (id === undefined) {
       if (method === "GET") return sendJson(res, 200, await store.all());
       if (method === "POST") return publishReading(req, res);
-      throw new HttpError(405, "use GET or POST on /communities");
+      throw new HttpError(405, "use GET or POST on /communities", "GET, POST");
     }
     const communityId = checkId(id);
-    if (method !== "GET") throw new HttpError(405, `use GET on /communities/${communityId}`);
+    if (method !== "GET") throw new HttpError(405, `use GET on /communities/${communityId}`, "GET");
     if (leaf === "stream") return stream(req, res, communityId);
     if (leaf !== undefined) throw new HttpError(404, "no such endpoint; see GET /communities/{id} and /communities/{id}/stream");
     const found = await store.get(communityId);
@@ -136,9 +141,11 @@ export function createApi(deps: ApiDependencies): Server {
       }
       if (err instanceof HttpError) {
         if (err.status === 413) res.setHeader("connection", "close");
-        return sendJson(res, err.status, { error: err.message });
+        return sendJson(res, err.status, { error: err.message }, err.allow ? { allow: err.allow } : {});
       }
-      sendJson(res, 503, { error: `upstream failure: ${err instanceof Error ? err.message : String(err)}` });
+      // NATS or Redis failing is the upstream's fault (503); anything else is ours (500).
+      const upstream = err instanceof Error && /nats|redis|jetstream|connection|timeout/i.test(`${err.name} ${err.message}`);
+      sendJson(res, upstream ? 503 : 500, { error: `${upstream ? "upstream failure" : "internal error"}: ${err instanceof Error ? err.message : String(err)}` });
     });
   });
   const heartbeat = setInterval(() => hub.forEachClient((c) => c.heartbeat()), HEARTBEAT_MS);

@@ -3,35 +3,54 @@ import { changeFeedSubject } from "../bus/names.js";
 import { aggregateFromJson } from "../domain/aggregate.js";
 import type { SseClient } from "./sse.js";
 
+interface Topic {
+  readonly subscription: Subscription;
+  readonly clients: Set<SseClient>;
+  /** Settles once the server knows the subscription: no change after it is missed. */
+  readonly ready: Promise<void>;
+  lastVersion: number;
+}
+
 /**
  * Fans the change feed out to SSE clients: one NATS subscription per community, shared
  * by all of its clients, opened with the first and closed with the last.
  */
 export class SseHub {
-  private readonly topics = new Map<string, { subscription: Subscription; clients: Set<SseClient> }>();
+  private readonly topics = new Map<string, Topic>();
 
   constructor(private readonly nc: NatsConnection) {}
 
-  /** Adds a client; the subscription exists before this returns, so no change is missed. */
+  /**
+   * Adds a client and resolves once the subscription is live at the server, so a current
+   * value read after this cannot miss a change. The client is in the set at once, so a
+   * `leave` during the wait removes it.
+   */
   async join(communityId: string, client: SseClient): Promise<void> {
     let topic = this.topics.get(communityId);
     if (!topic) {
       const clients = new Set<SseClient>();
-      const subscription = this.nc.subscribe(changeFeedSubject(communityId), {
-        callback: (err, msg) => {
-          if (err) return;
-          const json = msg.string();
-          const aggregate = aggregateFromJson(json);
-          if (!aggregate) return;
-          for (const c of clients) c.offer(aggregate, json);
-        },
-      });
-      topic = { subscription, clients };
+      const created: Topic = {
+        clients,
+        lastVersion: -1,
+        subscription: this.nc.subscribe(changeFeedSubject(communityId), {
+          callback: (err, msg) => {
+            if (err) return;
+            const json = msg.string();
+            const aggregate = aggregateFromJson(json);
+            if (!aggregate) return;
+            // A lower version than seen before: the community's state was wiped and started over.
+            if (aggregate.version < created.lastVersion) clients.forEach((c) => c.restart());
+            created.lastVersion = aggregate.version;
+            for (const c of clients) c.offer(aggregate, json);
+          },
+        }),
+        ready: this.nc.flush(),
+      };
+      topic = created;
       this.topics.set(communityId, topic);
-      // The server must know the interest before the caller reads the current value.
-      await this.nc.flush();
     }
     topic.clients.add(client);
+    await topic.ready;
   }
 
   leave(communityId: string, client: SseClient): void {

@@ -15,12 +15,13 @@ export const HEARTBEAT = ": keep-alive\n\n";
  */
 export class SseClient {
   private lastVersion: number;
+  private sentAny = false;
   private waiting: string | undefined;
   private draining = false;
 
   constructor(
     private readonly res: ServerResponse,
-    lastEventId: number | undefined,
+    private readonly lastEventId: number | undefined,
   ) {
     this.lastVersion = lastEventId ?? -1;
     res.on("drain", () => this.onDrain());
@@ -30,15 +31,24 @@ export class SseClient {
   offer(aggregate: Aggregate, json?: string): void {
     if (aggregate.version <= this.lastVersion) return;
     this.lastVersion = aggregate.version;
+    this.sentAny = true;
     this.write(formatEvent(aggregate, json));
   }
 
-  /** Sends the aggregate on connect: skipped when Last-Event-ID names exactly this version. */
+  /**
+   * The current value on connect. Skipped when the change feed got here first, or when
+   * Last-Event-ID names exactly this version; a Last-Event-ID above it means the stack
+   * was reset since, so the client starts over.
+   */
   offerInitial(aggregate: Aggregate): void {
-    if (aggregate.version === this.lastVersion) return;
-    // A Last-Event-ID above the current version means the stack was reset: start over.
+    if (this.sentAny || aggregate.version === this.lastEventId) return;
     this.lastVersion = -1;
     this.offer(aggregate);
+  }
+
+  /** The community's versions started over (its state was wiped): take the next value whatever its version. */
+  restart(): void {
+    this.lastVersion = -1;
   }
 
   heartbeat(): void {

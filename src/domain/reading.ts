@@ -40,6 +40,20 @@ function wattsProblem(field: string, value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * How far ahead of the receiver's clock a reading may be. A reading far in the future would
+ * win over every later one of its meter (the newest measuredAt wins) and make all others
+ * stale, so the HTTP edge refuses it. (The bus accepts any time: simulations and replays
+ * may run ahead of the wall clock on purpose.)
+ */
+export const MAX_AHEAD_MS = 5 * 60_000;
+
+/** The error sentence for a measuredAt too far ahead of `nowMs`, or undefined. */
+export function aheadProblem(measuredAt: string, nowMs: number): string | undefined {
+  const ms = parseTimestamp(measuredAt);
+  return ms !== undefined && ms - nowMs > MAX_AHEAD_MS ? "measuredAt must not be more than 5 minutes in the future" : undefined;
+}
+
 /** Milliseconds since the epoch of an ISO-8601 timestamp with a zone, or undefined. */
 export function parseTimestamp(value: unknown): number | undefined {
   if (typeof value !== "string") return undefined;

@@ -155,11 +155,29 @@ describe("bad input", () => {
     expect(String(res.body.error)).toContain(field);
   });
 
-  it.each(["a.b", "a*", "%3E", "a%20b", "..", "%2e%2e", "a%00b"])("GET /communities/%s is a 400 or 404, never a lookup", async (id) => {
-    const res = await fetch(`${api.url}/communities/${id}`);
-    expect([400, 404]).toContain(res.status);
-    const stream = await fetch(`${api.url}/communities/${id}/stream`);
-    expect([400, 404]).toContain(stream.status);
+  it.each(["a.b", "a*", "%3E", "a%20b", "a%00b", "%E2%80%AEx", "a%2Fb"])("GET /communities/%s is a 400 naming the id", async (id) => {
+    for (const path of [`/communities/${id}`, `/communities/${id}/stream`]) {
+      const res = await fetch(`${api.url}${path}`);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toContain("communityId");
+    }
+  });
+
+  it.each(["..", "%2e%2e"])("a path that climbs out with %s is a 404", async (dots) => {
+    // The client resolves the dots (WHATWG URL), so the server sees another path, never an id.
+    expect((await fetch(`${api.url}/communities/${dots}/x`)).status).toBe(404);
+  });
+
+  it("rejects a reading more than 5 minutes in the future, which would freeze its community", async () => {
+    const res = await post({ ...valid, measuredAt: new Date(Date.now() + 3_600_000).toISOString() });
+    expect(res.status).toBe(400);
+    expect(String(res.body.error)).toContain("measuredAt");
+  });
+
+  it("answers 405 with an Allow header for a method an endpoint does not take", async () => {
+    const res = await fetch(`${api.url}/communities/community1`, { method: "DELETE" });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("GET");
   });
 
   it("rejects an oversized body with 413", async () => {

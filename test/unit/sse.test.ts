@@ -183,3 +183,22 @@ describe("SseClient.offerInitial", () => {
     expect(res.versions).toEqual([3, 4]);
   });
 });
+
+describe("SseClient ordering against the change feed", () => {
+  it("never sends an older current value after a newer change that arrived first", () => {
+    const { res, client } = connect();
+    client.offer(aggregate(6));
+    client.offerInitial(aggregate(5));
+    expect(res.versions).toEqual([6]);
+  });
+
+  it("after restart() takes the next value whatever its version (the community was wiped)", () => {
+    const { res, client } = connect();
+    client.offer(aggregate(40));
+    client.offer(aggregate(2));
+    client.restart();
+    client.offer(aggregate(1));
+    client.offer(aggregate(2));
+    expect(res.versions).toEqual([40, 1, 2]);
+  });
+});
