@@ -10,6 +10,7 @@ import {
   jetstream,
   jetstreamManager,
   type JetStreamClient,
+  type ConsumerConfig,
   type JetStreamManager,
   type StreamConfig,
 } from "@nats-io/jetstream";
@@ -150,15 +151,24 @@ export async function ensureTopology(jsm: JetStreamManager, retention?: Retentio
   ];
 }
 
+/** Why an existing `agg-worker` cannot serve the aggregator, or undefined when it can. */
+function incompatibility(config: ConsumerConfig): string | undefined {
+  if (config.deliver_subject) return "a push consumer";
+  if (config.ack_policy !== AckPolicy.Explicit) return `ack policy ${config.ack_policy}`;
+  if (config.filter_subject || config.filter_subjects?.length) return "it filters subjects";
+  return undefined;
+}
+
 async function ensureConsumer(jsm: JetStreamManager, update: boolean): Promise<string[]> {
   const changes: string[] = [];
   try {
     const info = await jsm.consumers.info(STREAM, CONSUMER);
-    if (!info.config.deliver_subject || !update) return [];
-    // The prototype's consumer was a push consumer; a pull consumer cannot take its place in
-    // place. Replaying from the start is safe: the aggregator is idempotent.
+    const why = incompatibility(info.config);
+    if (!why || !update) return [];
+    // These cannot be changed in place (the prototype's was a push consumer). Replaying
+    // the stream from the start is safe: the aggregator is idempotent.
     await jsm.consumers.delete(STREAM, CONSUMER);
-    changes.push(`replaced push consumer ${CONSUMER} with a pull consumer (replays the stream once)`);
+    changes.push(`replaced consumer ${CONSUMER} (${why}) with a pull consumer that acknowledges each message (replays the stream once)`);
   } catch (err) {
     if (!isNotFound(err)) throw err;
     changes.push(`created consumer ${CONSUMER}`);

@@ -1,14 +1,19 @@
 /**
- * Resolves with the first SIGINT or SIGTERM. A second one while shutting down exits
- * at once (130), so a hung shutdown never traps the user.
+ * Resolves with the first SIGINT or SIGTERM. A second one while shutting down exits at
+ * once (130), after `onForce` (e.g. killing child servers), so a hung shutdown never traps
+ * the user.
  */
-export function untilSignal(): Promise<NodeJS.Signals> {
+export function untilSignal(onForce?: () => void): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
-      process.once("SIGINT", () => process.exit(130));
-      process.once("SIGTERM", () => process.exit(143));
+      const force = (code: number) => (): void => {
+        onForce?.();
+        process.exit(code);
+      };
+      process.once("SIGINT", force(130));
+      process.once("SIGTERM", force(143));
       resolve(signal);
     };
     process.on("SIGINT", onSignal);

@@ -75,21 +75,46 @@ export async function runUp(flags: UpFlags): Promise<void> {
   const started = new Started();
   const servers: LocalServer[] = [];
   const latest = new Map<string, Aggregate>();
+  // Listen from the start: a Ctrl-C during start-up stops what has started so far, and a
+  // second one kills the servers before exiting, so none is left behind unrecorded.
+  let interrupted = false;
+  const signal = untilSignal(() => servers.forEach((server) => server.kill()));
+  void signal.then(() => (interrupted = true));
+  const checkpoint = (): void => {
+    if (interrupted) throw new StartInterrupted();
+  };
+  const record = (api: string, nats: string, redis: string): void =>
+    writeState(STATE_DIR, {
+      pid: process.pid,
+      api,
+      nats,
+      redis,
+      servers: servers.map((s) => ({ kind: s.kind, pid: s.pid })),
+      startedAt: new Date().toISOString(),
+    });
+  // Registered first, so removed last: until then the next `up` can find what is left.
+  started.add(async () => removeState(STATE_DIR));
   try {
     const natsUrl = flags.nats ?? (await startServer(() => startNats({ dataDir: join(STATE_DIR, "nats") }), servers, started)).url;
+    record("", natsUrl, flags.redis ?? "");
+    checkpoint();
     const redisUrl = flags.redis ?? (await startServer(() => startRedis({ dataDir: join(STATE_DIR, "redis") }), servers, started)).url;
+    record("", natsUrl, redisUrl);
+    checkpoint();
     if (flags.fresh) await wipeEverything(natsUrl, redisUrl);
 
     const aggregation: AggregationService = await startAggregation(natsUrl, redisUrl, {
       staleAfterMs: flags.staleAfter,
       onAggregate: (aggregate) => latest.set(aggregate.communityId, aggregate),
-      onError: (err) => warn(`aggregator: ${errorMessage(err)} (retrying)`),
+      onError: (err) => warn(`aggregator: ${errorMessage(err)}`),
     });
     started.add(() => aggregation.stop());
     for (const change of aggregation.changes) process.stderr.write(`${colors.dim(change)}\n`);
+    checkpoint();
 
     const api = await startApiWithFallback(natsUrl, redisUrl, flags, warn);
     started.add(() => api.stop());
+    checkpoint();
 
     let simulator: Simulator | undefined;
     if (flags.communities > 0) {
@@ -100,29 +125,25 @@ export async function runUp(flags: UpFlags): Promise<void> {
       void simulator.start();
       started.add(() => simulator!.stop());
     }
-
-    writeState(STATE_DIR, {
-      pid: process.pid,
-      api: api.url,
-      nats: natsUrl,
-      redis: redisUrl,
-      servers: servers.map((s) => ({ kind: s.kind, pid: s.pid })),
-      startedAt: new Date().toISOString(),
-    });
-    started.add(async () => removeState(STATE_DIR));
+    record(api.url, natsUrl, redisUrl);
 
     const ready = { api: api.url, nats: redactUrl(natsUrl), redis: redactUrl(redisUrl) };
     process.stdout.write(flags.json ? `${JSON.stringify({ ready: true, ...ready })}\n` : `ready api=${ready.api} nats=${ready.nats} redis=${ready.redis}\n`);
     if (!flags.json) process.stderr.write(colors.dim(`try: ecwatch tail community1   ·   curl ${api.url}/communities   ·   Ctrl-C stops everything\n`));
 
     const stopStatus = flags.json ? () => undefined : showLiveStatus(latest, aggregation, api, simulator);
-    await untilSignal();
+    await signal;
     stopStatus();
-    process.stderr.write("stopping…\n");
+  } catch (err) {
+    if (!(err instanceof StartInterrupted)) throw err;
   } finally {
+    if (interrupted) process.stderr.write("stopping…\n");
     await started.stopAll();
   }
 }
+
+/** Thrown at a start-up checkpoint after Ctrl-C: not an error, just the way out. */
+class StartInterrupted extends Error {}
 
 async function startServer(start: () => Promise<LocalServer>, servers: LocalServer[], started: Started): Promise<LocalServer> {
   const server = await start();

@@ -83,9 +83,16 @@ function range(value: unknown, field: string, min: number, max: number): Range {
   throw new ScenarioError(`${field} must be a number from ${min} to ${max}, or [min, max] within that`);
 }
 
-function optionalObject(value: unknown, field: string): Json | undefined {
+/** A misspelt field would silently do nothing (no PV for `pvKWp`): refuse it instead. */
+function onlyKnown(value: Json, field: string, known: readonly string[]): void {
+  const unknown = Object.keys(value).find((key) => !known.includes(key));
+  if (unknown !== undefined) throw new ScenarioError(`${field ? `${field}.` : ""}${unknown} is not a known field (known: ${known.join(", ")})`);
+}
+
+function optionalObject(value: unknown, field: string, known: readonly string[]): Json | undefined {
   if (value === undefined) return undefined;
   if (!isObject(value)) throw new ScenarioError(`${field} must be an object`);
+  onlyKnown(value, field, known);
   return value;
 }
 
@@ -96,9 +103,10 @@ function parseGroup(value: unknown, field: string): MeterGroup {
     throw new ScenarioError(`${field}.count must be a whole number from 1 to ${MAX_METERS_PER_SCENARIO}`);
   }
   if (!METER_KINDS.includes(kind as MeterKind)) throw new ScenarioError(`${field}.kind must be one of ${METER_KINDS.join(", ")}`);
-  const battery = optionalObject(value.battery, `${field}.battery`);
-  const ev = optionalObject(value.ev, `${field}.ev`);
-  const heatPump = optionalObject(value.heatPump, `${field}.heatPump`);
+  onlyKnown(value, field, ["count", "kind", "annualKwh", "pvKwp", "battery", "ev", "heatPump"]);
+  const battery = optionalObject(value.battery, `${field}.battery`, ["capacityKwh", "powerKw"]);
+  const ev = optionalObject(value.ev, `${field}.ev`, ["chargeKw", "dailyKwh"]);
+  const heatPump = optionalObject(value.heatPump, `${field}.heatPump`, ["electricKw", "heatLossWPerK"]);
   return {
     count,
     kind: kind as MeterKind,
@@ -111,7 +119,7 @@ function parseGroup(value: unknown, field: string): MeterGroup {
       },
     }),
     ...(ev && {
-      ev: { chargeKw: range(ev.chargeKw, `${field}.ev.chargeKw`, 1, 350), dailyKwh: range(ev.dailyKwh, `${field}.ev.dailyKwh`, 0, 200) },
+      ev: { chargeKw: range(ev.chargeKw, `${field}.ev.chargeKw`, 1, 350), dailyKwh: range(ev.dailyKwh, `${field}.ev.dailyKwh`, 0, 10_000) },
     }),
     ...(heatPump && {
       heatPump: {
@@ -125,10 +133,12 @@ function parseGroup(value: unknown, field: string): MeterGroup {
 /** Validates a parsed scenario file; throws a ScenarioError naming the first bad field. */
 export function parseScenario(value: unknown): Scenario {
   if (!isObject(value)) throw new ScenarioError("the scenario must be a JSON object");
+  onlyKnown(value, "", ["name", "description", "location", "groups"]);
   const { name, description, location, groups } = value;
   if (typeof name !== "string" || !name.trim()) throw new ScenarioError("name must be a non-empty string");
   if (description !== undefined && typeof description !== "string") throw new ScenarioError("description must be a string");
   if (!isObject(location)) throw new ScenarioError("location must be an object with latitude and longitude");
+  onlyKnown(location, "location", ["latitude", "longitude"]);
   const latitude = range(location.latitude, "location.latitude", -90, 90);
   const longitude = range(location.longitude, "location.longitude", -180, 180);
   if (typeof latitude !== "number") throw new ScenarioError("location.latitude must be a number from -90 to 90");

@@ -53,11 +53,16 @@ export function entryTimeMs(entry: TraceEntry): number | undefined {
  * derives from data time) with it, so a replay rebased to now is newer than what came before.
  */
 export function shiftEntry(entry: TraceEntry, shiftMs: number): TraceEntry {
+  if (shiftMs === 0) return entry;
+  // The id moves too (duplicates and malformed messages included), or JetStream would drop
+  // a rebased replay within its duplicate window of the recording.
+  const msgId = entry.msgId?.replace(/\.(\d+)(\.dup|\.bad)?$/, (_, n: string, suffix = "") => `.${Number(n) + shiftMs}${suffix}`);
   const at = entryTimeMs(entry);
-  if (at === undefined || shiftMs === 0) return entry;
-  const data = entry.data as Record<string, unknown>;
-  const seq = typeof data.seq === "number" ? data.seq + shiftMs : undefined;
-  const shifted = { ...data, measuredAt: new Date(at + shiftMs).toISOString(), ...(seq !== undefined && { seq }) };
-  const msgId = entry.msgId?.replace(/\.(\d+)(\.dup)?$/, (_, n: string, dup = "") => `.${Number(n) + shiftMs}${dup}`);
-  return { subject: entry.subject, ...(msgId !== undefined && { msgId }), data: shifted };
+  let data = entry.data;
+  if (at !== undefined) {
+    const record = data as Record<string, unknown>;
+    const seq = typeof record.seq === "number" ? record.seq + shiftMs : undefined;
+    data = { ...record, measuredAt: new Date(at + shiftMs).toISOString(), ...(seq !== undefined && { seq }) };
+  }
+  return { subject: entry.subject, ...(msgId !== undefined && { msgId }), data };
 }

@@ -18,6 +18,8 @@ export interface LocalServer {
   readonly logFile: string;
   /** Stops the server (SIGTERM, then SIGKILL after a grace period). */
   stop(): Promise<void>;
+  /** Kills it at once (SIGKILL), for an exit that cannot wait. */
+  kill(): void;
 }
 
 export interface LocalServerOptions {
@@ -118,7 +120,7 @@ async function startServer(
   if (spawned) throw new EcwatchError("SERVER_START_FAILED", `Could not start ${program}: ${spawned.message}.`);
   await waitReady(child, kind, port, logFile, options.readyTimeoutMs ?? 15_000);
   const scheme = kind === "nats" ? "nats" : "redis";
-  return { kind, url: `${scheme}://${LOOPBACK}:${port}`, port, pid: child.pid!, logFile, stop: stopper(child) };
+  return { kind, url: `${scheme}://${LOOPBACK}:${port}`, port, pid: child.pid!, logFile, stop: stopper(child), kill: () => void child.kill("SIGKILL") };
 }
 
 /** Starts nats-server with JetStream on loopback, storing under `dataDir`. */

@@ -124,6 +124,19 @@ describe("ecwatch up", () => {
     }
   });
 
+  it("Ctrl-C during start-up stops what has started so far", async () => {
+    const cwd = workdir();
+    const up = new CliProcess(["up", "--communities", "1", "--port", "0"], { cwd });
+    const stateFile = join(cwd, ".ecwatch", "state.json");
+    const state = await eventually(async () => (existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, "utf8")) as { servers: Array<{ pid: number }> }) : undefined), 15_000, "the state file");
+    up.kill("SIGINT");
+    const run = await up.exited;
+    expect(run.code).toBe(0);
+    expect(state.servers.length).toBeGreaterThan(0);
+    expect(state.servers.some((s) => isAlive(s.pid))).toBe(false);
+    expect(existsSync(stateFile)).toBe(false);
+  });
+
   it("shows a live status in a terminal, and Ctrl-C there stops everything", async () => {
     const cwd = workdir();
     const terminal = TmuxSession.start(`NO_COLOR=1 ${process.execPath} ${BIN} up --communities 2 --meters 3 --port 0`, { cwd });

@@ -34,7 +34,7 @@ describe("the prototype's resources", () => {
         expect.arrayContaining([
           `stream ${STREAM}: subjects ["ec.>"] → ${JSON.stringify(STREAM_SUBJECTS)}`,
           `stream ${STREAM}: max_age unlimited → 1d`,
-          `replaced push consumer ${CONSUMER} with a pull consumer (replays the stream once)`,
+          `replaced consumer ${CONSUMER} (a push consumer) with a pull consumer that acknowledges each message (replays the stream once)`,
         ]),
       );
       const stream = await jsm.streams.info(STREAM);
@@ -46,7 +46,7 @@ describe("the prototype's resources", () => {
     }
   });
 
-  it("an API or simulator starting later leaves the aggregator's retention alone", async () => {
+  it("an API, or a simulator (which calls ensureTopology without retention), starting later leaves the aggregator's retention alone", async () => {
     const api = await startApi(stack.natsUrl, stack.redisUrl, "127.0.0.1", 0);
     await api.stop();
     expect(await ensureTopology(jsm)).toEqual([]);

@@ -227,3 +227,15 @@ describe("ids", () => {
     expect(meterIdOf(1_233)).toBe("meter1234");
   });
 });
+
+describe("misspelt scenario fields", () => {
+  const valid = { name: "s", location: { latitude: 48, longitude: 11 }, groups: [{ count: 1, kind: "household", annualKwh: 3000 }] };
+  it.each([
+    [{ ...valid, colour: "red" }, "colour is not a known field"],
+    [{ ...valid, location: { latitude: 48, longitude: 11, altitude: 500 } }, "location.altitude is not a known field"],
+    [{ ...valid, groups: [{ count: 1, kind: "household", annualKwh: 3000, pvKWp: 5 }] }, "groups[0].pvKWp is not a known field"],
+    [{ ...valid, groups: [{ count: 1, kind: "household", annualKwh: 3000, battery: { capacityKwh: 5, powerKw: 2, soc: 1 } }] }, "groups[0].battery.soc is not a known field"],
+  ])("%j is refused, naming the field", (scenario, message) => {
+    expect(() => parseScenario(scenario)).toThrow(message);
+  });
+});
