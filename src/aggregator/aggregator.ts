@@ -45,8 +45,9 @@ const RETRY_DELAY_MS = 1_000;
 /**
  * Consumes EC_STREAM through the durable pull consumer `agg-worker` and keeps every
  * community's totals exact: per-meter state in memory, and per batch and changed community
- * first the aggregate (`ec_latest`), then the changed shards of its per-meter snapshot
- * (`ec_agg_state`); a message is acknowledged only after both are stored. A crash in between
+ * first the aggregate (`ec_latest`, then Redis and the change feed), then the changed shards
+ * of its per-meter snapshot (`ec_agg_state`); a message is acknowledged only after both are
+ * stored. A crash in between
  * means redelivery, and a redelivered reading missing from the snapshot is applied again and
  * gives a new version of the same totals; one already in it changes nothing. A community whose
  * store fails is retried on its own; the others go on.
@@ -162,7 +163,7 @@ export class Aggregator {
     this.dirty = new Set();
 
     const now = new Date();
-    const changed = new Map<string, { aggregate: Aggregate; json: string }>();
+    const changed: Aggregate[] = [];
     const failed = new Set<string>();
     await Promise.all(
       [...dirty].map(async (communityId) => {
@@ -171,8 +172,12 @@ export class Aggregator {
         const { shards, taken, obsolete } = state.takeDirtyShards();
         const json = aggregate && JSON.stringify(aggregate);
         try {
-          // The aggregate before the snapshot: see the class comment.
-          if (aggregate) await this.bus.latest.put(latestKey(communityId), json!);
+          // The aggregate before the snapshot (see the class comment); once it is stored it
+          // may be announced, so the snapshot stays off the path to the watch.
+          if (aggregate) {
+            await this.bus.latest.put(latestKey(communityId), json!);
+            await this.announce(communityId, json!);
+          }
           await Promise.all(shards.map(([key, snapshot]) => this.bus.state.put(key, JSON.stringify(snapshot))));
           // Only once the new layout is stored may the old one go.
           await Promise.all(obsolete.map((key) => this.bus.state.purge(key)));
@@ -180,7 +185,7 @@ export class Aggregator {
             shards.map(([key]) => key),
             obsolete,
           );
-          if (aggregate) changed.set(communityId, { aggregate, json: json! });
+          if (aggregate) changed.push(aggregate);
         } catch (err) {
           failed.add(communityId);
           state.putBack(taken);
@@ -202,9 +207,6 @@ export class Aggregator {
       ),
     );
 
-    for (const [communityId, { json }] of changed) this.cacheRetry.set(communityId, json);
-    await this.writeCache();
-    for (const [communityId, { json }] of changed) this.bus.nc.publish(changeFeedSubject(communityId), json);
     batch.forEach(({ msg, communityId, deadLetter }, index) => {
       const stored = deadLetter ? deadLettered[index] : !failed.has(communityId!);
       // Not stored: it comes back and is applied again, idempotently.
@@ -215,26 +217,35 @@ export class Aggregator {
     this.stats.batches += 1;
     this.stats.deadLetters += batch.filter((received, index) => received.deadLetter && deadLettered[index]).length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
-    for (const { aggregate } of changed.values()) this.options.onAggregate?.(aggregate);
+    for (const aggregate of changed) this.options.onAggregate?.(aggregate);
+  }
+
+  /** Puts a stored aggregate into the cache, then on the change feed (a client that GETs on an event finds it). */
+  private async announce(communityId: string, json: string): Promise<void> {
+    this.cacheRetry.delete(communityId);
+    await this.writeCache([[communityId, json]]);
+    this.bus.nc.publish(changeFeedSubject(communityId), json);
   }
 
   /**
    * Redis is a cache in front of KV: a failed write (it fails fast, see RedisCache) does not
-   * hold back the batch; it is retried until it lands, so a reader gets a stale value for no
-   * longer than the outage.
+   * hold anything back; it is retried every second until it lands (unless a newer value of
+   * that community landed first), so a reader gets a stale value for no longer than the outage.
    */
-  private async writeCache(): Promise<void> {
-    if (!this.cacheRetry.size || this.stopped) return;
-    const entries = [...this.cacheRetry].map(([communityId, json]) => ({ communityId, json }));
+  private async writeCache(entries: ReadonlyArray<readonly [communityId: string, json: string]>, isRetry = false): Promise<void> {
+    if (!entries.length || this.stopped) return;
     try {
-      await this.cache.putLatest(entries);
-      for (const { communityId, json } of entries) if (this.cacheRetry.get(communityId) === json) this.cacheRetry.delete(communityId);
+      await this.cache.putLatest(entries.map(([communityId, json]) => ({ communityId, json })));
     } catch (err) {
+      // A failed retry must not displace a newer value that failed meanwhile.
+      for (const [communityId, json] of entries) if (!isRetry || !this.cacheRetry.has(communityId)) this.cacheRetry.set(communityId, json);
       this.stats.cacheErrors += 1;
       this.options.onError?.(err);
       this.retryTimer ??= setTimeout(() => {
         this.retryTimer = undefined;
-        void this.writeCache();
+        const retry = [...this.cacheRetry];
+        this.cacheRetry.clear();
+        void this.writeCache(retry, true);
       }, RETRY_DELAY_MS);
     }
   }

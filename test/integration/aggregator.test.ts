@@ -81,9 +81,14 @@ describe("the aggregator", () => {
         return value?.genW === expected ? value : undefined;
       }, 30_000, "all meters of big1");
       expect(latest.meters).toBe(meters);
-      const keys: string[] = [];
-      for await (const key of await bus.state.keys()) if (key.startsWith("big1")) keys.push(key);
-      expect(keys.sort()).toEqual(["big1.0", "big1.1", "big1.2", "big1.3"]);
+      // The snapshot is stored after the aggregate: wait for the layout to settle.
+      const layout = ["big1.0", "big1.1", "big1.2", "big1.3"];
+      const keys = await eventually(async () => {
+        const found: string[] = [];
+        for await (const key of await bus.state.keys()) if (key.startsWith("big1")) found.push(key);
+        return found.sort().join() === layout.join() ? found.sort() : undefined;
+      }, 10_000, "the snapshot of big1 in four shards");
+      expect(keys).toEqual(layout);
     } finally {
       await aggregation.stop();
     }
