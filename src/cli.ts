@@ -1,10 +1,11 @@
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULTS } from "./config.js";
 import { EcwatchError, ExitCode, UsageError, errorMessage } from "./errors.js";
-import { communityId, duration, faults, integer, oneOf, speed, timestamp, url } from "./cli/options.js";
+import { communityId, duration, faults, integer, oneOf, positiveNumber, speed, timestamp, url } from "./cli/options.js";
 import { NO_FAULTS } from "./sim/faults.js";
 import { BUILT_IN_SCENARIOS } from "./sim/setup.js";
 import { READING_LEVELS } from "./sim/sources.js";
+import { COLOR_MODES } from "./tui/color.js";
 import { VERSION } from "./version.js";
 
 /**
@@ -128,6 +129,23 @@ export function buildProgram(): Command {
     .action(async (community: string, flags) => {
       const { runTail } = await import("./commands/tail.js");
       await runTail(community, flags);
+    });
+
+  program
+    .command("monitor")
+    .description("the watch face of a community, live in the terminal (or a grid of all with --all)")
+    .argument("[community]", "community id (default: the first the API knows)", communityId)
+    .option("--all", "every community as a grid of small faces (s sorts by name or deficit)")
+    .addOption(apiOption())
+    .option("--max-kw <kw>", "net power that fills the ring", positiveNumber, 10)
+    .option("--ascii", "draw with ASCII instead of braille, for terminals without it")
+    .addOption(new Option("--color <mode>", "colours (default: detected; NO_COLOR turns them off)").argParser(oneOf(COLOR_MODES)))
+    .option("--once", "print one frame and exit (for scripts)")
+    .option("--svg <file>", "write the face as a 437×437 SVG, as the watch draws it")
+    .addHelpText("after", examples("ecwatch monitor community1", "ecwatch monitor --all", "ecwatch monitor community2 --once --color none", "ecwatch monitor community1 --svg face.svg --max-kw 20"))
+    .action(async (community: string | undefined, flags) => {
+      const { runMonitor } = await import("./commands/monitor.js");
+      await runMonitor(community, flags);
     });
 
   program

@@ -73,3 +73,10 @@ export function faults(value: string): FaultSpec {
     throw new InvalidArgumentError(`${(err as Error).message}.`);
   }
 }
+
+/** A number above 0, e.g. `--max-kw 7.5`. */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d*\.?\d+$/.test(value) || !(n > 0) || n > 1e9) throw new InvalidArgumentError("expected a number above 0.");
+  return n;
+}

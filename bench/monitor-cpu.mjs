@@ -1,0 +1,89 @@
+// CPU of `ecwatch monitor` at 20 updates/s, and the time from start to its first live frame,
+// in a real terminal (tmux) against servers this script starts. `ecwatch tail` under the same
+// load is the baseline: the cost of just receiving the stream.
+// Usage: npm run bench:monitor   Prints a table and writes bench/results/monitor-cpu.json.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startNats, startRedis } from "../dist/stack/local-server.js";
+import { freePort } from "../dist/stack/ports.js";
+import { startAggregation, startApi } from "../dist/stack/services.js";
+
+const RATE = 20;
+const SECONDS = 20;
+const BIN = fileURLToPath(new URL("../bin/ecwatch", import.meta.url));
+const TICKS_PER_SECOND = 100; // Linux USER_HZ
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const dir = mkdtempSync(join(tmpdir(), "ecwatch-bench-monitor-"));
+const nats = await startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
+const redis = await startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() });
+const aggregation = await startAggregation(nats.url, redis.url);
+const api = await startApi(nats.url, redis.url, "127.0.0.1", 0);
+
+let step = 0;
+async function post() {
+  step += 1;
+  const res = await fetch(`${api.url}/communities/`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ communityId: "community1", genW: 5_000 + (step % 100) * 37, conW: 3_000 }),
+  });
+  if (res.status !== 200) throw new Error(`POST answered ${res.status}`);
+}
+
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime + stime
+}
+
+function tmux(...args) {
+  return execFileSync("tmux", args, { encoding: "utf8" });
+}
+
+/** Runs `ecwatch <args>` in a tmux pane, waits for `ready` on screen, then measures its CPU under load. */
+async function measure(name, args, ready) {
+  const session = `ecwatch-bench-${name}-${process.pid}`;
+  const started = performance.now();
+  tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "40", process.execPath, BIN, ...args, "--api", api.url);
+  const pid = Number(tmux("display-message", "-p", "-t", session, "#{pane_pid}").trim());
+  let firstFrameMs;
+  while (firstFrameMs === undefined) {
+    if (ready.test(tmux("capture-pane", "-p", "-t", session))) firstFrameMs = performance.now() - started;
+    else if (performance.now() - started > 20_000) throw new Error(`${name} showed nothing live within 20 s`);
+    else await sleep(20);
+  }
+  await sleep(1_000);
+  const before = cpuSeconds(pid);
+  const t0 = performance.now();
+  for (let i = 0; i < RATE * SECONDS; i += 1) {
+    await post();
+    await sleep(Math.max(0, t0 + ((i + 1) * 1000) / RATE - performance.now()));
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(pid) - before;
+  tmux("kill-session", "-t", session);
+  return { name, firstLiveFrameMs: Math.round(firstFrameMs), cpuPercentOfOneCore: +((cpu / wall) * 100).toFixed(1), updatesPerSecond: RATE, seconds: +wall.toFixed(1) };
+}
+
+await post();
+const results = [];
+try {
+  results.push(await measure("monitor", ["monitor", "community1"], /live/));
+  results.push(await measure("tail", ["tail", "community1"], /community1/));
+} finally {
+  await api.stop();
+  await aggregation.stop();
+  await Promise.all([nats.stop(), redis.stop()]);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+console.log(`${RATE} updates/s for ${SECONDS} s, in tmux (100×40):`);
+for (const r of results) console.log(`  ${r.name.padEnd(8)} CPU ${String(r.cpuPercentOfOneCore).padStart(5)} % of one core   first live frame after ${r.firstLiveFrameMs} ms`);
+const [monitor, tail] = results;
+console.log(`  monitor costs ${(monitor.cpuPercentOfOneCore - tail.cpuPercentOfOneCore).toFixed(1)} % of a core more than tail (target: monitor under 5 %)`);
+mkdirSync(new URL("results/", import.meta.url), { recursive: true });
+writeFileSync(new URL("results/monitor-cpu.json", import.meta.url), `${JSON.stringify({ monitor, baseline: tail }, null, 2)}\n`);

@@ -1,0 +1,120 @@
+import { Box, Text, useApp, useInput, useStdout } from "ink";
+import { useEffect, useMemo, useState } from "react";
+import type { ColorMode } from "./color.js";
+import { detailLines, paint, stateLabel } from "./details.js";
+import { renderFace } from "./face.js";
+import { type CommunityView, type SortOrder, displayState, emptyView, sortViews } from "./monitor-model.js";
+import { type FeedSource, useCommunityViews } from "./use-community-views.js";
+import { UNIT_COLOR } from "./color.js";
+
+export interface MonitorAppProps {
+  /** Every community the user can switch to. */
+  readonly communities: readonly string[];
+  /** The one shown first (single mode). */
+  readonly initial: string;
+  readonly all: boolean;
+  readonly source: FeedSource;
+  readonly colorMode: ColorMode;
+  readonly ascii: boolean;
+  /** Net power that fills the ring. */
+  readonly maxW: number;
+  readonly now?: () => number;
+}
+
+/** Lines of the single view that are not the face: header, three detail lines, footer. */
+const CHROME_ROWS = 6;
+const TILE = { cols: 18, rows: 8 } as const;
+
+function useTerminalSize(): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    const onResize = (): void => setSize(read());
+    stdout.on("resize", onResize);
+    return () => {
+      stdout.off("resize", onResize);
+    };
+  }, [stdout]);
+  return size;
+}
+
+const HELP = [
+  "←/→ or Tab   previous / next community",
+  "s            sort the grid by name or by deficit (--all)",
+  "?            show or hide these keys",
+  "q or Ctrl-C  quit",
+];
+
+/** The watch face of one community, or a grid of all; live from the SSE stream. */
+export default function MonitorApp(props: MonitorAppProps): React.JSX.Element {
+  const { communities, all, source, colorMode, ascii, maxW } = props;
+  const now = props.now ?? Date.now;
+  const { exit } = useApp();
+  const { columns, rows } = useTerminalSize();
+  const [index, setIndex] = useState(() => Math.max(0, communities.indexOf(props.initial)));
+  const [help, setHelp] = useState(false);
+  const [order, setOrder] = useState<SortOrder>("name");
+  const current = communities[index] ?? props.initial;
+  const followed = useMemo(() => (all ? [...communities] : [current]), [all, communities, current]);
+  const { views, nowMs } = useCommunityViews(source, followed, now);
+
+  useInput((input, key) => {
+    if (input === "q") exit();
+    else if (input === "?") setHelp((shown) => !shown);
+    else if (input === "s") setOrder((o) => (o === "name" ? "deficit" : "name"));
+    else if (key.rightArrow || (key.tab && !key.shift)) setIndex((i) => (i + 1) % communities.length);
+    else if (key.leftArrow || (key.tab && key.shift)) setIndex((i) => (i - 1 + communities.length) % communities.length);
+  });
+
+  const footer = paint("←/→ community · ? keys · q quit", UNIT_COLOR, colorMode);
+  if (help) {
+    return (
+      <Box flexDirection="column">
+        <Text bold>ecwatch monitor — keys</Text>
+        <Text>{HELP.join("\n")}</Text>
+        <Text>{footer}</Text>
+      </Box>
+    );
+  }
+
+  if (all) {
+    const perRow = Math.max(1, Math.floor(columns / (TILE.cols + 2)));
+    const tiles = sortViews(communities.map((id) => views.get(id) ?? emptyView(id)), order);
+    const grid: CommunityView[][] = [];
+    for (let i = 0; i < tiles.length; i += perRow) grid.push(tiles.slice(i, i + perRow));
+    return (
+      <Box flexDirection="column">
+        <Text bold>{`${communities.length} communities · sorted by ${order} (s)`}</Text>
+        {grid.map((row, r) => (
+          <Box key={r} flexDirection="row">
+            {row.map((view) => (
+              <Box key={view.communityId} flexDirection="column" width={TILE.cols + 2}>
+                <Text>{view.communityId.slice(0, TILE.cols)}</Text>
+                <Text>{renderFace({ netW: view.aggregate?.netW ?? 0, maxW, cols: TILE.cols, rows: TILE.rows, colorMode, ascii }).join("\n")}</Text>
+                <Text>{stateLabel(displayState(view, nowMs), colorMode)}</Text>
+              </Box>
+            ))}
+          </Box>
+        ))}
+        <Text>{footer}</Text>
+      </Box>
+    );
+  }
+
+  const view = views.get(current) ?? emptyView(current);
+  const faceRows = Math.max(5, Math.min(rows - CHROME_ROWS - 1, Math.floor((columns - 2) / 2)));
+  const face = renderFace({ netW: view.aggregate?.netW ?? 0, maxW, cols: faceRows * 2, rows: faceRows, colorMode, ascii });
+  const position = communities.length > 1 ? `  ‹ ${index + 1}/${communities.length} ›` : "";
+  return (
+    <Box flexDirection="column">
+      <Text>
+        <Text bold>{current}</Text>
+        {position}
+      </Text>
+      <Text>{face.join("\n")}</Text>
+      <Text>{detailLines(view, nowMs, colorMode, columns).join("\n")}</Text>
+      <Text>{footer}</Text>
+    </Box>
+  );
+}

@@ -1,0 +1,146 @@
+import { render } from "ink-testing-library";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Aggregate } from "../../src/domain/aggregate.js";
+import type { FollowStatus } from "../../src/tail/follow.js";
+import MonitorApp from "../../src/tui/monitor-app.js";
+import type { FeedSource } from "../../src/tui/use-community-views.js";
+
+/** A hand-written feed: the test decides what arrives and when. */
+class FakeFeed implements FeedSource {
+  readonly followed: string[] = [];
+  readonly closed: string[] = [];
+  private readonly handlers = new Map<string, { onAggregate: (a: Aggregate) => void; onStatus: (s: FollowStatus) => void }>();
+
+  follow(communityId: string, onAggregate: (a: Aggregate) => void, onStatus: (s: FollowStatus) => void): { close(): void } {
+    this.followed.push(communityId);
+    this.handlers.set(communityId, { onAggregate, onStatus });
+    onStatus({ state: "connecting", url: `http://api/communities/${communityId}/stream` });
+    return { close: () => this.closed.push(communityId) };
+  }
+
+  status(communityId: string, status: FollowStatus): void {
+    this.handlers.get(communityId)!.onStatus(status);
+  }
+
+  send(communityId: string, netW: number, aggregatedAt: number): void {
+    const genW = Math.max(0, netW) + 1000;
+    this.handlers.get(communityId)!.onAggregate({
+      communityId,
+      genW,
+      conW: genW - netW,
+      netW,
+      meters: 20,
+      stale: 0,
+      measuredAt: new Date(aggregatedAt).toISOString(),
+      aggregatedAt: new Date(aggregatedAt).toISOString(),
+      version: 1,
+    });
+  }
+}
+
+const T0 = Date.UTC(2026, 10, 22, 12);
+let clock = T0;
+const now = (): number => clock;
+const frame = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 250));
+let instance: ReturnType<typeof render> | undefined;
+
+function show(feed: FakeFeed, options: { all?: boolean; communities?: string[] } = {}) {
+  clock = T0;
+  const communities = options.communities ?? ["community1", "community2"];
+  instance = render(
+    <MonitorApp communities={communities} initial="community1" all={options.all ?? false} source={feed} colorMode="none" ascii={false} maxW={10_000} now={now} />,
+  );
+  return instance;
+}
+
+afterEach(() => {
+  instance?.unmount();
+  instance = undefined;
+});
+
+describe("MonitorApp states", () => {
+  it("shows connecting until the first reading arrives", async () => {
+    const feed = new FakeFeed();
+    const { lastFrame } = show(feed);
+    await frame();
+    expect(lastFrame()).toContain("community1");
+    expect(lastFrame()).toContain("connecting");
+    expect(feed.followed).toEqual(["community1"]);
+  });
+
+  it("is live with the value, the balance and the ring once a reading arrives", async () => {
+    const feed = new FakeFeed();
+    const { lastFrame } = show(feed);
+    feed.status("community1", { state: "live" });
+    feed.send("community1", 2_104, T0);
+    await frame();
+    const text = lastFrame()!;
+    expect(text).toContain("● live");
+    expect(text).toContain("+2.10");
+    expect(text).toContain("kW surplus");
+    expect(text).toContain("surplus 2.10 kW");
+    expect(text).toMatch(/[\u2801-\u28FF]/); // the braille ring
+  });
+
+  it("turns stale when the value has not changed for the watch's one minute", async () => {
+    const feed = new FakeFeed();
+    const { lastFrame } = show(feed);
+    feed.status("community1", { state: "live" });
+    feed.send("community1", -3_500, T0);
+    await frame();
+    expect(lastFrame()).toContain("● live");
+    clock = T0 + 61_000;
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(lastFrame()).toContain("◌ stale");
+    expect(lastFrame()).toContain("deficit 3.50 kW");
+  });
+
+  it("says reconnecting while the stream is away, and keeps the last value", async () => {
+    const feed = new FakeFeed();
+    const { lastFrame } = show(feed);
+    feed.status("community1", { state: "live" });
+    feed.send("community1", 1_000, T0);
+    await frame();
+    feed.status("community1", { state: "reconnecting", inMs: 1_000, reason: "connection lost" });
+    await frame();
+    expect(lastFrame()).toContain("reconnecting");
+    expect(lastFrame()).toContain("+1.00");
+  });
+});
+
+describe("MonitorApp keys", () => {
+  it("→ switches to the next community and follows only it; ? shows the keys", async () => {
+    const feed = new FakeFeed();
+    const { lastFrame, stdin } = show(feed);
+    await frame();
+    stdin.write("\u001B[C");
+    await frame();
+    expect(lastFrame()).toContain("community2");
+    expect(feed.followed).toEqual(["community1", "community2"]);
+    expect(feed.closed).toEqual(["community1"]);
+    stdin.write("?");
+    await frame();
+    expect(lastFrame()).toContain("q or Ctrl-C  quit");
+    stdin.write("?");
+    await frame();
+    expect(lastFrame()).not.toContain("q or Ctrl-C  quit");
+  });
+
+  it("--all shows a tile per community, sorted by deficit after s", async () => {
+    const feed = new FakeFeed();
+    const { lastFrame, stdin } = show(feed, { all: true, communities: ["community1", "community2", "community3"] });
+    await frame();
+    feed.send("community1", 500, T0);
+    feed.send("community2", -4_000, T0);
+    feed.send("community3", -1_000, T0);
+    await frame();
+    const byName = lastFrame()!;
+    expect(byName.indexOf("community1")).toBeLessThan(byName.indexOf("community2"));
+    stdin.write("s");
+    await frame();
+    const byDeficit = lastFrame()!;
+    expect(byDeficit).toContain("sorted by deficit");
+    expect(byDeficit.indexOf("community2")).toBeLessThan(byDeficit.indexOf("community3"));
+    expect(byDeficit.indexOf("community3")).toBeLessThan(byDeficit.indexOf("community1"));
+  });
+});

@@ -1,0 +1,86 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BIN, CliProcess, runCli } from "../helpers/cli.js";
+import { eventually } from "../helpers/stack.js";
+import { TmuxSession } from "../helpers/tmux.js";
+
+let cwd: string;
+let up: CliProcess;
+let api: string;
+
+async function post(genW: number, conW: number): Promise<void> {
+  const res = await fetch(`${api}/communities/`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ communityId: "community1", genW, conW }),
+  });
+  expect(res.status).toBe(200);
+}
+
+beforeAll(async () => {
+  cwd = mkdtempSync(join(tmpdir(), "ecwatch-monitor-"));
+  up = new CliProcess(["up", "--communities", "0", "--port", "0", "--json"], { cwd });
+  api = (JSON.parse((await up.waitForStdout(/^\{"ready":true.*\}$/m))[0]) as { api: string }).api;
+  await post(5_000, 2_900);
+  await eventually(async () => ((await fetch(`${api}/communities/community1`)).status === 200 ? true : undefined));
+});
+
+afterAll(async () => {
+  up?.kill("SIGINT");
+  await up?.exited;
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+describe("ecwatch monitor in a real terminal", () => {
+  it("draws the ring and the value live, answers keys, and restores the terminal on q", async () => {
+    const terminal = TmuxSession.start("env PS1='$ ' bash --norc --noprofile", { cwd, width: 100, height: 40 });
+    try {
+      terminal.sendKeys(`${process.execPath} ${BIN} monitor community1`, "Enter");
+      const first = await terminal.waitForScreen(/2\.10/, 20_000);
+      expect(first).toMatch(/[\u2801-\u28FF]{3}/); // braille ring
+      expect(first).toContain("surplus 2.10 kW");
+      expect(first).toContain("live");
+
+      await post(1_000, 4_450); // a deficit of 3.45 kW
+      const second = await terminal.waitForScreen(/3\.45/, 10_000);
+      expect(second).toContain("deficit 3.45 kW");
+
+      terminal.sendKeys("?");
+      await terminal.waitForScreen(/q or Ctrl-C {2}quit/);
+      terminal.sendKeys("?");
+      await terminal.waitForScreen(/deficit 3\.45 kW/);
+
+      terminal.sendKeys("q");
+      await terminal.waitForScreen(/^\$\s*$/m, 10_000);
+      terminal.sendKeys("stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo; echo END", "Enter");
+      const after = await terminal.waitForScreen(/^END$/m);
+      expect(after).toMatch(/^icanon$/m);
+      expect(after).toMatch(/^echo$/m);
+      const cursorVisible = execFileSync("tmux", ["display-message", "-p", "-t", terminal.name, "#{cursor_flag}"], { encoding: "utf8" }).trim();
+      expect(cursorVisible).toBe("1");
+    } finally {
+      terminal.kill();
+    }
+  });
+
+  it("--once prints one frame for scripts, and --svg writes the watch face", async () => {
+    const once = await runCli(["monitor", "community1", "--once", "--color", "none"], { cwd });
+    expect(once.code).toBe(0);
+    expect(once.stdout).toMatch(/^community1\n/);
+    expect(once.stdout).toMatch(/[\u2801-\u28FF]/);
+    const svgFile = join(cwd, "face.svg");
+    const svg = await runCli(["monitor", "community1", "--svg", svgFile], { cwd });
+    expect(svg.code).toBe(0);
+    const text = readFileSync(svgFile, "utf8");
+    expect(text).toMatch(/^<svg[^>]*width="437"[^>]*height="437"/);
+  });
+
+  it("refuses to draw where there is no terminal, saying what to use instead", async () => {
+    const run = await runCli(["monitor", "community1"], { cwd });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("--once");
+  });
+});
