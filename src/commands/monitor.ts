@@ -75,10 +75,14 @@ export async function runMonitor(communityId: string | undefined, flags: Monitor
       hint: "Use `ecwatch monitor <community> --once` for one frame, or `ecwatch tail <community>` for a stream of lines.",
     });
   }
-  const communities = await knownCommunities(apiUrl, communityId);
+  // Heavy modules load only for the command that draws, while the API is asked (ink takes ~0.7 s).
+  const [communities, { render }, { createElement }, { default: MonitorApp }] = await Promise.all([
+    knownCommunities(apiUrl, communityId),
+    import("ink"),
+    import("react"),
+    import("../tui/monitor-app.js"),
+  ]);
   if (!communities.length) throw new EcwatchError("NO_DATA", "The API knows no community yet.", { hint: "Start a simulator (`ecwatch sim`), or name a community." });
-  // Heavy modules load only for the command that draws.
-  const [{ render }, { createElement }, { default: MonitorApp }] = await Promise.all([import("ink"), import("react"), import("../tui/monitor-app.js")]);
   const source: FeedSource = { follow: (id, onAggregate, onStatus) => followCommunity(apiUrl, id, onAggregate, onStatus) };
   const app = render(
     createElement(MonitorApp, { communities, initial: communityId ?? communities[0]!, all: flags.all === true, source, colorMode, ascii: flags.ascii === true, maxW }),

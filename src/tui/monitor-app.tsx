@@ -24,6 +24,8 @@ export interface MonitorAppProps {
 /** Lines of the single view that are not the face: header, three detail lines, footer. */
 const CHROME_ROWS = 6;
 const TILE = { cols: 18, rows: 8 } as const;
+/** A face of 20 rows (40 columns) reads well and costs ~9 ms a frame; a 30-row one twice that. */
+const MAX_FACE_ROWS = 18;
 
 function useTerminalSize(): { columns: number; rows: number } {
   const { stdout } = useStdout();
@@ -37,6 +39,22 @@ function useTerminalSize(): { columns: number; rows: number } {
     };
   }, [stdout]);
   return size;
+}
+
+/**
+ * Pre-rendered lines, one fixed-size box each: ink then measures and tokenizes short lines
+ * it has mostly seen before, about half the cost of one text block (bench/monitor-cpu.mjs).
+ */
+function Lines({ lines, width }: { readonly lines: readonly string[]; readonly width: number }): React.JSX.Element {
+  return (
+    <Box flexDirection="column">
+      {lines.map((line, index) => (
+        <Box key={index} height={1} width={width}>
+          <Text wrap="truncate">{line}</Text>
+        </Box>
+      ))}
+    </Box>
+  );
 }
 
 const HELP = [
@@ -91,7 +109,7 @@ export default function MonitorApp(props: MonitorAppProps): React.JSX.Element {
             {row.map((view) => (
               <Box key={view.communityId} flexDirection="column" width={TILE.cols + 2}>
                 <Text>{view.communityId.slice(0, TILE.cols)}</Text>
-                <Text>{renderFace({ netW: view.aggregate?.netW ?? 0, maxW, cols: TILE.cols, rows: TILE.rows, colorMode, ascii }).join("\n")}</Text>
+                <Lines lines={renderFace({ netW: view.aggregate?.netW ?? 0, maxW, cols: TILE.cols, rows: TILE.rows, colorMode, ascii })} width={TILE.cols} />
                 <Text>{stateLabel(displayState(view, nowMs), colorMode)}</Text>
               </Box>
             ))}
@@ -103,7 +121,8 @@ export default function MonitorApp(props: MonitorAppProps): React.JSX.Element {
   }
 
   const view = views.get(current) ?? emptyView(current);
-  const faceRows = Math.max(5, Math.min(rows - CHROME_ROWS - 1, Math.floor((columns - 2) / 2)));
+  // As large as fits, up to MAX_FACE_ROWS: ink's cost per frame grows with the characters drawn.
+  const faceRows = Math.max(5, Math.min(MAX_FACE_ROWS, rows - CHROME_ROWS - 1, Math.floor((columns - 2) / 2)));
   const face = renderFace({ netW: view.aggregate?.netW ?? 0, maxW, cols: faceRows * 2, rows: faceRows, colorMode, ascii });
   const position = communities.length > 1 ? `  ‹ ${index + 1}/${communities.length} ›` : "";
   return (
@@ -112,7 +131,7 @@ export default function MonitorApp(props: MonitorAppProps): React.JSX.Element {
         <Text bold>{current}</Text>
         {position}
       </Text>
-      <Text>{face.join("\n")}</Text>
+      <Lines lines={face} width={faceRows * 2} />
       <Text>{detailLines(view, nowMs, colorMode, columns).join("\n")}</Text>
       <Text>{footer}</Text>
     </Box>

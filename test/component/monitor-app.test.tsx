@@ -41,7 +41,9 @@ class FakeFeed implements FeedSource {
 const T0 = Date.UTC(2026, 10, 22, 12);
 let clock = T0;
 const now = (): number => clock;
-const frame = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 250));
+const frame = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 400));
+/** Long enough for a frame beyond the burst of two (FRAME_MS pacing). */
+const paced = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1_200));
 let instance: ReturnType<typeof render> | undefined;
 
 function show(feed: FakeFeed, options: { all?: boolean; communities?: string[] } = {}) {
@@ -90,7 +92,7 @@ describe("MonitorApp states", () => {
     await frame();
     expect(lastFrame()).toContain("● live");
     clock = T0 + 61_000;
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(lastFrame()).toContain("◌ stale");
     expect(lastFrame()).toContain("deficit 3.50 kW");
   });
@@ -102,7 +104,7 @@ describe("MonitorApp states", () => {
     feed.send("community1", 1_000, T0);
     await frame();
     feed.status("community1", { state: "reconnecting", inMs: 1_000, reason: "connection lost" });
-    await frame();
+    await paced();
     expect(lastFrame()).toContain("reconnecting");
     expect(lastFrame()).toContain("+1.00");
   });
