@@ -41,8 +41,10 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime + stime
 }
 
+/** A tmux server of the benchmark's own, whatever else runs on the machine. */
+const SOCKET = `ecwatch-bench-${process.pid}`;
 function tmux(...args) {
-  return execFileSync("tmux", args, { encoding: "utf8" });
+  return execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
 }
 
 /** Runs `ecwatch <args>` in a tmux pane, waits for `ready` on screen, then measures its CPU under load. */

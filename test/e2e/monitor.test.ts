@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, CliProcess, runCli } from "../helpers/cli.js";
 import { eventually } from "../helpers/stack.js";
@@ -59,7 +58,7 @@ describe("ecwatch monitor in a real terminal", () => {
       const after = await terminal.waitForScreen(/^END$/m);
       expect(after).toMatch(/^icanon$/m);
       expect(after).toMatch(/^echo$/m);
-      const cursorVisible = execFileSync("tmux", ["display-message", "-p", "-t", terminal.name, "#{cursor_flag}"], { encoding: "utf8" }).trim();
+      const cursorVisible = terminal.tmux("display-message", "-p", "-t", terminal.name, "#{cursor_flag}").trim();
       expect(cursorVisible).toBe("1");
     } finally {
       terminal.kill();

@@ -1,29 +1,45 @@
 import { execFileSync } from "node:child_process";
 
-/** A terminal under tmux: type into it and read its screen, as a user would. */
+let sessions = 0;
+
+/**
+ * A terminal under tmux: type into it and read its screen, as a user would. Each session has
+ * a tmux server of its own (its own socket): tests in parallel cannot take each other's server
+ * down, as a shared one exits with its last session.
+ */
 export class TmuxSession {
-  private constructor(readonly name: string) {}
+  private constructor(
+    readonly name: string,
+    private readonly socket: string,
+  ) {}
 
   static start(command: string, options: { cwd: string; width?: number; height?: number }): TmuxSession {
-    const name = `ecwatch-test-${process.pid}-${Date.now()}`;
-    execFileSync("tmux", ["new-session", "-d", "-s", name, "-x", String(options.width ?? 120), "-y", String(options.height ?? 30), "-c", options.cwd, command]);
+    sessions += 1;
+    const name = `ecwatch-test-${process.pid}-${sessions}`;
+    const session = new TmuxSession(name, name);
+    session.tmux("new-session", "-d", "-s", name, "-x", String(options.width ?? 120), "-y", String(options.height ?? 30), "-c", options.cwd, command);
     // Keep the pane after the command exits, so its last screen and exit status can be read.
-    execFileSync("tmux", ["set-option", "-t", name, "remain-on-exit", "on"]);
-    return new TmuxSession(name);
+    session.tmux("set-option", "-t", name, "remain-on-exit", "on");
+    return session;
+  }
+
+  /** Runs a tmux command against this session's own server. */
+  tmux(...args: string[]): string {
+    return execFileSync("tmux", ["-L", this.socket, ...args], { encoding: "utf8" });
   }
 
   screen(): string {
-    return execFileSync("tmux", ["capture-pane", "-p", "-t", this.name], { encoding: "utf8" });
+    return this.tmux("capture-pane", "-p", "-t", this.name);
   }
 
   /** The exit status of the command once it has ended, else undefined. */
   exitStatus(): number | undefined {
-    const [dead, status] = execFileSync("tmux", ["display-message", "-p", "-t", this.name, "#{pane_dead} #{pane_dead_status}"], { encoding: "utf8" }).trim().split(" ");
+    const [dead, status] = this.tmux("display-message", "-p", "-t", this.name, "#{pane_dead} #{pane_dead_status}").trim().split(" ");
     return dead === "1" ? Number(status) : undefined;
   }
 
   sendKeys(...keys: string[]): void {
-    execFileSync("tmux", ["send-keys", "-t", this.name, ...keys]);
+    this.tmux("send-keys", "-t", this.name, ...keys);
   }
 
   async waitForScreen(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
@@ -38,7 +54,7 @@ export class TmuxSession {
 
   kill(): void {
     try {
-      execFileSync("tmux", ["kill-session", "-t", this.name], { stdio: "ignore" });
+      execFileSync("tmux", ["-L", this.socket, "kill-server"], { stdio: "ignore" });
     } catch {
       // already gone
     }
