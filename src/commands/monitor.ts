@@ -75,6 +75,10 @@ export async function runMonitor(communityId: string | undefined, flags: Monitor
       hint: "Use `ecwatch monitor <community> --once` for one frame, or `ecwatch tail <community>` for a stream of lines.",
     });
   }
+  // ink draws only the last frame when it thinks it runs in CI (CI or CONTINUOUS_INTEGRATION
+  // set, read once when it loads); a person is looking at this terminal, so it must draw live.
+  process.env.CI = "0";
+  process.env.CONTINUOUS_INTEGRATION = "0";
   // Heavy modules load only for the command that draws, while the API is asked (ink takes ~0.7 s).
   const [communities, { render }, { createElement }, { default: MonitorApp }] = await Promise.all([
     knownCommunities(apiUrl, communityId),
