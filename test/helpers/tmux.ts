@@ -32,10 +32,12 @@ export class TmuxSession {
     return this.tmux("capture-pane", "-p", "-t", this.name);
   }
 
-  /** The exit status of the command once it has ended, else undefined. */
-  exitStatus(): number | undefined {
-    const [dead, status] = this.tmux("display-message", "-p", "-t", this.name, "#{pane_dead} #{pane_dead_status}").trim().split(" ");
-    return dead === "1" ? Number(status) : undefined;
+  /** How the command ended (`exit 0`, `signal 2`), or undefined while it runs. */
+  exitStatus(): string | undefined {
+    const [dead, status, signal] = this.tmux("display-message", "-p", "-t", this.name, "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}").trim().split("|");
+    // tmux may see the terminal close before it has collected the exit status: not ended yet.
+    if (dead !== "1" || (!status && !signal)) return undefined;
+    return status ? `exit ${status}` : `signal ${signal}`;
   }
 
   sendKeys(...keys: string[]): void {
