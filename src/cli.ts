@@ -1,11 +1,13 @@
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULTS } from "./config.js";
 import { EcwatchError, ExitCode, UsageError, errorMessage } from "./errors.js";
-import { communityId, duration, faults, integer, oneOf, positiveNumber, speed, timestamp, url } from "./cli/options.js";
+import { communityId, duration, faults, glanceRate, integer, oneOf, positiveNumber, speed, timestamp, url } from "./cli/options.js";
 import { NO_FAULTS } from "./sim/faults.js";
 import { BUILT_IN_SCENARIOS } from "./sim/setup.js";
 import { READING_LEVELS } from "./sim/sources.js";
 import { COLOR_MODES } from "./tui/color.js";
+import { DEFAULT_ENERGY } from "./wear-emu/energy-model.js";
+import { POLICIES } from "./wear-emu/policy.js";
 import { VERSION } from "./version.js";
 
 /**
@@ -146,6 +148,45 @@ export function buildProgram(): Command {
     .action(async (community: string | undefined, flags) => {
       const { runMonitor } = await import("./commands/monitor.js");
       await runMonitor(community, flags);
+    });
+
+  program
+    .command("wear-emu")
+    .description("the phone-to-watch relay with an emulated watch: Data Layer, energy-aware policy, watch energy figures")
+    .option("--community <id>", "community whose value the watch shows", communityId, "community1")
+    .addOption(apiOption())
+    .addOption(new Option("--policy <name>", "prototype: every update urgent with a unique time field; energy-aware: wake the watch only for what can be seen").argParser(oneOf(POLICIES)).default("energy-aware"))
+    .option("--idle-interval <duration>", "energy-aware: while the app is not visible, refresh the watch at least this often", duration(), 15 * 60_000)
+    .option("--batch-delay <duration>", "how long the Data Layer may hold a non-urgent item (the platform allows up to 30m)", duration(), 5 * 60_000)
+    .option("--coalesce <duration>", "energy-aware: while visible, at most one update per this long (the newest)", duration(), 500)
+    .option("--always-on", "energy-aware: treat the watch as always visible (an always-on display)")
+    .option("--glances <rate>", "how often the user looks, 5–10 s each (e.g. 60/day, 4/h)", glanceRate, 60)
+    .option("--seed <n>", "seed of the glance pattern", integer(0), 1)
+    .option("--compare", "run the prototype's and the energy-aware policy over a recorded day and print them side by side")
+    .option("--replay <trace>", `with --compare: a community trace (default fixtures/${"traces/village-day-1s.csv.gz"})`)
+    .option("--wakeup-mj <mJ>", "watch energy per wake-up", positiveNumber, DEFAULT_ENERGY.wakeupMj)
+    .option("--radio-mj-per-kb <mJ>", "radio energy per KB received", positiveNumber, DEFAULT_ENERGY.radioMjPerKb)
+    .option("--radio-tail <duration>", "how long the radio stays on after a transfer", duration(0), DEFAULT_ENERGY.radioTailMs)
+    .option("--radio-tail-mw <mW>", "radio power during the tail", positiveNumber, DEFAULT_ENERGY.radioTailMw)
+    .option("--screen-mw <mW>", "extra power while the app's screen is on", positiveNumber, DEFAULT_ENERGY.screenOnMw)
+    .option("--battery-mah <mAh>", "battery capacity", positiveNumber, DEFAULT_ENERGY.batteryMah)
+    .option("--json", "print the results as JSON")
+    .addHelpText(
+      "after",
+      examples("ecwatch wear-emu", "ecwatch wear-emu --policy prototype --glances 20/h", "ecwatch wear-emu --compare", "ecwatch wear-emu --compare --json --glances 120/day --idle-interval 30m"),
+    )
+    .action(async (flags) => {
+      const { runWearEmu } = await import("./commands/wear-emu.js");
+      const energy = {
+        ...DEFAULT_ENERGY,
+        wakeupMj: flags.wakeupMj,
+        radioMjPerKb: flags.radioMjPerKb,
+        radioTailMs: flags.radioTail,
+        radioTailMw: flags.radioTailMw,
+        screenOnMw: flags.screenMw,
+        batteryMah: flags.batteryMah,
+      };
+      await runWearEmu({ ...flags, energy });
     });
 
   program

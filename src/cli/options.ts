@@ -3,6 +3,7 @@ import { parseDuration } from "../domain/duration.js";
 import { idProblem } from "../domain/ids.js";
 import { parseTimestamp } from "../domain/reading.js";
 import { type FaultSpec, parseFaults } from "../sim/faults.js";
+import { parseGlanceRate } from "../wear-emu/glances.js";
 
 /** commander argument parsers that reject bad values with one sentence (exit code 2). */
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -79,4 +80,13 @@ export function positiveNumber(value: string): number {
   const n = Number(value);
   if (!/^\d*\.?\d+$/.test(value) || !(n > 0) || n > 1e9) throw new InvalidArgumentError("expected a number above 0.");
   return n;
+}
+
+/** Glances per day from `60/day` or `4/h`. */
+export function glanceRate(value: string): number {
+  try {
+    return parseGlanceRate(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
+  }
 }

@@ -8,7 +8,7 @@ import { BIN, CliProcess, runCli } from "../helpers/cli.js";
 import { eventually } from "../helpers/stack.js";
 import { TmuxSession } from "../helpers/tmux.js";
 
-const COMMANDS = ["up", "sim", "aggregate", "serve", "tail", "monitor", "reset", "doctor"];
+const COMMANDS = ["up", "sim", "aggregate", "serve", "tail", "monitor", "wear-emu", "reset", "doctor"];
 
 describe("ecwatch --help", () => {
   it("lists exactly the commands that work", async () => {
@@ -48,6 +48,9 @@ describe("bad usage exits 2 with one sentence naming the flag", () => {
     [["sim", "--speed", "0"], "--speed"],
     [["sim", "--start", "yesterday"], "--start"],
     [["sim", "--replay", "/nonexistent/trace.ndjson"], "--replay"],
+    [["wear-emu", "--glances", "often"], "--glances"],
+    [["wear-emu", "--compare", "--batch-delay", "20m"], "--batch-delay"],
+    [["wear-emu", "--compare", "--replay", "/nonexistent/day.csv.gz"], "--replay"],
   ])("ecwatch %j", async (args, named) => {
     const run = await runCli(args);
     expect(run.code).toBe(2);
@@ -58,6 +61,19 @@ describe("bad usage exits 2 with one sentence naming the flag", () => {
     const run = await runCli(["sim", "--nats", "nats://127.0.0.1:1", "--duration", "1s"]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/Cannot connect to NATS at nats:\/\/127\.0\.0\.1:1 \(.+\)\.\n {2}.*ecwatch up/);
+  });
+});
+
+describe("ecwatch wear-emu --compare", () => {
+  it("prints both policies over the recorded day as JSON", async () => {
+    const run = await runCli(["wear-emu", "--compare", "--json"], { timeoutMs: 60_000 });
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as Record<string, { wakeupsPerHour: number; bytesPerHour: number; mAhPerDay: number; staleness: Record<string, number> }>;
+    for (const policy of ["prototype", "energyAware"]) {
+      expect(Object.keys(result[policy]!)).toEqual(expect.arrayContaining(["wakeupsPerHour", "bytesPerHour", "mAhPerDay", "staleness"]));
+      expect(Object.keys(result[policy]!.staleness)).toEqual(expect.arrayContaining(["p50W", "p99W", "maxStaleSeconds"]));
+    }
+    expect(result.prototype!.wakeupsPerHour / result.energyAware!.wakeupsPerHour).toBeGreaterThanOrEqual(20);
   });
 });
 

@@ -65,6 +65,23 @@ describe("ecwatch monitor in a real terminal", () => {
     }
   });
 
+  it("wear-emu relays the live value to the emulated watch and shows its face, log and figures", async () => {
+    const terminal = TmuxSession.start(`${process.execPath} ${BIN} wear-emu --policy prototype`, { cwd, width: 100, height: 40 });
+    try {
+      await terminal.waitForScreen(/watch shows -?\d+\.\d\d kW/, 20_000);
+      await post(6_000, 1_000); // +5.00 kW
+      const screen = await terminal.waitForScreen(/watch shows 5\.00 kW/, 10_000);
+      expect(screen).toMatch(/data \/net_energy +\d+ B +urgent/);
+      expect(screen).toMatch(/wake-ups\/h/);
+      expect(screen).toMatch(/[\u2801-\u28FF]{3}/);
+      terminal.sendKeys("C-c");
+      await eventually(async () => terminal.exitStatus(), 10_000, "wear-emu to exit");
+      expect(terminal.exitStatus()).toBe("exit 0");
+    } finally {
+      terminal.kill();
+    }
+  });
+
   it("--once prints one frame for scripts, and --svg writes the watch face", async () => {
     const once = await runCli(["monitor", "community1", "--once", "--color", "none"], { cwd });
     expect(once.code).toBe(0);

@@ -1,0 +1,131 @@
+import { readFileSync } from "node:fs";
+import { LiveBlock } from "../cli/output.js";
+import { untilSignal } from "../cli/signals.js";
+import { resolveEndpoint } from "../config.js";
+import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
+import { formatDuration } from "../domain/duration.js";
+import { EcwatchError, UsageError } from "../errors.js";
+import { FIXTURES } from "../sim/fixtures.js";
+import { followCommunity } from "../tail/follow.js";
+import { detectColorMode } from "../tui/color.js";
+import { renderFace } from "../tui/face.js";
+import { CommunityTraceError, parseCommunityTrace } from "../wear-emu/community-trace.js";
+import { type Comparison, type PolicyResult, comparePolicies } from "../wear-emu/compare.js";
+import type { EnergyParams } from "../wear-emu/energy-model.js";
+import { glancePattern } from "../wear-emu/glances.js";
+import { LiveRelay, type RelaySnapshot } from "../wear-emu/live-relay.js";
+import { type EnergyAwareOptions, type PolicyName, energyAwarePolicy, prototypePolicy } from "../wear-emu/policy.js";
+
+export interface WearEmuFlags {
+  readonly community: string;
+  readonly api?: string;
+  readonly policy: PolicyName;
+  readonly idleInterval: number;
+  readonly batchDelay: number;
+  readonly coalesce: number;
+  readonly alwaysOn?: boolean;
+  /** Glances per day. */
+  readonly glances: number;
+  readonly seed: number;
+  readonly compare?: boolean;
+  readonly replay?: string;
+  readonly json?: boolean;
+  readonly energy: EnergyParams;
+}
+
+/** The day of the village at 1-second aggregates shipped for --compare. */
+export const DEFAULT_TRACE = "traces/village-day-1s.csv.gz";
+
+function policyOptions(flags: WearEmuFlags): EnergyAwareOptions {
+  if (flags.batchDelay >= flags.idleInterval) {
+    throw new UsageError("--batch-delay must be shorter than --idle-interval, or idle refreshes cannot arrive in time.");
+  }
+  return { idleIntervalMs: flags.idleInterval, batchDelayMs: flags.batchDelay, coalesceMs: flags.coalesce, alwaysOn: flags.alwaysOn === true };
+}
+
+function loadTrace(file: string | undefined): ReturnType<typeof parseCommunityTrace> {
+  const where = file ?? new URL(DEFAULT_TRACE, FIXTURES);
+  try {
+    return parseCommunityTrace(readFileSync(where));
+  } catch (err) {
+    if (err instanceof CommunityTraceError) throw new UsageError(`--replay ${String(file)}: ${err.message}.`);
+    throw new UsageError(`--replay ${String(file)}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+  }
+}
+
+function comparisonTable(comparison: Comparison, glancesPerDay: number): string {
+  const rows: Array<[string, (r: PolicyResult) => string]> = [
+    ["watch wake-ups per hour", (r) => r.wakeupsPerHour.toFixed(1)],
+    ["bytes per hour", (r) => String(r.bytesPerHour)],
+    ["estimated mAh per day", (r) => r.mAhPerDay.toFixed(2)],
+    ["% of a 300 mAh battery per day", (r) => `${r.batteryPercentPerDay.toFixed(2)} %`],
+    ["display error while looking, p50 / p99", (r) => `${r.staleness.p50W} / ${r.staleness.p99W} W`],
+    ["longest > 1 display step off while looking", (r) => `${r.staleness.maxStaleSeconds} s`],
+    ["oldest value while not looking", (r) => formatDuration(r.staleness.maxAgeNotLookingMs)],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const lines = [`${"".padEnd(width)}   ${"prototype".padStart(14)}   ${"energy-aware".padStart(14)}`];
+  for (const [label, cell] of rows) lines.push(`${label.padEnd(width)}   ${cell(comparison.prototype).padStart(14)}   ${cell(comparison.energyAware).padStart(14)}`);
+  lines.push("", `energy-aware needs ${comparison.wakeupRatio}× fewer wake-ups (${glancesPerDay} glances a day)`);
+  return lines.join("\n");
+}
+
+async function fetchLatest(apiUrl: string, communityId: string): Promise<Aggregate | undefined> {
+  const res = await fetch(`${apiUrl}/communities/${encodeURIComponent(communityId)}`, { signal: AbortSignal.timeout(5_000) });
+  return res.ok ? aggregateFromJson(await res.text()) : undefined;
+}
+
+function liveLines(snapshot: RelaySnapshot, flags: WearEmuFlags, colorMode: ReturnType<typeof detectColorMode>): string[] {
+  const value = snapshot.watch.value;
+  const face = renderFace({ netW: value ?? 0, maxW: 10_000, cols: 30, rows: 15, colorMode });
+  const minutes = (Date.now() - snapshot.startedAtMs) / 60_000;
+  const log = snapshot.log.map((d) => `  ${new Date(d.atMs).toISOString().slice(11, 19)}  ${d.kind} ${d.path}  ${d.bytes} B${d.urgent ? "  urgent" : ""}`);
+  return [
+    `wear-emu · ${flags.community} · policy ${flags.policy} · link ${snapshot.link} · ${snapshot.looking ? "watch app OPEN (user looking)" : "watch screen off"}`,
+    ...face,
+    `watch shows ${value === undefined ? "nothing yet" : `${(value / 1000).toFixed(2)} kW`}   truth ${snapshot.truthW === undefined ? "–" : `${(snapshot.truthW / 1000).toFixed(2)} kW`}`,
+    `Data Layer log (last ${snapshot.log.length}):`,
+    ...log,
+    `after ${minutes.toFixed(1)} min: ${snapshot.energy.wakeupsPerHour.toFixed(0)} wake-ups/h · ${snapshot.energy.bytesPerHour.toFixed(0)} B/h · ≈ ${snapshot.energy.mAhPerDay.toFixed(2)} mAh/day (screen not counted)`,
+  ];
+}
+
+export async function runWearEmu(flags: WearEmuFlags): Promise<void> {
+  const options = policyOptions(flags);
+  if (flags.compare) {
+    const trace = loadTrace(flags.replay);
+    const glances = glancePattern({ seed: flags.seed, perDay: flags.glances, startMs: trace.startMs, durationMs: trace.netW.length * trace.stepMs });
+    const comparison = comparePolicies(trace, glances, options, flags.energy);
+    if (flags.json) process.stdout.write(`${JSON.stringify(comparison)}\n`);
+    else process.stdout.write(`${comparisonTable(comparison, flags.glances)}\n`);
+    return;
+  }
+  if (flags.replay) throw new UsageError("--replay goes with --compare.");
+
+  const apiUrl = resolveEndpoint("api", flags.api).replace(/\/+$/, "");
+  const first = await fetchLatest(apiUrl, flags.community).catch((err: unknown) => {
+    throw new EcwatchError("API_UNREACHABLE", `Cannot reach the API at ${apiUrl}.`, { hint: "Start the stack with `ecwatch up`, or pass --api <url>.", cause: err });
+  });
+  const startMs = Date.now();
+  const relay = new LiveRelay({
+    policy: flags.policy === "prototype" ? prototypePolicy() : energyAwarePolicy(options),
+    batchDelayMs: flags.batchDelay,
+    glances: glancePattern({ seed: flags.seed, perDay: flags.glances, startMs, durationMs: 7 * 86_400_000 }),
+    energy: flags.energy,
+    follow: (onAggregate, onStatus) => followCommunity(apiUrl, flags.community, onAggregate, onStatus),
+    fetchLatest: () => fetchLatest(apiUrl, flags.community),
+  });
+  relay.start();
+  process.stderr.write(`relaying ${flags.community} from ${apiUrl}${first ? "" : " (no value yet)"} — Ctrl-C stops\n`);
+  const colorMode = detectColorMode(process.env, process.stdout.isTTY === true);
+  const block = new LiveBlock(process.stdout);
+  const render = (): void => {
+    const snapshot = relay.snapshot();
+    if (flags.json) process.stdout.write(`${JSON.stringify({ watchW: snapshot.watch.value, truthW: snapshot.truthW, looking: snapshot.looking, ...snapshot.energy })}\n`);
+    else block.render(liveLines(snapshot, flags, colorMode));
+  };
+  const timer = setInterval(render, flags.json ? 10_000 : 1_000);
+  await untilSignal();
+  clearInterval(timer);
+  relay.stop();
+}
