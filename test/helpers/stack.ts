@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { startNats, startRedis } from "../../src/stack/local-server.js";
+import { type AggregationService, type ApiService, startAggregation, startApi } from "../../src/stack/services.js";
 import { freePort } from "../../src/stack/ports.js";
 
 export interface TestStack {
@@ -44,4 +46,29 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+}
+
+export interface Pipeline {
+  stack: TestStack;
+  aggregation: AggregationService;
+  api: ApiService;
+}
+
+/**
+ * Real servers with an aggregator (stale after 30 s) and an API on a free port, started
+ * before the tests of a file and stopped after them. A test may replace `aggregation`.
+ */
+export function usePipeline(): Pipeline {
+  const pipeline = {} as Pipeline;
+  beforeAll(async () => {
+    pipeline.stack = await startTestStack();
+    pipeline.aggregation = await startAggregation(pipeline.stack.natsUrl, pipeline.stack.redisUrl, { staleAfterMs: 30_000 });
+    pipeline.api = await startApi(pipeline.stack.natsUrl, pipeline.stack.redisUrl, "127.0.0.1", 0);
+  });
+  afterAll(async () => {
+    await pipeline.api?.stop();
+    await pipeline.aggregation?.stop();
+    await pipeline.stack?.stop();
+  });
+  return pipeline;
 }

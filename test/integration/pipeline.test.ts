@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connectNats } from "../../src/bus/nats-bus.js";
 import { DLQ_STREAM } from "../../src/bus/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
@@ -8,33 +8,19 @@ import { NO_FAULTS } from "../../src/sim/faults.js";
 import { JetStreamSink } from "../../src/sim/jetstream-sink.js";
 import { planSimulation, reportOf } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
-import { type AggregationService, type ApiService, startAggregation, startApi } from "../../src/stack/services.js";
-import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
+import { startAggregation } from "../../src/stack/services.js";
+import { eventually, usePipeline } from "../helpers/stack.js";
 import { SseReader } from "../helpers/sse.js";
 
-let stack: TestStack;
-let aggregation: AggregationService;
-let api: ApiService;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  aggregation = await startAggregation(stack.natsUrl, stack.redisUrl, { staleAfterMs: 30_000 });
-  api = await startApi(stack.natsUrl, stack.redisUrl, "127.0.0.1", 0);
-});
-
-afterAll(async () => {
-  await api?.stop();
-  await aggregation?.stop();
-  await stack?.stop();
-});
+const pipeline = usePipeline();
 
 async function getJson(path: string): Promise<{ status: number; body: unknown; source: string | null }> {
-  const res = await fetch(`${api.url}${path}`);
+  const res = await fetch(`${pipeline.api.url}${path}`);
   return { status: res.status, body: await res.json(), source: res.headers.get("x-ecwatch-source") };
 }
 
 async function post(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${api.url}/communities/`, {
+  const res = await fetch(`${pipeline.api.url}/communities/`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -44,7 +30,7 @@ async function post(body: unknown): Promise<{ status: number; body: Record<strin
 
 describe("sim → aggregate → serve", () => {
   it("serves community totals equal to the simulator's ground truth, to the watt", async () => {
-    const nc = await connectNats(stack.natsUrl, "test-sim");
+    const nc = await connectNats(pipeline.stack.natsUrl, "test-sim");
     const simulation = planSimulation({ communities: 3, meters: 12, seed: 7, level: "meter", intervalMs: 200, durationMs: 1_400, faults: NO_FAULTS });
     const simulator = new Simulator(new JetStreamSink(jetstream(nc)), simulation.source, { speed: 1, staleAfterMs: 30_000 });
     await simulator.start();
@@ -71,7 +57,7 @@ describe("sim → aggregate → serve", () => {
     expect(first).toMatchObject({ status: 200, body: { status: "published", subject: "ec.ssecheck.net" } });
     await eventually(async () => ((await getJson("/communities/ssecheck")).status === 200 ? true : undefined));
 
-    const reader = await SseReader.open(`${api.url}/communities/ssecheck/stream`);
+    const reader = await SseReader.open(`${pipeline.api.url}/communities/ssecheck/stream`);
     try {
       expect(reader.status).toBe(200);
       const initial = await reader.waitFor(() => true);
@@ -103,7 +89,7 @@ describe("sim → aggregate → serve", () => {
   it("does not send the current value again to a client that resumes with its Last-Event-ID", async () => {
     const { body } = await getJson("/communities/ssecheck");
     const version = (body as Aggregate).version;
-    const reader = await SseReader.open(`${api.url}/communities/ssecheck/stream`, { "last-event-id": String(version) });
+    const reader = await SseReader.open(`${pipeline.api.url}/communities/ssecheck/stream`, { "last-event-id": String(version) });
     try {
       await post({ communityId: "ssecheck", genW: 5555, conW: 1, measuredAt: "2026-11-22T13:00:00Z" });
       const next = await reader.waitFor(() => true);
@@ -116,7 +102,7 @@ describe("sim → aggregate → serve", () => {
   it("answers from NATS KV after Redis was flushed, and refills Redis", async () => {
     const before = await getJson("/communities/community1");
     expect(before.status).toBe(200);
-    const redis = new Redis(stack.redisUrl);
+    const redis = new Redis(pipeline.stack.redisUrl);
     await redis.flushall();
     await redis.quit();
     const fromKv = await getJson("/communities/community1");
@@ -157,7 +143,7 @@ describe("bad input", () => {
 
   it.each(["a.b", "a*", "%3E", "a%20b", "a%00b", "%E2%80%AEx", "a%2Fb"])("GET /communities/%s is a 400 naming the id", async (id) => {
     for (const path of [`/communities/${id}`, `/communities/${id}/stream`]) {
-      const res = await fetch(`${api.url}${path}`);
+      const res = await fetch(`${pipeline.api.url}${path}`);
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: string }).error).toContain("communityId");
     }
@@ -165,7 +151,7 @@ describe("bad input", () => {
 
   it.each(["..", "%2e%2e"])("a path that climbs out with %s is a 404", async (dots) => {
     // The client resolves the dots (WHATWG URL), so the server sees another path, never an id.
-    expect((await fetch(`${api.url}/communities/${dots}/x`)).status).toBe(404);
+    expect((await fetch(`${pipeline.api.url}/communities/${dots}/x`)).status).toBe(404);
   });
 
   it("rejects a reading more than 5 minutes in the future, which would freeze its community", async () => {
@@ -175,7 +161,7 @@ describe("bad input", () => {
   });
 
   it("answers 405 with an Allow header for a method an endpoint does not take", async () => {
-    const res = await fetch(`${api.url}/communities/community1`, { method: "DELETE" });
+    const res = await fetch(`${pipeline.api.url}/communities/community1`, { method: "DELETE" });
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("GET");
   });
@@ -186,7 +172,7 @@ describe("bad input", () => {
   });
 
   it("sends a malformed bus message to the dead-letter stream and keeps aggregating", async () => {
-    const nc = await connectNats(stack.natsUrl, "test-dlq");
+    const nc = await connectNats(pipeline.stack.natsUrl, "test-dlq");
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
     const before = (await jsm.streams.info(DLQ_STREAM)).state.messages;
@@ -220,7 +206,7 @@ describe("exactness", () => {
   });
 
   it("ignores duplicates and older readings, and stays exact across an aggregator restart", async () => {
-    const nc = await connectNats(stack.natsUrl, "test-exact");
+    const nc = await connectNats(pipeline.stack.natsUrl, "test-exact");
     const js = jetstream(nc);
     const publish = (r: ReturnType<typeof reading>) => js.publish(`ec.exact1.meter.${r.meterId}`, JSON.stringify(r));
     await publish(reading("a", 100, 10));
@@ -233,10 +219,10 @@ describe("exactness", () => {
     });
     expect(first).toMatchObject({ genW: 300, meters: 2, stale: 0 });
 
-    await aggregation.stop();
+    await pipeline.aggregation.stop();
     await publish(reading("b", 250, 11));
     await publish(reading("a", 999, 4)); // older than the state from before the restart
-    aggregation = await startAggregation(stack.natsUrl, stack.redisUrl, { staleAfterMs: 30_000 });
+    pipeline.aggregation = await startAggregation(pipeline.stack.natsUrl, pipeline.stack.redisUrl, { staleAfterMs: 30_000 });
     const after = await eventually(async () => {
       const { body } = await getJson("/communities/exact1");
       return (body as Aggregate).genW === 350 ? (body as Aggregate) : undefined;

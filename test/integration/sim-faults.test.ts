@@ -1,5 +1,5 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connectNats } from "../../src/bus/nats-bus.js";
 import { CONSUMER, DLQ_STREAM, STREAM } from "../../src/bus/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
@@ -7,24 +7,9 @@ import { parseFaults } from "../../src/sim/faults.js";
 import { JetStreamSink } from "../../src/sim/jetstream-sink.js";
 import { planSimulation, reportOf } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
-import { type AggregationService, type ApiService, startAggregation, startApi } from "../../src/stack/services.js";
-import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
+import { eventually, usePipeline } from "../helpers/stack.js";
 
-let stack: TestStack;
-let aggregation: AggregationService;
-let api: ApiService;
-
-beforeAll(async () => {
-  stack = await startTestStack();
-  aggregation = await startAggregation(stack.natsUrl, stack.redisUrl, { staleAfterMs: 30_000 });
-  api = await startApi(stack.natsUrl, stack.redisUrl, "127.0.0.1", 0);
-});
-
-afterAll(async () => {
-  await api?.stop();
-  await aggregation?.stop();
-  await stack?.stop();
-});
+const pipeline = usePipeline();
 
 describe("a scenario with faults against real servers", () => {
   it("ends with served totals equal to the simulator's ground truth", async () => {
@@ -39,7 +24,7 @@ describe("a scenario with faults against real servers", () => {
       durationMs: 5 * 60_000,
       faults: parseFaults("dropout=0.02,duplicate=0.02,reorder=0.02,skew=2s,malformed=0.005,offline=0.02"),
     });
-    const nc = await connectNats(stack.natsUrl, "test-faults");
+    const nc = await connectNats(pipeline.stack.natsUrl, "test-faults");
     const simulator = new Simulator(new JetStreamSink(jetstream(nc)), simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: 30_000 });
     await simulator.start();
     const report = reportOf(simulator, simulation);
@@ -55,7 +40,7 @@ describe("a scenario with faults against real servers", () => {
     }, 60_000, "the aggregator to consume everything");
 
     for (const [communityId, expected] of Object.entries(report.communities)) {
-      const served = (await (await fetch(`${api.url}/communities/${communityId}`)).json()) as Aggregate;
+      const served = (await (await fetch(`${pipeline.api.url}/communities/${communityId}`)).json()) as Aggregate;
       expect({ id: communityId, genW: served.genW, conW: served.conW, meters: served.meters, stale: served.stale }).toEqual({ id: communityId, ...expected });
     }
     expect((await jsm.streams.info(DLQ_STREAM)).state.messages).toBe(report.faults!.malformed);
