@@ -67,7 +67,8 @@ export function buildProgram(): Command {
     .addOption(new Option("--level <level>", "meter readings, or the prototype's community-level ec.<id>.net readings").argParser(oneOf(READING_LEVELS)).default("meter"))
     .addOption(new Option("--faults <spec>", "inject faults: dropout=P,duplicate=P,reorder=P,malformed=P,offline=P (per reading; offline per minute),skew=<duration>").argParser(faults))
     .option("--record <file>", "write every published message to an NDJSON trace")
-    .option("--replay <file>", "publish a recorded trace instead (paced by its data time and --speed; --start rebases it)")
+    .option("--replay <file>", "publish a recorded trace instead, paced by its data time and --speed, moved to start at --start (default: now)")
+    .option("--original-time", "with --replay: keep the trace's own times instead of moving it to --start")
     .addOption(staleOption())
     .addOption(natsOption())
     .option("--json", "print {published, errors, communities: {id: {genW, conW, meters, stale}}, faults, energy} at exit")
@@ -85,8 +86,11 @@ export function buildProgram(): Command {
       if (flags.scenario && command.getOptionValueSource("meters") === "cli") {
         throw new UsageError("--meters sets the size of the default scenario; a --scenario sets its own meters.", "Drop one of them.");
       }
-      if (flags.replay && (flags.scenario || flags.faults)) {
-        throw new UsageError("--replay publishes a recorded trace as it is; it takes no --scenario or --faults.");
+      if (flags.replay) {
+        // A trace is replayed as recorded: the flags that shape a simulation would be silently ignored.
+        const modelFlags = ["scenario", "faults", "communities", "meters", "interval", "duration", "seed", "level"];
+        const given = modelFlags.find((name) => command.getOptionValueSource(name) === "cli");
+        if (given) throw new UsageError(`--replay publishes a recorded trace as it is; it takes no --${given}.`, "Drop it, or simulate instead of replaying.");
       }
       const { runSim } = await import("./commands/sim.js");
       await runSim({ ...flags, intervalMs: flags.interval, startMs: flags.start, durationMs: flags.duration, faults: flags.faults ?? NO_FAULTS });

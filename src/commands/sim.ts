@@ -1,10 +1,11 @@
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, openSync, type WriteStream } from "node:fs";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, ensureTopology } from "../bus/nats-bus.js";
 import { colorsFor, StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveEndpoint } from "../config.js";
 import { formatDuration } from "../domain/duration.js";
+import { EcwatchError, UsageError } from "../errors.js";
 import { redactUrl } from "../url.js";
 import { JetStreamSink } from "../sim/jetstream-sink.js";
 import { type SimulationPlan, planSimulation, reportOf } from "../sim/setup.js";
@@ -20,16 +21,28 @@ export interface SimFlags extends SimulationPlan {
   readonly nats?: string;
 }
 
+/** Opens the --record file before anything runs: an unwritable path is a usage error, not a crash. */
+function openRecording(file: string | undefined): WriteStream | undefined {
+  if (!file) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(file, "w");
+  } catch (err) {
+    throw new UsageError(`--record ${file}: cannot write it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+  }
+  return createWriteStream(file, { fd });
+}
+
 export async function runSim(flags: SimFlags): Promise<void> {
   const simulation = planSimulation(flags);
+  const recording = openRecording(flags.record);
   const natsUrl = resolveEndpoint("nats", flags.nats);
   const nc = await connectNats(natsUrl, "ecwatch-sim");
   const status = new StatusLine(process.stderr);
   const colors = colorsFor(process.stderr);
-  let recording: WriteStream | undefined;
+  let writeError: Error | undefined;
   try {
     await ensureTopology(await jetstreamManager(nc));
-    recording = flags.record ? createWriteStream(flags.record) : undefined;
     const simulator = new Simulator(new JetStreamSink(jetstream(nc)), simulation.source, {
       speed: flags.speed,
       staleAfterMs: flags.staleAfter,
@@ -48,7 +61,12 @@ export async function runSim(flags: SimFlags): Promise<void> {
       const dataTime = dataTimeMs === undefined ? "" : ` · data time ${new Date(dataTimeMs).toISOString().slice(0, 19).replace("T", " ")}`;
       status.update(`published ${sent} · acked ${acked} · ${rate.toFixed(0)}/s · errors ${errors ? colors.red(errors) : 0}${dataTime}`);
     }, 250);
+    recording?.on("error", (err) => {
+      writeError = err;
+      void simulator.stop();
+    });
     await Promise.race([simulator.start(), untilSignal().then(() => simulator.stop())]);
+    if (writeError) throw new EcwatchError("RECORD_FAILED", `Writing ${flags.record} failed: ${writeError.message}.`, { cause: writeError });
     clearInterval(ticker);
     status.clear();
     const report = reportOf(simulator, simulation);

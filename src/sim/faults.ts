@@ -161,6 +161,7 @@ export function malformedPayload(variant: number, reading: { meterId: string; co
     case 2:
       return JSON.stringify({ ...reading, genW: "12", conW: null }); // wrong types
     default:
-      return JSON.stringify({ ...reading, meterId: `${reading.meterId}x`, genW: 1, conW: 1 }); // id differs from the subject
+      // An id that differs from the subject: the communityId, which both reading levels carry.
+      return JSON.stringify({ ...reading, communityId: `${reading.communityId}x`, genW: 1, conW: 1 });
   }
 }

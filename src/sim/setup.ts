@@ -25,6 +25,8 @@ export interface SimulationPlan {
   readonly faults: FaultSpec;
   /** A recorded trace to publish instead of the models. */
   readonly replay?: string;
+  /** Keep the trace's own data times instead of moving it to start at `startMs` (default now). */
+  readonly originalTime?: boolean;
 }
 
 export interface Simulation {
@@ -78,7 +80,9 @@ export function planSimulation(plan: SimulationPlan, now = Date.now()): Simulati
   if (plan.replay) {
     const entries = loadTrace(plan.replay);
     const first = TraceSource.firstTimeMs(entries);
-    const shiftMs = plan.startMs !== undefined && first !== undefined ? plan.startMs - first : 0;
+    // Moved to now by default: recorded times older than what the stream holds would change nothing.
+    const startMs = plan.startMs ?? Math.floor(now / 1000) * 1000;
+    const shiftMs = !plan.originalTime && first !== undefined ? startMs - first : 0;
     return { source: new TraceSource(entries, shiftMs), describe: `replay of ${plan.replay} (${entries.length} messages)`, faults: undefined, models: undefined };
   }
   const scenario = plan.scenario ? loadScenario(plan.scenario) : defaultScenario(plan.meters);

@@ -3,6 +3,9 @@ import { PublishWindow, type ReadingSink } from "./reading-sink.js";
 import type { Emission, ReadingSource } from "./sources.js";
 import type { TraceEntry } from "./trace.js";
 
+/** setTimeout turns a longer delay into 1 ms: long waits (slow --speed) go in chunks. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface SimulatorOptions {
   /** Data time per wall-clock time: 1 = real time, 60 = a minute a second, Infinity = as fast as acks allow. */
   readonly speed: number;
@@ -83,10 +86,12 @@ export class Simulator {
   }
 
   private async sleepUntil(wallMs: number): Promise<void> {
-    const wait = wallMs - this.now();
-    if (!(wait > 0)) return;
+    for (let wait = wallMs - this.now(); wait > 0 && !this.stopped; wait = wallMs - this.now()) await this.sleep(Math.min(wait, MAX_TIMER_MS));
+  }
+
+  private async sleep(ms: number): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, wait);
+      const timer = setTimeout(resolve, ms);
       this.wake = () => {
         clearTimeout(timer);
         resolve();

@@ -132,7 +132,14 @@ export class ModelSource implements ReadingSource {
       const measuredAt = new Date(decision.kind === "send" ? decision.measuredAtMs : atMs).toISOString();
       if (decision.kind === "malformed") {
         const payload = malformedPayload(decision.variant, { meterId, communityId, measuredAt, seq: atMs });
-        emissions.push({ subject, payload, dedupId: `${dedupId(communityId, meterId, atMs)}.bad` });
+        // Counted exactly as the aggregator's decoder sees it (nothing, if it is truly malformed).
+        const decoded = decodeReading(subject, payload, atMs);
+        emissions.push({
+          subject,
+          payload,
+          dedupId: `${dedupId(communityId, meterId, atMs)}.bad`,
+          ...(decoded.ok && { counted: { communityId: decoded.communityId, meterId: decoded.meterId, state: decoded.state } }),
+        });
         continue;
       }
       const reading = community ? { communityId, genW, conW, measuredAt } : { meterId, communityId, genW, conW, measuredAt, seq: atMs };

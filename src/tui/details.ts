@@ -13,10 +13,19 @@ const STATE_COLORS: Record<DisplayState, Rgb> = {
   live: SURPLUS_GRADIENT.from,
   reconnecting: { r: 0xff, g: 0xb3, b: 0x00 },
   stale: { r: 0xff, g: 0xb3, b: 0x00 },
+  failed: DEFICIT_GRADIENT.from,
+};
+
+const STATE_LABELS: Record<DisplayState, string> = {
+  connecting: "○ connecting…",
+  live: "● live",
+  reconnecting: "○ reconnecting…",
+  stale: "◌ stale",
+  failed: "✖ the API refused the stream",
 };
 
 export function stateLabel(state: DisplayState, mode: ColorMode): string {
-  return paint(state === "live" ? "● live" : state === "stale" ? "◌ stale" : `○ ${state}…`, STATE_COLORS[state], mode);
+  return paint(STATE_LABELS[state], STATE_COLORS[state], mode);
 }
 
 /**

@@ -1,14 +1,16 @@
 import type { Aggregate } from "../domain/aggregate.js";
 
 /** How the connection to a community's stream stands, as the follower reports it. */
-export type LinkStatus = "connecting" | "live" | "reconnecting";
+export type LinkStatus = "connecting" | "live" | "reconnecting" | "failed";
 /** What the user is shown: the link, or `stale` once the value is older than the watch trusts it. */
 export type DisplayState = LinkStatus | "stale";
 
 /** The watch treats a value as valid for one minute (design.md); so does the monitor. */
 export const STALE_AFTER_MS = 60_000;
-/** Net power kept for the sparkline: the last 5 minutes. */
+/** Net power kept for the sparkline: the last 5 minutes, in 60 slots of 5 s (the newest value of each). */
 export const HISTORY_MS = 5 * 60_000;
+export const HISTORY_SLOTS = 60;
+const SLOT_MS = HISTORY_MS / HISTORY_SLOTS;
 
 export interface CommunityView {
   readonly communityId: string;
@@ -27,8 +29,19 @@ export function emptyView(communityId: string): CommunityView {
 /** The view after a new aggregate arrived at `nowMs`. */
 export function withAggregate(view: CommunityView, aggregate: Aggregate, nowMs: number): CommunityView {
   const changed = view.aggregate?.netW !== aggregate.netW || view.aggregate?.genW !== aggregate.genW || view.aggregate?.conW !== aggregate.conW;
-  const history = [...view.history.filter((point) => nowMs - point.atMs <= HISTORY_MS), { atMs: nowMs, netW: aggregate.netW }];
-  return { ...view, link: "live", aggregate, changedAt: changed || view.changedAt === undefined ? nowMs : view.changedAt, history };
+  // The first value may be old already (a quiet community): its age counts from when it was computed.
+  const aggregatedAt = Date.parse(aggregate.aggregatedAt);
+  const firstSeen = Number.isFinite(aggregatedAt) ? Math.min(nowMs, aggregatedAt) : nowMs;
+  const changedAt = view.changedAt === undefined ? firstSeen : changed ? nowMs : view.changedAt;
+  return { ...view, link: "live", aggregate, changedAt, history: withPoint(view.history, nowMs, aggregate.netW) };
+}
+
+/** One point per 5-second slot (the newest replaces the slot's), so the history stays small at any update rate. */
+function withPoint(history: CommunityView["history"], nowMs: number, netW: number): CommunityView["history"] {
+  const recent = history.filter((point) => nowMs - point.atMs < HISTORY_MS);
+  const last = recent.at(-1);
+  if (last && Math.floor(last.atMs / SLOT_MS) === Math.floor(nowMs / SLOT_MS)) return [...recent.slice(0, -1), { atMs: nowMs, netW }];
+  return [...recent, { atMs: nowMs, netW }];
 }
 
 export function withLink(view: CommunityView, link: LinkStatus): CommunityView {

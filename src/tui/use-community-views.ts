@@ -61,7 +61,7 @@ export function useCommunityViews(source: FeedSource, followed: readonly string[
       return source.follow(
         communityId,
         (aggregate) => update((view) => withAggregate(view, aggregate, now())),
-        (status) => update((view) => withLink(view, status.state === "failed" ? "reconnecting" : status.state)),
+        (status) => update((view) => withLink(view, status.state)),
       );
     });
     return () => followers.forEach((follower) => follower.close());

@@ -243,8 +243,8 @@ describe("malformedPayload", () => {
     expect(JSON.parse(malformedPayload(2, r))).toEqual({ ...r, genW: "12", conW: null });
   });
 
-  it("variant 3 (and any other) names another meter than its subject", () => {
-    expect(JSON.parse(malformedPayload(3, r))).toEqual({ ...r, meterId: "meter001x", genW: 1, conW: 1 });
+  it("variant 3 (and any other) names another community than its subject, which both reading levels carry", () => {
+    expect(JSON.parse(malformedPayload(3, r))).toEqual({ ...r, communityId: `${r.communityId}x`, genW: 1, conW: 1 });
     expect(malformedPayload(17, r)).toBe(malformedPayload(3, r));
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Aggregate } from "../../src/domain/aggregate.js";
-import { HISTORY_MS, STALE_AFTER_MS, displayState, emptyView, formatAge, sortViews, withAggregate, withLink } from "../../src/tui/monitor-model.js";
+import { HISTORY_MS, HISTORY_SLOTS, STALE_AFTER_MS, displayState, emptyView, formatAge, sortViews, withAggregate, withLink } from "../../src/tui/monitor-model.js";
 
 const T = Date.UTC(2026, 10, 22, 12);
 const aggregate = (netW: number, version = 1): Aggregate => ({
@@ -43,11 +43,23 @@ describe("the monitor's view of a community", () => {
     expect(withLink(view, "live")).not.toBe(view);
   });
 
-  it("keeps five minutes of net power for the sparkline", () => {
+  it("keeps five minutes of net power for the sparkline, one point per 5-second slot", () => {
     let view = emptyView("c1");
-    for (let second = 0; second <= 600; second += 60) view = withAggregate(view, aggregate(second), T + second * 1000);
-    expect(view.history.map((p) => p.netW)).toEqual([300, 360, 420, 480, 540, 600]);
-    expect(view.history.every((p) => T + 600_000 - p.atMs <= HISTORY_MS)).toBe(true);
+    for (let second = 0; second <= 600; second += 1) view = withAggregate(view, aggregate(second), T + second * 1000);
+    expect(view.history.length).toBeLessThanOrEqual(HISTORY_SLOTS + 1);
+    expect(view.history.at(-1)?.netW).toBe(600);
+    expect(view.history.every((p) => T + 600_000 - p.atMs < HISTORY_MS)).toBe(true);
+    expect(view.history[0]!.atMs).toBeLessThanOrEqual(T + 305_000);
+  });
+
+  it("counts the age of a first value that is already old from when it was computed", () => {
+    const old = { ...aggregate(100), aggregatedAt: new Date(T - 70_000).toISOString() };
+    const view = withAggregate(emptyView("c1"), old, T);
+    expect(displayState(view, T)).toBe("stale");
+  });
+
+  it("shows a stream the API refused as failed, not as reconnecting", () => {
+    expect(displayState(withLink(emptyView("c1"), "failed"), T)).toBe("failed");
   });
 
   it.each([

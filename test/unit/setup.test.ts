@@ -151,14 +151,20 @@ describe("planSimulation: replay", () => {
     formatTraceLine({ subject: `ec.community1.meter.${meterId}`, msgId: `community1.${meterId}.${ms}`, data: { meterId, communityId: "community1", genW: 10, conW: 20, measuredAt: at(ms), seq: ms } });
   const TRACE = [line("meter001", T0), line("meter002", T0), line("meter001", T0 + 1_000), ""].join("\n");
 
-  it("replays a trace file at its recorded data time", () => {
+  it("replays a trace file at its recorded data time with originalTime", () => {
     const path = file("day.ndjson", TRACE);
-    const simulation = planSimulation(plan({ replay: path, startMs: undefined }));
+    const simulation = planSimulation(plan({ replay: path, startMs: undefined, originalTime: true }));
     expect(simulation.source).toBeInstanceOf(TraceSource);
     expect(simulation.models).toBeUndefined();
     expect(simulation.faults).toBeUndefined();
     expect(simulation.describe).toBe(`replay of ${path} (3 messages)`);
     expect(drain(simulation.source).map((t) => [t.atMs, t.emissions.length])).toEqual([[T0, 2], [T0 + 1_000, 1]]);
+  });
+
+  it("moves a replay to now by default, so it is newer than what the stream holds", () => {
+    const now = Date.UTC(2026, 10, 22, 15, 0, 0, 400);
+    const ticks = drain(planSimulation(plan({ replay: file("now.ndjson", TRACE), startMs: undefined }), now).source);
+    expect(ticks.map((t) => t.atMs)).toEqual([Date.UTC(2026, 10, 22, 15), Date.UTC(2026, 10, 22, 15, 0, 1)]);
   });
 
   it("rebases a replay to --start", () => {
