@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { coefficientOfPerformance } from "../dist/sim/heat-pump.js";
 import { loadProfiles } from "../dist/sim/fixtures.js";
 import { profilePowerW } from "../dist/sim/load-profile.js";
+import { localTime } from "../dist/sim/local-time.js";
 import { describeCommunity } from "../dist/sim/scenario.js";
 import { loadScenario } from "../dist/sim/setup.js";
 import { pvPowerW, sunElevationDeg } from "../dist/sim/solar.js";
@@ -39,9 +40,10 @@ function implied(startMs) {
     const hours = STEP_MS / 3_600_000;
     const elevation = sunElevationDeg(date, community.latitudeDeg, community.longitudeDeg);
     if (elevation > noon.elevation) noon = { elevation, at: t };
-    const outdoorC = typicalTemperatureC(date);
+    const local = localTime(date, community.timeZone);
+    const outdoorC = typicalTemperatureC(local);
     for (const meter of community.meters) {
-      baseWh += profilePowerW(profiles[meter.kind], date, meter.annualKwh) * hours;
+      baseWh += profilePowerW(profiles[meter.kind], local, meter.annualKwh) * hours;
       pvWh += pvPowerW(elevation, meter.pvKwp, MEAN_CLEARNESS * MEAN_ROOF_FACTOR) * hours;
       if (meter.heatPump && outdoorC < 16) heatPumpWh += (meter.heatPump.heatLossWPerK * (21 - outdoorC) * hours) / coefficientOfPerformance(outdoorC);
     }

@@ -1,3 +1,4 @@
+import { localTime } from "./local-time.js";
 import { type LoadProfiles, type MeterPower, MeterModel } from "./meter-model.js";
 import { hashString, seededRandom } from "./random.js";
 import type { CommunitySpec } from "./scenario.js";
@@ -30,12 +31,14 @@ export class CommunityModel {
     const seconds = this.lastMs === undefined ? this.firstStepSeconds : Math.max(0, (nowMs - this.lastMs) / 1000);
     this.lastMs = nowMs;
     this.weather.advance(seconds);
+    const localDate = localTime(date, this.spec.timeZone);
     const surroundings = {
       date,
+      localDate,
       seconds,
       sunElevationDeg: sunElevationDeg(date, this.spec.latitudeDeg, this.spec.longitudeDeg),
       clearness: this.weather.skyClearness,
-      outdoorC: this.weather.temperatureC(date),
+      outdoorC: this.weather.temperatureC(localDate),
     };
     return this.meters.map((meter) => meter.step(surroundings));
   }

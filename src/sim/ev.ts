@@ -18,7 +18,7 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /**
- * Charging at home: the car arrives in the evening (around 18:00 UTC, ± 1.5 h), needs
+ * Charging at home: the car arrives in the evening (around 18:00, ± 1.5 h), needs
  * about a day's energy (± 40 %), charges at full wallbox power until it has it, and
  * leaves around 07:00 the next morning whatever it got.
  */
@@ -31,7 +31,7 @@ export class EvCharger {
     private readonly random: Random,
   ) {}
 
-  /** Charging power in W during a step of `seconds` that starts at `nowMs`. */
+  /** Charging power in W during a step of `seconds` that starts at `nowMs` (the community's local time, see localTime). */
   powerW(nowMs: number, seconds: number): number {
     this.plan(nowMs);
     const session = this.session;

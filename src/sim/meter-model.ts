@@ -9,6 +9,8 @@ import { pvPowerW } from "./solar.js";
 /** What all meters of a community share at one moment. */
 export interface Surroundings {
   readonly date: Date;
+  /** The community's wall-clock time (see localTime): load profiles and EVs follow it. */
+  readonly localDate: Date;
   /** Simulated seconds since the previous step. */
   readonly seconds: number;
   readonly sunElevationDeg: number;
@@ -65,7 +67,7 @@ export class MeterModel {
     const pvW = this.spec.pvKwp > 0 ? pvPowerW(at.sunElevationDeg, this.spec.pvKwp, at.clearness * this.pvFactor * (1 + 0.03 * gaussian(this.random))) : 0;
     const loadW =
       this.baseLoadW(at) +
-      (this.ev?.powerW(nowMs, at.seconds) ?? 0) +
+      (this.ev?.powerW(at.localDate.getTime(), at.seconds) ?? 0) +
       (this.heatPump?.powerW(at.outdoorC, at.seconds) ?? 0);
     const flow = this.battery?.step(pvW - loadW, at.seconds) ?? { chargeW: 0, dischargeW: 0 };
     return {
@@ -77,7 +79,7 @@ export class MeterModel {
 
   private baseLoadW(at: Surroundings): number {
     if (this.spec.annualKwh <= 0) return 0;
-    const expected = profilePowerW(this.profiles[this.spec.kind], at.date, this.spec.annualKwh);
+    const expected = profilePowerW(this.profiles[this.spec.kind], at.localDate, this.spec.annualKwh);
     // Noise with memory (~5 minutes), so consecutive 1-second readings are related.
     const keep = Math.exp(-at.seconds / 300);
     this.loadNoise = this.loadNoise * keep + Math.sqrt(1 - keep * keep) * 0.25 * gaussian(this.random);

@@ -1,6 +1,7 @@
 import type { BatterySpec } from "./battery.js";
 import type { EvSpec } from "./ev.js";
 import type { HeatPumpSpec } from "./heat-pump.js";
+import { DEFAULT_TIME_ZONE, isTimeZone } from "./local-time.js";
 import { type Random, hashString, seededRandom } from "./random.js";
 
 /**
@@ -27,6 +28,8 @@ export interface MeterGroup {
 export interface Scenario {
   readonly name: string;
   readonly description?: string;
+  /** IANA time zone of the community's clocks (load profiles, EVs). Default Europe/Berlin. */
+  readonly timeZone?: string;
   readonly location: { readonly latitude: number; readonly longitude: number };
   readonly groups: readonly MeterGroup[];
 }
@@ -44,6 +47,7 @@ export interface MeterSpec {
 
 export interface CommunitySpec {
   readonly communityId: string;
+  readonly timeZone: string;
   readonly latitudeDeg: number;
   readonly longitudeDeg: number;
   readonly meters: readonly MeterSpec[];
@@ -133,10 +137,11 @@ function parseGroup(value: unknown, field: string): MeterGroup {
 /** Validates a parsed scenario file; throws a ScenarioError naming the first bad field. */
 export function parseScenario(value: unknown): Scenario {
   if (!isObject(value)) throw new ScenarioError("the scenario must be a JSON object");
-  onlyKnown(value, "", ["name", "description", "location", "groups"]);
-  const { name, description, location, groups } = value;
+  onlyKnown(value, "", ["name", "description", "timeZone", "location", "groups"]);
+  const { name, description, timeZone, location, groups } = value;
   if (typeof name !== "string" || !name.trim()) throw new ScenarioError("name must be a non-empty string");
   if (description !== undefined && typeof description !== "string") throw new ScenarioError("description must be a string");
+  if (timeZone !== undefined && (typeof timeZone !== "string" || !isTimeZone(timeZone))) throw new ScenarioError("timeZone must be an IANA time zone, e.g. Europe/Berlin");
   if (!isObject(location)) throw new ScenarioError("location must be an object with latitude and longitude");
   onlyKnown(location, "location", ["latitude", "longitude"]);
   const latitude = range(location.latitude, "location.latitude", -90, 90);
@@ -147,7 +152,7 @@ export function parseScenario(value: unknown): Scenario {
   const parsed = groups.map((group, index) => parseGroup(group, `groups[${index}]`));
   const total = parsed.reduce((sum, group) => sum + group.count, 0);
   if (total > MAX_METERS_PER_SCENARIO) throw new ScenarioError(`groups describe ${total} meters; at most ${MAX_METERS_PER_SCENARIO}`);
-  return { name, ...(description !== undefined && { description }), location: { latitude, longitude }, groups: parsed };
+  return { name, ...(description !== undefined && { description }), ...(timeZone !== undefined && { timeZone: timeZone as string }), location: { latitude, longitude }, groups: parsed };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -188,6 +193,7 @@ export function describeCommunity(scenario: Scenario, index: number, seed: numbe
   }
   return {
     communityId,
+    timeZone: scenario.timeZone ?? DEFAULT_TIME_ZONE,
     latitudeDeg: Math.max(-89, Math.min(89, scenario.location.latitude + latitudeShift)),
     longitudeDeg: scenario.location.longitude + longitudeShift,
     meters,

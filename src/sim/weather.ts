@@ -1,9 +1,9 @@
 import { dayOfYear } from "./load-profile.js";
 import { type Random, gaussian } from "./random.js";
 
-/** Seasonal and daily cycle of the outdoor temperature in central Europe (°C), without noise. */
+/** Seasonal and daily cycle of the outdoor temperature in central Europe (°C), without noise; `date` in local time (see localTime). */
 export function typicalTemperatureC(date: Date): number {
-  // Coldest around 15 January, warmest around mid-July; warmest hour of the day ~15:00 UTC.
+  // Coldest around 15 January, warmest around mid-July; warmest hour of the day ~15:00.
   const seasonal = 9.5 - 9.5 * Math.cos((2 * Math.PI * (dayOfYear(date) - 15)) / 365);
   const hour = date.getUTCHours() + date.getUTCMinutes() / 60;
   const daily = 4 * Math.cos((2 * Math.PI * (hour - 15)) / 24);

@@ -12,7 +12,7 @@ const HOUSEHOLD: MeterSpec = { meterId: "meter001", kind: "household", annualKwh
 
 function surroundings(ms: number, seconds: number, patch: Partial<Surroundings> = {}): Surroundings {
   const date = new Date(ms);
-  return { date, seconds, sunElevationDeg: sunElevationDeg(date, MUNICH.lat, MUNICH.lon), clearness: 1, outdoorC: 10, ...patch };
+  return { date, localDate: date, seconds, sunElevationDeg: sunElevationDeg(date, MUNICH.lat, MUNICH.lon), clearness: 1, outdoorC: 10, ...patch };
 }
 
 /** Steps a model from `fromMs` to `toMs` (exclusive) every `seconds`. */

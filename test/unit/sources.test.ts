@@ -13,6 +13,7 @@ const T0 = Date.UTC(2026, 5, 21, 11, 0, 0);
 const COMMUNITIES: readonly CommunitySpec[] = [
   {
     communityId: "community1",
+    timeZone: "Europe/Berlin",
     latitudeDeg: 48.14,
     longitudeDeg: 11.58,
     meters: [
@@ -23,6 +24,7 @@ const COMMUNITIES: readonly CommunitySpec[] = [
   },
   {
     communityId: "community2",
+    timeZone: "Europe/Berlin",
     latitudeDeg: 52.5,
     longitudeDeg: 13.4,
     meters: [
