@@ -155,7 +155,7 @@ describe("ecwatch up", () => {
 
   it("shows a live status in a terminal, and Ctrl-C there stops everything", async () => {
     const cwd = workdir();
-    const terminal = TmuxSession.start(`NO_COLOR=1 ${process.execPath} ${BIN} up --communities 2 --meters 3 --port 0`, { cwd });
+    const terminal = TmuxSession.start(`exec env NO_COLOR=1 ${process.execPath} ${BIN} up --communities 2 --meters 3 --port 0`, { cwd });
     try {
       await terminal.waitForScreen(/ready api=http:\/\/127\.0\.0\.1:\d+/);
       const screen = await terminal.waitForScreen(/community2 +net +[-+]\d+\.\d\d kW +gen +\d+\.\d\d kW +con +\d+\.\d\d kW +meters 3/);

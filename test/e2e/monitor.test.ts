@@ -66,7 +66,7 @@ describe("ecwatch monitor in a real terminal", () => {
   });
 
   it("wear-emu relays the live value to the emulated watch and shows its face, log and figures", async () => {
-    const terminal = TmuxSession.start(`${process.execPath} ${BIN} wear-emu --policy prototype`, { cwd, width: 100, height: 40 });
+    const terminal = TmuxSession.start(`exec ${process.execPath} ${BIN} wear-emu --policy prototype`, { cwd, width: 100, height: 40 });
     try {
       await terminal.waitForScreen(/watch shows -?\d+\.\d\d kW/, 20_000);
       await post(6_000, 1_000); // +5.00 kW

@@ -13,6 +13,10 @@ export class TmuxSession {
     private readonly socket: string,
   ) {}
 
+  /**
+   * Starts `command` through the shell; start it with `exec` when its own exit status matters,
+   * or a shell that got the same Ctrl-C may end the pane by the signal instead.
+   */
   static start(command: string, options: { cwd: string; width?: number; height?: number }): TmuxSession {
     sessions += 1;
     const name = `ecwatch-test-${process.pid}-${sessions}`;
