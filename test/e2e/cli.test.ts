@@ -163,8 +163,7 @@ describe("ecwatch up", () => {
       expect(screen).toMatch(/\d+ readings\/s/);
       const { servers } = JSON.parse(readFileSync(join(cwd, ".ecwatch", "state.json"), "utf8")) as { servers: Array<{ pid: number }> };
       terminal.sendKeys("C-c");
-      await eventually(async () => terminal.exitStatus(), 15_000, "ecwatch up to exit");
-      expect(terminal.exitStatus(), terminal.screen()).toBe("exit 0");
+      expect(await terminal.ended(20_000), terminal.screen()).toBe("exit 0");
       expect(terminal.screen()).toContain("stopping…");
       expect(servers.some((s) => isAlive(s.pid))).toBe(false);
     } finally {

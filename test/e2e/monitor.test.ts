@@ -75,8 +75,7 @@ describe("ecwatch monitor in a real terminal", () => {
       expect(screen).toMatch(/wake-ups\/h/);
       expect(screen).toMatch(/[\u2801-\u28FF]{3}/);
       terminal.sendKeys("C-c");
-      await eventually(async () => terminal.exitStatus(), 10_000, "wear-emu to exit");
-      expect(terminal.exitStatus()).toBe("exit 0");
+      expect(await terminal.ended(20_000), terminal.screen()).toBe("exit 0");
     } finally {
       terminal.kill();
     }

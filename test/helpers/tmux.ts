@@ -44,6 +44,20 @@ export class TmuxSession {
     return status ? `exit ${status}` : `signal ${signal}`;
   }
 
+  /** Waits for the command to end and returns how (`exit 0`, `signal 2`); fails with the pane's state and screen. */
+  async ended(timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const status = this.exitStatus();
+      if (status !== undefined) return status;
+      if (Date.now() > deadline) {
+        const pane = this.tmux("display-message", "-p", "-t", this.name, "dead=#{pane_dead} status=#{pane_dead_status} signal=#{pane_dead_signal} pid=#{pane_pid}").trim();
+        throw new Error(`the command did not end within ${timeoutMs} ms (${pane}); screen:\n${this.screen()}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   sendKeys(...keys: string[]): void {
     this.tmux("send-keys", "-t", this.name, ...keys);
   }
