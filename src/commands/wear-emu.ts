@@ -121,10 +121,10 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<void> {
   const block = new LiveBlock(process.stdout);
   const render = (): void => {
     const snapshot = relay.snapshot();
-    if (flags.json) process.stdout.write(`${JSON.stringify({ watchW: snapshot.watch.value, truthW: snapshot.truthW, looking: snapshot.looking, ...snapshot.energy })}\n`);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ watchW: snapshot.watch.value ?? null, truthW: snapshot.truthW ?? null, looking: snapshot.looking, ...snapshot.energy })}\n`);
     else block.render(liveLines(snapshot, flags, colorMode));
   };
-  const timer = setInterval(render, flags.json ? 10_000 : 1_000);
+  const timer = setInterval(render, flags.json ? 5_000 : 1_000);
   await untilSignal();
   clearInterval(timer);
   relay.stop();

