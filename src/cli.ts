@@ -20,6 +20,11 @@ const redisOption = (): Option => new Option("--redis <url>", `Redis URL (env RE
 const apiOption = (): Option => new Option("--api <url>", `API base URL (env ECWATCH_API; default: a running \`ecwatch up\`, else ${DEFAULTS.api})`).argParser(url(["http", "https"]));
 const staleOption = (): Option => new Option("--stale-after <duration>", "a meter this far behind its community's newest reading (data time) leaves the totals").argParser(duration()).default(30_000, "30s");
 
+/** Collects a repeatable --community into a list of valid ids. */
+function collectCommunity(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), communityId(value)];
+}
+
 function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join("\n")}\n`;
 }
@@ -157,7 +162,7 @@ export function buildProgram(): Command {
   program
     .command("wear-emu")
     .description("the phone-to-watch relay with an emulated watch: Data Layer, energy-aware policy, watch energy figures")
-    .option("--community <id>", "community whose value the watch shows", communityId, "community1")
+    .option("--community <id>", "community to relay, repeatable; the watch face shows the first (default community1; others go to /net_energy/<id>)", collectCommunity)
     .addOption(apiOption())
     .addOption(new Option("--policy <name>", "prototype: every update urgent with a unique time field; energy-aware: wake the watch only for what can be seen").argParser(oneOf(POLICIES)).default("energy-aware"))
     .option("--idle-interval <duration>", "energy-aware: while the app is not visible, refresh the watch at least this often", duration(), 15 * 60_000)
@@ -177,10 +182,11 @@ export function buildProgram(): Command {
     .option("--json", "print the results as JSON")
     .addHelpText(
       "after",
-      examples("ecwatch wear-emu", "ecwatch wear-emu --policy prototype --glances 20/h", "ecwatch wear-emu --compare", "ecwatch wear-emu --compare --json --glances 120/day --idle-interval 30m"),
+      examples("ecwatch wear-emu", "ecwatch wear-emu --policy prototype --glances 20/h", "ecwatch wear-emu --community community1 --community community2", "ecwatch wear-emu --compare", "ecwatch wear-emu --compare --json --glances 120/day --idle-interval 30m"),
     )
     .action(async (flags) => {
       const { runWearEmu } = await import("./commands/wear-emu.js");
+      flags.community ??= ["community1"];
       const energy = {
         ...DEFAULT_ENERGY,
         wakeupMj: flags.wakeupMj,

@@ -17,7 +17,8 @@ import { LiveRelay, type RelaySnapshot } from "../wear-emu/live-relay.js";
 import { type EnergyAwareOptions, type PolicyName, energyAwarePolicy, prototypePolicy } from "../wear-emu/policy.js";
 
 export interface WearEmuFlags {
-  readonly community: string;
+  /** The communities relayed; the watch face shows the first. */
+  readonly community: readonly string[];
   readonly api?: string;
   readonly policy: PolicyName;
   readonly idleInterval: number;
@@ -81,7 +82,7 @@ function liveLines(snapshot: RelaySnapshot, flags: WearEmuFlags, colorMode: Retu
   const minutes = (Date.now() - snapshot.startedAtMs) / 60_000;
   const log = snapshot.log.map((d) => `  ${new Date(d.atMs).toISOString().slice(11, 19)}  ${d.kind} ${d.path}  ${d.bytes} B${d.urgent ? "  urgent" : ""}`);
   return [
-    `wear-emu · ${flags.community} · policy ${flags.policy} · link ${snapshot.link} · ${snapshot.looking ? "watch app OPEN (user looking)" : "watch screen off"}`,
+    `wear-emu · ${flags.community.join(", ")} · policy ${flags.policy} · link ${snapshot.link} · ${snapshot.looking ? "watch app OPEN (user looking)" : "watch screen off"}`,
     ...face,
     `watch shows ${value === undefined ? "nothing yet" : `${(value / 1000).toFixed(2)} kW`}   truth ${snapshot.truthW === undefined ? "–" : `${(snapshot.truthW / 1000).toFixed(2)} kW`}`,
     `Data Layer log (last ${snapshot.log.length}):`,
@@ -103,20 +104,22 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<void> {
   if (flags.replay) throw new UsageError("--replay goes with --compare.");
 
   const apiUrl = resolveEndpoint("api", flags.api).replace(/\/+$/, "");
-  const first = await fetchLatest(apiUrl, flags.community).catch((err: unknown) => {
+  const [shown] = flags.community;
+  const first = await fetchLatest(apiUrl, shown!).catch((err: unknown) => {
     throw new EcwatchError("API_UNREACHABLE", `Cannot reach the API at ${apiUrl}.`, { hint: "Start the stack with `ecwatch up`, or pass --api <url>.", cause: err });
   });
   const startMs = Date.now();
   const relay = new LiveRelay({
-    policy: flags.policy === "prototype" ? prototypePolicy() : energyAwarePolicy(options),
+    communities: flags.community,
+    policyFor: () => (flags.policy === "prototype" ? prototypePolicy() : energyAwarePolicy(options)),
     batchDelayMs: flags.batchDelay,
     glances: glancePattern({ seed: flags.seed, perDay: flags.glances, startMs, durationMs: 7 * 86_400_000 }),
     energy: flags.energy,
-    follow: (onAggregate, onStatus) => followCommunity(apiUrl, flags.community, onAggregate, onStatus),
-    fetchLatest: () => fetchLatest(apiUrl, flags.community),
+    follow: (communityId, onAggregate, onStatus) => followCommunity(apiUrl, communityId, onAggregate, onStatus),
+    fetchLatest: (communityId) => fetchLatest(apiUrl, communityId),
   });
   relay.start();
-  process.stderr.write(`relaying ${flags.community} from ${apiUrl}${first ? "" : " (no value yet)"} — Ctrl-C stops\n`);
+  process.stderr.write(`relaying ${flags.community.join(", ")} from ${apiUrl}${first ? "" : ` (${shown} has no value yet)`} — Ctrl-C stops\n`);
   const colorMode = detectColorMode(process.env, process.stdout.isTTY === true);
   const block = new LiveBlock(process.stdout);
   const render = (): void => {

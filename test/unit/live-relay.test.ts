@@ -18,28 +18,32 @@ const aggregate = (netW: number, atMs: number): Aggregate => ({
   version: 1,
 });
 
-function relayWith(policy: ReturnType<typeof prototypePolicy>, glances: Array<{ startMs: number; endMs: number }>) {
+function relayWith(makePolicy: () => ReturnType<typeof prototypePolicy>, glances: Array<{ startMs: number; endMs: number }>, communities = ["community1"]) {
   vi.useFakeTimers({ now: T });
-  let push: (a: Aggregate) => void = () => undefined;
+  const pushers = new Map<string, (a: Aggregate) => void>();
   const relay = new LiveRelay({
-    policy,
+    communities,
+    policyFor: makePolicy,
     batchDelayMs: 5 * 60_000,
     glances,
     energy: DEFAULT_ENERGY,
-    follow: (onAggregate, onStatus: (s: FollowStatus) => void) => {
-      push = onAggregate;
+    follow: (communityId, onAggregate, onStatus: (s: FollowStatus) => void) => {
+      pushers.set(communityId, onAggregate);
       onStatus({ state: "live" });
       return { close: () => undefined };
     },
     fetchLatest: async () => aggregate(999, Date.now()),
   });
   relay.start();
-  return { relay, push: (netW: number) => push(aggregate(netW, Date.now())) };
+  return {
+    relay,
+    push: (netW: number, communityId = "community1") => pushers.get(communityId)!({ ...aggregate(netW, Date.now()), communityId }),
+  };
 }
 
 describe("the live relay", () => {
   it("with the prototype's policy, every update reaches the watch at once", async () => {
-    const { relay, push } = relayWith(prototypePolicy(), []);
+    const { relay, push } = relayWith(prototypePolicy, []);
     for (let i = 0; i < 10; i += 1) {
       push(1_000 + i);
       await vi.advanceTimersByTimeAsync(1_000);
@@ -54,7 +58,7 @@ describe("the live relay", () => {
 
   it("with the energy-aware policy, a hidden watch is not woken, and a glance brings the value at once", async () => {
     const glanceAt = T + 20_000;
-    const { relay, push } = relayWith(energyAwarePolicy({ idleIntervalMs: 15 * 60_000, batchDelayMs: 5 * 60_000, coalesceMs: 500, alwaysOn: false }), [{ startMs: glanceAt, endMs: glanceAt + 6_000 }]);
+    const { relay, push } = relayWith(() => energyAwarePolicy({ idleIntervalMs: 15 * 60_000, batchDelayMs: 5 * 60_000, coalesceMs: 500, alwaysOn: false }), [{ startMs: glanceAt, endMs: glanceAt + 6_000 }]);
     push(2_000); // the first value goes out (non-urgent) as the first refresh
     await vi.advanceTimersByTimeAsync(1_000);
     for (let i = 0; i < 15; i += 1) {
@@ -66,6 +70,20 @@ describe("the live relay", () => {
     const looking = relay.snapshot();
     expect(looking.looking).toBe(true);
     expect(looking.watch.value).toBe(2_100 + 14 * 50);
+    relay.stop();
+    vi.useRealTimers();
+  });
+});
+
+describe("several communities", () => {
+  it("relays each; the face shows the first at /net_energy, the others go to /net_energy/<id>", async () => {
+    const { relay, push } = relayWith(prototypePolicy, [], ["community1", "community2"]);
+    push(1_000, "community1");
+    push(-2_000, "community2");
+    await vi.advanceTimersByTimeAsync(1_000);
+    const snapshot = relay.snapshot();
+    expect(snapshot.watch.value).toBe(1_000);
+    expect(snapshot.log.map((d) => d.path)).toEqual(["/net_energy", "/net_energy/community2"]);
     relay.stop();
     vi.useRealTimers();
   });
