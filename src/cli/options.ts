@@ -59,34 +59,39 @@ export function timestamp(value: string): number {
   return ms;
 }
 
+/** A plain decimal above 0 (up to 1e9), or undefined. */
+function decimalAboveZero(value: string): number | undefined {
+  const n = Number(value);
+  return /^\d*\.?\d+$/.test(value) && n > 0 && n <= 1e9 ? n : undefined;
+}
+
 /** A speed factor > 0, or `max` (Infinity). */
 export function speed(value: string): number {
   if (value === "max") return Number.POSITIVE_INFINITY;
-  const n = Number(value);
-  if (!/^\d*\.?\d+$/.test(value) || !(n > 0) || n > 1e9) throw new InvalidArgumentError("expected a factor above 0 (e.g. 60) or max.");
+  const n = decimalAboveZero(value);
+  if (n === undefined) throw new InvalidArgumentError("expected a factor above 0 (e.g. 60) or max.");
   return n;
-}
-
-export function faults(value: string): FaultSpec {
-  try {
-    return parseFaults(value);
-  } catch (err) {
-    throw new InvalidArgumentError(`${(err as Error).message}.`);
-  }
 }
 
 /** A number above 0, e.g. `--max-kw 7.5`. */
 export function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!/^\d*\.?\d+$/.test(value) || !(n > 0) || n > 1e9) throw new InvalidArgumentError("expected a number above 0.");
+  const n = decimalAboveZero(value);
+  if (n === undefined) throw new InvalidArgumentError("expected a number above 0.");
   return n;
 }
 
-/** Glances per day from `60/day` or `4/h`. */
-export function glanceRate(value: string): number {
-  try {
-    return parseGlanceRate(value);
-  } catch (err) {
-    throw new InvalidArgumentError(`${(err as Error).message}.`);
-  }
+/** A parser of the domain, its error sentence turned into commander's usage error. */
+function usage<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (err) {
+      throw new InvalidArgumentError(`${(err as Error).message}.`);
+    }
+  };
 }
+
+export const faults: (value: string) => FaultSpec = usage(parseFaults);
+
+/** Glances per day from `60/day` or `4/h`. */
+export const glanceRate: (value: string) => number = usage(parseGlanceRate);
