@@ -8,6 +8,7 @@ export interface ReadingSink {
 export class PublishWindow {
   private inFlight = 0;
   private readonly waiters: Array<() => void> = [];
+  private readonly idle: Array<() => void> = [];
 
   constructor(readonly size: number) {}
 
@@ -24,10 +25,11 @@ export class PublishWindow {
     const next = this.waiters.shift();
     if (next) next();
     else this.inFlight -= 1;
+    if (this.inFlight === 0) this.idle.splice(0).forEach((resolve) => resolve());
   }
 
   /** Resolves when nothing is in flight. */
   async drained(): Promise<void> {
-    while (this.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 }
