@@ -12,9 +12,9 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# Programs the project and its tests run: nats-server, redis-server, tmux (terminal tests).
+# Programs the project and its tests run: nats-server, redis-server, tmux (terminal tests), adb (the watch relay).
 missing=()
-for program in nats-server redis-server tmux; do
+for program in nats-server redis-server tmux adb; do
   command -v "$program" >/dev/null 2>&1 || missing+=("$program")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

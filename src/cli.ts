@@ -1,11 +1,12 @@
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULTS } from "./config.js";
 import { EcwatchError, ExitCode, UsageError, errorMessage } from "./errors.js";
-import { communityId, duration, faults, glanceRate, integer, oneOf, positiveNumber, speed, timestamp, url } from "./cli/options.js";
+import { communityId, duration, faults, glanceRate, integer, oneOf, positiveNumber, qualifiedName, receiverClass, speed, timestamp, url, watchTarget } from "./cli/options.js";
 import { NO_FAULTS } from "./sim/faults.js";
 import { BUILT_IN_SCENARIOS } from "./sim/setup.js";
 import { READING_LEVELS } from "./sim/sources.js";
 import { COLOR_MODES } from "./tui/color.js";
+import { DEFAULT_BROADCAST_TARGET } from "./wear-emu/bridge-protocol.js";
 import { DEFAULT_ENERGY } from "./wear-emu/energy-model.js";
 import { POLICIES } from "./wear-emu/policy.js";
 import { VERSION } from "./version.js";
@@ -179,10 +180,16 @@ export function buildProgram(): Command {
     .option("--radio-tail-mw <mW>", "radio power during the tail", positiveNumber, DEFAULT_ENERGY.radioTailMw)
     .option("--screen-mw <mW>", "extra power while the app's screen is on", positiveNumber, DEFAULT_ENERGY.screenOnMw)
     .option("--battery-mah <mAh>", "battery capacity", positiveNumber, DEFAULT_ENERGY.batteryMah)
+    .addOption(new Option("--watch <target>", "emulated: the watch lives in this process; adb[:serial]: also drive the watch app on an emulator or device through adb (the user's real glances then drive the policy)").argParser(watchTarget).default({ kind: "emulated" }, "emulated"))
+    .option("--adb-port <n>", "adb server port (default: env ANDROID_ADB_SERVER_PORT, else 5037)", integer(1, 65_535))
+    .option("--reverse-port <n>", "with adb: the watch app sends its messages to this port on the watch (adb reverse tcp:<n> tcp:<n>)", integer(1, 65_535), 8765)
+    .option("--package <name>", "with adb: the watch app's package", qualifiedName, DEFAULT_BROADCAST_TARGET.packageName)
+    .option("--receiver <class>", "with adb: its receiver of the broadcasts ('' for one registered at run time)", receiverClass, DEFAULT_BROADCAST_TARGET.receiver)
+    .option("--action <action>", "with adb: the broadcasts' intent action", qualifiedName, DEFAULT_BROADCAST_TARGET.action)
     .option("--json", "print the results as JSON")
     .addHelpText(
       "after",
-      examples("ecwatch wear-emu", "ecwatch wear-emu --policy prototype --glances 20/h", "ecwatch wear-emu --community community1 --community community2", "ecwatch wear-emu --compare", "ecwatch wear-emu --compare --json --glances 120/day --idle-interval 30m"),
+      examples("ecwatch wear-emu", "ecwatch wear-emu --policy prototype --glances 20/h", "ecwatch wear-emu --watch adb:emulator-5554", "ecwatch wear-emu --community community1 --community community2", "ecwatch wear-emu --compare", "ecwatch wear-emu --compare --json --glances 120/day --idle-interval 30m"),
     )
     .action(async (flags) => {
       const { runWearEmu } = await import("./commands/wear-emu.js");
@@ -196,7 +203,8 @@ export function buildProgram(): Command {
         screenOnMw: flags.screenMw,
         batteryMah: flags.batteryMah,
       };
-      await runWearEmu({ ...flags, energy });
+      const target = { action: flags.action, packageName: flags.package, receiver: flags.receiver };
+      await runWearEmu({ ...flags, energy, target });
     });
 
   program

@@ -3,6 +3,7 @@ import { parseDuration } from "../domain/duration.js";
 import { idProblem } from "../domain/ids.js";
 import { parseTimestamp } from "../domain/reading.js";
 import { type FaultSpec, parseFaults } from "../sim/faults.js";
+import { parseQualifiedName, parseReceiver, parseWatchTarget } from "../wear-emu/bridge-protocol.js";
 import { parseGlanceRate } from "../wear-emu/glances.js";
 
 /** commander argument parsers that reject bad values with one sentence (exit code 2). */
@@ -95,3 +96,7 @@ export const faults: (value: string) => FaultSpec = usage(parseFaults);
 
 /** Glances per day from `60/day` or `4/h`. */
 export const glanceRate: (value: string) => number = usage(parseGlanceRate);
+
+export const watchTarget = usage(parseWatchTarget);
+export const qualifiedName = usage(parseQualifiedName);
+export const receiverClass = usage(parseReceiver);

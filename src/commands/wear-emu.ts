@@ -9,6 +9,9 @@ import { FIXTURES } from "../sim/fixtures.js";
 import { followCommunity } from "../tail/follow.js";
 import { detectColorMode } from "../tui/color.js";
 import { renderFace } from "../tui/face.js";
+import { AdbClient, adbServerPort } from "../wear-emu/adb-client.js";
+import { AdbWatch, type AdbWatchStatus } from "../wear-emu/adb-watch.js";
+import type { BroadcastTarget, WatchTarget } from "../wear-emu/bridge-protocol.js";
 import { CommunityTraceError, parseCommunityTrace } from "../wear-emu/community-trace.js";
 import { type Comparison, type PolicyResult, comparePolicies } from "../wear-emu/compare.js";
 import type { EnergyParams } from "../wear-emu/energy-model.js";
@@ -32,6 +35,10 @@ export interface WearEmuFlags {
   readonly replay?: string;
   readonly json?: boolean;
   readonly energy: EnergyParams;
+  readonly watch: WatchTarget;
+  readonly adbPort?: number;
+  readonly reversePort: number;
+  readonly target: BroadcastTarget;
 }
 
 /** The day of the village at 1-second aggregates shipped for --compare. */
@@ -76,13 +83,19 @@ async function fetchLatest(apiUrl: string, communityId: string): Promise<Aggrega
   return res.ok ? aggregateFromJson(await res.text()) : undefined;
 }
 
-function liveLines(snapshot: RelaySnapshot, flags: WearEmuFlags, colorMode: ReturnType<typeof detectColorMode>): string[] {
+function adbLines(status: AdbWatchStatus): string[] {
+  const counts = `${status.broadcasts} broadcasts${status.failedBroadcasts ? ` (${status.failedBroadcasts} failed)` : ""} · ${status.messages} messages from the watch`;
+  return [`watch app via adb: ${status.state === "connected" ? status.detail : `waiting — ${status.detail}`} · ${counts}`, ...(status.lastProblem ? [`  last problem: ${status.lastProblem}`] : [])];
+}
+
+function liveLines(snapshot: RelaySnapshot, flags: WearEmuFlags, colorMode: ReturnType<typeof detectColorMode>, adb: AdbWatchStatus | undefined): string[] {
   const value = snapshot.watch.value;
   const face = renderFace({ netW: value ?? 0, maxW: 10_000, cols: 30, rows: 15, colorMode });
   const minutes = (Date.now() - snapshot.startedAtMs) / 60_000;
   const log = snapshot.log.map((d) => `  ${new Date(d.atMs).toISOString().slice(11, 19)}  ${d.kind} ${d.path}  ${d.bytes} B${d.urgent ? "  urgent" : ""}`);
   return [
     `wear-emu · ${flags.community.join(", ")} · policy ${flags.policy} · link ${snapshot.link} · ${snapshot.looking ? "watch app OPEN (user looking)" : "watch screen off"}`,
+    ...(adb ? adbLines(adb) : []),
     ...face,
     `watch shows ${value === undefined ? "nothing yet" : `${(value / 1000).toFixed(2)} kW`}   truth ${snapshot.truthW === undefined ? "–" : `${(snapshot.truthW / 1000).toFixed(2)} kW`}`,
     `Data Layer log (last ${snapshot.log.length}):`,
@@ -109,26 +122,46 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<void> {
     throw new EcwatchError("API_UNREACHABLE", `Cannot reach the API at ${apiUrl}.`, { hint: "Start the stack with `ecwatch up`, or pass --api <url>.", cause: err });
   });
   const startMs = Date.now();
+  let adbWatch: AdbWatch | undefined;
   const relay = new LiveRelay({
     communities: flags.community,
     policyFor: () => (flags.policy === "prototype" ? prototypePolicy() : energyAwarePolicy(options)),
     batchDelayMs: flags.batchDelay,
-    glances: glancePattern({ seed: flags.seed, perDay: flags.glances, startMs, durationMs: 7 * 86_400_000 }),
+    // A real watch reports its user's glances itself.
+    glances: flags.watch.kind === "adb" ? undefined : glancePattern({ seed: flags.seed, perDay: flags.glances, startMs, durationMs: 7 * 86_400_000 }),
     energy: flags.energy,
     follow: (communityId, onAggregate, onStatus) => followCommunity(apiUrl, communityId, onAggregate, onStatus),
     fetchLatest: (communityId) => fetchLatest(apiUrl, communityId),
+    onDelivery: (delivery) => adbWatch?.deliver(delivery),
   });
+  if (flags.watch.kind === "adb") {
+    relay.setWatchConnected(false);
+    adbWatch = new AdbWatch({
+      adb: new AdbClient(adbServerPort(flags.adbPort)),
+      serial: flags.watch.serial,
+      target: flags.target,
+      reversePort: flags.reversePort,
+      onConnected: (connected) => relay.setWatchConnected(connected),
+      onMessage: (message) => {
+        if (message.kind === "request") void relay.answerRequest(message.community);
+        else void relay.setLooking(message.kind === "opened");
+      },
+    });
+    await adbWatch.start();
+  }
   relay.start();
   process.stderr.write(`relaying ${flags.community.join(", ")} from ${apiUrl}${first ? "" : ` (${shown} has no value yet)`} — Ctrl-C stops\n`);
   const colorMode = detectColorMode(process.env, process.stdout.isTTY === true);
   const block = new LiveBlock(process.stdout);
   const render = (): void => {
     const snapshot = relay.snapshot();
-    if (flags.json) process.stdout.write(`${JSON.stringify({ watchW: snapshot.watch.value ?? null, truthW: snapshot.truthW ?? null, looking: snapshot.looking, ...snapshot.energy })}\n`);
-    else block.render(liveLines(snapshot, flags, colorMode));
+    const adb = adbWatch?.status();
+    if (flags.json) process.stdout.write(`${JSON.stringify({ watchW: snapshot.watch.value ?? null, truthW: snapshot.truthW ?? null, looking: snapshot.looking, ...snapshot.energy, ...(adb && { adb }) })}\n`);
+    else block.render(liveLines(snapshot, flags, colorMode, adb));
   };
   const timer = setInterval(render, flags.json ? 5_000 : 1_000);
   await untilSignal();
   clearInterval(timer);
   relay.stop();
+  await adbWatch?.stop();
 }

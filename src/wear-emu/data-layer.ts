@@ -124,7 +124,8 @@ export class DataLayer {
   /**
    * The phone puts a data item for the watch. Returns whether it changed anything: bytes equal to
    * the item stored at that path → false, no `onDataChanged`, counted in `unchangedPuts`.
-   * Urgent: delivered now (with everything waiting), or on reconnect. Non-urgent: waits (see `nextDueMs`).
+   * Urgent: delivered now (with everything waiting), or on reconnect; an unchanged item still
+   * waiting is sent now too. Non-urgent: waits (see `nextDueMs`).
    * A path replaced before its delivery is delivered only in its newest form, and not at all if
    * that form equals what the watch already has.
    */
@@ -141,6 +142,12 @@ export class DataLayer {
     const stored = this.phoneItems.get(path);
     if (stored !== undefined && sameBytes(stored, encoded)) {
       this.stats.unchangedPuts += 1;
+      // Unchanged, but still waiting for its batch: an urgent put sends it now.
+      const waiting = this.pending.get(path);
+      if (options.urgent && waiting && !waiting.urgent) {
+        this.pending.set(path, { ...waiting, urgent: true });
+        if (this.connected) this.deliverPending(atMs);
+      }
       return false;
     }
     this.phoneItems.set(path, encoded);

@@ -23,12 +23,15 @@ export interface LiveRelayOptions {
   /** A policy of its own for each community. */
   readonly policyFor: (communityId: string) => RelayPolicy;
   readonly batchDelayMs: number;
-  readonly glances: readonly Glance[];
+  /** When the user looks (the emulated user); undefined: a real watch says so (`setLooking`). */
+  readonly glances: readonly Glance[] | undefined;
   readonly energy: EnergyParams;
   /** Follows a community's SSE stream (the API's; a fake in tests). */
   readonly follow: (communityId: string, onAggregate: (aggregate: Aggregate) => void, onStatus: (status: FollowStatus) => void) => { close(): void };
   /** GET of the latest value, for the watch's request when the relay's cache is older than a minute. */
   readonly fetchLatest: (communityId: string) => Promise<Aggregate | undefined>;
+  /** Each delivery that reaches the emulated watch also goes here (a watch app through adb). */
+  readonly onDelivery?: (delivery: WatchDelivery) => void;
   readonly now?: () => number;
 }
 
@@ -47,8 +50,9 @@ const TICK_MS = 1_000;
 
 /**
  * The phone's role, live: the SSE stream of each community feeds its policy, whose puts go
- * through one Data Layer model to the emulated watch; the glance pattern opens and closes the
- * watch app. Everything the watch receives is counted for the energy figures.
+ * through one Data Layer model to the emulated watch (and to a real watch app, `onDelivery`);
+ * the glance pattern, or the real watch's messages, open and close the watch app.
+ * Everything the watch receives is counted for the energy figures.
  */
 export class LiveRelay {
   private readonly dataLayer: DataLayer;
@@ -57,6 +61,8 @@ export class LiveRelay {
   private readonly wakeups: Array<{ atMs: number; bytes: number }> = [];
   private readonly relayed: Relayed[];
   private looking = false;
+  /** Latest time handed to the Data Layer, which must never go backwards. */
+  private lastAtMs = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
   private readonly startedAtMs: number;
@@ -78,7 +84,7 @@ export class LiveRelay {
     for (const relayed of this.relayed) {
       relayed.follower = this.options.follow(
         relayed.communityId,
-        (aggregate) => this.update(relayed, aggregate, this.now()),
+        (aggregate) => this.update(relayed, aggregate),
         (status) => {
           relayed.link = status.state;
         },
@@ -106,37 +112,88 @@ export class LiveRelay {
     };
   }
 
-  private update(relayed: Relayed, aggregate: Aggregate, atMs: number): void {
+  /** The watch app came to the foreground or left it (a real watch's message). */
+  async setLooking(looking: boolean): Promise<void> {
+    if (looking === this.looking) return;
+    this.looking = looking;
+    await this.visibilityChanged(looking);
+  }
+
+  /** The watch is reachable or not: while it is not, data items wait; on return they go at once. */
+  setWatchConnected(connected: boolean): void {
+    this.dataLayer.setWatchConnected(this.atMs(), connected);
+    this.drain();
+  }
+
+  /**
+   * The watch's `/request_latest_energy`: answered with a message at the community's path (a
+   * message always reaches a connected watch, even when its data item is unchanged), from the
+   * relay's cache if younger than a minute, else after a GET. Unknown community: nothing.
+   */
+  async answerRequest(communityId?: string): Promise<void> {
+    const relayed = communityId === undefined ? this.relayed[0] : this.relayed.find((r) => r.communityId === communityId);
+    if (!relayed) return;
+    await this.refreshIfOld(relayed);
+    if (!relayed.latest || !this.dataLayer.watchConnected) return;
+    const { netW, measuredAt } = relayed.latest.aggregate;
+    const payload = new TextEncoder().encode(JSON.stringify({ netEnergy: Math.round(netW), measuredAt: Date.parse(measuredAt) }));
+    this.dataLayer.sendMessage(this.atMs(), relayed.path, payload);
+    this.drain();
+  }
+
+  private update(relayed: Relayed, aggregate: Aggregate): void {
+    const atMs = this.atMs();
     relayed.latest = { aggregate, receivedAtMs: atMs };
-    this.perform(relayed, atMs, relayed.policy.onUpdate(atMs, aggregate.netW, Date.parse(aggregate.measuredAt) || atMs));
+    this.perform(relayed, relayed.policy.onUpdate(atMs, aggregate.netW, Date.parse(aggregate.measuredAt) || atMs));
   }
 
   private async tick(): Promise<void> {
-    const atMs = this.now();
-    const looking = isLooking(this.options.glances, atMs);
-    const opened = looking !== this.looking;
-    this.looking = looking;
-    for (const relayed of this.relayed) {
-      if (opened) {
-        // The watch asks on resume; the relay answers from its cache if younger than a minute, else GETs.
-        if (looking && (!relayed.latest || atMs - relayed.latest.receivedAtMs > WATCH_VALIDITY_MS)) {
-          const fresh = await this.options.fetchLatest(relayed.communityId).catch(() => undefined);
-          if (fresh) this.update(relayed, fresh, atMs);
-        }
-        this.perform(relayed, atMs, relayed.policy.onVisibility(atMs, looking));
+    if (this.options.glances) {
+      const looking = isLooking(this.options.glances, this.now());
+      if (looking !== this.looking) {
+        this.looking = looking;
+        await this.visibilityChanged(looking);
       }
-      this.perform(relayed, atMs, relayed.policy.onTick(atMs));
+    }
+    for (const relayed of this.relayed) this.perform(relayed, relayed.policy.onTick(this.atMs()));
+  }
+
+  /** The watch asks on resume: the relay answers from its cache if younger than a minute, else GETs. */
+  private async visibilityChanged(looking: boolean): Promise<void> {
+    for (const relayed of this.relayed) {
+      if (looking) await this.refreshIfOld(relayed);
+      this.perform(relayed, relayed.policy.onVisibility(this.atMs(), looking));
     }
   }
 
-  private perform(relayed: Relayed, atMs: number, puts: ReturnType<RelayPolicy["onTick"]>): void {
+  private async refreshIfOld(relayed: Relayed): Promise<void> {
+    if (relayed.latest && this.now() - relayed.latest.receivedAtMs <= WATCH_VALIDITY_MS) return;
+    const fresh = await this.options.fetchLatest(relayed.communityId).catch(() => undefined);
+    if (fresh) this.update(relayed, fresh);
+  }
+
+  /** Now, but never before a time already handed to the Data Layer (awaits interleave). */
+  private atMs(): number {
+    this.lastAtMs = Math.max(this.lastAtMs, this.now());
+    return this.lastAtMs;
+  }
+
+  private perform(relayed: Relayed, puts: ReturnType<RelayPolicy["onTick"]>): void {
+    const atMs = this.atMs();
     for (const put of puts) this.dataLayer.putDataItem(atMs, put.path === NET_ENERGY_PATH ? relayed.path : put.path, put.map, { urgent: put.urgent });
-    const delivered = this.dataLayer.drain(atMs);
+    this.drain();
+  }
+
+  private drain(): void {
+    const delivered = this.dataLayer.drain(this.atMs());
     for (const delivery of delivered) {
       this.watch.receive(delivery);
+      this.options.onDelivery?.(delivery);
       this.log.push(delivery);
     }
     this.log.splice(0, Math.max(0, this.log.length - LOG_SIZE));
-    if (delivered.length) this.wakeups.push({ atMs, bytes: delivered.reduce((sum, d) => sum + d.bytes, 0) });
+    const byTime = new Map<number, number>();
+    for (const delivery of delivered) byTime.set(delivery.atMs, (byTime.get(delivery.atMs) ?? 0) + delivery.bytes);
+    for (const [atMs, bytes] of byTime) this.wakeups.push({ atMs, bytes });
   }
 }

@@ -5,8 +5,8 @@ import { NET_ENERGY_PATH } from "./policy.js";
 export const WATCH_VALIDITY_MS = 60_000;
 
 /**
- * The emulated watch app: shows the last `/net_energy` it received, and remembers when,
- * for the staleness figures.
+ * The emulated watch app: shows the last `/net_energy` it received (a data item, or the
+ * message that answers its request), and remembers when, for the staleness figures.
  */
 export class EmulatedWatch {
   /** The displayed value over time (a step function). */
@@ -16,8 +16,8 @@ export class EmulatedWatch {
   private current: number | undefined;
 
   receive(delivery: WatchDelivery): void {
-    if (delivery.kind !== "data" || delivery.path !== NET_ENERGY_PATH || !delivery.data) return;
-    const netW = Number(delivery.data.netEnergy);
+    if (delivery.path !== NET_ENERGY_PATH) return;
+    const netW = Number(netEnergyOf(delivery));
     if (!Number.isFinite(netW)) return;
     this.current = netW;
     this.refreshes.push(delivery.atMs);
@@ -26,5 +26,14 @@ export class EmulatedWatch {
 
   get value(): number | undefined {
     return this.current;
+  }
+}
+
+function netEnergyOf(delivery: WatchDelivery): unknown {
+  if (delivery.data) return delivery.data.netEnergy;
+  try {
+    return (JSON.parse(new TextDecoder().decode(delivery.payload)) as { netEnergy?: unknown }).netEnergy;
+  } catch {
+    return undefined;
   }
 }

@@ -97,6 +97,14 @@ describe("DataLayer: batching", () => {
     expect(dl.nextDueMs()).toBeUndefined();
   });
 
+  it("an unchanged item still waiting for its batch goes at once when put again as urgent", () => {
+    const dl = new DataLayer({ batchDelayMs: 30 * MIN });
+    dl.putDataItem(0, "/net_energy", energy(500), LAZY);
+    expect(dl.putDataItem(MIN, "/net_energy", energy(500), URGENT)).toBe(false);
+    expect(dl.drain(MIN).map((d) => [d.path, d.atMs, d.urgent])).toEqual([["/net_energy", MIN, true]]);
+    expect(dl.stats).toMatchObject({ wakeups: 1, dataItems: 1, unchangedPuts: 1 });
+  });
+
   it("an item replaced before its delivery arrives only in its newest form", () => {
     const dl = new DataLayer({ batchDelayMs: 10 * MIN });
     dl.putDataItem(0, "/net_energy", energy(100), LAZY);

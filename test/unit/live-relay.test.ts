@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import type { FollowStatus } from "../../src/tail/follow.js";
+import type { WatchDelivery } from "../../src/wear-emu/data-layer.js";
 import { DEFAULT_ENERGY } from "../../src/wear-emu/energy-model.js";
 import { LiveRelay } from "../../src/wear-emu/live-relay.js";
 import { energyAwarePolicy, prototypePolicy } from "../../src/wear-emu/policy.js";
@@ -18,9 +19,10 @@ const aggregate = (netW: number, atMs: number): Aggregate => ({
   version: 1,
 });
 
-function relayWith(makePolicy: () => ReturnType<typeof prototypePolicy>, glances: Array<{ startMs: number; endMs: number }>, communities = ["community1"]) {
+function relayWith(makePolicy: () => ReturnType<typeof prototypePolicy>, glances: Array<{ startMs: number; endMs: number }> | undefined, communities = ["community1"]) {
   vi.useFakeTimers({ now: T });
   const pushers = new Map<string, (a: Aggregate) => void>();
+  const delivered: WatchDelivery[] = [];
   const relay = new LiveRelay({
     communities,
     policyFor: makePolicy,
@@ -33,10 +35,12 @@ function relayWith(makePolicy: () => ReturnType<typeof prototypePolicy>, glances
       return { close: () => undefined };
     },
     fetchLatest: async () => aggregate(999, Date.now()),
+    onDelivery: (delivery) => delivered.push(delivery),
   });
   relay.start();
   return {
     relay,
+    delivered,
     push: (netW: number, communityId = "community1") => pushers.get(communityId)!({ ...aggregate(netW, Date.now()), communityId }),
   };
 }
@@ -84,6 +88,67 @@ describe("several communities", () => {
     const snapshot = relay.snapshot();
     expect(snapshot.watch.value).toBe(1_000);
     expect(snapshot.log.map((d) => d.path)).toEqual(["/net_energy", "/net_energy/community2"]);
+    relay.stop();
+    vi.useRealTimers();
+  });
+});
+
+describe("driven by a real watch (no glance pattern)", () => {
+  const energyAware = () => energyAwarePolicy({ idleIntervalMs: 15 * 60_000, batchDelayMs: 5 * 60_000, coalesceMs: 500, alwaysOn: false });
+
+  it("the watch's open and close messages set what the policy sees; every delivery goes to onDelivery too", async () => {
+    const { relay, push, delivered } = relayWith(energyAware, undefined);
+    push(2_000);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(relay.snapshot().looking).toBe(false);
+    await relay.setLooking(true);
+    expect(relay.snapshot().looking).toBe(true);
+    expect(delivered.map((d) => [d.path, d.data?.netEnergy, d.urgent])).toEqual([["/net_energy", 2_000, true]]);
+    push(2_500);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(delivered.at(-1)?.data?.netEnergy).toBe(2_500);
+    await relay.setLooking(false);
+    push(2_700);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(delivered).toHaveLength(2); // hidden: no wake-up for a change nobody sees
+    relay.stop();
+    vi.useRealTimers();
+  });
+
+  it("answers /request_latest_energy with a message even when the watch already holds the item", async () => {
+    const { relay, push, delivered } = relayWith(energyAware, undefined);
+    push(1_500);
+    await relay.setLooking(true);
+    await relay.answerRequest();
+    expect(delivered.map((d) => d.kind)).toEqual(["data", "message"]);
+    const answer = delivered[1]!;
+    expect(answer.path).toBe("/net_energy");
+    expect(JSON.parse(new TextDecoder().decode(answer.payload))).toEqual({ netEnergy: 1_500, measuredAt: T });
+    expect(relay.snapshot().watch.value).toBe(1_500);
+    await relay.answerRequest("unknown-community");
+    expect(delivered).toHaveLength(2);
+    relay.stop();
+    vi.useRealTimers();
+  });
+
+  it("a request with nothing cached, or older than a minute, GETs the latest first", async () => {
+    const { relay, delivered } = relayWith(energyAware, undefined);
+    await relay.answerRequest();
+    expect(JSON.parse(new TextDecoder().decode(delivered.at(-1)!.payload)).netEnergy).toBe(999);
+    relay.stop();
+    vi.useRealTimers();
+  });
+
+  it("while the watch is unreachable items wait, and go out when it is back", async () => {
+    const { relay, push, delivered } = relayWith(prototypePolicy, undefined);
+    relay.setWatchConnected(false);
+    push(1_000);
+    push(1_100);
+    await relay.answerRequest(); // a message to an unreachable watch is not sent
+    expect(delivered).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(5_000);
+    relay.setWatchConnected(true);
+    expect(delivered.map((d) => d.data?.netEnergy)).toEqual([1_100]);
     relay.stop();
     vi.useRealTimers();
   });
