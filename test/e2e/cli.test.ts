@@ -51,6 +51,10 @@ describe("bad usage exits 2 with one sentence naming the flag", () => {
     [["wear-emu", "--glances", "often"], "--glances"],
     [["wear-emu", "--compare", "--batch-delay", "20m"], "--batch-delay"],
     [["wear-emu", "--compare", "--replay", "/nonexistent/day.csv.gz"], "--replay"],
+    [["wear-emu", "--watch", "usb"], "--watch"],
+    [["wear-emu", "--watch", "adb", "--package", "energy"], "--package"],
+    [["wear-emu", "--watch", "adb", "--receiver", "not a class"], "--receiver"],
+    [["wear-emu", "--watch", "adb", "--reverse-port", "0"], "--reverse-port"],
   ])("ecwatch %j", async (args, named) => {
     const run = await runCli(args);
     expect(run.code).toBe(2);
