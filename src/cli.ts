@@ -4,6 +4,7 @@ import { EcwatchError, ExitCode, UsageError, errorMessage } from "./errors.js";
 import { communityId, duration, faults, glanceRate, integer, oneOf, positiveNumber, qualifiedName, receiverClass, speed, timestamp, url, watchTarget } from "./cli/options.js";
 import { NO_FAULTS } from "./sim/faults.js";
 import { BUILT_IN_SCENARIOS } from "./sim/setup.js";
+import { TRANSPORTS } from "./sim/reading-sink.js";
 import { READING_LEVELS } from "./sim/sources.js";
 import { COLOR_MODES } from "./tui/color.js";
 import { DEFAULT_BROADCAST_TARGET } from "./wear-emu/bridge-protocol.js";
@@ -52,8 +53,9 @@ export function buildProgram(): Command {
     .addOption(natsOption())
     .addOption(redisOption())
     .addOption(staleOption())
+    .option("--mqtt [port]", "open nats-server's MQTT listener for meter devices (port 1883 when free)", integer(1, 65_535))
     .option("--json", "print the ready line as JSON and no live status")
-    .addHelpText("after", examples("ecwatch up", "ecwatch up --communities 10 --meters 50 --fresh", "ecwatch up --scenario village", "ecwatch up --communities 0 --nats nats://10.0.0.5:4222"))
+    .addHelpText("after", examples("ecwatch up", "ecwatch up --communities 10 --meters 50 --fresh", "ecwatch up --scenario village", "ecwatch up --mqtt --communities 0", "ecwatch up --communities 0 --nats nats://10.0.0.5:4222"))
     .action(async (flags, command: Command) => {
       const { runUp } = await import("./commands/up.js");
       await runUp({ ...flags, portFromUser: command.getOptionValueSource("port") !== "default" });
@@ -76,7 +78,9 @@ export function buildProgram(): Command {
     .option("--replay <file>", "publish a recorded trace instead, paced by its data time and --speed, moved to start at --start (default: now)")
     .option("--original-time", "with --replay: keep the trace's own times instead of moving it to --start")
     .addOption(staleOption())
+    .addOption(new Option("--transport <name>", "jetstream: publish to JetStream with de-duplication ids; mqtt: QoS 1 on ec/<community>/meter/<meter>, as a meter device does").argParser(oneOf(TRANSPORTS)).default("jetstream"))
     .addOption(natsOption())
+    .addOption(new Option("--mqtt <url>", `with --transport mqtt: the MQTT listener (env MQTT_URL; default: a running \`ecwatch up --mqtt\`, else ${DEFAULTS.mqtt})`).argParser(url(["mqtt", "mqtts", "tcp", "ws", "wss"])))
     .option("--json", "print {published, errors, communities: {id: {genW, conW, meters, stale}}, faults, energy} at exit")
     .addHelpText(
       "after",
@@ -86,6 +90,7 @@ export function buildProgram(): Command {
         "ecwatch sim --faults dropout=0.01,duplicate=0.01,reorder=0.01,skew=2s,malformed=0.001,offline=0.001",
         "ecwatch sim --replay fixtures/traces/village-june-day.ndjson --start 2026-11-22T00:00:00Z --speed 3600",
         "ecwatch sim --level community --communities 1",
+        "ecwatch sim --transport mqtt --mqtt mqtt://127.0.0.1:1883",
       ),
     )
     .action(async (flags, command: Command) => {
@@ -100,6 +105,33 @@ export function buildProgram(): Command {
       }
       const { runSim } = await import("./commands/sim.js");
       await runSim({ ...flags, intervalMs: flags.interval, startMs: flags.start, durationMs: flags.duration, faults: flags.faults ?? NO_FAULTS });
+    });
+
+  program
+    .command("bench")
+    .description("measure the pipeline: readings/s with zero loss, end-to-end and SSE latency, CPU and memory, against a raw JetStream baseline of the same run")
+    .option("--communities <n>", "simulated communities", integer(1, 10_000), 10)
+    .option("--meters <n>", "meters per community", integer(1, 100_000), 100)
+    .option("--rate <readings/s>", "readings per second, all communities together (with --find-max: where the ramp starts)", integer(1, 10_000_000), 10_000)
+    .option("--duration <duration>", "length of each run", duration(1_000), 10_000)
+    .option("--clients <n>", "SSE clients, spread over the communities", integer(1, 100_000), 100)
+    .option("--find-max", "ramp the rate up by 25 % per run until a run loses a reading, falls behind or misses the totals")
+    .option("--max-rate <readings/s>", "with --find-max: stop the ramp here", integer(1, 10_000_000), 400_000)
+    .option("--baseline-readings <n>", "readings for the raw JetStream baseline", integer(1_000), 200_000)
+    .option("--seed <n>", "random seed of the simulation", integer(0), 1)
+    .addOption(new Option("--faults <spec>", "inject faults as in sim (e.g. duplicate=0.01,reorder=0.01,malformed=0.001); the totals must still be exact").argParser(faults))
+    .addOption(natsOption())
+    .addOption(redisOption())
+    .addOption(new Option("--api <url>", "an API already running with its aggregator (needs --nats): nothing of ecwatch is started").argParser(url(["http", "https"])))
+    .option("--out <file>", "also write the JSON report to this file")
+    .option("--json", "print one JSON object at the end")
+    .addHelpText(
+      "after",
+      examples("ecwatch bench", "ecwatch bench --rate 20000 --duration 20s --clients 1000", "ecwatch bench --find-max --json", "ecwatch bench --communities 50 --meters 2000 --rate 50000 --out bench/results/bench.json"),
+    )
+    .action(async (flags) => {
+      const { runBench } = await import("./commands/bench.js");
+      await runBench(flags);
     });
 
   program

@@ -19,7 +19,9 @@ export const meterReadingSubject = (communityId: string, meterId: string): strin
 export const changeFeedSubject = (communityId: string): string => `ec.${communityId}.agg`;
 export const latestKey = (communityId: string): string => `community/${communityId}`;
 export const LATEST_KEY_PREFIX = "community/";
-export const dedupId = (communityId: string, meterId: string, seq: number): string => `${communityId}.${meterId}.${seq}`;
+/** The dedup id without its seq, for a publisher that builds many of one meter. */
+export const dedupIdHead = (communityId: string, meterId: string): string => `${communityId}.${meterId}.`;
+export const dedupId = (communityId: string, meterId: string, seq: number): string => `${dedupIdHead(communityId, meterId)}${seq}`;
 
 /** What a subject of EC_STREAM says about its reading, or undefined for a subject outside it. */
 export type ReadingSubject =
@@ -33,3 +35,6 @@ export function parseReadingSubject(subject: string): ReadingSubject | undefined
   if (tokens.length === 4 && tokens[2] === "meter" && tokens[3]) return { level: "meter", communityId: tokens[1], meterId: tokens[3] };
   return undefined;
 }
+
+/** The MQTT topic of a reading subject (`ec/<c>/meter/<m>`): nats-server's MQTT listener maps `/` back to `.`. */
+export const mqttTopicOf = (subject: string): string => subject.replaceAll(".", "/");

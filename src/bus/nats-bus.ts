@@ -29,8 +29,8 @@ export interface RetentionOptions {
 }
 
 export const DEFAULT_RETENTION: RetentionOptions = { maxAgeMs: 7 * 86_400_000, maxBytes: 1024 ** 3 };
-/** Window within which JetStream drops a reading whose Nats-Msg-Id it has seen. */
-const DUPLICATE_WINDOW_MS = 2 * 60_000;
+/** Window within which JetStream drops a reading whose Nats-Msg-Id it has seen: a publisher's retries must fit in it. */
+export const DUPLICATE_WINDOW_MS = 2 * 60_000;
 
 export interface Bus {
   readonly nc: NatsConnection;

@@ -1,5 +1,5 @@
 import { createWriteStream, openSync, type WriteStream } from "node:fs";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, ensureTopology } from "../bus/nats-bus.js";
 import { colorsFor, StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
@@ -7,8 +7,10 @@ import { resolveEndpoint } from "../config.js";
 import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, UsageError } from "../errors.js";
 import { redactUrl } from "../url.js";
-import { JetStreamSink } from "../sim/jetstream-sink.js";
-import { type SimulationPlan, planSimulation, reportOf } from "../sim/setup.js";
+import { JetStreamSink, type PublishReport } from "../sim/jetstream-sink.js";
+import { MqttSink } from "../sim/mqtt-sink.js";
+import type { ReadingSink, Transport } from "../sim/reading-sink.js";
+import { type SimulationPlan, type SimulationReport, planSimulation, reportOf } from "../sim/setup.js";
 import { Simulator } from "../sim/simulator.js";
 import { formatTraceLine } from "../sim/trace.js";
 
@@ -18,7 +20,36 @@ export interface SimFlags extends SimulationPlan {
   readonly staleAfter: number;
   readonly record?: string;
   readonly json?: boolean;
+  readonly transport: Transport;
   readonly nats?: string;
+  readonly mqtt?: string;
+}
+
+/** Where the readings go, and how to tell what happened to them. */
+interface OpenTransport {
+  readonly sink: ReadingSink;
+  readonly target: string;
+  report(): PublishReport | undefined;
+  close(): Promise<void>;
+}
+
+/** JetStream (the stream and consumer ensured first), or MQTT as a device publishes. */
+async function openTransport(flags: SimFlags): Promise<OpenTransport> {
+  if (flags.transport === "mqtt") {
+    const url = resolveEndpoint("mqtt", flags.mqtt);
+    const sink = await MqttSink.connect(url, `ecwatch-sim-${process.pid}`);
+    return { sink, target: redactUrl(url), report: () => undefined, close: () => sink.close() };
+  }
+  const natsUrl = resolveEndpoint("nats", flags.nats);
+  const nc = await connectNats(natsUrl, "ecwatch-sim");
+  try {
+    await ensureTopology(await jetstreamManager(nc));
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
+  const sink = new JetStreamSink(nc);
+  return { sink, target: redactUrl(natsUrl), report: () => sink.report(), close: async () => void (await nc.drain().catch(() => undefined)) };
 }
 
 /** Opens the --record file before anything runs: an unwritable path is a usage error, not a crash. */
@@ -33,17 +64,25 @@ function openRecording(file: string | undefined): WriteStream | undefined {
   return createWriteStream(file, { fd });
 }
 
+/** "retried 120 sends (80 already stored): disconnected 100, timeout 20". */
+function describeRetries(publish: NonNullable<SimulationReport["publish"]>): string {
+  const causes = Object.entries(publish.errors)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${kind} ${count}`)
+    .join(", ");
+  const stored = publish.duplicates ? ` (${publish.duplicates} already stored)` : "";
+  return `retried ${publish.retried} ${publish.retried === 1 ? "send" : "sends"}${stored}${causes ? `: ${causes}` : ""}`;
+}
+
 export async function runSim(flags: SimFlags): Promise<void> {
   const simulation = planSimulation(flags);
   const recording = openRecording(flags.record);
-  const natsUrl = resolveEndpoint("nats", flags.nats);
-  const nc = await connectNats(natsUrl, "ecwatch-sim");
+  const transport = await openTransport(flags);
   const status = new StatusLine(process.stderr);
   const colors = colorsFor(process.stderr);
   let writeError: Error | undefined;
   try {
-    await ensureTopology(await jetstreamManager(nc));
-    const simulator = new Simulator(new JetStreamSink(jetstream(nc)), simulation.source, {
+    const simulator = new Simulator(transport.sink, simulation.source, {
       speed: flags.speed,
       staleAfterMs: flags.staleAfter,
       record: recording && ((entry) => recording!.write(`${formatTraceLine(entry)}\n`)),
@@ -52,14 +91,16 @@ export async function runSim(flags: SimFlags): Promise<void> {
       const pace = flags.replay ? "" : ` every ${formatDuration(flags.intervalMs)} of data time`;
       const speed = flags.speed === Number.POSITIVE_INFINITY ? "as fast as acknowledged" : flags.speed === 1 ? "in real time" : `at ${flags.speed}× speed`;
       const length = flags.durationMs ? ` for ${formatDuration(flags.durationMs)}` : simulation.models ? " (Ctrl-C stops)" : "";
-      process.stderr.write(`${colors.bold("sim")} ${simulation.describe}${pace}, ${speed}${length} → ${redactUrl(natsUrl)}\n`);
+      process.stderr.write(`${colors.bold("sim")} ${simulation.describe}${pace}, ${speed}${length} → ${transport.target}\n`);
     }
     const started = Date.now();
     const ticker = setInterval(() => {
       const { sent, acked, errors, dataTimeMs } = simulator.stats;
+      const retried = transport.report()?.retried ?? 0;
       const rate = acked / Math.max(1, (Date.now() - started) / 1000);
       const dataTime = dataTimeMs === undefined ? "" : ` · data time ${new Date(dataTimeMs).toISOString().slice(0, 19).replace("T", " ")}`;
-      status.update(`published ${sent} · acked ${acked} · ${rate.toFixed(0)}/s · errors ${errors ? colors.red(errors) : 0}${dataTime}`);
+      const retries = retried ? ` · retried ${colors.yellow(retried)}` : "";
+      status.update(`published ${sent} · acked ${acked} · ${rate.toFixed(0)}/s${retries} · errors ${errors ? colors.red(errors) : 0}${dataTime}`);
     }, 250);
     recording?.on("error", (err) => {
       writeError = err;
@@ -69,16 +110,19 @@ export async function runSim(flags: SimFlags): Promise<void> {
     if (writeError) throw new EcwatchError("RECORD_FAILED", `Writing ${flags.record} failed: ${writeError.message}.`, { cause: writeError });
     clearInterval(ticker);
     status.clear();
-    const report = reportOf(simulator, simulation);
+    const report = reportOf(simulator, simulation, transport.report());
     if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else {
       const faults = report.faults ? ` · faults ${JSON.stringify(report.faults)}` : "";
       process.stderr.write(`published ${report.published} readings, ${report.errors} errors${faults}\n`);
-      if (simulator.stats.lastError) process.stderr.write(`last error: ${simulator.stats.lastError}\n`);
+      const publish = report.publish;
+      if (publish?.retried) process.stderr.write(`${describeRetries(publish)}\n`);
+      const lastError = simulator.stats.lastError ?? (publish?.retried ? publish.lastError : undefined);
+      if (lastError) process.stderr.write(`last error: ${lastError}\n`);
     }
     if (report.errors > 0) process.exitCode = 1;
   } finally {
     if (recording) await new Promise((resolve) => recording!.end(resolve));
-    await nc.drain().catch(() => undefined);
+    await transport.close();
   }
 }

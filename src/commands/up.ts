@@ -1,10 +1,9 @@
 import { join } from "node:path";
-import { jetstream } from "@nats-io/jetstream";
 import { connectNats } from "../bus/nats-bus.js";
 import { colorsFor, formatKw, LiveBlock } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import type { Aggregate } from "../domain/aggregate.js";
-import { EcwatchError, errorMessage } from "../errors.js";
+import { EcwatchError, errorMessage, UsageError } from "../errors.js";
 import { NO_FAULTS } from "../sim/faults.js";
 import { planSimulation } from "../sim/setup.js";
 import { JetStreamSink } from "../sim/jetstream-sink.js";
@@ -31,8 +30,13 @@ export interface UpFlags {
   readonly nats?: string;
   readonly redis?: string;
   readonly staleAfter: number;
+  /** Open nats-server's MQTT listener for devices: true for port 1883 when free, or this port. */
+  readonly mqtt?: true | number;
   readonly json?: boolean;
 }
+
+/** MQTT's registered port. */
+const MQTT_PORT = 1883;
 
 /** Everything `up` started, stopped in reverse order. */
 class Started {
@@ -63,6 +67,9 @@ export async function runUp(flags: UpFlags): Promise<void> {
   const warn = (text: string): void => {
     process.stderr.write(`${colors.yellow("warning")} ${text}\n`);
   };
+  if (flags.mqtt !== undefined && flags.nats) {
+    throw new UsageError("--mqtt opens the MQTT listener of the nats-server that up starts, so it does not go with --nats.", "Drop --nats, or add an mqtt block to your own nats-server's configuration (README: MQTT devices).");
+  }
   const running = runningStack(STATE_DIR);
   if (running) {
     throw new EcwatchError("STACK_RUNNING", `ecwatch up is already running here (pid ${running.pid}, API ${running.api}).`, {
@@ -83,19 +90,24 @@ export async function runUp(flags: UpFlags): Promise<void> {
   const checkpoint = (): void => {
     if (interrupted) throw new StartInterrupted();
   };
+  let mqttUrl: string | undefined;
   const record = (api: string, nats: string, redis: string): void =>
     writeState(STATE_DIR, {
       pid: process.pid,
       api,
       nats,
       redis,
+      ...(mqttUrl && { mqtt: mqttUrl }),
       servers: servers.map((s) => ({ kind: s.kind, pid: s.pid })),
       startedAt: new Date().toISOString(),
     });
   // Registered first, so removed last: until then the next `up` can find what is left.
   started.add(async () => removeState(STATE_DIR));
   try {
-    const natsUrl = flags.nats ?? (await startServer(() => startNats({ dataDir: join(STATE_DIR, "nats") }), servers, started)).url;
+    const mqttPreferredPort = flags.mqtt === true ? MQTT_PORT : flags.mqtt;
+    const nats = flags.nats ? undefined : await startServer(() => startNats({ dataDir: join(STATE_DIR, "nats"), mqttPreferredPort }), servers, started);
+    const natsUrl = flags.nats ?? nats!.url;
+    mqttUrl = nats?.mqttUrl;
     record("", natsUrl, flags.redis ?? "");
     checkpoint();
     const redisUrl = flags.redis ?? (await startServer(() => startRedis({ dataDir: join(STATE_DIR, "redis") }), servers, started)).url;
@@ -121,14 +133,14 @@ export async function runUp(flags: UpFlags): Promise<void> {
       const simulation = planSimulation({ ...flags, level: "meter", intervalMs: flags.interval, faults: NO_FAULTS });
       const nc = await connectNats(natsUrl, "ecwatch-sim");
       started.add(() => nc.drain());
-      simulator = new Simulator(new JetStreamSink(jetstream(nc)), simulation.source, { speed: 1, staleAfterMs: flags.staleAfter });
+      simulator = new Simulator(new JetStreamSink(nc), simulation.source, { speed: 1, staleAfterMs: flags.staleAfter });
       void simulator.start();
       started.add(() => simulator!.stop());
     }
     record(api.url, natsUrl, redisUrl);
 
-    const ready = { api: api.url, nats: redactUrl(natsUrl), redis: redactUrl(redisUrl) };
-    process.stdout.write(flags.json ? `${JSON.stringify({ ready: true, ...ready })}\n` : `ready api=${ready.api} nats=${ready.nats} redis=${ready.redis}\n`);
+    const ready = { api: api.url, nats: redactUrl(natsUrl), redis: redactUrl(redisUrl), ...(mqttUrl && { mqtt: mqttUrl }) };
+    process.stdout.write(flags.json ? `${JSON.stringify({ ready: true, ...ready })}\n` : `ready ${Object.entries(ready).map(([name, url]) => `${name}=${url}`).join(" ")}\n`);
     if (!flags.json) process.stderr.write(colors.dim(`try: ecwatch tail community1   ·   curl ${api.url}/communities   ·   Ctrl-C stops everything\n`));
 
     const stopStatus = flags.json ? () => undefined : showLiveStatus(latest, aggregation, api, simulator);

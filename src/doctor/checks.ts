@@ -17,7 +17,7 @@ import {
   portCheck,
   unreachableCheck,
 } from "./verdicts.js";
-import type { Endpoint } from "../config.js";
+import type { CoreEndpoint } from "../config.js";
 
 export type { Check } from "./verdicts.js";
 
@@ -28,7 +28,7 @@ export interface DoctorTargets {
 }
 
 /** `noted`: the nats-server line already explained what 2.9 lacks, so it is not said twice. */
-function reachableCheck(endpoint: Endpoint, url: string, serverVersion: string | undefined, noted: boolean): Check {
+function reachableCheck(endpoint: CoreEndpoint, url: string, serverVersion: string | undefined, noted: boolean): Check {
   const note = endpoint === "nats" && !noted ? natsVersionNote(serverVersion) : undefined;
   const version = serverVersion ? `, server ${serverVersion}` : "";
   const healthy = endpoint === "api" ? ", healthy" : "";

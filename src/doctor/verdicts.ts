@@ -1,6 +1,6 @@
 import type { ConsumerConfig, ConsumerInfo, StreamConfig, StreamState } from "@nats-io/jetstream";
 import { CONSUMER, DLQ_STREAM, LATEST_BUCKET, STATE_BUCKET, STREAM, STREAM_SUBJECTS } from "../bus/names.js";
-import { ENV_NAMES, type Endpoint } from "../config.js";
+import { ENV_NAMES, type CoreEndpoint } from "../config.js";
 import { formatDuration } from "../domain/duration.js";
 import { installHint, type ServerProgram } from "../stack/binaries.js";
 import type { StackState } from "../stack/state-file.js";
@@ -34,7 +34,7 @@ export const SERVICES = {
   nats: { label: "NATS", flag: "--nats", env: ENV_NAMES.nats, port: 4222, start: (host: string, port: number) => `nats-server -js -a ${host} -p ${port}` },
   redis: { label: "Redis", flag: "--redis", env: ENV_NAMES.redis, port: 6379, start: (host: string, port: number) => `redis-server --bind ${host} --port ${port}` },
   api: { label: "API", flag: "--api", env: ENV_NAMES.api, port: 8000, start: (host: string, port: number) => `ecwatch serve --host ${host} --port ${port}` },
-} as const satisfies Record<Endpoint, unknown>;
+} as const satisfies Record<CoreEndpoint, unknown>;
 
 /** Features nats-server 2.9 (Debian bookworm's) silently ignores; ecwatch works without them. */
 const NATS_FEATURES_VERSION = "2.10.0";
@@ -76,7 +76,7 @@ export function binaryCheck(program: ServerProgram, path: string | undefined, ve
   return { name: program, status: "ok", detail: `${version ?? "version unknown"} at ${path}${note ? ` (${note})` : ""}` };
 }
 
-export function endpointSource(endpoint: Endpoint, flag: string | undefined, env: NodeJS.ProcessEnv, stack: StackState | undefined): EndpointSource {
+export function endpointSource(endpoint: CoreEndpoint, flag: string | undefined, env: NodeJS.ProcessEnv, stack: StackState | undefined): EndpointSource {
   if (flag !== undefined) return "flag";
   if (env[SERVICES[endpoint].env] !== undefined) return "env";
   return stack ? "stack" : "default";
@@ -95,13 +95,13 @@ export function hostPort(url: string, defaultPort: number): { host: string; port
 
 /** Whether a running `ecwatch up` serves one of its endpoints on this loopback port. */
 export function stackOwnsPort(stack: StackState, port: number): boolean {
-  return (Object.keys(SERVICES) as Endpoint[]).some((endpoint) => {
+  return (Object.keys(SERVICES) as CoreEndpoint[]).some((endpoint) => {
     const where = hostPort(stack[endpoint], SERVICES[endpoint].port);
     return where?.port === port && (where.host === LOOPBACK || where.host === "localhost");
   });
 }
 
-export function portCheck(endpoint: Endpoint, free: boolean, stack: StackState | undefined): Check {
+export function portCheck(endpoint: CoreEndpoint, free: boolean, stack: StackState | undefined): Check {
   const port = SERVICES[endpoint].port;
   const name = `port ${port}`;
   if (free) return { name, status: "ok", detail: `${LOOPBACK}:${port} is free` };
@@ -120,7 +120,7 @@ export function expectRunning(sources: readonly EndpointSource[], anyReachable: 
   return anyReachable || sources.some((source) => source !== "default");
 }
 
-export function unreachableCheck(endpoint: Endpoint, target: Target, expected: boolean, reason: string): Check {
+export function unreachableCheck(endpoint: CoreEndpoint, target: Target, expected: boolean, reason: string): Check {
   const service = SERVICES[endpoint];
   const detail = `cannot reach ${redactUrl(target.url)}${reason ? ` (${reason})` : ""}`;
   if (!expected) return { name: service.label, status: "warn", detail, fix: "Start the stack with `ecwatch up`." };
@@ -228,7 +228,7 @@ export function degradedDetail(body: string): string {
   try {
     const health = JSON.parse(body) as Record<string, unknown>;
     const down = ["nats", "redis"].filter((upstream) => health[upstream] === false);
-    if (down.length) return `its ${down.map((upstream) => SERVICES[upstream as Endpoint].label).join(" and ")} connection${down.length > 1 ? "s are" : " is"} down`;
+    if (down.length) return `its ${down.map((upstream) => SERVICES[upstream as CoreEndpoint].label).join(" and ")} connection${down.length > 1 ? "s are" : " is"} down`;
   } catch {
     // not the JSON ecwatch's API sends: show what it said
   }

@@ -1,24 +1,400 @@
-import type { JetStreamClient } from "@nats-io/jetstream";
-import type { ReadingSink } from "./reading-sink.js";
-
-const ATTEMPTS = 3;
+import {
+  ClosedConnectionError,
+  createInbox,
+  DrainingConnectionError,
+  type Msg,
+  MsgHdrsImpl,
+  type PublishOptions,
+  type Status,
+  type SubscriptionOptions,
+} from "@nats-io/transport-node";
+import { DUPLICATE_WINDOW_MS } from "../bus/nats-bus.js";
+import { errorMessage } from "../errors.js";
+import type { OutgoingMessage, ReadingSink, SinkDone } from "./reading-sink.js";
 
 /**
- * Publishes readings to JetStream with a de-duplication id, retrying with the same id
- * so a retry is never counted twice.
+ * A JetStream publisher for many small messages (issue 7). `js.publish` is one request per
+ * message, and each request allocates an Error with a stack for its timeout: about 15k/s
+ * here. This sends core publishes with a reply subject under ONE inbox subscription, matches
+ * the PubAcks by hand, and times them out with one sweep timer instead of one per message.
+ * A reading is sent again, with the same Nats-Msg-Id so that JetStream's duplicate window
+ * drops a second copy, until it is acknowledged or out of attempts or time. nats.js discards
+ * what it buffered while disconnected when it dials again, so while disconnected nothing times
+ * out (only giveUpAfterMs counts), and after the reconnect every unacknowledged reading is sent
+ * again at once.
  */
-export class JetStreamSink implements ReadingSink {
-  constructor(private readonly js: JetStreamClient) {}
 
-  async publish(subject: string, payload: string, dedupId: string | undefined): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.js.publish(subject, payload, dedupId === undefined ? {} : { msgID: dedupId });
-        return;
-      } catch (err) {
-        if (attempt >= ATTEMPTS) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+/** Why a send of a reading was not acknowledged. */
+export const PUBLISH_ERROR_KINDS = ["timeout", "disconnected", "noResponders", "rejected", "closed"] as const;
+export type PublishErrorKind = (typeof PUBLISH_ERROR_KINDS)[number];
+
+/** What the sink did so far (status as data: the command decides what to show). */
+export interface PublishReport {
+  /** Readings handed to the sink. */
+  published: number;
+  /** Readings acknowledged (stored, or already stored: see `duplicates`). */
+  acked: number;
+  /** Acks that said "duplicate": the stream held that Nats-Msg-Id already (a retry of a stored reading, a replay). */
+  duplicates: number;
+  /** Sends after the first one. */
+  retried: number;
+  /** Readings given up on. */
+  failed: number;
+  /** Unacknowledged sends by cause. */
+  errors: Record<PublishErrorKind, number>;
+  lastError?: string;
+}
+
+export interface JetStreamSinkOptions {
+  /** How long to wait for a PubAck before sending again. Default 5 s, as nats.js's js.publish. */
+  readonly ackTimeoutMs?: number;
+  /** Sends of one reading before it fails. Default 10. */
+  readonly maxAttempts?: number;
+  /**
+   * Time after the first send when a reading fails instead of being sent again. Default 60 s,
+   * half of EC_STREAM's duplicate window, so that a late retry is still de-duplicated.
+   */
+  readonly giveUpAfterMs?: number;
+  /** Wait before sending again after "no responders" or an error ack, × the attempts so far. Default 200 ms. */
+  readonly backoffMs?: number;
+  /** The clock of timeouts and backoffs. Default Date.now. */
+  readonly now?: () => number;
+}
+
+/** The part of a NatsConnection the sink uses (a fake in unit tests). */
+export interface AckTransport {
+  publish(subject: string, payload: Uint8Array, options: PublishOptions): void;
+  subscribe(subject: string, options: SubscriptionOptions): { unsubscribe(): void; readonly closed: Promise<void | Error> };
+  status(): AsyncIterable<Status>;
+}
+
+/** One reply on the inbox, read. */
+export type AckOutcome =
+  | { readonly kind: "stored"; readonly duplicate: boolean }
+  | { readonly kind: "noResponders" }
+  | { readonly kind: "rejected"; readonly code: number; readonly description: string };
+
+const TD = new TextDecoder();
+const PLAIN_ACK_HEAD = Uint8Array.from('{"stream":', (c) => c.charCodeAt(0));
+
+/**
+ * Whether a reply is a plain PubAck, `{"stream":"EC_STREAM", "seq":42}`, told from its first and
+ * last bytes: decoding and parsing every ack cost more than matching it. A duplicate ack ends
+ * in `true}`, an error reply starts with `{"error"`: both take the full path.
+ */
+function isPlainAck(data: Uint8Array): boolean {
+  const n = data.length;
+  if (n <= PLAIN_ACK_HEAD.length + 1 || data[n - 1] !== 0x7d) return false;
+  const digit = data[n - 2]!;
+  if (digit < 0x30 || digit > 0x39) return false;
+  for (let i = 0; i < PLAIN_ACK_HEAD.length; i += 1) if (data[i] !== PLAIN_ACK_HEAD[i]) return false;
+  return true;
+}
+
+const STORED: AckOutcome = { kind: "stored", duplicate: false };
+
+/**
+ * Reads a reply to a publish: a PubAck `{"stream","seq","duplicate"?}`, an error
+ * `{"error":{"code","err_code","description"}}`, or a 503 status without payload when nothing
+ * (no stream) listens on the subject.
+ */
+export function readAck(data: Uint8Array, statusCode: number | undefined): AckOutcome {
+  if (isPlainAck(data)) return STORED;
+  if (statusCode === 503 && data.length === 0) return { kind: "noResponders" };
+  if (statusCode !== undefined && statusCode !== 0 && statusCode !== 200 && data.length === 0) {
+    return { kind: "rejected", code: statusCode, description: `status ${statusCode}` };
+  }
+  let ack: { stream?: unknown; duplicate?: unknown; error?: { code?: unknown; err_code?: unknown; description?: unknown } };
+  try {
+    ack = JSON.parse(TD.decode(data)) as typeof ack;
+  } catch {
+    return { kind: "rejected", code: 500, description: "an ack that is not JSON" };
+  }
+  if (ack?.error) {
+    const { code, err_code: errCode, description } = ack.error;
+    const text = `${typeof description === "string" ? description : "error"}${typeof errCode === "number" ? ` (${errCode})` : ""}`;
+    return { kind: "rejected", code: typeof code === "number" ? code : 500, description: text };
+  }
+  if (typeof ack?.stream !== "string" || ack.stream === "") return { kind: "rejected", code: 500, description: "an invalid ack" };
+  return { kind: "stored", duplicate: ack.duplicate === true };
+}
+
+/** What to do with a reading whose send was not acknowledged. */
+export type RetryStep = { readonly action: "send"; readonly atMs: number } | { readonly action: "fail" };
+
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly giveUpAfterMs: number;
+  readonly backoffMs: number;
+}
+
+/**
+ * After `attempts` sends since `firstSentMs`: a timeout is sent again at once (the wait was
+ * the timeout), and so is a send lost to a disconnect (once reconnected); "no responders" and
+ * a server-side (5xx) error ack after a backoff, as they pass (the stream is being restored,
+ * storage is busy); an error ack for the message itself (4xx: too large, wrong expectations)
+ * never succeeds, so it fails at once.
+ */
+export function nextStep(kind: Exclude<PublishErrorKind, "closed">, code: number, attempts: number, firstSentMs: number, nowMs: number, policy: RetryPolicy): RetryStep {
+  if (kind === "rejected" && code < 500) return { action: "fail" };
+  const atMs = kind === "timeout" || kind === "disconnected" ? nowMs : nowMs + policy.backoffMs * attempts;
+  if (attempts >= policy.maxAttempts || atMs - firstSentMs >= policy.giveUpAfterMs) return { action: "fail" };
+  return { action: "send", atMs };
+}
+
+/**
+ * Encodes messages into shared 64 KiB slabs instead of a buffer (and an ArrayBuffer) per
+ * string: TextEncoder per payload and header was a fifth of the CPU and most of the garbage.
+ * A slab is never written twice; nats.js copies the views into its outbound buffer, and a
+ * slab is collected once no view of it is left.
+ */
+class SlabEncoder {
+  private slab: Buffer = Buffer.allocUnsafeSlow(0);
+  private used = 0;
+  /** The last message's header block (empty without a dedup id) and payload. */
+  headers: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  payload: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+
+  /** Writes one message (UTF-8): with a dedup id, its header block and payload in one write. */
+  encode(dedupId: string | undefined, payload: string): void {
+    const text = dedupId === undefined ? payload : `NATS/1.0\r\nNats-Msg-Id: ${dedupId}\r\n\r\n${payload}`;
+    const room = text.length * 3;
+    if (this.used + room > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(Math.max(65_536, room));
+      this.used = 0;
+    }
+    const start = this.used;
+    this.used += this.slab.write(text, start);
+    const headerBytes = dedupId === undefined ? 0 : HEADER_FRAME_BYTES + Buffer.byteLength(dedupId);
+    const buffer = this.slab.buffer as ArrayBuffer;
+    const offset = this.slab.byteOffset + start;
+    this.headers = new Uint8Array(buffer, offset, headerBytes);
+    this.payload = new Uint8Array(buffer, offset + headerBytes, this.used - start - headerBytes);
+  }
+}
+
+/** "NATS/1.0\r\n" + "Nats-Msg-Id: " + "\r\n\r\n". */
+const HEADER_FRAME_BYTES = 27;
+
+/**
+ * Headers handed over as encoded bytes. nats.js calls encode() synchronously inside
+ * publish(), so one instance serves every publish, its bytes set just before.
+ */
+class EncodedHeaders extends MsgHdrsImpl {
+  bytes: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+
+  override encode(): Uint8Array {
+    return this.bytes;
+  }
+}
+
+const INVALID_HEADER_VALUE = /[\r\n]/;
+
+/** The number after the inbox prefix, read without slicing the subject; -1 when there is none. */
+function tokenOf(subject: string, from: number): number {
+  if (subject.length <= from) return -1;
+  let token = 0;
+  for (let i = from; i < subject.length; i += 1) {
+    const digit = subject.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    token = token * 10 + digit;
+  }
+  return token;
+}
+
+const SENT = 0;
+const WAITING = 1;
+
+/** A reading awaiting its ack (SENT, due = ack deadline) or its next send (WAITING, due = send time). */
+interface Pending {
+  readonly message: OutgoingMessage;
+  readonly done: SinkDone;
+  readonly firstSentMs: number;
+  attempts: number;
+  state: typeof SENT | typeof WAITING;
+  dueMs: number;
+}
+
+/** Publishes readings to JetStream: one core publish per reading, acks matched by reply token. */
+export class JetStreamSink implements ReadingSink {
+  private readonly counts: PublishReport = {
+    published: 0,
+    acked: 0,
+    duplicates: 0,
+    retried: 0,
+    failed: 0,
+    errors: { timeout: 0, disconnected: 0, noResponders: 0, rejected: 0, closed: 0 },
+  };
+  private readonly policy: RetryPolicy;
+  private readonly ackTimeoutMs: number;
+  private readonly now: () => number;
+  private readonly inbox: string;
+  private readonly pending = new Map<number, Pending>();
+  private readonly subscription: ReturnType<AckTransport["subscribe"]>;
+  private readonly encoder = new SlabEncoder();
+  // nats.js reads these synchronously inside publish(): one of each serves every send.
+  private readonly msgId = new EncodedHeaders();
+  private readonly withId: PublishOptions = { reply: "", headers: this.msgId };
+  private readonly withoutId: PublishOptions = { reply: "" };
+  private nextToken = 0;
+  private sweeper: NodeJS.Timeout | undefined;
+  private connected = true;
+  private closed = false;
+
+  constructor(
+    private readonly nc: AckTransport,
+    options: JetStreamSinkOptions = {},
+  ) {
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
+    this.policy = { maxAttempts: options.maxAttempts ?? 10, giveUpAfterMs: options.giveUpAfterMs ?? DUPLICATE_WINDOW_MS / 2, backoffMs: options.backoffMs ?? 200 };
+    this.now = options.now ?? Date.now;
+    this.inbox = `${createInbox()}.`;
+    // The client subscribes it again after a reconnect; it ends when the connection closes.
+    this.subscription = nc.subscribe(`${this.inbox}*`, { callback: (err, msg) => (err ? this.failAll(err) : this.onReply(msg)) });
+    void this.subscription.closed.then(() => this.failAll(new Error("the NATS connection closed")));
+    void this.resendOnReconnect(nc.status());
+  }
+
+  /** Readings awaiting an ack or a retry. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  report(): PublishReport {
+    return { ...this.counts, errors: { ...this.counts.errors } };
+  }
+
+  publish<M extends OutgoingMessage>(message: M, done: SinkDone<M>): void {
+    this.counts.published += 1;
+    if (this.closed) return this.fail(message, done, "closed", "the sink is closed");
+    const token = this.nextToken++;
+    const now = this.now();
+    // Called back with the message it was given, so the widening is safe.
+    const entry: Pending = { message, done: done as SinkDone, firstSentMs: now, attempts: 0, state: SENT, dueMs: 0 };
+    this.pending.set(token, entry);
+    this.send(token, entry, now);
+    this.sweeper ??= setInterval(() => this.sweep(), Math.max(10, Math.min(250, this.ackTimeoutMs / 4)));
+  }
+
+  /** Stops listening for acks; whatever is still pending fails. */
+  close(): void {
+    this.failAll(new Error("the sink is closed"));
+    this.subscription.unsubscribe();
+  }
+
+  private send(token: number, entry: Pending, now: number): void {
+    entry.attempts += 1;
+    entry.state = SENT;
+    entry.dueMs = now + this.ackTimeoutMs;
+    // Read once per send: a message may write its payload and id only when asked (sources.ts).
+    const { subject, payload, dedupId } = entry.message;
+    try {
+      if (dedupId !== undefined && INVALID_HEADER_VALUE.test(dedupId)) throw new Error("a Nats-Msg-Id cannot hold a line break");
+      this.encoder.encode(dedupId, payload);
+      const options = dedupId === undefined ? this.withoutId : this.withId;
+      options.reply = `${this.inbox}${token}`;
+      this.msgId.bytes = this.encoder.headers;
+      this.nc.publish(subject, this.encoder.payload, options);
+    } catch (err) {
+      // A closed or draining connection, or a message the client refuses (too large): final.
+      this.pending.delete(token);
+      const closed = err instanceof ClosedConnectionError || err instanceof DrainingConnectionError;
+      this.fail(entry.message, entry.done, closed ? "closed" : "rejected", errorMessage(err));
+    }
+  }
+
+  /** Sends made before a reconnect were discarded by the client, or their acks went to the old connection. */
+  private async resendOnReconnect(status: AsyncIterable<Status>): Promise<void> {
+    for await (const event of status) {
+      if (event.type === "disconnect") this.connected = false;
+      if (event.type !== "reconnect" || this.closed) continue;
+      this.connected = true;
+      const now = this.now();
+      for (const [token, entry] of this.pending) {
+        if (entry.state === SENT) this.retryOrFail(token, entry, "disconnected", 0, "sent before the connection was lost");
+        else entry.dueMs = Math.min(entry.dueMs, now);
       }
     }
+  }
+
+  private onReply(msg: Msg): void {
+    const token = tokenOf(msg.subject, this.inbox.length);
+    const entry = this.pending.get(token);
+    // Gone already: the ack of an earlier send of a reading that a later one settled.
+    if (!entry) return;
+    const outcome = readAck(msg.data, msg.headers?.code);
+    if (outcome.kind === "stored") {
+      this.pending.delete(token);
+      this.counts.acked += 1;
+      if (outcome.duplicate) this.counts.duplicates += 1;
+      entry.done(entry.message);
+      return;
+    }
+    // The reply to a send that timed out and waits to go again: the next send decides.
+    if (entry.state === WAITING) return;
+    if (outcome.kind === "rejected") this.retryOrFail(token, entry, "rejected", outcome.code, outcome.description);
+    else this.retryOrFail(token, entry, "noResponders", 503, "no responders: no stream listens on this subject (yet)");
+  }
+
+  private retryOrFail(token: number, entry: Pending, kind: Exclude<PublishErrorKind, "closed">, code: number, why: string): void {
+    this.counts.errors[kind] += 1;
+    this.counts.lastError = `${entry.message.subject}: ${why}`;
+    const now = this.now();
+    const step = nextStep(kind, code, entry.attempts, entry.firstSentMs, now, this.policy);
+    if (step.action === "fail") return this.giveUp(token, entry);
+    entry.state = WAITING;
+    entry.dueMs = step.atMs;
+    if (step.atMs <= now) this.resend(token, entry, now);
+  }
+
+  /** A send while disconnected would be dropped: a reading waits for the reconnect, but not beyond giveUpAfterMs. */
+  private awaitReconnect(token: number, entry: Pending, now: number): void {
+    if (now - entry.firstSentMs < this.policy.giveUpAfterMs) return;
+    this.counts.errors.disconnected += 1;
+    this.counts.lastError = `${entry.message.subject}: disconnected for longer than ${this.policy.giveUpAfterMs} ms`;
+    this.giveUp(token, entry);
+  }
+
+  private giveUp(token: number, entry: Pending): void {
+    this.pending.delete(token);
+    this.counts.failed += 1;
+    entry.done(entry.message, new Error(`${this.counts.lastError} (after ${entry.attempts} ${entry.attempts === 1 ? "send" : "sends"})`));
+  }
+
+  private resend(token: number, entry: Pending, now: number): void {
+    this.counts.retried += 1;
+    this.send(token, entry, now);
+  }
+
+  /** Timeouts and due retries, a few times per ack timeout: one timer for all pending readings. */
+  private sweep(): void {
+    const now = this.now();
+    for (const [token, entry] of this.pending) {
+      if (!this.connected) this.awaitReconnect(token, entry, now);
+      else if (entry.dueMs <= now && entry.state === SENT) this.retryOrFail(token, entry, "timeout", 0, `no ack within ${this.ackTimeoutMs} ms`);
+      else if (entry.dueMs <= now) this.resend(token, entry, now);
+    }
+    if (this.pending.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  /** Gives up on a message without a retry. */
+  private fail<M extends OutgoingMessage>(message: M, done: SinkDone<M>, kind: PublishErrorKind, why: string): void {
+    this.counts.errors[kind] += 1;
+    this.counts.failed += 1;
+    this.counts.lastError = `${message.subject}: ${why}`;
+    done(message, new Error(this.counts.lastError));
+  }
+
+  private failAll(err: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    for (const entry of entries) this.fail(entry.message, entry.done, "closed", err.message);
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { UsageError } from "../errors.js";
 import { FaultInjector, type FaultCounts, type FaultSpec } from "./faults.js";
+import type { PublishReport } from "./jetstream-sink.js";
 import { FIXTURES, loadProfiles } from "./fixtures.js";
 import { type Scenario, ScenarioError, defaultScenario, describeCommunity, parseScenario } from "./scenario.js";
 import type { Simulator } from "./simulator.js";
@@ -115,9 +116,11 @@ export interface SimulationReport {
   readonly communities: Record<string, TruthTotals>;
   readonly faults?: FaultCounts;
   readonly energy?: Record<string, CommunityEnergy>;
+  /** What the publisher went through: retries, duplicate acks, unacknowledged sends by cause. */
+  readonly publish?: Omit<PublishReport, "published" | "acked">;
 }
 
-export function reportOf(simulator: Simulator, simulation: Simulation): SimulationReport {
+export function reportOf(simulator: Simulator, simulation: Simulation, publish?: PublishReport): SimulationReport {
   const energy = simulation.models?.energyByCommunity();
   return {
     published: simulator.stats.acked,
@@ -125,7 +128,13 @@ export function reportOf(simulator: Simulator, simulation: Simulation): Simulati
     communities: simulator.totals(),
     ...(simulation.faults && { faults: simulation.faults.counts }),
     ...(energy && { energy: roundEnergy(energy) }),
+    ...(publish && { publish: publishDetails(publish) }),
   };
+}
+
+/** The publisher's report without the counts the report has already (published = acked there). */
+function publishDetails({ published: _published, acked: _acked, ...details }: PublishReport): Omit<PublishReport, "published" | "acked"> {
+  return details;
 }
 
 function roundEnergy(energy: Record<string, CommunityEnergy>): Record<string, CommunityEnergy> {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -16,6 +16,8 @@ export interface LocalServer {
   readonly port: number;
   readonly pid: number;
   readonly logFile: string;
+  /** nats-server's MQTT listener, when asked for one. */
+  readonly mqttUrl?: string;
   /** Stops the server (SIGTERM, then SIGKILL after a grace period). */
   stop(): Promise<void>;
   /** Kills it at once (SIGKILL), for an exit that cannot wait. */
@@ -27,8 +29,15 @@ export interface LocalServerOptions {
   readonly dataDir: string;
   /** Port to use when free; another free port otherwise. Default 4222 / 6379. */
   readonly preferredPort?: number;
+  /** Take `preferredPort` or fail, never another port: a restart that clients reconnect to. */
+  readonly strictPort?: boolean;
   /** How long to wait for the server to answer. Default 15 s. */
   readonly readyTimeoutMs?: number;
+}
+
+export interface NatsServerOptions extends LocalServerOptions {
+  /** Also open an MQTT listener for devices: on this port when free, another free port otherwise. */
+  readonly mqttPreferredPort?: number;
 }
 
 const LOOPBACK = "127.0.0.1";
@@ -56,6 +65,18 @@ async function natsAnswers(port: number): Promise<boolean> {
   return info.jetstream === true;
 }
 
+/** A listener accepts TCP connections (nats-server opens MQTT after JetStream). */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ port, host: LOOPBACK });
+    socket.once("error", () => resolve(false));
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+  });
+}
+
 /** redis-server is ready once it answers PING with PONG (not LOADING). */
 async function redisAnswers(port: number): Promise<boolean> {
   return (await firstReply(port, "PING\r\n")).startsWith("+PONG");
@@ -69,7 +90,7 @@ function tail(file: string, lines = 5): string {
   }
 }
 
-async function waitReady(child: ChildProcess, kind: ServerKind, port: number, logFile: string, timeoutMs: number): Promise<void> {
+async function waitReady(child: ChildProcess, kind: ServerKind, port: number, logFile: string, timeoutMs: number, alsoReady?: () => Promise<boolean>): Promise<void> {
   let exited: string | undefined;
   child.once("exit", (code, signal) => {
     exited = `exited with ${signal ?? `code ${code}`}`;
@@ -78,7 +99,7 @@ async function waitReady(child: ChildProcess, kind: ServerKind, port: number, lo
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited) break;
-    if (await answers(port).catch(() => false)) return;
+    if ((await answers(port).catch(() => false)) && (!alsoReady || (await alsoReady()))) return;
     await sleep(50);
   }
   child.kill("SIGKILL");
@@ -103,12 +124,14 @@ async function startServer(
   kind: ServerKind,
   options: LocalServerOptions,
   args: (port: number, dataDir: string, logFile: string) => string[],
+  alsoReady?: () => Promise<boolean>,
 ): Promise<LocalServer> {
   const program = requireProgram(kind === "nats" ? "nats-server" : "redis-server");
   // Absolute: redis-server changes into --dir before it opens --logfile.
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const port = await preferredOrFreePort(options.preferredPort ?? (kind === "nats" ? 4222 : 6379));
+  const preferred = options.preferredPort ?? (kind === "nats" ? 4222 : 6379);
+  const port = options.strictPort ? preferred : await preferredOrFreePort(preferred);
   const logFile = join(dataDir, `${kind}.log`);
   // A process group of its own: Ctrl-C in the terminal reaches `ecwatch up` only, which
   // then stops its services first and the servers last, instead of all at once.
@@ -118,22 +141,40 @@ async function startServer(
     child.once("error", resolve);
   });
   if (spawned) throw new EcwatchError("SERVER_START_FAILED", `Could not start ${program}: ${spawned.message}.`);
-  await waitReady(child, kind, port, logFile, options.readyTimeoutMs ?? 15_000);
+  await waitReady(child, kind, port, logFile, options.readyTimeoutMs ?? 15_000, alsoReady);
   const scheme = kind === "nats" ? "nats" : "redis";
   return { kind, url: `${scheme}://${LOOPBACK}:${port}`, port, pid: child.pid!, logFile, stop: stopper(child), kill: () => void child.kill("SIGKILL") };
 }
 
-/** Starts nats-server with JetStream on loopback, storing under `dataDir`. */
-export function startNats(options: LocalServerOptions): Promise<LocalServer> {
-  return startServer("nats", options, (port, dataDir, logFile) => [
-    "-a", LOOPBACK,
-    "-p", String(port),
-    "-js",
-    "-sd", join(dataDir, "jetstream"),
-    // MQTT and clustering need a server name; a stable one keeps JetStream's data valid across restarts.
-    "-n", "ecwatch",
-    "-l", logFile,
-  ]);
+/**
+ * Starts nats-server with JetStream on loopback, storing under `dataDir`; with
+ * `mqttPreferredPort`, also its MQTT listener (MQTT needs JetStream and a server name).
+ */
+export async function startNats(options: NatsServerOptions): Promise<LocalServer> {
+  const mqttPort = options.mqttPreferredPort === undefined ? undefined : await preferredOrFreePort(options.mqttPreferredPort);
+  const server = await startServer(
+    "nats",
+    options,
+    (port, dataDir, logFile) => [
+      "-a", LOOPBACK,
+      "-p", String(port),
+      "-js",
+      "-sd", join(dataDir, "jetstream"),
+      // MQTT and clustering need a server name; a stable one keeps JetStream's data valid across restarts.
+      "-n", "ecwatch",
+      "-l", logFile,
+      // MQTT has no command-line flag: a config file holds the listener, the flags the rest.
+      ...(mqttPort === undefined ? [] : ["-c", mqttConfig(dataDir, mqttPort)]),
+    ],
+    mqttPort === undefined ? undefined : () => accepts(mqttPort),
+  );
+  return mqttPort === undefined ? server : { ...server, mqttUrl: `mqtt://${LOOPBACK}:${mqttPort}` };
+}
+
+function mqttConfig(dataDir: string, port: number): string {
+  const file = join(dataDir, "mqtt.conf");
+  writeFileSync(file, `mqtt {\n  listen: "${LOOPBACK}:${port}"\n}\n`);
+  return file;
 }
 
 /** Starts redis-server on loopback; it is only a cache, so it persists nothing. */

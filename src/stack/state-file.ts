@@ -9,6 +9,8 @@ export interface StackState {
   readonly api: string;
   readonly nats: string;
   readonly redis: string;
+  /** nats-server's MQTT listener, with `up --mqtt`. */
+  readonly mqtt?: string;
   /** Servers that `up` started itself (not the ones it was given). */
   readonly servers: ReadonlyArray<{ readonly kind: ServerKind; readonly pid: number }>;
   readonly startedAt: string;

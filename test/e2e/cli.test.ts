@@ -8,7 +8,7 @@ import { BIN, CliProcess, runCli } from "../helpers/cli.js";
 import { eventually } from "../helpers/stack.js";
 import { TmuxSession } from "../helpers/tmux.js";
 
-const COMMANDS = ["up", "sim", "aggregate", "serve", "tail", "monitor", "wear-emu", "reset", "doctor"];
+const COMMANDS = ["up", "sim", "bench", "aggregate", "serve", "tail", "monitor", "wear-emu", "reset", "doctor"];
 
 describe("ecwatch --help", () => {
   it("lists exactly the commands that work", async () => {

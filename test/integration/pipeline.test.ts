@@ -32,7 +32,7 @@ describe("sim → aggregate → serve", () => {
   it("serves community totals equal to the simulator's ground truth, to the watt", async () => {
     const nc = await connectNats(pipeline.stack.natsUrl, "test-sim");
     const simulation = planSimulation({ communities: 3, meters: 12, seed: 7, level: "meter", intervalMs: 200, durationMs: 1_400, faults: NO_FAULTS });
-    const simulator = new Simulator(new JetStreamSink(jetstream(nc)), simulation.source, { speed: 1, staleAfterMs: 30_000 });
+    const simulator = new Simulator(new JetStreamSink(nc), simulation.source, { speed: 1, staleAfterMs: 30_000 });
     await simulator.start();
     await nc.drain();
     const truth = reportOf(simulator, simulation);

@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 import { connectNats } from "../../src/bus/nats-bus.js";
 import { CONSUMER, DLQ_STREAM, STREAM } from "../../src/bus/names.js";
@@ -27,7 +27,7 @@ describe.each(["meter", "community"] as const)("a scenario with faults against r
       faults: parseFaults(level === "meter" ? "dropout=0.02,duplicate=0.02,reorder=0.02,skew=2s,malformed=0.005,offline=0.02" : "dropout=0.05,duplicate=0.05,reorder=0.05,skew=2s,malformed=0.05,offline=0.5"),
     });
     const nc = await connectNats(pipeline.stack.natsUrl, "test-faults");
-    const simulator = new Simulator(new JetStreamSink(jetstream(nc)), simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: 30_000 });
+    const simulator = new Simulator(new JetStreamSink(nc), simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: 30_000 });
     await simulator.start();
     const report = reportOf(simulator, simulation);
     expect(report.errors).toBe(0);

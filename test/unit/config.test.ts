@@ -60,8 +60,13 @@ describe("resolveEndpoint", () => {
     expect(resolveEndpoint("api", undefined, {}, NO_STATE)).toBe("http://127.0.0.1:8000");
   });
 
-  it("the defaults are the prototype's loopback ports", () => {
-    expect(DEFAULTS).toEqual({ nats: "nats://127.0.0.1:4222", redis: "redis://127.0.0.1:6379", api: "http://127.0.0.1:8000" });
+  it("the defaults are the prototype's loopback ports, and MQTT's registered one", () => {
+    expect(DEFAULTS).toEqual({ nats: "nats://127.0.0.1:4222", redis: "redis://127.0.0.1:6379", api: "http://127.0.0.1:8000", mqtt: "mqtt://127.0.0.1:1883" });
+  });
+
+  it("finds the MQTT listener of a running `up --mqtt`, or takes MQTT_URL", () => {
+    expect(resolveEndpoint("mqtt", undefined, { MQTT_URL: "mqtt://env:1883" }, NO_STATE)).toBe("mqtt://env:1883");
+    expect(resolveEndpoint("mqtt", undefined, {}, NO_STATE)).toBe("mqtt://127.0.0.1:1883");
   });
 
   it("does not read another endpoint's variable", () => {

@@ -48,6 +48,19 @@ describe("PublishWindow", () => {
     expect(order).toEqual(["first", "second"]);
   });
 
+  it("tryAcquire takes a free slot without waiting, and refuses when the window is full or others wait", async () => {
+    const window = new PublishWindow(2);
+    expect(window.tryAcquire()).toBe(true);
+    expect(window.tryAcquire()).toBe(true);
+    expect(window.tryAcquire()).toBe(false);
+    let granted = false;
+    void window.acquire().then(() => (granted = true));
+    window.release();
+    await tick();
+    expect(granted).toBe(true);
+    expect(window.tryAcquire()).toBe(false);
+  });
+
   it("drained resolves at once when nothing is in flight", async () => {
     await expect(new PublishWindow(4).drained()).resolves.toBeUndefined();
   });

@@ -48,7 +48,7 @@ function drain(source: { next(): Tick | undefined }): Tick[] {
   return ticks;
 }
 
-const okSink: ReadingSink = { publish: async () => {} };
+const okSink: ReadingSink = { publish: (message, done) => done(message) };
 
 describe("loadScenario", () => {
   it.each([...BUILT_IN_SCENARIOS])("loads the built-in scenario %s by name", (name) => {
@@ -208,7 +208,7 @@ describe("reportOf", () => {
   it("includes the fault counts when faults are active, and the errors", async () => {
     const simulation = planSimulation(plan({ durationMs: 60_000, faults: parseFaults("dropout=0.2,duplicate=0.2") }));
     let calls = 0;
-    const flaky: ReadingSink = { publish: async () => { if (++calls % 10 === 0) throw new Error("no ack"); } };
+    const flaky: ReadingSink = { publish: (message, done) => done(message, ++calls % 10 === 0 ? new Error("no ack") : undefined) };
     const simulator = new Simulator(flaky, simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: 30_000 });
     await simulator.start();
     const report = reportOf(simulator, simulation);

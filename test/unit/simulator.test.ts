@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { ReadingSink } from "../../src/sim/reading-sink.js";
+import type { OutgoingMessage, ReadingSink, SinkDone } from "../../src/sim/reading-sink.js";
 import { Simulator, type SimulatorOptions } from "../../src/sim/simulator.js";
 import type { Emission, ReadingSource, Tick } from "../../src/sim/sources.js";
 import type { TraceEntry } from "../../src/sim/trace.js";
@@ -12,7 +12,7 @@ interface Call {
   readonly dedupId: string | undefined;
 }
 
-/** Records every publish; `rejects` picks the ones that fail, `delayMs` makes acks slow. */
+/** Records every publish; `rejects` picks the ones that fail, `delayMs` makes acks slow (else they settle at once). */
 class FakeSink implements ReadingSink {
   readonly calls: Call[] = [];
   inFlight = 0;
@@ -23,17 +23,17 @@ class FakeSink implements ReadingSink {
     private readonly delayMs = 0,
   ) {}
 
-  async publish(subject: string, payload: string, dedupId: string | undefined): Promise<void> {
-    const call = { subject, payload, dedupId };
+  publish<M extends OutgoingMessage>(message: M, done: SinkDone<M>): void {
+    const call = { subject: message.subject, payload: message.payload, dedupId: message.dedupId };
     this.calls.push(call);
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
-      if (this.rejects(call)) throw new Error(`rejected ${dedupId}`);
-    } finally {
+    const settle = (): void => {
       this.inFlight -= 1;
-    }
+      done(message, this.rejects(call) ? new Error(`rejected ${call.dedupId}`) : undefined);
+    };
+    if (this.delayMs > 0) setTimeout(settle, this.delayMs);
+    else settle();
   }
 }
 
@@ -146,6 +146,20 @@ describe("Simulator: publishing and ground truth", () => {
     expect(sink.maxInFlight).toBe(2);
     expect(sink.inFlight).toBe(0);
     expect(simulator.stats).toMatchObject({ sent: 20, acked: 20 });
+  });
+
+  it("counts a moment that comes in parts as one tick", async () => {
+    const [first, second] = TICKS;
+    const parts: Tick[] = [
+      { ...first!, emissions: first!.emissions.slice(0, 2), continues: true },
+      { ...first!, emissions: first!.emissions.slice(2) },
+      second!,
+    ];
+    const sink = new FakeSink();
+    const simulator = new Simulator(sink, new ListSource(parts), options());
+    await simulator.start();
+    expect(sink.calls).toHaveLength(6);
+    expect(simulator.stats).toMatchObject({ ticks: 2, acked: 6, dataTimeMs: T0 + 1_000 });
   });
 
   it("start() twice runs once", async () => {

@@ -90,6 +90,30 @@ describe("ModelSource: time", () => {
   });
 });
 
+describe("ModelSource: a large moment in parts", () => {
+  const serialise = (ticks: readonly Tick[]): string[] => ticks.flatMap((t) => t.emissions.map((e) => `${t.atMs} ${e.subject} ${e.dedupId} ${e.payload}`));
+  const faultSpec: FaultSpec = { dropout: 0.05, duplicate: 0.05, reorder: 0.05, skewMs: 1_500, malformed: 0.05, offline: 0.05 };
+
+  it("splits a moment between communities once it holds maxTickEmissions readings, marking all parts but the last", () => {
+    const ticks = drain(source({ maxTickEmissions: 2 }));
+    // community1 (3 meters) is a part of its own; community2 (2 meters) ends the moment.
+    expect(ticks.map((t) => [t.atMs, t.emissions.length, t.continues ?? false])).toEqual([
+      [T0, 3, true],
+      [T0, 2, false],
+      [T0 + 1_000, 3, true],
+      [T0 + 1_000, 2, false],
+      [T0 + 2_000, 3, true],
+      [T0 + 2_000, 2, false],
+    ]);
+  });
+
+  it("sends the same readings in the same order as whole moments, faults included", () => {
+    const whole = drain(source({ endMs: T0 + 60_000, faultSpec, maxTickEmissions: 1_000 }));
+    expect(whole.every((t) => !t.continues)).toBe(true);
+    expect(serialise(drain(source({ endMs: T0 + 60_000, faultSpec, maxTickEmissions: 1 })))).toEqual(serialise(whole));
+  });
+});
+
 describe("ModelSource: meter-level readings", () => {
   it("emits one reading per meter per tick on ec.<c>.meter.<m>", () => {
     const ticks = drain(source());

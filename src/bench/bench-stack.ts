@@ -1,0 +1,122 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EcwatchError } from "../errors.js";
+import { startNats, startRedis } from "../stack/local-server.js";
+import { freePort } from "../stack/ports.js";
+
+/** The ecwatch CLI, relative to this module in both src/ and dist/. */
+const BIN = fileURLToPath(new URL("../../bin/ecwatch", import.meta.url));
+
+export interface MeasuredProcess {
+  readonly name: string;
+  readonly pid: number;
+}
+
+/** What a benchmark runs against, and the processes whose CPU and memory it reports. */
+export interface BenchStack {
+  readonly natsUrl: string;
+  readonly redisUrl: string;
+  readonly apiUrl: string;
+  readonly processes: readonly MeasuredProcess[];
+  stop(): Promise<void>;
+}
+
+export interface BenchTargets {
+  readonly nats?: string;
+  readonly redis?: string;
+  /** An API already running (with its aggregator): nothing of ecwatch is started. */
+  readonly api?: string;
+}
+
+/**
+ * Starts what is not given: nats-server and redis-server in a temp dir, and the aggregator and
+ * the API as separate `ecwatch aggregate` / `ecwatch serve` processes, so each one's CPU and
+ * memory can be told apart. Everything started is stopped by `stop()`, also after a failure.
+ */
+export async function startBenchStack(targets: BenchTargets): Promise<BenchStack> {
+  const stops: Array<() => Promise<void>> = [];
+  const processes: MeasuredProcess[] = [{ name: "bench (sim + SSE clients)", pid: process.pid }];
+  const stop = async (): Promise<void> => {
+    for (const one of stops.reverse()) await one().catch(() => undefined);
+  };
+  try {
+    const dir = mkdtempSync(join(tmpdir(), "ecwatch-bench-"));
+    stops.push(async () => rmSync(dir, { recursive: true, force: true }));
+    let natsUrl = targets.nats;
+    if (!natsUrl) {
+      const nats = await startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
+      stops.push(() => nats.stop());
+      processes.push({ name: "nats-server", pid: nats.pid });
+      natsUrl = nats.url;
+    }
+    let redisUrl = targets.redis;
+    if (!redisUrl) {
+      const redis = await startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() });
+      stops.push(() => redis.stop());
+      processes.push({ name: "redis-server", pid: redis.pid });
+      redisUrl = redis.url;
+    }
+    let apiUrl = targets.api;
+    if (!apiUrl) {
+      const aggregator = startChild("aggregate", ["--nats", natsUrl, "--redis", redisUrl]);
+      stops.push(aggregator.stop);
+      processes.push({ name: "ecwatch aggregate", pid: aggregator.pid });
+      const port = await freePort();
+      const api = startChild("serve", ["--nats", natsUrl, "--redis", redisUrl, "--port", String(port)]);
+      stops.push(api.stop);
+      processes.push({ name: "ecwatch serve", pid: api.pid });
+      apiUrl = `http://127.0.0.1:${port}`;
+      await Promise.race([untilHealthy(apiUrl), aggregator.failed, api.failed]);
+    }
+    return { natsUrl, redisUrl, apiUrl, processes, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+interface Child {
+  readonly pid: number;
+  /** Rejects when the process exits before `stop()`. */
+  readonly failed: Promise<never>;
+  stop(): Promise<void>;
+}
+
+function startChild(command: string, args: string[]): Child {
+  const child: ChildProcess = spawn(process.execPath, [BIN, command, ...args], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-2_000)));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const failed = new Promise<never>((_, reject) =>
+    child.once("exit", () => {
+      if (!stopping) reject(new EcwatchError("BENCH_SERVICE_FAILED", `ecwatch ${command} exited during the benchmark: ${stderr.trim() || "no output"}.`));
+    }),
+  );
+  failed.catch(() => undefined);
+  return {
+    pid: child.pid!,
+    failed,
+    stop: async () => {
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGINT");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function untilHealthy(apiUrl: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(1_000) }).then((res) => res.ok, () => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new EcwatchError("BENCH_SERVICE_FAILED", `The API at ${apiUrl} did not become healthy within ${timeoutMs / 1000} s.`);
+}

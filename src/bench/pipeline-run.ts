@@ -1,0 +1,141 @@
+import type { JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { CONSUMER, DLQ_STREAM, STREAM } from "../bus/names.js";
+import type { Aggregate } from "../domain/aggregate.js";
+import { type FaultSpec, NO_FAULTS } from "../sim/faults.js";
+import { JetStreamSink } from "../sim/jetstream-sink.js";
+import { planSimulation } from "../sim/setup.js";
+import { Simulator } from "../sim/simulator.js";
+import { LatencyHistogram, type LatencySummary } from "./latency.js";
+import { type FanoutReport, SseFanout } from "./sse-fanout.js";
+
+export interface RunOptions {
+  readonly communities: number;
+  /** Meters per community. */
+  readonly meters: number;
+  /** Target readings per second (all communities together). */
+  readonly rate: number;
+  readonly durationMs: number;
+  readonly clients: number;
+  readonly seed: number;
+  /** Faults the simulator injects (the ground truth accounts for them). */
+  readonly faults?: FaultSpec;
+  /** How long the pipeline may take to catch up after the last publish before the run counts as not sustained. */
+  readonly drainGraceMs?: number;
+  /** Called about every 250 ms with the share of the run done (0–1). */
+  readonly onProgress?: (done: number) => void;
+}
+
+export interface RunReport {
+  readonly targetRate: number;
+  /** Readings per second the publisher achieved (every one acknowledged by JetStream). */
+  readonly publishedPerSec: number;
+  /** Readings per second from the first publish until the aggregator had processed the last. */
+  readonly aggregatedPerSec: number;
+  readonly published: number;
+  /** Not acknowledged by JetStream, or stored but never processed by the aggregator. */
+  readonly lost: number;
+  /** Messages the aggregator dead-lettered (malformed ones, when faults inject them). */
+  readonly deadLetters: number;
+  /** Every community's served totals equal the simulator's ground truth. */
+  readonly totalsExact: boolean;
+  /** The aggregator caught up within the grace period after the last publish. */
+  readonly keptUp: boolean;
+  /** From a reading's data time (its publish: the simulator runs in real time) to the aggregate's arrival at an SSE client. */
+  readonly latencyMs: LatencySummary;
+  readonly sse: FanoutReport;
+}
+
+/** A run passes when nothing was lost, the totals are exact and the pipeline kept up with the rate. */
+export function runPassed(report: RunReport): boolean {
+  return report.lost === 0 && report.totalsExact && report.keptUp && report.publishedPerSec >= 0.95 * report.targetRate;
+}
+
+/** The meter interval that gives `rate` readings/s from `communities × meters` meters. */
+export function intervalForRate(communities: number, meters: number, rate: number): number {
+  return Math.max(1, Math.round((communities * meters * 1000) / rate));
+}
+
+/**
+ * One run at a fixed rate: the simulator publishes in real time while SSE clients follow every
+ * community; afterwards, every reading is accounted for in the stream and the aggregator's
+ * consumer, and the served totals are compared with the simulator's ground truth.
+ */
+export async function runAtRate(nc: NatsConnection, jsm: JetStreamManager, apiUrl: string, options: RunOptions): Promise<RunReport> {
+  const intervalMs = intervalForRate(options.communities, options.meters, options.rate);
+  const simulation = planSimulation({ communities: options.communities, meters: options.meters, seed: options.seed, level: "meter", intervalMs, durationMs: options.durationMs, faults: options.faults ?? NO_FAULTS, startMs: Date.now() });
+  const communityIds = Array.from({ length: options.communities }, (_, i) => `community${i + 1}`);
+  const endToEnd = new LatencyHistogram();
+  const fanout = new SseFanout(apiUrl, communityIds, Math.max(options.clients, 1), (_community, _version, measuredAtMs, arrivedAtMs) => endToEnd.record(arrivedAtMs - measuredAtMs));
+  await fanout.start();
+
+  const before = await counts(jsm);
+  const sink = new JetStreamSink(nc);
+  const simulator = new Simulator(sink, simulation.source, { speed: 1, staleAfterMs: 30_000 });
+  const startedMs = performance.now();
+  const progress = setInterval(() => options.onProgress?.(Math.min(1, (performance.now() - startedMs) / options.durationMs)), 250);
+  await simulator.start();
+  const publishedMs = performance.now();
+  clearInterval(progress);
+  sink.close();
+
+  const grace = options.drainGraceMs ?? 2_000;
+  const keptUp = await drained(jsm, before, simulator.stats.acked, grace);
+  if (!keptUp) await drained(jsm, before, simulator.stats.acked, 60_000);
+  const aggregatedMs = performance.now();
+  const after = await counts(jsm);
+  const truth = simulator.totals();
+  const totalsExact = await servedEqual(apiUrl, truth);
+  await new Promise((resolve) => setTimeout(resolve, 500)); // the last events reach the clients
+  const sse = fanout.stop();
+
+  const published = simulator.stats.sent;
+  const processed = after.delivered - before.delivered;
+  const lost = published - simulator.stats.acked + Math.max(0, after.stored - before.stored - processed);
+  return {
+    targetRate: options.rate,
+    publishedPerSec: Math.round(published / ((publishedMs - startedMs) / 1000)),
+    aggregatedPerSec: Math.round(processed / ((aggregatedMs - startedMs) / 1000)),
+    published,
+    lost,
+    deadLetters: after.deadLetters - before.deadLetters,
+    totalsExact,
+    keptUp,
+    latencyMs: endToEnd.summary(),
+    sse,
+  };
+}
+
+interface Counts {
+  /** Messages the stream stored (its last sequence). */
+  readonly stored: number;
+  /** Messages the aggregator's consumer has had acknowledged (its ack floor). */
+  readonly delivered: number;
+  readonly deadLetters: number;
+}
+
+async function counts(jsm: JetStreamManager): Promise<Counts> {
+  const [stream, consumer, dlq] = await Promise.all([jsm.streams.info(STREAM), jsm.consumers.info(STREAM, CONSUMER), jsm.streams.info(DLQ_STREAM)]);
+  return { stored: stream.state.last_seq, delivered: consumer.ack_floor.stream_seq, deadLetters: dlq.state.last_seq };
+}
+
+/** Waits until the aggregator acknowledged everything stored since `before`; false after `timeoutMs`. */
+async function drained(jsm: JetStreamManager, before: Counts, expected: number, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const now = await counts(jsm);
+    if (now.delivered >= before.stored + expected && now.delivered >= now.stored) return true;
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function servedEqual(apiUrl: string, truth: Record<string, { genW: number; conW: number }>): Promise<boolean> {
+  // The API may serve a value one change-feed hop behind the aggregator: a few tries.
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const served = await Promise.all(Object.keys(truth).map(async (id) => (await (await fetch(`${apiUrl}/communities/${id}`)).json()) as Aggregate));
+    if (served.every((a) => a.genW === truth[a.communityId]?.genW && a.conW === truth[a.communityId]?.conW)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}

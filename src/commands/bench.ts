@@ -1,0 +1,102 @@
+import { writeFileSync } from "node:fs";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connectNats, ensureTopology } from "../bus/nats-bus.js";
+import { StatusLine } from "../cli/output.js";
+import { untilSignal } from "../cli/signals.js";
+import { UsageError } from "../errors.js";
+import { runBaseline } from "../bench/baseline.js";
+import { benchReport, formatReport, nextRate } from "../bench/bench-report.js";
+import { startBenchStack } from "../bench/bench-stack.js";
+import type { FaultSpec } from "../sim/faults.js";
+import { runAtRate, type RunReport, runPassed } from "../bench/pipeline-run.js";
+import { ProcessMonitor } from "../bench/process-stats.js";
+
+export interface BenchFlags {
+  readonly communities: number;
+  readonly meters: number;
+  readonly rate: number;
+  readonly duration: number;
+  readonly clients: number;
+  readonly seed: number;
+  readonly faults?: FaultSpec;
+  readonly findMax?: boolean;
+  readonly maxRate: number;
+  readonly baselineReadings: number;
+  readonly json?: boolean;
+  readonly out?: string;
+  readonly nats?: string;
+  readonly redis?: string;
+  readonly api?: string;
+}
+
+class Interrupted extends Error {}
+
+export async function runBench(flags: BenchFlags): Promise<void> {
+  if (flags.api && !flags.nats) throw new UsageError("--api needs --nats too: the benchmark publishes to the NATS its aggregator reads.");
+  const status = new StatusLine(process.stderr);
+  const say = (text: string): void => {
+    status.clear();
+    process.stderr.write(`${text}\n`);
+  };
+  let interrupted = false;
+  void untilSignal().then(() => (interrupted = true));
+  const checkpoint = (): void => {
+    if (interrupted) throw new Interrupted();
+  };
+
+  say("bench: starting the stack…");
+  const stack = await startBenchStack(flags);
+  const nc = await connectNats(stack.natsUrl, "ecwatch-bench");
+  const monitor = new ProcessMonitor(stack.processes);
+  try {
+    const jsm = await jetstreamManager(nc);
+    await ensureTopology(jsm);
+    monitor.start();
+    say(`bench: raw JetStream baseline (${flags.baselineReadings.toLocaleString("en")} readings)…`);
+    const baseline = await runBaseline(nc, jsm, flags.baselineReadings);
+    checkpoint();
+    const steps: RunReport[] = [];
+    for (let rate: number | undefined = flags.rate; rate !== undefined; rate = flags.findMax ? nextRate(steps, flags.maxRate) : undefined) {
+      const label = `${rate.toLocaleString("en")} readings/s, ${flags.communities} × ${flags.meters} meters, ${flags.clients} SSE clients`;
+      say(`bench: ${label} for ${flags.duration / 1000} s…`);
+      const run = await runAtRate(nc, jsm, stack.apiUrl, {
+        communities: flags.communities,
+        meters: flags.meters,
+        rate,
+        durationMs: flags.duration,
+        clients: flags.clients,
+        seed: flags.seed,
+        faults: flags.faults,
+        onProgress: (done) => status.update(`${bar(done)} ${label}`),
+      });
+      steps.push(run);
+      say(`  → ${run.aggregatedPerSec.toLocaleString("en")}/s aggregated, lost ${run.lost}, p99 ${run.latencyMs.p99} ms ${runPassed(run) ? "✓" : "✗"}`);
+      checkpoint();
+    }
+    const report = benchReport(steps, baseline, monitor.stop(), {
+      communities: flags.communities,
+      meters: flags.meters,
+      rate: flags.rate,
+      durationMs: flags.duration,
+      clients: flags.clients,
+      findMax: flags.findMax === true,
+    });
+    if (flags.out) writeFileSync(flags.out, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
+    if (!report.passed) process.exitCode = 1;
+  } catch (err) {
+    if (!(err instanceof Interrupted)) throw err;
+    say("bench: interrupted");
+  } finally {
+    status.clear();
+    await nc.close().catch(() => undefined);
+    await stack.stop();
+  }
+}
+
+function bar(done: number, width = 24): string {
+  const filled = Math.round(done * width);
+  return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${Math.round(done * 100)
+    .toString()
+    .padStart(3)} %`;
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import type { BenchReport } from "../../src/bench/bench-report.js";
+import { runCli } from "../helpers/cli.js";
+
+/**
+ * The scripted load test users asked for, in CI: `ecwatch bench` on its own stack (nats-server,
+ * redis-server, `ecwatch aggregate` and `ecwatch serve` as processes), several communities at a
+ * few thousand readings/s with SSE clients and faults on. It checks correctness — nothing lost,
+ * totals exact, every client up to date — and prints the figures; speed targets live in `npm run bench`.
+ */
+describe("load test", () => {
+  it("3,000 readings/s for 10 s over 5 communities with 50 SSE clients and faults: nothing lost, totals exact", async () => {
+    const args = ["bench", "--communities", "5", "--meters", "200", "--rate", "3000", "--duration", "10s", "--clients", "50"];
+    const run = await runCli([...args, "--faults", "duplicate=0.01,reorder=0.01,malformed=0.001", "--baseline-readings", "20000", "--json"], { timeoutMs: 150_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as BenchReport;
+    const l = report.latencyMs;
+    console.log(
+      `load test: ${report.published} readings at ${report.readingsPerSec}/s (baseline ${report.baseline.readingsPerSec}/s, ratio ${report.ratio}), ` +
+        `lost ${report.lost}, dead letters ${report.deadLetters}, end-to-end p50 ${l.p50} / p99 ${l.p99} ms, ` +
+        `SSE ${report.sse.clients} clients p99 ${report.sse.p99Ms} ms, ${report.sse.events} events`,
+    );
+    expect(report.published).toBeGreaterThanOrEqual(25_000);
+    expect(report.lost).toBe(0);
+    expect(report.totalsExact).toBe(true);
+    expect(report.deadLetters).toBeGreaterThan(0); // the malformed readings, dead-lettered, not crashing anything
+    expect(report.sse.clients).toBe(50);
+    expect(report.sse.behind).toBe(0);
+    expect(report.sse.events).toBeGreaterThan(50);
+    expect(report.latencyMs.count).toBeGreaterThan(0);
+    expect(report.processes.map((p) => p.name)).toEqual(["bench (sim + SSE clients)", "nats-server", "redis-server", "ecwatch aggregate", "ecwatch serve"]);
+  }, 180_000);
+});
