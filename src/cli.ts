@@ -115,7 +115,7 @@ export function buildProgram(): Command {
     .option("--rate <readings/s>", "readings per second, all communities together (with --find-max: where the ramp starts)", integer(1, 10_000_000), 10_000)
     .option("--duration <duration>", "length of each run", duration(1_000), 10_000)
     .option("--clients <n>", "SSE clients, spread over the communities", integer(1, 100_000), 100)
-    .option("--find-max", "ramp the rate up by 25 % per run until a run loses a reading, falls behind or misses the totals")
+    .option("--find-max", "ramp the rate up by 25 % per run until a run loses a reading, misses the totals, or does not sustain the rate (backlog left after 1 s, or p99 over 1 s)")
     .option("--max-rate <readings/s>", "with --find-max: stop the ramp here", integer(1, 10_000_000), 400_000)
     .option("--baseline-readings <n>", "readings for the raw JetStream baseline", integer(1_000), 200_000)
     .option("--seed <n>", "random seed of the simulation", integer(0), 1)

@@ -83,7 +83,8 @@ export async function runBench(flags: BenchFlags): Promise<void> {
     });
     if (flags.out) writeFileSync(flags.out, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
-    if (!report.passed) process.exitCode = 1;
+    // Wrong answers fail the command; speed is reported, not judged (machines are shared and noisy).
+    if (report.lost > 0 || !report.totalsExact) process.exitCode = 1;
   } catch (err) {
     if (!(err instanceof Interrupted)) throw err;
     say("bench: interrupted");
