@@ -32,16 +32,29 @@ export async function startTestStack(): Promise<TestStack> {
   };
 }
 
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+/** How long one probe may take before it is abandoned and tried again (a stalled KV listing, a hung fetch). */
+const PROBE_TIMEOUT_MS = 5_000;
+
+/**
+ * Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`.
+ * A probe that does not settle is given up after 5 s (or the time left) and tried again, so a
+ * stalled request cannot hold the test past its deadline.
+ */
 export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("a probe did not settle")), Math.min(PROBE_TIMEOUT_MS, Math.max(1, deadline - Date.now())));
+    });
     try {
-      const value = await probe();
+      const value = await Promise.race([probe(), stalled]);
       if (value !== undefined) return value;
     } catch (err) {
       lastError = err;
+    } finally {
+      clearTimeout(timer);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
