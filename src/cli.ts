@@ -113,7 +113,7 @@ export function buildProgram(): Command {
     .option("--communities <n>", "simulated communities", integer(1, 10_000), 10)
     .option("--meters <n>", "meters per community", integer(1, 100_000), 100)
     .option("--rate <readings/s>", "readings per second, all communities together (with --find-max: where the ramp starts)", integer(1, 10_000_000), 10_000)
-    .option("--duration <duration>", "length of each run", duration(1_000), 10_000)
+    .addOption(new Option("--duration <duration>", "length of each run").argParser(duration(1_000)).default(10_000, "10s"))
     .option("--clients <n>", "SSE clients, spread over the communities", integer(1, 100_000), 100)
     .option("--find-max", "ramp the rate up by 25 % per run until a run loses a reading, misses the totals, or does not sustain the rate (backlog left after 1 s, or p99 over 1 s)")
     .option("--max-rate <readings/s>", "with --find-max: stop the ramp here", integer(1, 10_000_000), 400_000)
@@ -268,6 +268,11 @@ export function buildProgram(): Command {
 
 /** The one exit boundary: usage errors exit 2, runtime failures 1, each with one sentence. */
 export async function main(argv: string[]): Promise<void> {
+  // A reader that stops early (`ecwatch tail c1 | head`) is not an error: stop quietly.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(process.exitCode ?? ExitCode.Ok);
+  });
   const program = buildProgram();
   program.exitOverride();
   program.commands.forEach((command) => command.exitOverride());
