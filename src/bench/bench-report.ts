@@ -70,7 +70,7 @@ export function formatReport(report: BenchReport): string {
     ["published / lost / dead letters", `${report.published.toLocaleString("en")} / ${report.lost} / ${report.deadLetters}`],
     ["totals equal the simulator's", report.totalsExact ? "yes" : "NO"],
     ["end-to-end p50 / p90 / p99 / p99.9 / max", `${l.p50} / ${l.p90} / ${l.p99} / ${l.p999} / ${l.max} ms`],
-    ["baseline publish → consume p50 / p99", `${report.baseline.latencyMs.p50} / ${report.baseline.latencyMs.p99} ms`],
+    [`baseline publish → consume at ${report.baseline.latencyAtRate.toLocaleString("en")}/s, p50 / p99`, `${report.baseline.latencyMs.p50} / ${report.baseline.latencyMs.p99} ms`],
     [`SSE: ${report.sse.clients} clients, delivery p50 / p99 / max`, `${d.p50} / ${d.p99} / ${d.max} ms`],
     ["SSE: events / missed updates / behind at end", `${report.sse.events.toLocaleString("en")} / ${report.sse.missedUpdates} / ${report.sse.behind}`],
     ...report.processes.map((p): [string, string] => [`${p.name} (pid ${p.pid})`, `${p.cpuPercent} % CPU, ${p.peakRssMb} MB peak RSS`]),

@@ -53,7 +53,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
     await ensureTopology(jsm);
     monitor.start();
     say(`bench: raw JetStream baseline (${flags.baselineReadings.toLocaleString("en")} readings)…`);
-    const baseline = await runBaseline(nc, jsm, flags.baselineReadings);
+    const baseline = await runBaseline(nc, jsm, flags.baselineReadings, flags.rate);
     checkpoint();
     const steps: RunReport[] = [];
     for (let rate: number | undefined = flags.rate; rate !== undefined; rate = flags.findMax ? nextRate(steps, flags.maxRate) : undefined) {

@@ -47,7 +47,7 @@ describe("--find-max", () => {
   it("reports the fastest run that passed, with every step", () => {
     const steps = [run(10_000), run(12_500), run(15_625, { keptUp: false })];
     expect(chosenRun(steps).targetRate).toBe(12_500);
-    const baseline = { readings: 1000, readingsPerSec: 25_000, latencyMs: latency };
+    const baseline = { readings: 1000, readingsPerSec: 25_000, latencyMs: latency, latencyAtRate: 10_000 };
     const report = benchReport(steps, baseline, [], { communities: 1, meters: 1, rate: 10_000, durationMs: 1_000, clients: 5, findMax: true });
     expect(report.readingsPerSec).toBe(12_490);
     expect(report.ratio).toBe(0.5);
