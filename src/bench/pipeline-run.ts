@@ -97,8 +97,10 @@ export async function runAtRate(nc: NatsConnection, jsm: JetStreamManager, apiUr
   const aggregatedMs = performance.now();
   const after = await counts(jsm);
   const truth = simulator.totals();
-  const totalsExact = await servedEqual(apiUrl, truth);
-  await new Promise((resolve) => setTimeout(resolve, 500)); // the last events reach the clients
+  const served = await servedTotals(apiUrl, truth);
+  const totalsExact = served !== undefined;
+  // The last events reach the clients: up to 5 s for each to have its community's served version.
+  if (served) await fanout.caughtUp(served, 5_000);
   const sse = fanout.stop();
 
   const published = simulator.stats.sent;
@@ -142,12 +144,13 @@ async function drained(jsm: JetStreamManager, before: Counts, expected: number, 
   }
 }
 
-async function servedEqual(apiUrl: string, truth: Record<string, { genW: number; conW: number }>): Promise<boolean> {
+/** The version each community is served at once its totals equal the ground truth; undefined if they never do. */
+async function servedTotals(apiUrl: string, truth: Record<string, { genW: number; conW: number }>): Promise<Map<string, number> | undefined> {
   // The API may serve a value one change-feed hop behind the aggregator: a few tries.
   for (let attempt = 0; attempt < 20; attempt += 1) {
     const served = await Promise.all(Object.keys(truth).map(async (id) => (await (await fetch(`${apiUrl}/communities/${id}`)).json()) as Aggregate));
-    if (served.every((a) => a.genW === truth[a.communityId]?.genW && a.conW === truth[a.communityId]?.conW)) return true;
+    if (served.every((a) => a.genW === truth[a.communityId]?.genW && a.conW === truth[a.communityId]?.conW)) return new Map(served.map((a) => [a.communityId, a.version]));
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return false;
+  return undefined;
 }

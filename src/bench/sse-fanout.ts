@@ -7,7 +7,7 @@ export interface FanoutReport {
   readonly events: number;
   /** Versions a client never saw between two it did see (coalesced for a slow client, or lost). */
   readonly missedUpdates: number;
-  /** Clients whose last version is not their community's newest when the run ends. */
+  /** Clients without their community's newest (served) version when the run ends. */
   readonly behind: number;
   /** From the aggregate's computation (`aggregatedAt`) to its arrival at a client. */
   readonly deliveryMs: LatencySummary;
@@ -54,6 +54,15 @@ export class SseFanout {
   async start(): Promise<void> {
     // In batches: thousands of simultaneous connects overflow the listen backlog.
     for (let i = 0; i < this.clients.length; i += 200) await Promise.all(this.clients.slice(i, i + 200).map((client) => this.connect(client)));
+  }
+
+  /** Resolves once every client has at least its community's version in `versions`, or after `timeoutMs`. */
+  async caughtUp(versions: ReadonlyMap<string, number>, timeoutMs: number): Promise<void> {
+    for (const [communityId, version] of versions) this.newest.set(communityId, Math.max(version, this.newest.get(communityId) ?? -1));
+    const deadline = performance.now() + timeoutMs;
+    while (this.clients.some((c) => c.lastVersion < (this.newest.get(c.communityId) ?? -1)) && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   stop(): FanoutReport {
