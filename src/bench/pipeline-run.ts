@@ -24,7 +24,12 @@ export interface RunOptions {
   readonly drainGraceMs?: number;
   /** Called about every 250 ms with the share of the run done (0–1). */
   readonly onProgress?: (done: number) => void;
+  /** Ends the run early (Ctrl-C): the simulator stops and the run rejects with RunInterrupted. */
+  readonly signal?: AbortSignal;
 }
+
+/** A run ended by its signal: nothing to report. */
+export class RunInterrupted extends Error {}
 
 export interface RunReport {
   readonly targetRate: number;
@@ -86,10 +91,19 @@ export async function runAtRate(nc: NatsConnection, jsm: JetStreamManager, apiUr
   const simulator = new Simulator(sink, simulation.source, { speed: 1, staleAfterMs: 30_000 });
   const startedMs = performance.now();
   const progress = setInterval(() => options.onProgress?.(Math.min(1, (performance.now() - startedMs) / options.durationMs)), 250);
+  const interrupt = (): void => void simulator.stop();
+  options.signal?.addEventListener("abort", interrupt, { once: true });
+  // Interrupted before it started (while the clients connected): it ends at once.
+  if (options.signal?.aborted) interrupt();
   await simulator.start();
+  options.signal?.removeEventListener("abort", interrupt);
   const publishedMs = performance.now();
   clearInterval(progress);
   sink.close();
+  if (options.signal?.aborted) {
+    fanout.stop();
+    throw new RunInterrupted("the run was interrupted");
+  }
 
   const grace = options.drainGraceMs ?? 1_000;
   const keptUp = await drained(jsm, before, simulator.stats.acked, grace);

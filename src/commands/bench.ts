@@ -8,7 +8,7 @@ import { runBaseline } from "../bench/baseline.js";
 import { benchReport, formatReport, nextRate } from "../bench/bench-report.js";
 import { startBenchStack } from "../bench/bench-stack.js";
 import type { FaultSpec } from "../sim/faults.js";
-import { runAtRate, type RunReport, runPassed } from "../bench/pipeline-run.js";
+import { runAtRate, RunInterrupted, type RunReport, runPassed } from "../bench/pipeline-run.js";
 import { ProcessMonitor } from "../bench/process-stats.js";
 
 export interface BenchFlags {
@@ -38,10 +38,10 @@ export async function runBench(flags: BenchFlags): Promise<void> {
     status.clear();
     process.stderr.write(`${text}\n`);
   };
-  let interrupted = false;
-  void untilSignal().then(() => (interrupted = true));
+  const interruption = new AbortController();
+  void untilSignal().then(() => interruption.abort());
   const checkpoint = (): void => {
-    if (interrupted) throw new Interrupted();
+    if (interruption.signal.aborted) throw new Interrupted();
   };
 
   say("bench: starting the stack…");
@@ -67,6 +67,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
         clients: flags.clients,
         seed: flags.seed,
         faults: flags.faults,
+        signal: interruption.signal,
         onProgress: (done) => status.update(`${bar(done)} ${label}`),
       });
       steps.push(run);
@@ -86,10 +87,11 @@ export async function runBench(flags: BenchFlags): Promise<void> {
     // Wrong answers fail the command; speed is reported, not judged (machines are shared and noisy).
     if (report.lost > 0 || !report.totalsExact) process.exitCode = 1;
   } catch (err) {
-    if (!(err instanceof Interrupted)) throw err;
+    if (!(err instanceof Interrupted || err instanceof RunInterrupted)) throw err;
     say("bench: interrupted");
   } finally {
     status.clear();
+    monitor.stop();
     await nc.close().catch(() => undefined);
     await stack.stop();
   }

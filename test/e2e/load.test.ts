@@ -1,6 +1,9 @@
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import type { BenchReport } from "../../src/bench/bench-report.js";
-import { runCli } from "../helpers/cli.js";
+import { isAlive } from "../../src/stack/state-file.js";
+import { CliProcess, runCli } from "../helpers/cli.js";
+import { eventually } from "../helpers/stack.js";
 
 /**
  * The scripted load test users asked for, in CI: `ecwatch bench` on its own stack (nats-server,
@@ -30,4 +33,23 @@ describe("load test", () => {
     expect(report.latencyMs.count).toBeGreaterThan(0);
     expect(report.processes.map((p) => p.name)).toEqual(["bench (sim + SSE clients)", "nats-server", "redis-server", "ecwatch aggregate", "ecwatch serve"]);
   }, 180_000);
+
+  it("Ctrl-C ends a long run at once and stops what the benchmark started", async () => {
+    const bench = new CliProcess(["bench", "--communities", "2", "--meters", "10", "--rate", "2000", "--duration", "10m", "--clients", "5", "--baseline-readings", "5000"]);
+    try {
+      await eventually(async () => (bench.stderr.includes("bench: 2,000 readings/s") ? true : undefined), 60_000, "the run to start");
+      // Its aggregator and API (children) and its servers (each in a process group of its own, children too).
+      const started = execFileSync("pgrep", ["-P", String(bench.pid)], { encoding: "utf8" }).trim().split("\n").map(Number);
+      expect(started.length).toBeGreaterThanOrEqual(4);
+      const stoppedAt = Date.now();
+      bench.kill("SIGINT");
+      const run = await bench.exited;
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toContain("bench: interrupted");
+      expect(Date.now() - stoppedAt).toBeLessThan(20_000);
+      expect(started.filter(isAlive)).toEqual([]);
+    } finally {
+      bench.kill("SIGKILL");
+    }
+  }, 90_000);
 });
