@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Aggregate } from "../domain/aggregate.js";
 
 /** One SSE event of an aggregate; `id:` is its version, valid across API instances. */
@@ -7,6 +7,20 @@ export function formatEvent(aggregate: Aggregate, json = JSON.stringify(aggregat
 }
 
 export const HEARTBEAT = ": keep-alive\n\n";
+
+/** The client side of the wire format: calls `onBlock` with each event (or comment) block of a response, without its blank line. */
+export function forEachSseBlock(res: IncomingMessage, onBlock: (block: string) => void): void {
+  res.setEncoding("utf8");
+  let buffer = "";
+  res.on("data", (chunk: string) => {
+    buffer += chunk;
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      onBlock(buffer.slice(0, end));
+      buffer = buffer.slice(end + 2);
+    }
+  });
+}
 
 /**
  * One connected SSE client. It never queues: when the socket is backed up, only the

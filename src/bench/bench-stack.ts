@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EcwatchError } from "../errors.js";
-import { startNats, startRedis } from "../stack/local-server.js";
+import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
 import { freePort } from "../stack/ports.js";
 
 /** The ecwatch CLI, relative to this module in both src/ and dist/. */
@@ -42,23 +42,19 @@ export async function startBenchStack(targets: BenchTargets): Promise<BenchStack
   const stop = async (): Promise<void> => {
     for (const one of stops.reverse()) await one().catch(() => undefined);
   };
+  /** The given URL, or a server started here, measured and stopped with the rest. */
+  const serverUnlessGiven = async (given: string | undefined, start: () => Promise<LocalServer>): Promise<string> => {
+    if (given) return given;
+    const server = await start();
+    stops.push(() => server.stop());
+    processes.push({ name: server.kind === "nats" ? "nats-server" : "redis-server", pid: server.pid });
+    return server.url;
+  };
   try {
     const dir = mkdtempSync(join(tmpdir(), "ecwatch-bench-"));
     stops.push(async () => rmSync(dir, { recursive: true, force: true }));
-    let natsUrl = targets.nats;
-    if (!natsUrl) {
-      const nats = await startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
-      stops.push(() => nats.stop());
-      processes.push({ name: "nats-server", pid: nats.pid });
-      natsUrl = nats.url;
-    }
-    let redisUrl = targets.redis;
-    if (!redisUrl) {
-      const redis = await startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() });
-      stops.push(() => redis.stop());
-      processes.push({ name: "redis-server", pid: redis.pid });
-      redisUrl = redis.url;
-    }
+    const natsUrl = await serverUnlessGiven(targets.nats, async () => startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() }));
+    const redisUrl = await serverUnlessGiven(targets.redis, async () => startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() }));
     let apiUrl = targets.api;
     if (!apiUrl) {
       const aggregator = startChild("aggregate", ["--nats", natsUrl, "--redis", redisUrl]);

@@ -44,6 +44,7 @@ export class ProcessMonitor {
   private readonly last = new Map<number, { atMs: number; sample: ProcessSample }>();
   private readonly peakRss = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
+  private usage: ProcessUsage[] | undefined;
 
   constructor(private readonly processes: ReadonlyArray<{ readonly name: string; readonly pid: number }>) {}
 
@@ -52,16 +53,19 @@ export class ProcessMonitor {
     this.timer = setInterval(() => this.sample(), intervalMs);
   }
 
+  /** Stops sampling and returns the usage; later calls return the same. */
   stop(): ProcessUsage[] {
+    if (this.usage) return this.usage;
     clearInterval(this.timer);
     this.sample();
-    return this.processes.map(({ name, pid }) => {
+    this.usage = this.processes.map(({ name, pid }) => {
       const first = this.first.get(pid);
       const last = this.last.get(pid);
       const wallMs = first && last ? last.atMs - first.atMs : 0;
       const cpuPercent = first && last && wallMs > 0 ? ((last.sample.cpuMs - first.sample.cpuMs) / wallMs) * 100 : 0;
       return { name, pid, cpuPercent: Math.round(cpuPercent * 10) / 10, peakRssMb: Math.round(((this.peakRss.get(pid) ?? 0) / 1_048_576) * 10) / 10 };
     });
+    return this.usage;
   }
 
   private sample(): void {

@@ -1,4 +1,5 @@
 import { type ClientRequest, get } from "node:http";
+import { forEachSseBlock } from "../api/sse.js";
 import { LatencyHistogram, type LatencySummary } from "./latency.js";
 
 export interface FanoutReport {
@@ -81,16 +82,7 @@ export class SseFanout {
         }
         this.connected += 1;
         resolve();
-        res.setEncoding("utf8");
-        let buffer = "";
-        res.on("data", (chunk: string) => {
-          buffer += chunk;
-          let end: number;
-          while ((end = buffer.indexOf("\n\n")) >= 0) {
-            this.receive(client, buffer.slice(0, end));
-            buffer = buffer.slice(end + 2);
-          }
-        });
+        forEachSseBlock(res, (block) => this.receive(client, block));
       });
       request.on("error", (err) => (this.connected ? undefined : reject(err)));
       client.request = request;

@@ -29,8 +29,6 @@ export interface BenchFlags {
   readonly api?: string;
 }
 
-class Interrupted extends Error {}
-
 export async function runBench(flags: BenchFlags): Promise<void> {
   if (flags.api && !flags.nats) throw new UsageError("--api needs --nats too: the benchmark publishes to the NATS its aggregator reads.");
   const status = new StatusLine(process.stderr);
@@ -41,7 +39,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
   const interruption = new AbortController();
   void untilSignal().then(() => interruption.abort());
   const checkpoint = (): void => {
-    if (interruption.signal.aborted) throw new Interrupted();
+    if (interruption.signal.aborted) throw new RunInterrupted("the benchmark was interrupted");
   };
 
   say("bench: starting the stack…");
@@ -87,7 +85,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
     // Wrong answers fail the command; speed is reported, not judged (machines are shared and noisy).
     if (report.lost > 0 || !report.totalsExact) process.exitCode = 1;
   } catch (err) {
-    if (!(err instanceof Interrupted || err instanceof RunInterrupted)) throw err;
+    if (!(err instanceof RunInterrupted)) throw err;
     say("bench: interrupted");
   } finally {
     status.clear();

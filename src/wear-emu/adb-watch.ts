@@ -168,22 +168,20 @@ export class AdbWatch {
         try {
           const output = await this.options.adb.shell(this.serial, broadcastCommand(this.options.target, delivery, seq));
           if (broadcastSucceeded(output)) this.counts.broadcasts += 1;
-          else this.problem(`am broadcast on ${this.serial}: ${output.trim().split("\n").at(-1) ?? "no output"}`, true);
+          else {
+            this.counts.failedBroadcasts += 1;
+            this.lastProblem = `am broadcast on ${this.serial}: ${output.trim().split("\n").at(-1) ?? "no output"}`;
+          }
         } catch (err) {
           // The device went away mid-send: keep the delivery unless a newer one took its place.
           if (!this.queue.has(delivery.path)) this.queue.set(delivery.path, delivery);
-          this.problem(`broadcast to ${this.serial} failed: ${errorMessage(err)}`, false);
+          this.lastProblem = `broadcast to ${this.serial} failed: ${errorMessage(err)}`;
           this.setDisconnected(`${this.serial} went away`);
         }
       }
     } finally {
       this.sending = false;
     }
-  }
-
-  private problem(text: string, failedBroadcast: boolean): void {
-    this.lastProblem = text;
-    if (failedBroadcast) this.counts.failedBroadcasts += 1;
   }
 
   /** A connection from the watch app through the reverse: one JSON message per line. */

@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { forEachSseBlock } from "../../src/api/sse.js";
 
 export interface SseEvent {
   readonly id: string | undefined;
@@ -18,16 +19,7 @@ export class SseReader {
     return new Promise((resolve, reject) => {
       const req = request(url, { headers: { accept: "text/event-stream", ...headers } }, (res) => {
         reader.status = res.statusCode ?? 0;
-        res.setEncoding("utf8");
-        let buffer = "";
-        res.on("data", (chunk: string) => {
-          buffer += chunk;
-          let end: number;
-          while ((end = buffer.indexOf("\n\n")) >= 0) {
-            reader.parse(buffer.slice(0, end));
-            buffer = buffer.slice(end + 2);
-          }
-        });
+        forEachSseBlock(res, (block) => reader.parse(block));
         resolve(reader);
       });
       req.on("error", reject);
