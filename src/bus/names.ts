@@ -38,3 +38,21 @@ export function parseReadingSubject(subject: string): ReadingSubject | undefined
 
 /** The MQTT topic of a reading subject (`ec/<c>/meter/<m>`): nats-server's MQTT listener maps `/` back to `.`. */
 export const mqttTopicOf = (subject: string): string => subject.replaceAll(".", "/");
+
+/**
+ * Communities are spread over this many partitions, each read by its own durable consumer
+ * and owned by one aggregator at a time. nats-server assigns the partition at publish time
+ * through a subject mapping in its config (`partitionMappings`), so a reading's subject in
+ * EC_STREAM is `ecp.<partition>.<community>.meter.<meter>` (or `….net`).
+ */
+export const PARTITIONS = 8;
+export const PARTITIONED_SUBJECT_PREFIX = "ecp";
+
+/** The nats-server `mappings` block that partitions readings by community (FNV-1a of the id, mod `partitions`). */
+export function partitionMappings(partitions: number = PARTITIONS): Record<string, string> {
+  const partition = `{{partition(${partitions},1)}}`;
+  return {
+    "ec.*.meter.*": `${PARTITIONED_SUBJECT_PREFIX}.${partition}.{{wildcard(1)}}.meter.{{wildcard(2)}}`,
+    "ec.*.net": `${PARTITIONED_SUBJECT_PREFIX}.${partition}.{{wildcard(1)}}.net`,
+  };
+}
