@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, ensureTopology } from "../dist/bus/nats-bus.js";
+import { aggregatorBacklog, connectNats, ensureTopology } from "../dist/bus/nats-bus.js";
 import { meterReadingSubject } from "../dist/bus/names.js";
 import { startNats, startRedis } from "../dist/stack/local-server.js";
 import { freePort } from "../dist/stack/ports.js";
@@ -36,7 +36,7 @@ const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const aggregation = await startAggregation(nats.url, redis.url);
 const { stats } = aggregation.aggregator;
-while (stats.readings < readings || (await jsm.consumers.info("EC_STREAM", "agg-worker")).num_ack_pending > 0) {
+while (stats.readings < readings || (await aggregatorBacklog(jsm)) > 0) {
   await new Promise((r) => setTimeout(r, 20));
 }
 const seconds = (performance.now() - started) / 1000;

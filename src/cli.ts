@@ -54,8 +54,9 @@ export function buildProgram(): Command {
     .addOption(redisOption())
     .addOption(staleOption())
     .option("--mqtt [port]", "open nats-server's MQTT listener for meter devices (port 1883 when free)", integer(1, 65_535))
+    .option("--cluster <n>", "start a JetStream cluster of n nats-servers instead of one (streams and KV get 3 replicas; from 3 on it survives the loss of a node)", integer(3, 5))
     .option("--json", "print the ready line as JSON and no live status")
-    .addHelpText("after", examples("ecwatch up", "ecwatch up --communities 10 --meters 50 --fresh", "ecwatch up --scenario village", "ecwatch up --mqtt --communities 0", "ecwatch up --communities 0 --nats nats://10.0.0.5:4222"))
+    .addHelpText("after", examples("ecwatch up", "ecwatch up --communities 10 --meters 50 --fresh", "ecwatch up --scenario village", "ecwatch up --mqtt --communities 0", "ecwatch up --cluster 3", "ecwatch up --communities 0 --nats nats://10.0.0.5:4222"))
     .action(async (flags, command: Command) => {
       const { runUp } = await import("./commands/up.js");
       await runUp({ ...flags, portFromUser: command.getOptionValueSource("port") !== "default" });

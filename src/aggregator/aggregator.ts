@@ -1,265 +1,132 @@
-import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import { hostname } from "node:os";
 import type { Bus } from "../bus/nats-bus.js";
-import { CONSUMER, DLQ_SUBJECT, LATEST_KEY_PREFIX, STREAM, changeFeedSubject, latestKey } from "../bus/names.js";
+import { PARTITIONS } from "../bus/names.js";
 import type { RedisCache } from "../cache/redis-cache.js";
-import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
-import { type CommunitySnapshot, CommunityState, communityOfShardKey } from "./community-state.js";
-import { decodeReading } from "./decode.js";
-import { LEASE_KEY, Lease, type LeaseOptions } from "./lease.js";
+import { errorMessage } from "../errors.js";
+import { unitsOf } from "./assignment.js";
+import { Lease, MEMBER_KEY_PREFIX, STRAYS_LEASE_KEY, isLapsed, memberKey, parseHolder, partitionLeaseKey } from "./lease.js";
+import { type AggregatorOptions, type AggregatorStats, PartitionWorker, emptyStats } from "./partition-worker.js";
+import { StrayForwarder } from "./stray-forwarder.js";
 
-/** Options of the aggregator service. */
-export interface AggregatorOptions {
-  /** A meter this far (data time) behind its community's newest reading leaves the totals. Default 30 s. */
-  readonly staleAfterMs?: number;
-  /** Called with every new aggregate after it is stored. */
-  readonly onAggregate?: (aggregate: Aggregate) => void;
-  /** Called when a community could not be stored (it is retried), the cache could not be written, or the lease was lost. */
-  readonly onError?: (err: unknown) => void;
-  /** Messages the client buffers ahead of processing. Default 1,000. */
-  readonly maxMessages?: number;
-  readonly lease?: Omit<LeaseOptions, "onLost">;
+export type { AggregatorOptions, AggregatorStats } from "./partition-worker.js";
+
+/** Work units: the partitions 0…PARTITIONS-1, then the forwarding of unpartitioned readings. */
+const STRAYS_UNIT = PARTITIONS;
+const UNITS = PARTITIONS + 1;
+const REBALANCE_INTERVAL_MS = 1_000;
+
+interface Unit {
+  stop(): Promise<void>;
 }
 
-/** Counters of the aggregator, for status lines and `doctor`. */
-export interface AggregatorStats {
-  readings: number;
-  /** Duplicates and readings older than the meter's current one: they change nothing. */
-  ignored: number;
-  deadLetters: number;
-  batches: number;
-  largestBatch: number;
-  storeErrors: number;
-  cacheErrors: number;
+/** A KV-key-safe id for this aggregator: host, pid and a random part. */
+function newMemberId(): string {
+  const host = hostname().replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 40);
+  return `${host}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 }
-
-interface Received {
-  readonly msg: JsMsg;
-  /** The community whose stored state must hold this reading's effect before the ack. */
-  readonly communityId?: string;
-  readonly deadLetter?: { reason: string; subject: string; data: string };
-}
-
-const DEAD_LETTER_DATA_LIMIT = 64 * 1024;
-const RETRY_DELAY_MS = 1_000;
 
 /**
- * Consumes EC_STREAM through the durable pull consumer `agg-worker` and keeps every
- * community's totals exact: per-meter state in memory, and per batch and changed community
- * first the aggregate (`ec_latest`, then Redis and the change feed), then the changed shards
- * of its per-meter snapshot (`ec_agg_state`); a message is acknowledged only after both are
- * stored. A crash in between
- * means redelivery, and a redelivered reading missing from the snapshot is applied again and
- * gives a new version of the same totals; one already in it changes nothing. A community whose
- * store fails is retried on its own; the others go on.
- *
- * Batching needs no timer: messages arrive through a synchronous callback and a flush is
- * scheduled with setImmediate, so one flush takes everything that arrived in the same
- * socket reads, and whatever arrives during a flush forms the next batch.
+ * One aggregator instance. Any number of them work together on one stream: each announces
+ * itself with a member key in `ec_agg_state` (a lease it renews), and every second each
+ * computes from the live members which partitions are its own (`unitsOf`), gives up those
+ * that are no longer its own (flushing, acknowledging and releasing their lease), and takes
+ * those that are (once their lease is free: at once after a clean stop or a crash on this
+ * host, after the lease's ttl otherwise). A partition's new owner starts from its snapshots
+ * and gets every unacknowledged reading redelivered, so a hand-over loses nothing and counts
+ * nothing twice.
  */
 export class Aggregator {
-  readonly stats: AggregatorStats = { readings: 0, ignored: 0, deadLetters: 0, batches: 0, largestBatch: 0, storeErrors: 0, cacheErrors: 0 };
-  private readonly states = new Map<string, CommunityState>();
-  private dirty = new Set<string>();
-  private pending: Received[] = [];
-  private readonly cacheRetry = new Map<string, string>();
-  private flushing: Promise<void> | undefined;
-  private flushScheduled = false;
-  private messages: ConsumerMessages | undefined;
-  private lease: Lease | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  readonly stats: AggregatorStats = emptyStats();
+  private readonly memberId = newMemberId();
+  private member: Lease | undefined;
+  private readonly units = new Map<number, Unit>();
+  private timer: NodeJS.Timeout | undefined;
+  private rebalancing: Promise<void> | undefined;
   private stopped = false;
-  private readonly staleAfterMs: number;
 
   private constructor(
     private readonly bus: Bus,
     private readonly cache: RedisCache,
     private readonly options: AggregatorOptions,
-  ) {
-    this.staleAfterMs = options.staleAfterMs ?? 30_000;
-  }
+  ) {}
 
-  /** Takes the lease, loads every community's state, then starts consuming. */
+  /** Joins the members and takes this aggregator's share of the partitions before it resolves. */
   static async start(bus: Bus, cache: RedisCache, options: AggregatorOptions = {}): Promise<Aggregator> {
     const aggregator = new Aggregator(bus, cache, options);
-    aggregator.lease = await Lease.acquire(bus.state, {
-      ...options.lease,
-      onLost: (err) => {
-        options.onError?.(err);
-        void aggregator.stop();
-      },
-    });
+    aggregator.member = await Lease.tryAcquire(bus.state, aggregator.memberId, { key: memberKey(aggregator.memberId), ttlMs: options.leaseTtlMs });
     try {
-      await aggregator.loadState();
-      const consumer = await bus.js.consumers.get(STREAM, CONSUMER);
-      aggregator.messages = await consumer.consume({
-        max_messages: options.maxMessages ?? 1_000,
-        callback: (msg) => aggregator.receive(msg),
-      });
+      await aggregator.rebalance();
     } catch (err) {
-      await aggregator.lease.release();
+      await aggregator.stop();
       throw err;
     }
+    aggregator.timer = setInterval(() => void aggregator.rebalanceOnce(), REBALANCE_INTERVAL_MS);
     return aggregator;
   }
 
-  /** Merges every stored shard, and raises each version to that of the stored aggregate. */
-  private async loadState(): Promise<void> {
-    const keys: string[] = [];
-    for await (const key of await this.bus.state.keys()) if (key !== LEASE_KEY) keys.push(key);
-    for (const key of keys) {
-      const entry = await this.bus.state.get(key);
-      if (entry?.operation === "PUT") this.stateOf(communityOfShardKey(key)).restore(entry.json<CommunitySnapshot>(), key);
-    }
-    for await (const key of await this.bus.latest.keys()) {
-      if (!key.startsWith(LATEST_KEY_PREFIX)) continue;
-      const state = this.states.get(key.slice(LATEST_KEY_PREFIX.length));
-      const entry = state && (await this.bus.latest.get(key));
-      const stored = entry?.operation === "PUT" ? aggregateFromJson(entry.string()) : undefined;
-      if (stored) state!.raiseVersionTo(stored.version);
-    }
+  /** The partitions this aggregator works on now (the forwarder of unpartitioned readings not counted). */
+  get partitions(): number[] {
+    return [...this.units.keys()].filter((unit) => unit !== STRAYS_UNIT).sort((a, b) => a - b);
   }
 
-  private stateOf(communityId: string): CommunityState {
-    let state = this.states.get(communityId);
-    if (!state) {
-      state = new CommunityState(communityId);
-      this.states.set(communityId, state);
-    }
-    return state;
-  }
-
-  private receive(msg: JsMsg): void {
-    const decoded = decodeReading(msg.subject, msg.string(), msg.seq);
-    if (decoded.ok) {
-      this.stats.readings += 1;
-      if (this.stateOf(decoded.communityId).apply(decoded.meterId, decoded.state)) this.dirty.add(decoded.communityId);
-      else this.stats.ignored += 1;
-      this.pending.push({ msg, communityId: decoded.communityId });
-    } else {
-      this.pending.push({ msg, deadLetter: { reason: decoded.reason, subject: msg.subject, data: msg.string().slice(0, DEAD_LETTER_DATA_LIMIT) } });
-    }
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.flushing) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flushing = this.flushAll().finally(() => {
-        this.flushing = undefined;
+  private rebalanceOnce(): void {
+    this.rebalancing ??= this.rebalance()
+      .catch((err: unknown) => this.options.onError?.(new Error(`Could not rebalance the partitions: ${errorMessage(err)}`)))
+      .finally(() => {
+        this.rebalancing = undefined;
       });
-    });
   }
 
-  private async flushAll(): Promise<void> {
-    while (this.pending.length) await this.flushBatch();
-  }
-
-  private async flushBatch(): Promise<void> {
-    const batch = this.pending;
-    const dirty = this.dirty;
-    this.pending = [];
-    this.dirty = new Set();
-
-    const now = new Date();
-    const changed: Aggregate[] = [];
-    const failed = new Set<string>();
-    await Promise.all(
-      [...dirty].map(async (communityId) => {
-        const state = this.states.get(communityId)!;
-        const aggregate = state.nextAggregate(this.staleAfterMs, now);
-        const { shards, taken, obsolete } = state.takeDirtyShards();
-        const json = aggregate && JSON.stringify(aggregate);
-        try {
-          // The aggregate before the snapshot (see the class comment); once it is stored it
-          // may be announced, so the snapshot stays off the path to the watch.
-          if (aggregate) {
-            await this.bus.latest.put(latestKey(communityId), json!);
-            await this.announce(communityId, json!);
-          }
-          await Promise.all(shards.map(([key, snapshot]) => this.bus.state.put(key, JSON.stringify(snapshot))));
-          // Only once the new layout is stored may the old one go.
-          await Promise.all(obsolete.map((key) => this.bus.state.purge(key)));
-          state.stored(
-            shards.map(([key]) => key),
-            obsolete,
-          );
-          if (aggregate) changed.push(aggregate);
-        } catch (err) {
-          failed.add(communityId);
-          state.putBack(taken);
-          this.dirty.add(communityId);
-          this.stats.storeErrors += 1;
-          this.options.onError?.(err);
-        }
-      }),
-    );
-    const deadLettered = await Promise.all(
-      batch.map(({ msg, deadLetter }) =>
-        deadLetter
-          ? // The stream sequence as message id: a retried dead letter is stored once.
-            this.bus.js.publish(DLQ_SUBJECT, JSON.stringify(deadLetter), { msgID: `dlq.${msg.seq}` }).then(
-              () => true,
-              () => false,
-            )
-          : true,
-      ),
-    );
-
-    batch.forEach(({ msg, communityId, deadLetter }, index) => {
-      const stored = deadLetter ? deadLettered[index] : !failed.has(communityId!);
-      // Not stored: it comes back and is applied again, idempotently.
-      if (stored) msg.ack();
-      else msg.nak(RETRY_DELAY_MS);
-    });
-
-    this.stats.batches += 1;
-    this.stats.deadLetters += batch.filter((received, index) => received.deadLetter && deadLettered[index]).length;
-    this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
-    for (const aggregate of changed) this.options.onAggregate?.(aggregate);
-  }
-
-  /** Puts a stored aggregate into the cache, then on the change feed (a client that GETs on an event finds it). */
-  private async announce(communityId: string, json: string): Promise<void> {
-    this.cacheRetry.delete(communityId);
-    await this.writeCache([[communityId, json]]);
-    this.bus.nc.publish(changeFeedSubject(communityId), json);
-  }
-
-  /**
-   * Redis is a cache in front of KV: a failed write (it fails fast, see RedisCache) does not
-   * hold anything back; it is retried every second until it lands (unless a newer value of
-   * that community landed first), so a reader gets a stale value for no longer than the outage.
-   */
-  private async writeCache(entries: ReadonlyArray<readonly [communityId: string, json: string]>, isRetry = false): Promise<void> {
-    if (!entries.length || this.stopped) return;
-    try {
-      await this.cache.putLatest(entries.map(([communityId, json]) => ({ communityId, json })));
-    } catch (err) {
-      // A failed retry must not displace a newer value that failed meanwhile.
-      for (const [communityId, json] of entries) if (!isRetry || !this.cacheRetry.has(communityId)) this.cacheRetry.set(communityId, json);
-      this.stats.cacheErrors += 1;
-      this.options.onError?.(err);
-      this.retryTimer ??= setTimeout(() => {
-        this.retryTimer = undefined;
-        const retry = [...this.cacheRetry];
-        this.cacheRetry.clear();
-        void this.writeCache(retry, true);
-      }, RETRY_DELAY_MS);
+  private async liveMembers(): Promise<string[]> {
+    const now = Date.now();
+    const members = [this.memberId];
+    for await (const key of await this.bus.state.keys(`${MEMBER_KEY_PREFIX}>`)) {
+      const entry = await this.bus.state.get(key);
+      const holder = entry?.operation === "PUT" ? parseHolder(entry.string()) : undefined;
+      if (holder && !isLapsed(holder, now, hostname())) members.push(key.slice(MEMBER_KEY_PREFIX.length));
     }
+    return members;
   }
 
-  /** Stops consuming, stores what was received, acknowledges it, and gives up the lease. */
-  async stop(): Promise<void> {
+  private async rebalance(): Promise<void> {
     if (this.stopped) return;
-    this.messages?.stop();
-    await this.messages?.closed();
-    while (this.flushing || this.flushScheduled) {
-      await (this.flushing ?? new Promise((resolve) => setImmediate(resolve)));
-    }
+    const wanted = new Set(unitsOf(this.memberId, await this.liveMembers(), UNITS));
+    await Promise.all([...this.units.keys()].filter((unit) => !wanted.has(unit)).map((unit) => this.release(unit)));
+    await Promise.all([...wanted].filter((unit) => !this.units.has(unit)).map((unit) => this.take(unit)));
+    this.stats.partitions = this.partitions.length;
+  }
+
+  /** Takes a unit if its lease is free; a held one is tried again at the next rebalance. */
+  private async take(unit: number): Promise<void> {
+    const lease = await Lease.tryAcquire(this.bus.state, this.memberId, {
+      key: unit === STRAYS_UNIT ? STRAYS_LEASE_KEY : partitionLeaseKey(unit),
+      ttlMs: this.options.leaseTtlMs,
+      onLost: (err) => {
+        this.options.onError?.(err);
+        void this.release(unit);
+      },
+    });
+    if (!lease || this.stopped) return void (await lease?.release());
+    const worker =
+      unit === STRAYS_UNIT
+        ? await StrayForwarder.start(this.bus, lease, this.stats, this.options)
+        : await PartitionWorker.start(this.bus, this.cache, unit, lease, this.stats, this.options);
+    this.units.set(unit, worker);
+  }
+
+  private async release(unit: number): Promise<void> {
+    const worker = this.units.get(unit);
+    this.units.delete(unit);
+    await worker?.stop();
+  }
+
+  /** Stops every partition (storing and acknowledging what was received), gives up the leases and leaves the members. */
+  async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.retryTimer);
-    await this.lease?.release();
+    clearInterval(this.timer);
+    await this.rebalancing;
+    await Promise.all([...this.units.keys()].map((unit) => this.release(unit)));
+    this.stats.partitions = 0;
+    await this.member?.release();
   }
 }

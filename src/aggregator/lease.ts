@@ -4,13 +4,21 @@ import { EcwatchError } from "../errors.js";
 import { isAlive } from "../stack/state-file.js";
 
 /**
- * Only one aggregator may own the per-meter state: two would each keep their own copy in
- * memory and overwrite each other's snapshots. The lease is a KV key renewed by
- * compare-and-set; it lapses when its holder stops renewing (or, on the same host, dies).
+ * Only one aggregator at a time may own a partition's per-meter state: two would each keep
+ * their own copy in memory and overwrite each other's snapshots. A lease is a KV key renewed
+ * by compare-and-set; it lapses when its holder stops renewing (or, on the same host, dies).
+ * The same mechanism announces the aggregators that are alive (`memberKey`).
+ *
+ * Keys of the aggregator's own bookkeeping start with this prefix; ids never contain `/`,
+ * so no community's snapshot key does.
  */
-export const LEASE_KEY = "aggregator/lease";
+export const CONTROL_KEY_PREFIX = "aggregator/";
+export const partitionLeaseKey = (partition: number): string => `${CONTROL_KEY_PREFIX}lease.p${partition}`;
+export const STRAYS_LEASE_KEY = `${CONTROL_KEY_PREFIX}lease.strays`;
+export const MEMBER_KEY_PREFIX = `${CONTROL_KEY_PREFIX}member.`;
+export const memberKey = (memberId: string): string => `${MEMBER_KEY_PREFIX}${memberId}`;
 
-interface Holder {
+export interface Holder {
   readonly id: string;
   readonly pid: number;
   readonly host: string;
@@ -19,10 +27,9 @@ interface Holder {
 }
 
 export interface LeaseOptions {
+  readonly key: string;
   /** How long a lease lasts without renewal. Default 15 s (renewed every third of it). */
   readonly ttlMs?: number;
-  /** How long to wait for a held lease to lapse before giving up. Default: its ttl plus 2 s. */
-  readonly waitMs?: number;
   /** Called when the lease was lost (taken over, or renewals failed past its expiry). */
   readonly onLost?: (err: Error) => void;
   readonly now?: () => number;
@@ -33,7 +40,7 @@ export function isLapsed(holder: Holder, now: number, host: string, alive: (pid:
   return holder.expiresAt <= now || (holder.host === host && !alive(holder.pid));
 }
 
-function parseHolder(text: string): Holder | undefined {
+export function parseHolder(text: string): Holder | undefined {
   try {
     const value = JSON.parse(text) as Partial<Holder>;
     return typeof value.id === "string" && typeof value.pid === "number" && typeof value.host === "string" && typeof value.expiresAt === "number"
@@ -48,52 +55,49 @@ export class Lease {
   private revision = 0;
   private timer: NodeJS.Timeout | undefined;
   private released = false;
-  private readonly id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   private readonly ttlMs: number;
   private readonly now: () => number;
 
   private constructor(
     private readonly kv: KV,
     private readonly options: LeaseOptions,
+    /** Who holds it: the same id for all leases of one aggregator. */
+    readonly id: string,
   ) {
     this.ttlMs = options.ttlMs ?? 15_000;
     this.now = options.now ?? Date.now;
   }
 
-  /** Takes the lease, waiting for a held one to lapse; an EcwatchError names the holder if it does not. */
-  static async acquire(kv: KV, options: LeaseOptions = {}): Promise<Lease> {
-    const lease = new Lease(kv, options);
-    await lease.take();
-    lease.timer = setInterval(() => void lease.renew(), lease.ttlMs / 3);
-    lease.timer.unref();
-    return lease;
+  /** Takes the lease if it is free or lapsed; undefined when someone else holds it. */
+  static async tryAcquire(kv: KV, holderId: string, options: LeaseOptions): Promise<Lease | undefined> {
+    const lease = new Lease(kv, options, holderId);
+    return (await lease.attempt()) ? undefined : lease.renewing();
+  }
+
+  private renewing(): this {
+    this.timer = setInterval(() => void this.renew(), this.ttlMs / 3);
+    this.timer.unref();
+    return this;
   }
 
   private value(): string {
     return JSON.stringify({ id: this.id, pid: process.pid, host: hostname(), expiresAt: this.now() + this.ttlMs } satisfies Holder);
   }
 
-  private async take(): Promise<void> {
-    const deadline = this.now() + (this.options.waitMs ?? this.ttlMs + 2_000);
-    for (;;) {
-      const entry = await this.kv.get(LEASE_KEY);
+  /** One try to take the key: undefined once it is ours, else its live holder. */
+  private async attempt(): Promise<Holder | undefined> {
+    const key = this.options.key;
+    for (let race = 1; ; race += 1) {
+      const entry = await this.kv.get(key);
       const holder = entry?.operation === "PUT" ? parseHolder(entry.string()) : undefined;
       try {
-        if (!entry || entry.operation !== "PUT") this.revision = await this.kv.create(LEASE_KEY, this.value());
-        else if (!holder || isLapsed(holder, this.now(), hostname())) this.revision = await this.kv.update(LEASE_KEY, this.value(), entry.revision);
-        else if (this.now() >= deadline) {
-          throw new EcwatchError("AGGREGATOR_RUNNING", `Another aggregator holds the lease (pid ${holder.pid} on ${holder.host}).`, {
-            hint: "Run one aggregator per stream: stop the other one (or `ecwatch up`, which runs one) and try again.",
-          });
-        } else {
-          await new Promise((resolve) => setTimeout(resolve, 500));
-          continue;
-        }
-        return;
+        if (!entry || entry.operation !== "PUT") this.revision = await this.kv.create(key, this.value());
+        else if (!holder || isLapsed(holder, this.now(), hostname())) this.revision = await this.kv.update(key, this.value(), entry.revision);
+        else return holder;
+        return undefined;
       } catch (err) {
-        if (err instanceof EcwatchError) throw err;
         // Someone else created or updated it between our get and our write: look again.
-        if (this.now() >= deadline) throw err;
+        if (race >= 3) throw err;
       }
     }
   }
@@ -101,13 +105,13 @@ export class Lease {
   private async renew(): Promise<void> {
     if (this.released) return;
     try {
-      this.revision = await this.kv.update(LEASE_KEY, this.value(), this.revision);
+      this.revision = await this.kv.update(this.options.key, this.value(), this.revision);
     } catch (err) {
-      const current = await this.kv.get(LEASE_KEY).catch(() => null);
+      const current = await this.kv.get(this.options.key).catch(() => null);
       const holder = current?.operation === "PUT" ? parseHolder(current.string()) : undefined;
       if (holder && holder.id !== this.id) {
         this.stopRenewing();
-        this.options.onLost?.(new EcwatchError("LEASE_LOST", `Another aggregator (pid ${holder.pid} on ${holder.host}) took over the lease.`, { cause: err }));
+        this.options.onLost?.(new EcwatchError("LEASE_LOST", `Another aggregator (pid ${holder.pid} on ${holder.host}) took over ${this.options.key}.`, { cause: err }));
       }
       // Otherwise NATS is briefly unreachable: the next renewal tries again.
     }
@@ -121,6 +125,6 @@ export class Lease {
   /** Gives the lease up, so the next aggregator need not wait for it to lapse. */
   async release(): Promise<void> {
     this.stopRenewing();
-    await this.kv.delete(LEASE_KEY, { previousSeq: this.revision }).catch(() => undefined);
+    await this.kv.delete(this.options.key, { previousSeq: this.revision }).catch(() => undefined);
   }
 }

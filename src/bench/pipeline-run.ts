@@ -1,6 +1,7 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { CONSUMER, DLQ_STREAM, STREAM } from "../bus/names.js";
+import { DLQ_STREAM, STREAM } from "../bus/names.js";
+import { aggregatorBacklog } from "../bus/nats-bus.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { type FaultSpec, NO_FAULTS } from "../sim/faults.js";
 import { JetStreamSink } from "../sim/jetstream-sink.js";
@@ -118,8 +119,9 @@ export async function runAtRate(nc: NatsConnection, jsm: JetStreamManager, apiUr
   const sse = fanout.stop();
 
   const published = simulator.stats.sent;
-  const processed = after.delivered - before.delivered;
-  const lost = published - simulator.stats.acked + Math.max(0, after.stored - before.stored - processed);
+  // Only this run's readings entered the stream since `before`; what no consumer acknowledged is lost.
+  const processed = after.stored - before.stored - after.backlog;
+  const lost = published - simulator.stats.acked + after.backlog;
   return {
     targetRate: options.rate,
     publishedPerSec: Math.round(published / ((publishedMs - startedMs) / 1000)),
@@ -137,14 +139,14 @@ export async function runAtRate(nc: NatsConnection, jsm: JetStreamManager, apiUr
 interface Counts {
   /** Messages the stream stored (its last sequence). */
   readonly stored: number;
-  /** Messages the aggregator's consumer has had acknowledged (its ack floor). */
-  readonly delivered: number;
+  /** Messages the aggregator's consumers have yet to deliver or to have acknowledged. */
+  readonly backlog: number;
   readonly deadLetters: number;
 }
 
 async function counts(jsm: JetStreamManager): Promise<Counts> {
-  const [stream, consumer, dlq] = await Promise.all([jsm.streams.info(STREAM), jsm.consumers.info(STREAM, CONSUMER), jsm.streams.info(DLQ_STREAM)]);
-  return { stored: stream.state.last_seq, delivered: consumer.ack_floor.stream_seq, deadLetters: dlq.state.last_seq };
+  const [stream, dlq, backlog] = await Promise.all([jsm.streams.info(STREAM), jsm.streams.info(DLQ_STREAM), aggregatorBacklog(jsm)]);
+  return { stored: stream.state.last_seq, backlog, deadLetters: dlq.state.last_seq };
 }
 
 /** Waits until the aggregator acknowledged everything stored since `before`; false after `timeoutMs`. */
@@ -152,7 +154,7 @@ async function drained(jsm: JetStreamManager, before: Counts, expected: number, 
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const now = await counts(jsm);
-    if (now.delivered >= before.stored + expected && now.delivered >= now.stored) return true;
+    if (now.stored >= before.stored + expected && now.backlog === 0) return true;
     if (performance.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -18,7 +18,7 @@ import { Kvm, type KV } from "@nats-io/kv";
 import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, errorMessage } from "../errors.js";
 import { redactUrl } from "../url.js";
-import { CONSUMER, DLQ_STREAM, DLQ_SUBJECT, LATEST_BUCKET, STATE_BUCKET, STREAM, STREAM_SUBJECTS } from "./names.js";
+import { AGGREGATOR_CONSUMERS, DLQ_STREAM, DLQ_SUBJECT, LATEST_BUCKET, PROTOTYPE_CONSUMER, STATE_BUCKET, STREAM, STREAM_SUBJECTS } from "./names.js";
 
 /** Retention limits of EC_STREAM; the prototype's stream had none. */
 export interface RetentionOptions {
@@ -53,6 +53,15 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
   }
 }
 
+/**
+ * Replicas for the streams and KV buckets ecwatch creates: 3 on a cluster of 3 or more servers,
+ * as many as there are on a smaller one (issue 9). A server of a cluster lists the client URLs of
+ * all its members in its INFO (`connect_urls`, itself included); a single server lists none.
+ */
+export function clusterReplicas(nc: NatsConnection): number {
+  return Math.min(3, Math.max(1, nc.info?.connect_urls?.length ?? 1));
+}
+
 /** Connects and opens the JetStream contexts and KV buckets (creating them when missing). */
 export async function openBus(url: string, name: string): Promise<Bus> {
   const nc = await connectNats(url, name);
@@ -65,7 +74,8 @@ export async function openBus(url: string, name: string): Promise<Bus> {
     });
     const js = jetstream(nc);
     const kvm = new Kvm(js);
-    const [latest, state] = await Promise.all([kvm.create(LATEST_BUCKET, { history: 1 }), kvm.create(STATE_BUCKET, { history: 1 })]).catch(
+    const replicas = clusterReplicas(nc);
+    const [latest, state] = await Promise.all([kvm.create(LATEST_BUCKET, { history: 1, replicas }), kvm.create(STATE_BUCKET, { history: 1, replicas })]).catch(
       (err: unknown) => {
         throw new EcwatchError("KV_UNAVAILABLE", `Cannot open the KV buckets ${LATEST_BUCKET} and ${STATE_BUCKET}: ${errorMessage(err)}.`, {
           hint: "Check the JetStream limits of the account (`ecwatch doctor`).",
@@ -120,17 +130,19 @@ async function ensureStream(
   if (wanted.max_msgs !== undefined && current.max_msgs !== wanted.max_msgs) {
     changes.push(`stream ${wanted.name}: max_msgs ${current.max_msgs} → ${wanted.max_msgs}`);
   }
-  if (changes.length) await jsm.streams.update(wanted.name, { ...current, ...wanted });
+  // Replicas only at creation: scaling an existing stream up (R1 → R3) is the operator's call.
+  if (changes.length) await jsm.streams.update(wanted.name, { ...current, ...wanted, num_replicas: current.num_replicas });
   return changes;
 }
 
 /**
- * Creates EC_STREAM, EC_DLQ and the durable pull consumer `agg-worker` when missing.
+ * Creates EC_STREAM, EC_DLQ and the aggregator's durable pull consumers when missing.
  * Given `retention` (by the aggregator, their owner), it also brings existing ones, e.g. the
  * prototype's, in line; without it (sim, serve) it leaves existing ones as they are, so they
- * cannot undo the aggregator's settings. Returns what it changed, for the user.
+ * cannot undo the aggregator's settings. New streams get `replicas` (see clusterReplicas, default 1).
+ * Returns what it changed, for the user.
  */
-export async function ensureTopology(jsm: JetStreamManager, retention?: RetentionOptions): Promise<string[]> {
+export async function ensureTopology(jsm: JetStreamManager, retention?: RetentionOptions, replicas = 1): Promise<string[]> {
   const update = retention !== undefined;
   const limits = retention ?? DEFAULT_RETENTION;
   const stream = {
@@ -142,46 +154,69 @@ export async function ensureTopology(jsm: JetStreamManager, retention?: Retentio
     max_age: nanos(limits.maxAgeMs),
     max_bytes: limits.maxBytes,
     duplicate_window: nanos(Math.min(DUPLICATE_WINDOW_MS, limits.maxAgeMs)),
+    num_replicas: replicas,
   };
-  const deadLetters = { name: DLQ_STREAM, subjects: [DLQ_SUBJECT], storage: StorageType.File, max_msgs: 10_000, max_age: nanos(7 * 86_400_000) };
+  const deadLetters = { name: DLQ_STREAM, subjects: [DLQ_SUBJECT], storage: StorageType.File, max_msgs: 10_000, max_age: nanos(7 * 86_400_000), num_replicas: replicas };
   return [
     ...(await ensureStream(jsm, stream, update)),
     ...(await ensureStream(jsm, deadLetters, update)),
-    ...(await ensureConsumer(jsm, update)),
+    ...(await ensureConsumers(jsm, update)),
   ];
 }
 
-/** Why an existing `agg-worker` cannot serve the aggregator, or undefined when it can. */
-function incompatibility(config: ConsumerConfig): string | undefined {
+/** Why an existing consumer cannot serve the aggregator, or undefined when it can. */
+function incompatibility(config: ConsumerConfig, filter: string): string | undefined {
   if (config.deliver_subject) return "a push consumer";
   if (config.ack_policy !== AckPolicy.Explicit) return `ack policy ${config.ack_policy}`;
-  if (config.filter_subject || config.filter_subjects?.length) return "it filters subjects";
+  if (config.filter_subject !== filter || config.filter_subjects?.length) return `it filters ${JSON.stringify(config.filter_subjects ?? config.filter_subject ?? null)}`;
   return undefined;
 }
 
-async function ensureConsumer(jsm: JetStreamManager, update: boolean): Promise<string[]> {
-  const changes: string[] = [];
+async function consumerInfo(jsm: JetStreamManager, name: string): Promise<ConsumerConfig | undefined> {
   try {
-    const info = await jsm.consumers.info(STREAM, CONSUMER);
-    const why = incompatibility(info.config);
-    if (!why || !update) return [];
-    // These cannot be changed in place (the prototype's was a push consumer). Replaying
-    // the stream from the start is safe: the aggregator is idempotent.
-    await jsm.consumers.delete(STREAM, CONSUMER);
-    changes.push(`replaced consumer ${CONSUMER} (${why}) with a pull consumer that acknowledges each message (replays the stream once)`);
+    return (await jsm.consumers.info(STREAM, name)).config;
   } catch (err) {
     if (!isNotFound(err)) throw err;
-    changes.push(`created consumer ${CONSUMER}`);
+    return undefined;
   }
-  await jsm.consumers.add(STREAM, {
-    durable_name: CONSUMER,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(30_000),
-    max_ack_pending: 20_000,
-    max_deliver: -1,
-  });
+}
+
+async function ensureConsumers(jsm: JetStreamManager, update: boolean): Promise<string[]> {
+  const changes: string[] = [];
+  if (update && (await consumerInfo(jsm, PROTOTYPE_CONSUMER))) {
+    // The prototype's single consumer; what it has not delivered is read again through
+    // agg-strays, which replays the stream once: safe, the aggregator is idempotent.
+    await jsm.consumers.delete(STREAM, PROTOTYPE_CONSUMER);
+    changes.push(`removed the prototype's consumer ${PROTOTYPE_CONSUMER}: ecwatch reads ${STREAM} through one consumer per partition (replays the stream once)`);
+  }
+  const created: string[] = [];
+  for (const { name, filter } of AGGREGATOR_CONSUMERS) {
+    const current = await consumerInfo(jsm, name);
+    const why = current && incompatibility(current, filter);
+    if (current && (!why || !update)) continue;
+    // These cannot be changed in place; replaying is safe (see above).
+    if (why) {
+      await jsm.consumers.delete(STREAM, name);
+      changes.push(`replaced consumer ${name} (${why}) with a pull consumer of ${filter} that acknowledges each message`);
+    } else created.push(name);
+    await jsm.consumers.add(STREAM, {
+      durable_name: name,
+      filter_subject: filter,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(30_000),
+      max_ack_pending: 20_000,
+      max_deliver: -1,
+    });
+  }
+  if (created.length) changes.push(`created consumer${created.length > 1 ? "s" : ""} ${created.join(", ")}`);
   return changes;
+}
+
+/** Readings the aggregator's consumers have yet to deliver or to have acknowledged: 0 once it has caught up. */
+export async function aggregatorBacklog(jsm: JetStreamManager): Promise<number> {
+  const consumers = await Promise.all(AGGREGATOR_CONSUMERS.map(({ name }) => jsm.consumers.info(STREAM, name)));
+  return consumers.reduce((sum, consumer) => sum + consumer.num_pending + consumer.num_ack_pending, 0);
 }
 
 /** Deletes the stream, the DLQ and both KV buckets (`ecwatch reset`, `up --fresh`). */

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, ensureTopology } from "../bus/nats-bus.js";
+import { clusterReplicas, connectNats, ensureTopology } from "../bus/nats-bus.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { UsageError } from "../errors.js";
@@ -48,7 +48,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
   const monitor = new ProcessMonitor(stack.processes);
   try {
     const jsm = await jetstreamManager(nc);
-    await ensureTopology(jsm);
+    await ensureTopology(jsm, undefined, clusterReplicas(nc));
     monitor.start();
     say(`bench: raw JetStream baseline (${flags.baselineReadings.toLocaleString("en")} readings)…`);
     const baseline = await runBaseline(nc, jsm, flags.baselineReadings, flags.rate);

@@ -1,6 +1,6 @@
 import { createWriteStream, openSync, type WriteStream } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, ensureTopology } from "../bus/nats-bus.js";
+import { clusterReplicas, connectNats, ensureTopology } from "../bus/nats-bus.js";
 import { colorsFor, StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveEndpoint } from "../config.js";
@@ -43,7 +43,7 @@ async function openTransport(flags: SimFlags): Promise<OpenTransport> {
   const natsUrl = resolveEndpoint("nats", flags.nats);
   const nc = await connectNats(natsUrl, "ecwatch-sim");
   try {
-    await ensureTopology(await jetstreamManager(nc));
+    await ensureTopology(await jetstreamManager(nc), undefined, clusterReplicas(nc));
   } catch (err) {
     await nc.close();
     throw err;

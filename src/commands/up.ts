@@ -9,6 +9,7 @@ import { planSimulation } from "../sim/setup.js";
 import { JetStreamSink } from "../sim/jetstream-sink.js";
 import { Simulator } from "../sim/simulator.js";
 import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
+import { startNatsCluster } from "../stack/nats-cluster.js";
 import { freePort } from "../stack/ports.js";
 import { type AggregationService, type ApiService, startAggregation, startApi } from "../stack/services.js";
 import { reapOrphans, removeState, runningStack, STATE_DIR, writeState } from "../stack/state-file.js";
@@ -32,11 +33,15 @@ export interface UpFlags {
   readonly staleAfter: number;
   /** Open nats-server's MQTT listener for devices: true for port 1883 when free, or this port. */
   readonly mqtt?: true | number;
+  /** Start a JetStream cluster of this many nats-servers instead of one. */
+  readonly cluster?: number;
   readonly json?: boolean;
 }
 
 /** MQTT's registered port. */
 const MQTT_PORT = 1883;
+/** nats-server's client port. */
+const NATS_PORT = 4222;
 
 /** Everything `up` started, stopped in reverse order. */
 class Started {
@@ -69,6 +74,9 @@ export async function runUp(flags: UpFlags): Promise<void> {
   };
   if (flags.mqtt !== undefined && flags.nats) {
     throw new UsageError("--mqtt opens the MQTT listener of the nats-server that up starts, so it does not go with --nats.", "Drop --nats, or add an mqtt block to your own nats-server's configuration (README: MQTT devices).");
+  }
+  if (flags.cluster !== undefined && flags.nats) {
+    throw new UsageError("--cluster starts a cluster of nats-servers, so it does not go with --nats.", "Drop --nats, or list your own cluster's servers in --nats (README: Running on a NATS cluster).");
   }
   const running = runningStack(STATE_DIR);
   if (running) {
@@ -105,7 +113,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
   started.add(async () => removeState(STATE_DIR));
   try {
     const mqttPreferredPort = flags.mqtt === true ? MQTT_PORT : flags.mqtt;
-    const nats = flags.nats ? undefined : await startServer(() => startNats({ dataDir: join(STATE_DIR, "nats"), mqttPreferredPort }), servers, started);
+    const nats = flags.nats ? undefined : await startOwnNats(flags.cluster, mqttPreferredPort, servers, started);
     const natsUrl = flags.nats ?? nats!.url;
     mqttUrl = nats?.mqttUrl;
     record("", natsUrl, flags.redis ?? "");
@@ -162,6 +170,15 @@ async function startServer(start: () => Promise<LocalServer>, servers: LocalServ
   servers.push(server);
   started.add(() => server.stop());
   return server;
+}
+
+/** One nats-server, or with `clusterSize` a cluster of them; each is recorded in `servers`. */
+async function startOwnNats(clusterSize: number | undefined, mqttPreferredPort: number | undefined, servers: LocalServer[], started: Started): Promise<{ url: string; mqttUrl?: string }> {
+  if (clusterSize === undefined) return startServer(() => startNats({ dataDir: join(STATE_DIR, "nats"), mqttPreferredPort }), servers, started);
+  const cluster = await startNatsCluster({ dataDir: join(STATE_DIR, "nats-cluster"), size: clusterSize, preferredPort: NATS_PORT, mqttPreferredPort });
+  servers.push(...cluster.nodes);
+  started.add(() => cluster.stop());
+  return cluster;
 }
 
 /** Redraws the per-community status once a second; returns a function that stops it. */

@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type ConsumerInfo, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
-import { CONSUMER, DLQ_STREAM, LATEST_BUCKET, STATE_BUCKET, STREAM } from "../bus/names.js";
+import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, STATE_BUCKET, STREAM } from "../bus/names.js";
 import { connectNats } from "../bus/nats-bus.js";
 import { RedisCache } from "../cache/redis-cache.js";
 import { errorMessage } from "../errors.js";
@@ -40,9 +40,9 @@ async function findStream(jsm: JetStreamManager, name: string): Promise<StreamIn
   }
 }
 
-async function findConsumer(jsm: JetStreamManager): Promise<ConsumerInfo | undefined> {
+async function findConsumer(jsm: JetStreamManager, name: string): Promise<ConsumerInfo | undefined> {
   try {
-    return await jsm.consumers.info(STREAM, CONSUMER);
+    return await jsm.consumers.info(STREAM, name);
   } catch (err) {
     if (isNotFound(err, JetStreamApiCodes.ConsumerNotFound)) return undefined;
     throw err;
@@ -65,7 +65,7 @@ async function jetStreamChecks(nc: NatsConnection): Promise<Check[]> {
     checks.push(
       ...topologyChecks({
         stream,
-        consumer: stream && (await findConsumer(jsm)),
+        consumers: stream ? Object.fromEntries(await Promise.all(AGGREGATOR_CONSUMERS.map(async ({ name }) => [name, await findConsumer(jsm, name)]))) : {},
         latest: await findStream(jsm, `KV_${LATEST_BUCKET}`),
         state: await findStream(jsm, `KV_${STATE_BUCKET}`),
         dlq: await findStream(jsm, DLQ_STREAM),

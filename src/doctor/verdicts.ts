@@ -1,5 +1,5 @@
 import type { ConsumerConfig, ConsumerInfo, StreamConfig, StreamState } from "@nats-io/jetstream";
-import { CONSUMER, DLQ_STREAM, LATEST_BUCKET, STATE_BUCKET, STREAM, STREAM_SUBJECTS } from "../bus/names.js";
+import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, PARTITIONS, STATE_BUCKET, STRAYS_CONSUMER, STREAM, STREAM_SUBJECTS } from "../bus/names.js";
 import { ENV_NAMES, type CoreEndpoint } from "../config.js";
 import { formatDuration } from "../domain/duration.js";
 import { installHint, type ServerProgram } from "../stack/binaries.js";
@@ -178,15 +178,41 @@ export function streamCheck(stream: StreamView | undefined): Check {
   return { name, status: "ok", detail: `${contents}; keeps ${formatDuration(maxAge / NANOS_PER_MS)} / ${formatBytes(maxBytes)}` };
 }
 
-export type ConsumerView = Pick<ConsumerInfo, "num_pending" | "num_ack_pending"> & { readonly config: Pick<ConsumerConfig, "deliver_subject"> };
+export type ConsumerView = Pick<ConsumerInfo, "num_pending" | "num_ack_pending"> & {
+  readonly config: Pick<ConsumerConfig, "deliver_subject" | "filter_subject">;
+};
 
-export function consumerCheck(consumer: ConsumerView | undefined): Check {
-  const name = `consumer ${CONSUMER}`;
-  if (!consumer) return { name, status: "warn", detail: "does not exist yet", fix: CREATED_BY_AGGREGATE };
-  if (consumer.config.deliver_subject) {
-    return { name, status: "warn", detail: "is a push consumer (the prototype's)", fix: "Run `ecwatch aggregate`, which replaces it with a pull consumer." };
+/**
+ * The aggregator's consumers (one per partition, and agg-strays), by name; undefined where
+ * missing. A backlog on agg-strays means readings arrive unpartitioned: nats-server lacks the mapping.
+ */
+export function consumerCheck(consumers: Readonly<Record<string, ConsumerView | undefined>>): Check {
+  const name = "aggregator consumers";
+  const missing = AGGREGATOR_CONSUMERS.filter(({ name: consumer }) => !consumers[consumer]).map(({ name: consumer }) => consumer);
+  if (missing.length) return { name, status: "warn", detail: `${missing.join(", ")} missing`, fix: CREATED_BY_AGGREGATE };
+  const wrong = AGGREGATOR_CONSUMERS.filter(({ name: consumer, filter }) => consumers[consumer]!.config.deliver_subject || consumers[consumer]!.config.filter_subject !== filter);
+  if (wrong.length) {
+    return {
+      name,
+      status: "warn",
+      detail: `${wrong.map(({ name: consumer }) => consumer).join(", ")} not a pull consumer of its partition`,
+      fix: "Run `ecwatch aggregate`, which replaces them.",
+    };
   }
-  return { name, status: "ok", detail: `pull; lag ${consumer.num_pending}, awaiting ack ${consumer.num_ack_pending}` };
+  const all = AGGREGATOR_CONSUMERS.map(({ name: consumer }) => consumers[consumer]!);
+  const lag = all.reduce((sum, consumer) => sum + consumer.num_pending, 0);
+  const awaiting = all.reduce((sum, consumer) => sum + consumer.num_ack_pending, 0);
+  const detail = `${PARTITIONS} partitions; lag ${lag}, awaiting ack ${awaiting}`;
+  const strays = consumers[STRAYS_CONSUMER]!;
+  if (strays.num_pending + strays.num_ack_pending > 0) {
+    return {
+      name,
+      status: "warn",
+      detail: `${detail}; ${strays.num_pending + strays.num_ack_pending} readings stored unpartitioned`,
+      fix: "Add ecwatch's `mappings` to nats-server's config (README, \"Running on a NATS cluster\"); until then the aggregator moves them into their partitions.",
+    };
+  }
+  return { name, status: "ok", detail };
 }
 
 export type CountView = { readonly state: Pick<StreamState, "messages"> };
@@ -200,7 +226,7 @@ export function ownedStreamCheck(name: string, stream: CountView | undefined, wh
 /** What exists of the JetStream resources ecwatch uses; undefined where missing. */
 export interface Topology {
   readonly stream: StreamView | undefined;
-  readonly consumer: ConsumerView | undefined;
+  readonly consumers: Readonly<Record<string, ConsumerView | undefined>>;
   readonly latest: CountView | undefined;
   readonly state: CountView | undefined;
   readonly dlq: CountView | undefined;
@@ -208,15 +234,15 @@ export interface Topology {
 
 /** One line per resource, or a single line when nothing was created yet (a fresh server). */
 export function topologyChecks(topology: Topology): Check[] {
-  const { stream, consumer, latest, state, dlq } = topology;
+  const { stream, consumers, latest, state, dlq } = topology;
   if (!stream && !latest && !state && !dlq) {
-    const names = [STREAM, CONSUMER, LATEST_BUCKET, STATE_BUCKET, DLQ_STREAM].join(", ");
+    const names = [STREAM, "its consumers", LATEST_BUCKET, STATE_BUCKET, DLQ_STREAM].join(", ");
     return [{ name: "resources", status: "warn", detail: `none created yet (${names})`, fix: "Run `ecwatch aggregate` (or `ecwatch up`), which creates them." }];
   }
   return [
     streamCheck(stream),
-    // Without the stream the consumer cannot exist; the stream's line already says what to run.
-    ...(stream ? [consumerCheck(consumer)] : []),
+    // Without the stream the consumers cannot exist; the stream's line already says what to run.
+    ...(stream ? [consumerCheck(consumers)] : []),
     ownedStreamCheck(`KV ${LATEST_BUCKET}`, latest, "keys"),
     ownedStreamCheck(`KV ${STATE_BUCKET}`, state, "keys"),
     ownedStreamCheck(`stream ${DLQ_STREAM}`, dlq, "dead letters"),

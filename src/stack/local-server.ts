@@ -4,7 +4,9 @@ import { connect as tcpConnect } from "node:net";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EcwatchError } from "../errors.js";
+import { partitionMappings } from "../bus/names.js";
 import { requireProgram } from "./binaries.js";
+import { natsConfig } from "./nats-config.js";
 import { preferredOrFreePort } from "./ports.js";
 
 export type ServerKind = "nats" | "redis";
@@ -36,8 +38,21 @@ export interface LocalServerOptions {
 }
 
 export interface NatsServerOptions extends LocalServerOptions {
-  /** Also open an MQTT listener for devices: on this port when free, another free port otherwise. */
+  /** Also open an MQTT listener for devices: on this port when free (with `strictPort`, or fail), another free port otherwise. */
   readonly mqttPreferredPort?: number;
+  /** nats-server's name; keep it per data dir, JetStream's data belongs to it. Default `ecwatch`. */
+  readonly serverName?: string;
+  /** Join a cluster: ready once this node's routes reach all the others. */
+  readonly cluster?: NatsClusterMembership;
+}
+
+/** A node's place in a cluster on loopback. */
+export interface NatsClusterMembership {
+  readonly name: string;
+  /** This node's route port. */
+  readonly port: number;
+  /** The route ports of the other nodes. */
+  readonly peerPorts: readonly number[];
 }
 
 const LOOPBACK = "127.0.0.1";
@@ -57,12 +72,26 @@ function firstReply(port: number, probe: string | undefined): Promise<string> {
   });
 }
 
+/** What nats-server says of itself in the INFO line it greets a client with. */
+interface NatsInfo {
+  readonly jetstream?: boolean;
+  /** The client URLs of every server of its cluster (itself included); none on a single server. */
+  readonly connect_urls?: readonly string[];
+}
+
+async function natsInfo(port: number): Promise<NatsInfo | undefined> {
+  const reply = await firstReply(port, undefined);
+  return reply.startsWith("INFO ") ? (JSON.parse(reply.slice(5).split("\r\n")[0] ?? "{}") as NatsInfo) : undefined;
+}
+
 /** nats-server is ready once it greets with an INFO line that says JetStream is on. */
 async function natsAnswers(port: number): Promise<boolean> {
-  const reply = await firstReply(port, undefined);
-  if (!reply.startsWith("INFO ")) return false;
-  const info = JSON.parse(reply.slice(5).split("\r\n")[0] ?? "{}") as { jetstream?: boolean };
-  return info.jetstream === true;
+  return (await natsInfo(port))?.jetstream === true;
+}
+
+/** A cluster node has its routes once it lists the client URLs of all `size` nodes. */
+async function seesCluster(port: number, size: number): Promise<boolean> {
+  return ((await natsInfo(port))?.connect_urls?.length ?? 0) >= size;
 }
 
 /** A listener accepts TCP connections (nats-server opens MQTT after JetStream). */
@@ -90,7 +119,7 @@ function tail(file: string, lines = 5): string {
   }
 }
 
-async function waitReady(child: ChildProcess, kind: ServerKind, port: number, logFile: string, timeoutMs: number, alsoReady?: () => Promise<boolean>): Promise<void> {
+async function waitReady(child: ChildProcess, kind: ServerKind, port: number, logFile: string, timeoutMs: number, alsoReady?: (port: number) => Promise<boolean>): Promise<void> {
   let exited: string | undefined;
   child.once("exit", (code, signal) => {
     exited = `exited with ${signal ?? `code ${code}`}`;
@@ -99,7 +128,7 @@ async function waitReady(child: ChildProcess, kind: ServerKind, port: number, lo
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited) break;
-    if ((await answers(port).catch(() => false)) && (!alsoReady || (await alsoReady()))) return;
+    if ((await answers(port).catch(() => false)) && (!alsoReady || (await alsoReady(port).catch(() => false)))) return;
     await sleep(50);
   }
   child.kill("SIGKILL");
@@ -124,7 +153,7 @@ async function startServer(
   kind: ServerKind,
   options: LocalServerOptions,
   args: (port: number, dataDir: string, logFile: string) => string[],
-  alsoReady?: () => Promise<boolean>,
+  alsoReady?: (port: number) => Promise<boolean>,
 ): Promise<LocalServer> {
   const program = requireProgram(kind === "nats" ? "nats-server" : "redis-server");
   // Absolute: redis-server changes into --dir before it opens --logfile.
@@ -148,10 +177,12 @@ async function startServer(
 
 /**
  * Starts nats-server with JetStream on loopback, storing under `dataDir`; with
- * `mqttPreferredPort`, also its MQTT listener (MQTT needs JetStream and a server name).
+ * `mqttPreferredPort`, also its MQTT listener (MQTT needs JetStream and a server name); with
+ * `cluster`, as a node of a cluster.
  */
 export async function startNats(options: NatsServerOptions): Promise<LocalServer> {
-  const mqttPort = options.mqttPreferredPort === undefined ? undefined : await preferredOrFreePort(options.mqttPreferredPort);
+  const { mqttPreferredPort: mqttPreferred, cluster } = options;
+  const mqttPort = mqttPreferred === undefined || options.strictPort ? mqttPreferred : await preferredOrFreePort(mqttPreferred);
   const server = await startServer(
     "nats",
     options,
@@ -161,19 +192,26 @@ export async function startNats(options: NatsServerOptions): Promise<LocalServer
       "-js",
       "-sd", join(dataDir, "jetstream"),
       // MQTT and clustering need a server name; a stable one keeps JetStream's data valid across restarts.
-      "-n", "ecwatch",
+      "-n", options.serverName ?? "ecwatch",
       "-l", logFile,
-      // MQTT has no command-line flag: a config file holds the listener, the flags the rest.
-      ...(mqttPort === undefined ? [] : ["-c", mqttConfig(dataDir, mqttPort)]),
+      "-c", writeNatsConfig(dataDir, mqttPort, cluster),
     ],
-    mqttPort === undefined ? undefined : () => accepts(mqttPort),
+    async (port) => (mqttPort === undefined || (await accepts(mqttPort))) && (!cluster || (await seesCluster(port, cluster.peerPorts.length + 1))),
   );
   return mqttPort === undefined ? server : { ...server, mqttUrl: `mqtt://${LOOPBACK}:${mqttPort}` };
 }
 
-function mqttConfig(dataDir: string, port: number): string {
-  const file = join(dataDir, "mqtt.conf");
-  writeFileSync(file, `mqtt {\n  listen: "${LOOPBACK}:${port}"\n}\n`);
+/** Writes `<dataDir>/nats.conf` (what has no command-line flag) and returns its path. */
+function writeNatsConfig(dataDir: string, mqttPort: number | undefined, cluster: NatsClusterMembership | undefined): string {
+  const file = join(dataDir, "nats.conf");
+  const text = natsConfig({
+    mappings: partitionMappings(),
+    ...(mqttPort !== undefined && { mqttListen: `${LOOPBACK}:${mqttPort}` }),
+    ...(cluster && {
+      cluster: { name: cluster.name, listen: `${LOOPBACK}:${cluster.port}`, routes: cluster.peerPorts.map((port) => `nats-route://${LOOPBACK}:${port}`) },
+    }),
+  });
+  writeFileSync(file, text);
   return file;
 }
 

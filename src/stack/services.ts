@@ -2,7 +2,7 @@ import { Aggregator, type AggregatorOptions } from "../aggregator/aggregator.js"
 import { LatestStore } from "../api/latest-store.js";
 import { createApi, listen } from "../api/server.js";
 import { SseHub } from "../api/sse-hub.js";
-import { type Bus, DEFAULT_RETENTION, ensureTopology, openBus, type RetentionOptions } from "../bus/nats-bus.js";
+import { type Bus, clusterReplicas, DEFAULT_RETENTION, ensureTopology, openBus, type RetentionOptions } from "../bus/nats-bus.js";
 import { RedisCache } from "../cache/redis-cache.js";
 import { EcwatchError } from "../errors.js";
 
@@ -29,7 +29,7 @@ async function withConnections<T>(
   try {
     cache = await RedisCache.connect(redisUrl);
     const opened = cache;
-    const changes = await ensureTopology(bus.jsm, retention);
+    const changes = await ensureTopology(bus.jsm, retention, clusterReplicas(bus.nc));
     return await start({ bus, cache: opened, changes, close: async () => void (await Promise.all([bus.close(), opened.close()])) });
   } catch (err) {
     await Promise.all([bus.close().catch(() => undefined), cache?.close()]);
@@ -53,13 +53,16 @@ export function startAggregation(
 ): Promise<AggregationService> {
   return withConnections(natsUrl, redisUrl, "ecwatch-aggregate", options.retention ?? DEFAULT_RETENTION, async (connections) => {
     const aggregator = await Aggregator.start(connections.bus, connections.cache, options);
+    let stopping: Promise<void> | undefined;
     return {
       aggregator,
       changes: connections.changes,
-      stop: async () => {
-        await aggregator.stop();
-        await connections.close();
-      },
+      // Once, however often it is called: a test's cleanup may stop what it already stopped.
+      stop: () =>
+        (stopping ??= (async () => {
+          await aggregator.stop();
+          await connections.close();
+        })()),
     };
   });
 }

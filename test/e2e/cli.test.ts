@@ -120,7 +120,7 @@ describe("ecwatch up", () => {
       expect(doctor.code).toBe(0);
       const report = JSON.parse(doctor.stdout) as { ok: boolean; checks: Array<{ name: string; status: string }> };
       expect(report.ok).toBe(true);
-      for (const name of ["NATS", "Redis", "API", "stream EC_STREAM", "consumer agg-worker", "KV ec_latest"]) {
+      for (const name of ["NATS", "Redis", "API", "stream EC_STREAM", "aggregator consumers", "KV ec_latest"]) {
         expect(report.checks.find((check) => check.name === name)?.status).toBe("ok");
       }
 

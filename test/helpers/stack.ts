@@ -10,6 +10,11 @@ export interface TestStack {
   readonly natsUrl: string;
   readonly redisUrl: string;
   readonly dir: string;
+  /**
+   * Stops redis-server, runs `duringOutage`, then starts an empty redis-server on the same
+   * port (a cache that lost everything), and resolves with what `duringOutage` returned.
+   */
+  restartRedis<T>(duringOutage: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -17,14 +22,25 @@ export interface TestStack {
 export async function startTestStack(): Promise<TestStack> {
   const dir = mkdtempSync(join(tmpdir(), "ecwatch-test-"));
   const nats = await startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
-  const redis = await startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() }).catch(async (err) => {
+  let redis = await startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() }).catch(async (err) => {
     await nats.stop();
     throw err;
   });
+  let redisStarts = 1;
   return {
     natsUrl: nats.url,
     redisUrl: redis.url,
     dir,
+    restartRedis: async (duringOutage) => {
+      await redis.stop();
+      try {
+        return await duringOutage();
+      } finally {
+        redisStarts += 1;
+        // A new, empty data dir: the server starts with nothing, as after a lost disk.
+        redis = await startRedis({ dataDir: join(dir, `redis-${redisStarts}`), preferredPort: redis.port, strictPort: true });
+      }
+    },
     stop: async () => {
       await Promise.all([nats.stop(), redis.stop()]);
       rmSync(dir, { recursive: true, force: true });

@@ -38,16 +38,43 @@ async function latestOf(communityId: string): Promise<Aggregate | undefined> {
 }
 
 describe("the aggregator", () => {
-  it("refuses to run next to another aggregator of the same stream", async () => {
+  it("two aggregators share the partitions; one's stop hands its partitions over, and the totals stay exact", async () => {
+    const js = jetstream(nc);
+    const communities = Array.from({ length: 16 }, (_, i) => `share${i}`);
+    const publishRound = (second: number) =>
+      Promise.all(communities.flatMap((id, i) => ["a", "b"].map((meter) => js.publish(meterReadingSubject(id, meter), JSON.stringify(reading(id, meter, 100 * i + second, second))))));
+    const exact = (second: number) =>
+      eventually(
+        async () => {
+          const latest = await Promise.all(communities.map(latestOf));
+          return latest.every((aggregate, i) => aggregate?.genW === 2 * (100 * i + second)) ? true : undefined;
+        },
+        20_000,
+        `every community at second ${second}`,
+      );
+
     const first = await startAggregation(stack.natsUrl, stack.redisUrl);
-    try {
-      await expect(startAggregation(stack.natsUrl, stack.redisUrl, { lease: { waitMs: 500 } })).rejects.toThrow(/Another aggregator holds the lease \(pid \d+/);
-    } finally {
+    const second = await startAggregation(stack.natsUrl, stack.redisUrl).catch(async (err) => {
       await first.stop();
+      throw err;
+    });
+    try {
+      expect(first.aggregator.partitions).toHaveLength(8);
+      // Within a rebalance or two each owns half, and none a partition of the other.
+      await eventually(async () => (first.aggregator.partitions.length === 4 && second.aggregator.partitions.length === 4 ? true : undefined), 15_000, "an even share");
+      expect([...first.aggregator.partitions, ...second.aggregator.partitions].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      await publishRound(1);
+      await exact(1);
+      expect(first.aggregator.stats.readings).toBeGreaterThan(0);
+      expect(second.aggregator.stats.readings).toBeGreaterThan(0);
+
+      await first.stop();
+      await eventually(async () => (second.aggregator.partitions.length === 8 ? true : undefined), 15_000, "the other aggregator to take every partition");
+      await publishRound(2);
+      await exact(2);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
     }
-    // Stopping gave the lease up: the next one starts at once.
-    const next = await startAggregation(stack.natsUrl, stack.redisUrl, { lease: { waitMs: 0 } });
-    await next.stop();
   });
 
   it("after a crash between storing the aggregate and the snapshot, a redelivered reading gives a newer version", async () => {

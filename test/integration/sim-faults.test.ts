@@ -1,7 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
-import { connectNats } from "../../src/bus/nats-bus.js";
-import { CONSUMER, DLQ_STREAM, STREAM } from "../../src/bus/names.js";
+import { aggregatorBacklog, connectNats } from "../../src/bus/nats-bus.js";
+import { DLQ_STREAM } from "../../src/bus/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { parseFaults } from "../../src/sim/faults.js";
 import { JetStreamSink } from "../../src/sim/jetstream-sink.js";
@@ -38,8 +38,7 @@ describe.each(["meter", "community"] as const)("a scenario with faults against r
 
     const jsm = await jetstreamManager(nc);
     await eventually(async () => {
-      const consumer = await jsm.consumers.info(STREAM, CONSUMER);
-      return consumer.num_pending === 0 && consumer.num_ack_pending === 0 ? true : undefined;
+      return (await aggregatorBacklog(jsm)) === 0 ? true : undefined;
     }, 60_000, "the aggregator to consume everything");
 
     for (const [communityId, expected] of Object.entries(report.communities)) {

@@ -2,7 +2,7 @@ import { AckPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jet
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectNats, ensureTopology, wipeTopology } from "../../src/bus/nats-bus.js";
-import { CONSUMER, STREAM, STREAM_SUBJECTS } from "../../src/bus/names.js";
+import { AGGREGATOR_CONSUMERS, PROTOTYPE_CONSUMER, STREAM, STREAM_SUBJECTS } from "../../src/bus/names.js";
 import { startAggregation, startApi } from "../../src/stack/services.js";
 import { startTestStack, type TestStack } from "../helpers/stack.js";
 
@@ -26,7 +26,7 @@ describe("the prototype's resources", () => {
     await wipeTopology(jsm);
     // As the prototype left them: all of ec.> in the stream, no limits, a push consumer.
     await jsm.streams.add({ name: STREAM, subjects: ["ec.>"] });
-    await jsm.consumers.add(STREAM, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, deliver_subject: "prototype.deliver" });
+    await jsm.consumers.add(STREAM, { durable_name: PROTOTYPE_CONSUMER, ack_policy: AckPolicy.Explicit, deliver_subject: "prototype.deliver" });
 
     const aggregation = await startAggregation(stack.natsUrl, stack.redisUrl, { retention: { maxAgeMs: 86_400_000, maxBytes: 1 << 30 } });
     try {
@@ -34,13 +34,18 @@ describe("the prototype's resources", () => {
         expect.arrayContaining([
           `stream ${STREAM}: subjects ["ec.>"] → ${JSON.stringify(STREAM_SUBJECTS)}`,
           `stream ${STREAM}: max_age unlimited → 1d`,
-          `replaced consumer ${CONSUMER} (a push consumer) with a pull consumer that acknowledges each message (replays the stream once)`,
+          `removed the prototype's consumer ${PROTOTYPE_CONSUMER}: ecwatch reads ${STREAM} through one consumer per partition (replays the stream once)`,
+          `created consumers ${AGGREGATOR_CONSUMERS.map(({ name }) => name).join(", ")}`,
         ]),
       );
       const stream = await jsm.streams.info(STREAM);
       expect([...(stream.config.subjects ?? [])].sort()).toEqual([...STREAM_SUBJECTS].sort());
       expect(stream.config.max_age).toBe(nanos(86_400_000));
-      expect((await jsm.consumers.info(STREAM, CONSUMER)).config.deliver_subject).toBeUndefined();
+      const consumers = await Promise.all(AGGREGATOR_CONSUMERS.map(({ name }) => jsm.consumers.info(STREAM, name)));
+      expect(consumers.map((consumer) => [consumer.name, consumer.config.filter_subject, consumer.config.deliver_subject])).toEqual(
+        AGGREGATOR_CONSUMERS.map(({ name, filter }) => [name, filter, undefined]),
+      );
+      await expect(jsm.consumers.info(STREAM, PROTOTYPE_CONSUMER)).rejects.toThrow();
     } finally {
       await aggregation.stop();
     }

@@ -18,13 +18,14 @@ import {
   topologyChecks,
   unreachableCheck,
   type Check,
+  type ConsumerView,
   type StreamView,
 } from "../../src/doctor/verdicts.js";
 import type { StackState } from "../../src/stack/state-file.js";
 
 const NANOS_PER_DAY = 86_400_000 * 1_000_000;
 const goodStream: StreamView = {
-  config: { subjects: ["ec.*.net", "ec.*.meter.*"], max_age: 7 * NANOS_PER_DAY, max_bytes: 1024 ** 3 },
+  config: { subjects: ["ec.*.net", "ec.*.meter.*", "ecp.>"], max_age: 7 * NANOS_PER_DAY, max_bytes: 1024 ** 3 },
   state: { messages: 42, bytes: 2048 },
 };
 const stack: StackState = {
@@ -174,29 +175,55 @@ describe("JetStream resources", () => {
   });
 
   it("the order of the stream's subjects does not matter", () => {
-    expect(streamCheck({ ...goodStream, config: { ...goodStream.config, subjects: ["ec.*.meter.*", "ec.*.net"] } }).status).toBe("ok");
+    expect(streamCheck({ ...goodStream, config: { ...goodStream.config, subjects: ["ecp.>", "ec.*.meter.*", "ec.*.net"] } }).status).toBe("ok");
   });
 
-  it("a pull consumer is ok and shows its lag", () => {
-    const check = consumerCheck({ num_pending: 120, num_ack_pending: 7, config: {} });
+  const pull = (partition: number | "strays", pending = 0, awaiting = 0): ConsumerView => ({
+    num_pending: pending,
+    num_ack_pending: awaiting,
+    config: { filter_subject: partition === "strays" ? "ec.>" : `ecp.${partition}.>` },
+  });
+  const allConsumers = (strays = pull("strays")): Record<string, ConsumerView> => ({
+    ...Object.fromEntries(Array.from({ length: 8 }, (_, p) => [`agg-p${p}`, pull(p, p === 3 ? 120 : 0, p === 5 ? 7 : 0)])),
+    "agg-strays": strays,
+  });
+
+  it("the partitions' pull consumers are ok and show their lag together", () => {
+    const check = consumerCheck(allConsumers());
     expect(check.status).toBe("ok");
-    expect(check.detail).toBe("pull; lag 120, awaiting ack 7");
+    expect(check.detail).toBe("8 partitions; lag 120, awaiting ack 7");
   });
 
-  it("the prototype's push consumer is a warning saying the aggregator replaces it", () => {
-    const check = consumerCheck({ num_pending: 0, num_ack_pending: 0, config: { deliver_subject: "_INBOX.x" } });
+  it("readings waiting on agg-strays are a warning naming the missing mapping", () => {
+    const check = consumerCheck(allConsumers(pull("strays", 40, 2)));
     expect(check.status).toBe("warn");
-    expect(check.fix).toContain("pull consumer");
+    expect(check.detail).toContain("42 readings stored unpartitioned");
+    expect(check.fix).toContain("mappings");
+  });
+
+  it("a missing consumer is a warning naming it", () => {
+    const { "agg-p4": _gone, ...consumers } = allConsumers();
+    const check = consumerCheck(consumers);
+    expect(check.status).toBe("warn");
+    expect(check.detail).toBe("agg-p4 missing");
+  });
+
+  it("a push consumer, or one filtering something else, is a warning saying the aggregator replaces it", () => {
+    const consumers = { ...allConsumers(), "agg-p2": { ...pull(2), config: { deliver_subject: "_INBOX.x", filter_subject: "ecp.2.>" } }, "agg-p6": pull(1) };
+    const check = consumerCheck(consumers);
+    expect(check.status).toBe("warn");
+    expect(check.detail).toContain("agg-p2, agg-p6");
+    expect(check.fix).toContain("replaces");
   });
 
   it("a fresh server gives one line, not one per missing resource", () => {
-    const checks = topologyChecks({ stream: undefined, consumer: undefined, latest: undefined, state: undefined, dlq: undefined });
+    const checks = topologyChecks({ stream: undefined, consumers: {}, latest: undefined, state: undefined, dlq: undefined });
     expect(checks).toHaveLength(1);
     expect(checks[0]?.status).toBe("warn");
   });
 
   it("a partly created setup lists each resource, skipping the consumer of a missing stream", () => {
-    const checks = topologyChecks({ stream: undefined, consumer: undefined, latest: { state: { messages: 3 } }, state: undefined, dlq: undefined });
+    const checks = topologyChecks({ stream: undefined, consumers: {}, latest: { state: { messages: 3 } }, state: undefined, dlq: undefined });
     expect(checks.map((check) => [check.name, check.status])).toEqual([
       ["stream EC_STREAM", "warn"],
       ["KV ec_latest", "ok"],

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
+  AGGREGATOR_CONSUMERS,
   STREAM_SUBJECTS,
+  partitionMappings,
+  partitionOf,
+  partitionedSubject,
   changeFeedSubject,
   communityReadingSubject,
   dedupId,
@@ -30,8 +34,35 @@ describe("subject builders", () => {
     expect(dedupId("community1", "meter007", 1_795_348_800_000)).toBe("community1.meter007.1795348800000");
   });
 
-  it("the stream holds exactly both reading levels", () => {
-    expect([...STREAM_SUBJECTS]).toEqual(["ec.*.net", "ec.*.meter.*"]);
+  it("the stream holds exactly both reading levels, as published and as partitioned", () => {
+    expect([...STREAM_SUBJECTS]).toEqual(["ec.*.net", "ec.*.meter.*", "ecp.>"]);
+  });
+});
+
+describe("partitions", () => {
+  it("a community's partition is FNV-1a of its id mod the partitions, as nats-server's partition(n,1) computes", () => {
+    // Measured on nats-server 2.9.10 with partition(8,1): c1 → 1, c2 → 0, village → 3, a → 4, b → 5.
+    expect(["c1", "c2", "village", "a", "b"].map((id) => partitionOf(id, 8))).toEqual([1, 0, 3, 4, 5]);
+  });
+
+  it("moves a published subject into its partition, as the mapping does", () => {
+    expect(partitionedSubject("ec.village.meter.m1", 8)).toBe("ecp.3.village.meter.m1");
+    expect(partitionedSubject("ec.village.net", 8)).toBe("ecp.3.village.net");
+    expect(partitionedSubject("ecp.3.village.net", 8)).toBeUndefined();
+    expect(partitionedSubject("ec.village.agg", 8)).toBeUndefined();
+  });
+
+  it("the mappings send both reading levels to ecp.<partition>.…", () => {
+    expect(partitionMappings(8)).toEqual({
+      "ec.*.meter.*": "ecp.{{partition(8,1)}}.{{wildcard(1)}}.meter.{{wildcard(2)}}",
+      "ec.*.net": "ecp.{{partition(8,1)}}.{{wildcard(1)}}.net",
+    });
+  });
+
+  it("each partition's consumer filters its own subjects, and agg-strays the unpartitioned ones", () => {
+    expect(AGGREGATOR_CONSUMERS).toHaveLength(9);
+    expect(AGGREGATOR_CONSUMERS[3]).toEqual({ name: "agg-p3", filter: "ecp.3.>" });
+    expect(AGGREGATOR_CONSUMERS[8]).toEqual({ name: "agg-strays", filter: "ec.>" });
   });
 });
 
@@ -42,6 +73,11 @@ describe("parseReadingSubject", () => {
 
   it("reads a meter subject", () => {
     expect(parseReadingSubject("ec.community1.meter.meter007")).toEqual({ level: "meter", communityId: "community1", meterId: "meter007" });
+  });
+
+  it("reads a partitioned subject, with its partition", () => {
+    expect(parseReadingSubject("ecp.3.village.meter.m1")).toEqual({ level: "meter", communityId: "village", meterId: "m1", partition: 3 });
+    expect(parseReadingSubject("ecp.0.village.net")).toEqual({ level: "community", communityId: "village", partition: 0 });
   });
 
   it("reads back what the builders build", () => {
@@ -60,6 +96,11 @@ describe("parseReadingSubject", () => {
     "ec..net",
     "EC.community1.net",
     "nx.community1.net",
+    "ecp.community1.net",
+    "ecp.01.community1.net",
+    "ecp.-1.community1.net",
+    "ecp.3.community1.agg",
+    "ecp.3.ecp.2.community1.net",
     "",
   ])("is undefined for %j", (subject) => {
     expect(parseReadingSubject(subject)).toBeUndefined();

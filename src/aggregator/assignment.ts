@@ -1,0 +1,13 @@
+/**
+ * Which aggregator owns which work unit (a partition, or the forwarding of unpartitioned
+ * readings): the live members sorted by id take the units in turn, so every member computes
+ * the same answer from the same member list, and the units are spread evenly. Pure.
+ */
+export function unitsOf(memberId: string, members: readonly string[], units: number): number[] {
+  const sorted = [...new Set(members)].sort();
+  const index = sorted.indexOf(memberId);
+  if (index < 0) return [];
+  const owned: number[] = [];
+  for (let unit = index; unit < units; unit += sorted.length) owned.push(unit);
+  return owned;
+}
