@@ -1,6 +1,6 @@
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { Bus } from "../bus/nats-bus.js";
-import { LATEST_KEY_PREFIX, PARTITIONS, STREAM, changeFeedSubject, latestKey, partitionConsumer, partitionOf } from "../bus/names.js";
+import { LATEST_KEY_PREFIX, PARTITIONS, changeFeedSubject, latestKey, partitionConsumer, partitionOf, partitionStream } from "../bus/names.js";
 import type { RedisCache } from "../cache/redis-cache.js";
 import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
 import { type CommunitySnapshot, CommunityState, communityOfShardKey } from "./community-state.js";
@@ -60,8 +60,8 @@ interface Received {
 const RETRY_DELAY_MS = 1_000;
 
 /**
- * Aggregates one partition of EC_STREAM, read through its durable pull consumer
- * (`agg-p<n>`), while its aggregator holds the partition's lease, and keeps the totals of
+ * Aggregates one partition, read from its stream (`EC_STREAM_P<n>`) through its durable pull
+ * consumer (`agg-p<n>`), while its aggregator holds the partition's lease, and keeps the totals of
  * the partition's communities exact: per-meter state in memory, and per batch and changed
  * community first the aggregate (`ec_latest`, then Redis and the change feed), then the
  * changed shards of its per-meter snapshot (`ec_agg_state`); a message is acknowledged only
@@ -109,7 +109,7 @@ export class PartitionWorker {
     const worker = new PartitionWorker(bus, cache, partition, lease, stats, options);
     try {
       await worker.loadState();
-      const consumer = await bus.js.consumers.get(STREAM, partitionConsumer(partition));
+      const consumer = await bus.js.consumers.get(partitionStream(partition), partitionConsumer(partition));
       worker.messages = await consumer.consume({
         max_messages: options.maxMessages ?? 1_000,
         callback: (msg) => worker.receive(msg),

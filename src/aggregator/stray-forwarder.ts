@@ -9,8 +9,8 @@ const RETRY_DELAY_MS = 1_000;
 
 /**
  * Moves readings that EC_STREAM holds as published (`ec.<c>.…`: the prototype's backlog, or
- * a nats-server without ecwatch's `mappings`) into their partition (`ecp.<p>.<c>.…`), where
- * the partition's owner aggregates them; acknowledged once stored there. The stream sequence
+ * a nats-server without ecwatch's `mappings`) into their partition's stream (`ecp.<p>.<c>.…`),
+ * where the partition's owner aggregates them; acknowledged once stored there. The stream sequence
  * is the forwarded copy's message id, so a redelivered stray is stored once (within the
  * duplicate window; a copy beyond it changes nothing, the aggregator being idempotent).
  * Publishing to `ecp.…` is not mapped again, so this works with or without the mapping.

@@ -1,7 +1,7 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { DLQ_STREAM, STREAM } from "../bus/names.js";
-import { aggregatorBacklog } from "../bus/nats-bus.js";
+import { DLQ_STREAM } from "../bus/names.js";
+import { aggregatorBacklog, readingsStored } from "../bus/nats-bus.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { type FaultSpec, NO_FAULTS } from "../sim/faults.js";
 import { JetStreamSink } from "../sim/jetstream-sink.js";
@@ -137,7 +137,7 @@ export async function runAtRate(nc: NatsConnection, jsm: JetStreamManager, apiUr
 }
 
 interface Counts {
-  /** Messages the stream stored (its last sequence). */
+  /** Readings the reading streams stored (their last sequences together). */
   readonly stored: number;
   /** Messages the aggregator's consumers have yet to deliver or to have acknowledged. */
   readonly backlog: number;
@@ -145,8 +145,8 @@ interface Counts {
 }
 
 async function counts(jsm: JetStreamManager): Promise<Counts> {
-  const [stream, dlq, backlog] = await Promise.all([jsm.streams.info(STREAM), jsm.streams.info(DLQ_STREAM), aggregatorBacklog(jsm)]);
-  return { stored: stream.state.last_seq, backlog, deadLetters: dlq.state.last_seq };
+  const [stored, dlq, backlog] = await Promise.all([readingsStored(jsm), jsm.streams.info(DLQ_STREAM), aggregatorBacklog(jsm)]);
+  return { stored, backlog, deadLetters: dlq.state.last_seq };
 }
 
 /** Waits until the aggregator acknowledged everything stored since `before`; false after `timeoutMs`. */

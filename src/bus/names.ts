@@ -14,11 +14,11 @@ export const DLQ_STREAM = "EC_DLQ";
 export const DLQ_SUBJECT = "ec.dlq";
 
 /**
- * The subjects EC_STREAM holds: both reading levels as published (the prototype's subjects,
- * and what a server without ecwatch's mappings stores) and as partitioned by nats-server's
- * mapping (`partitionMappings`), never the change feed or the DLQ.
+ * The subjects EC_STREAM holds: both reading levels as published, never the change feed or
+ * the DLQ. With ecwatch's mappings in nats-server's config, readings go to the partition
+ * streams instead (`partitionStream`) and EC_STREAM holds only what arrived unpartitioned.
  */
-export const STREAM_SUBJECTS = ["ec.*.net", "ec.*.meter.*", "ecp.>"] as const;
+export const STREAM_SUBJECTS = ["ec.*.net", "ec.*.meter.*"] as const;
 
 export const communityReadingSubject = (communityId: string): string => `ec.${communityId}.net`;
 export const meterReadingSubject = (communityId: string, meterId: string): string => `ec.${communityId}.meter.${meterId}`;
@@ -58,10 +58,13 @@ export function parseReadingSubject(subject: string): ReadingSubject | undefined
 export const mqttTopicOf = (subject: string): string => subject.replaceAll(".", "/");
 
 /**
- * Communities are spread over this many partitions, each read by its own durable consumer
- * and owned by one aggregator at a time. nats-server assigns the partition at publish time
- * through a subject mapping in its config (`partitionMappings`), so a reading's subject in
- * EC_STREAM is `ecp.<partition>.<community>.meter.<meter>` (or `….net`).
+ * Communities are spread over this many partitions, each a stream of its own
+ * (`EC_STREAM_P<n>`), read by its own durable consumer and owned by one aggregator at a time.
+ * nats-server assigns the partition at publish time through a subject mapping in its config
+ * (`partitionMappings`): a reading is stored as `ecp.<partition>.<community>.meter.<meter>`
+ * (or `….net`). A stream per partition rather than one filtered consumer per partition: on
+ * nats-server 2.9 filtered consumers of one shared stream were seen delivering a backlog at
+ * ~100 messages/s, and separate streams spread their leaders over a cluster's nodes.
  */
 export const PARTITIONS = 8;
 export const PARTITIONED_SUBJECT_PREFIX = "ecp";
@@ -76,17 +79,21 @@ export function partitionedSubject(publishedSubject: string, partitions: number 
   return `${PARTITIONED_SUBJECT_PREFIX}.${partitionOf(where.communityId, partitions)}.${publishedSubject.slice("ec.".length)}`;
 }
 
-/** The durable consumer that reads one partition of EC_STREAM, and its filter. */
-export const partitionConsumer = (partition: number): string => `agg-p${partition}`;
-export const partitionFilter = (partition: number): string => `${PARTITIONED_SUBJECT_PREFIX}.${partition}.>`;
-/** The durable consumer that reads readings stored as published (unpartitioned), and its filter. */
-export const STRAYS_CONSUMER = "agg-strays";
-export const STRAYS_FILTER = "ec.>";
+/** The stream holding one partition's readings, and its subjects. */
+export const partitionStream = (partition: number): string => `${STREAM}_P${partition}`;
+export const partitionStreamSubjects = (partition: number): string[] => [`${PARTITIONED_SUBJECT_PREFIX}.${partition}.>`];
+/** Every stream that holds readings: EC_STREAM (unpartitioned) and the partitions'. */
+export const READING_STREAMS: readonly string[] = [STREAM, ...Array.from({ length: PARTITIONS }, (_, partition) => partitionStream(partition))];
 
-/** The durable pull consumers the aggregator reads through: one per partition, and one for readings stored unpartitioned. */
-export const AGGREGATOR_CONSUMERS: ReadonlyArray<{ readonly name: string; readonly filter: string }> = [
-  ...Array.from({ length: PARTITIONS }, (_, partition) => ({ name: partitionConsumer(partition), filter: partitionFilter(partition) })),
-  { name: STRAYS_CONSUMER, filter: STRAYS_FILTER },
+/** The durable consumer that reads one partition's stream. */
+export const partitionConsumer = (partition: number): string => `agg-p${partition}`;
+/** The durable consumer of EC_STREAM, whose readings arrived unpartitioned. */
+export const STRAYS_CONSUMER = "agg-strays";
+
+/** The durable pull consumers the aggregator reads through: one per partition stream, and one of EC_STREAM. */
+export const AGGREGATOR_CONSUMERS: ReadonlyArray<{ readonly stream: string; readonly name: string }> = [
+  ...Array.from({ length: PARTITIONS }, (_, partition) => ({ stream: partitionStream(partition), name: partitionConsumer(partition) })),
+  { stream: STREAM, name: STRAYS_CONSUMER },
 ];
 
 /** The nats-server `mappings` block that partitions readings by community (FNV-1a of the id, mod `partitions`). */

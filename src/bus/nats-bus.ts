@@ -18,7 +18,21 @@ import { Kvm, type KV } from "@nats-io/kv";
 import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, errorMessage } from "../errors.js";
 import { redactUrl } from "../url.js";
-import { AGGREGATOR_CONSUMERS, DLQ_STREAM, DLQ_SUBJECT, LATEST_BUCKET, PROTOTYPE_CONSUMER, STATE_BUCKET, STREAM, STREAM_SUBJECTS } from "./names.js";
+import {
+  AGGREGATOR_CONSUMERS,
+  DLQ_STREAM,
+  DLQ_SUBJECT,
+  LATEST_BUCKET,
+  PARTITIONS,
+  PROTOTYPE_CONSUMER,
+  READING_STREAMS,
+  STATE_BUCKET,
+  STRAYS_CONSUMER,
+  STREAM,
+  STREAM_SUBJECTS,
+  partitionStream,
+  partitionStreamSubjects,
+} from "./names.js";
 
 /** Retention limits of EC_STREAM; the prototype's stream had none. */
 export interface RetentionOptions {
@@ -101,6 +115,8 @@ function sameSubjects(a: readonly string[] | undefined, b: readonly string[]): b
   return !!a && a.length === b.length && [...a].sort().join() === [...b].sort().join();
 }
 
+const CREATED_STREAM = "created stream ";
+
 /** Creates the stream when missing; with `update`, also brings an existing one in line. */
 async function ensureStream(
   jsm: JetStreamManager,
@@ -113,7 +129,7 @@ async function ensureStream(
   } catch (err) {
     if (!isNotFound(err)) throw err;
     await jsm.streams.add(wanted);
-    return [`created stream ${wanted.name}`];
+    return [`${CREATED_STREAM}${wanted.name}`];
   }
   if (!update) return [];
   const changes: string[] = [];
@@ -136,45 +152,54 @@ async function ensureStream(
 }
 
 /**
- * Creates EC_STREAM, EC_DLQ and the aggregator's durable pull consumers when missing.
- * Given `retention` (by the aggregator, their owner), it also brings existing ones, e.g. the
- * prototype's, in line; without it (sim, serve) it leaves existing ones as they are, so they
- * cannot undo the aggregator's settings. New streams get `replicas` (see clusterReplicas, default 1).
- * Returns what it changed, for the user.
+ * Creates EC_STREAM, the partition streams, EC_DLQ and the aggregator's durable pull
+ * consumers when missing. Given `retention` (by the aggregator, their owner), it also brings
+ * existing ones, e.g. the prototype's, in line; without it (sim, serve) it leaves existing
+ * ones as they are, so they cannot undo the aggregator's settings. New streams get
+ * `replicas` (see clusterReplicas, default 1). Returns what it changed, for the user.
  */
 export async function ensureTopology(jsm: JetStreamManager, retention?: RetentionOptions, replicas = 1): Promise<string[]> {
   const update = retention !== undefined;
   const limits = retention ?? DEFAULT_RETENTION;
-  const stream = {
-    name: STREAM,
-    subjects: [...STREAM_SUBJECTS],
+  const readings = {
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
     max_age: nanos(limits.maxAgeMs),
-    max_bytes: limits.maxBytes,
     duplicate_window: nanos(Math.min(DUPLICATE_WINDOW_MS, limits.maxAgeMs)),
     num_replicas: replicas,
   };
+  // EC_STREAM keeps the whole limit (a prototype's backlog may fill it); the partitions share it.
+  const stream = { ...readings, name: STREAM, subjects: [...STREAM_SUBJECTS], max_bytes: limits.maxBytes };
+  const partitions = Array.from({ length: PARTITIONS }, (_, partition) => ({
+    ...readings,
+    name: partitionStream(partition),
+    subjects: partitionStreamSubjects(partition),
+    max_bytes: Math.floor(limits.maxBytes / PARTITIONS),
+  }));
   const deadLetters = { name: DLQ_STREAM, subjects: [DLQ_SUBJECT], storage: StorageType.File, max_msgs: 10_000, max_age: nanos(7 * 86_400_000), num_replicas: replicas };
+  const partitionChanges = (await Promise.all(partitions.map((partition) => ensureStream(jsm, partition, update)))).flat();
+  const created = partitionChanges.filter((change) => change.startsWith(CREATED_STREAM));
   return [
     ...(await ensureStream(jsm, stream, update)),
+    ...(created.length ? [`created streams ${created.map((change) => change.slice(CREATED_STREAM.length)).join(", ")}`] : []),
+    ...partitionChanges.filter((change) => !change.startsWith(CREATED_STREAM)),
     ...(await ensureStream(jsm, deadLetters, update)),
     ...(await ensureConsumers(jsm, update)),
   ];
 }
 
 /** Why an existing consumer cannot serve the aggregator, or undefined when it can. */
-function incompatibility(config: ConsumerConfig, filter: string): string | undefined {
+function incompatibility(config: ConsumerConfig): string | undefined {
   if (config.deliver_subject) return "a push consumer";
   if (config.ack_policy !== AckPolicy.Explicit) return `ack policy ${config.ack_policy}`;
-  if (config.filter_subject !== filter || config.filter_subjects?.length) return `it filters ${JSON.stringify(config.filter_subjects ?? config.filter_subject ?? null)}`;
+  if (config.filter_subject || config.filter_subjects?.length) return "it filters subjects";
   return undefined;
 }
 
-async function consumerInfo(jsm: JetStreamManager, name: string): Promise<ConsumerConfig | undefined> {
+async function consumerInfo(jsm: JetStreamManager, stream: string, name: string): Promise<ConsumerConfig | undefined> {
   try {
-    return (await jsm.consumers.info(STREAM, name)).config;
+    return (await jsm.consumers.info(stream, name)).config;
   } catch (err) {
     if (!isNotFound(err)) throw err;
     return undefined;
@@ -183,25 +208,24 @@ async function consumerInfo(jsm: JetStreamManager, name: string): Promise<Consum
 
 async function ensureConsumers(jsm: JetStreamManager, update: boolean): Promise<string[]> {
   const changes: string[] = [];
-  if (update && (await consumerInfo(jsm, PROTOTYPE_CONSUMER))) {
+  if (update && (await consumerInfo(jsm, STREAM, PROTOTYPE_CONSUMER))) {
     // The prototype's single consumer; what it has not delivered is read again through
     // agg-strays, which replays the stream once: safe, the aggregator is idempotent.
     await jsm.consumers.delete(STREAM, PROTOTYPE_CONSUMER);
-    changes.push(`removed the prototype's consumer ${PROTOTYPE_CONSUMER}: ecwatch reads ${STREAM} through one consumer per partition (replays the stream once)`);
+    changes.push(`removed the prototype's consumer ${PROTOTYPE_CONSUMER}: ecwatch reads ${STREAM} through ${STRAYS_CONSUMER} (replays the stream once) and each partition through its own`);
   }
   const created: string[] = [];
-  for (const { name, filter } of AGGREGATOR_CONSUMERS) {
-    const current = await consumerInfo(jsm, name);
-    const why = current && incompatibility(current, filter);
+  for (const { stream, name } of AGGREGATOR_CONSUMERS) {
+    const current = await consumerInfo(jsm, stream, name);
+    const why = current && incompatibility(current);
     if (current && (!why || !update)) continue;
     // These cannot be changed in place; replaying is safe (see above).
     if (why) {
-      await jsm.consumers.delete(STREAM, name);
-      changes.push(`replaced consumer ${name} (${why}) with a pull consumer of ${filter} that acknowledges each message`);
+      await jsm.consumers.delete(stream, name);
+      changes.push(`replaced consumer ${name} of ${stream} (${why}) with a pull consumer that acknowledges each message`);
     } else created.push(name);
-    await jsm.consumers.add(STREAM, {
+    await jsm.consumers.add(stream, {
       durable_name: name,
-      filter_subject: filter,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(30_000),
@@ -215,13 +239,19 @@ async function ensureConsumers(jsm: JetStreamManager, update: boolean): Promise<
 
 /** Readings the aggregator's consumers have yet to deliver or to have acknowledged: 0 once it has caught up. */
 export async function aggregatorBacklog(jsm: JetStreamManager): Promise<number> {
-  const consumers = await Promise.all(AGGREGATOR_CONSUMERS.map(({ name }) => jsm.consumers.info(STREAM, name)));
+  const consumers = await Promise.all(AGGREGATOR_CONSUMERS.map(({ stream, name }) => jsm.consumers.info(stream, name)));
   return consumers.reduce((sum, consumer) => sum + consumer.num_pending + consumer.num_ack_pending, 0);
 }
 
-/** Deletes the stream, the DLQ and both KV buckets (`ecwatch reset`, `up --fresh`). */
+/** Readings stored so far, in all reading streams together (each stream's last sequence). */
+export async function readingsStored(jsm: JetStreamManager): Promise<number> {
+  const streams = await Promise.all(READING_STREAMS.map((name) => jsm.streams.info(name)));
+  return streams.reduce((sum, stream) => sum + stream.state.last_seq, 0);
+}
+
+/** Deletes the reading streams, the DLQ and both KV buckets (`ecwatch reset`, `up --fresh`). */
 export async function wipeTopology(jsm: JetStreamManager): Promise<void> {
-  for (const name of [STREAM, DLQ_STREAM, `KV_${LATEST_BUCKET}`, `KV_${STATE_BUCKET}`]) {
+  for (const name of [...READING_STREAMS, DLQ_STREAM, `KV_${LATEST_BUCKET}`, `KV_${STATE_BUCKET}`]) {
     try {
       await jsm.streams.delete(name);
     } catch (err) {

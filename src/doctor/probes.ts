@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type ConsumerInfo, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
-import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, STATE_BUCKET, STREAM } from "../bus/names.js";
+import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET } from "../bus/names.js";
 import { connectNats } from "../bus/nats-bus.js";
 import { RedisCache } from "../cache/redis-cache.js";
 import { errorMessage } from "../errors.js";
@@ -40,11 +40,12 @@ async function findStream(jsm: JetStreamManager, name: string): Promise<StreamIn
   }
 }
 
-async function findConsumer(jsm: JetStreamManager, name: string): Promise<ConsumerInfo | undefined> {
+async function findConsumer(jsm: JetStreamManager, stream: string, name: string): Promise<ConsumerInfo | undefined> {
   try {
-    return await jsm.consumers.info(STREAM, name);
+    return await jsm.consumers.info(stream, name);
   } catch (err) {
-    if (isNotFound(err, JetStreamApiCodes.ConsumerNotFound)) return undefined;
+    // A partition stream not created yet has no consumer either.
+    if (isNotFound(err, JetStreamApiCodes.ConsumerNotFound) || isNotFound(err, JetStreamApiCodes.StreamNotFound)) return undefined;
     throw err;
   }
 }
@@ -61,11 +62,15 @@ async function jetStreamChecks(nc: NatsConnection): Promise<Check[]> {
     const checks: Check[] = [
       { name: "JetStream", status: "ok", detail: `${account.streams} streams, ${account.consumers} consumers, ${formatBytes(account.storage)} stored` },
     ];
-    const stream = await findStream(jsm, STREAM);
+    const [stream, ...partitions] = await Promise.all(READING_STREAMS.map((name) => findStream(jsm, name)));
     checks.push(
       ...topologyChecks({
-        stream,
-        consumers: stream ? Object.fromEntries(await Promise.all(AGGREGATOR_CONSUMERS.map(async ({ name }) => [name, await findConsumer(jsm, name)]))) : {},
+        // EC_STREAM's settings, with what all reading streams hold together.
+        stream: stream && {
+          config: stream.config,
+          state: [stream, ...partitions].reduce((sum, each) => ({ messages: sum.messages + (each?.state.messages ?? 0), bytes: sum.bytes + (each?.state.bytes ?? 0) }), { messages: 0, bytes: 0 }),
+        },
+        consumers: stream ? Object.fromEntries(await Promise.all(AGGREGATOR_CONSUMERS.map(async ({ stream: of, name }) => [name, await findConsumer(jsm, of, name)]))) : {},
         latest: await findStream(jsm, `KV_${LATEST_BUCKET}`),
         state: await findStream(jsm, `KV_${STATE_BUCKET}`),
         dlq: await findStream(jsm, DLQ_STREAM),

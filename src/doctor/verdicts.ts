@@ -179,24 +179,25 @@ export function streamCheck(stream: StreamView | undefined): Check {
 }
 
 export type ConsumerView = Pick<ConsumerInfo, "num_pending" | "num_ack_pending"> & {
-  readonly config: Pick<ConsumerConfig, "deliver_subject" | "filter_subject">;
+  readonly config: Pick<ConsumerConfig, "deliver_subject">;
 };
 
 /**
- * The aggregator's consumers (one per partition, and agg-strays), by name; undefined where
- * missing. A backlog on agg-strays means readings arrive unpartitioned: nats-server lacks the mapping.
+ * The aggregator's consumers (one per partition stream, and agg-strays of EC_STREAM), by name;
+ * undefined where missing. A backlog on agg-strays means readings arrive unpartitioned:
+ * nats-server lacks the mapping.
  */
 export function consumerCheck(consumers: Readonly<Record<string, ConsumerView | undefined>>): Check {
   const name = "aggregator consumers";
   const missing = AGGREGATOR_CONSUMERS.filter(({ name: consumer }) => !consumers[consumer]).map(({ name: consumer }) => consumer);
   if (missing.length) return { name, status: "warn", detail: `${missing.join(", ")} missing`, fix: CREATED_BY_AGGREGATE };
-  const wrong = AGGREGATOR_CONSUMERS.filter(({ name: consumer, filter }) => consumers[consumer]!.config.deliver_subject || consumers[consumer]!.config.filter_subject !== filter);
-  if (wrong.length) {
+  const push = AGGREGATOR_CONSUMERS.filter(({ name: consumer }) => consumers[consumer]!.config.deliver_subject);
+  if (push.length) {
     return {
       name,
       status: "warn",
-      detail: `${wrong.map(({ name: consumer }) => consumer).join(", ")} not a pull consumer of its partition`,
-      fix: "Run `ecwatch aggregate`, which replaces them.",
+      detail: `${push.map(({ name: consumer }) => consumer).join(", ")}: push instead of pull`,
+      fix: "Run `ecwatch aggregate`, which replaces them with pull consumers.",
     };
   }
   const all = AGGREGATOR_CONSUMERS.map(({ name: consumer }) => consumers[consumer]!);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DLQ_STREAM, LATEST_BUCKET, STATE_BUCKET, STREAM, dedupId, meterReadingSubject, partitionedSubject } from "../../src/bus/names.js";
+import { DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET, dedupId, meterReadingSubject, partitionOf, partitionStream, partitionedSubject } from "../../src/bus/names.js";
 import { clusterReplicas, connectNats, ensureTopology, openBus } from "../../src/bus/nats-bus.js";
 import { JetStreamSink } from "../../src/sim/jetstream-sink.js";
 import { startNats } from "../../src/stack/local-server.js";
@@ -45,6 +45,9 @@ describe("a single nats-server", () => {
   });
 });
 
+/** The stream that stores the kill test's readings: that of community cluster1's partition. */
+const TARGET = partitionStream(partitionOf("cluster1"));
+
 describe("a 3-node cluster", () => {
   it("gives clients all three URLs; the streams and both KV buckets get 3 replicas", async () => {
     const urls = cluster.url.split(",");
@@ -54,7 +57,7 @@ describe("a 3-node cluster", () => {
     try {
       expect(clusterReplicas(bus.nc)).toBe(3);
       await ensureTopology(bus.jsm, undefined, clusterReplicas(bus.nc));
-      for (const name of [STREAM, DLQ_STREAM, `KV_${LATEST_BUCKET}`, `KV_${STATE_BUCKET}`]) {
+      for (const name of [...READING_STREAMS, DLQ_STREAM, `KV_${LATEST_BUCKET}`, `KV_${STATE_BUCKET}`]) {
         expect((await bus.jsm.streams.info(name)).config.num_replicas, name).toBe(3);
       }
     } finally {
@@ -71,11 +74,11 @@ describe("a 3-node cluster", () => {
     })();
     try {
       await ensureTopology(jsm, undefined, clusterReplicas(nc));
-      // The worst node to lose: the publisher's server that also leads EC_STREAM.
+      // The worst node to lose: the publisher's server that also leads the stream of the readings' partition.
       const victim = cluster.nodes.findIndex((node) => node.port === Number(nc.info!.port));
       const victimName = nc.info!.server_name;
       await leadOn(jsm, nc, victimName);
-      const before = (await jsm.streams.info(STREAM)).state;
+      const before = (await jsm.streams.info(TARGET)).state;
 
       const sink = new JetStreamSink(nc);
       let published = 0;
@@ -102,11 +105,11 @@ describe("a 3-node cluster", () => {
       const seconds = (Date.now() - started) / 1_000;
       await eventually(async () => (sink.inFlight === 0 ? true : undefined), 60_000, "every reading to be acknowledged or given up");
 
-      const after = (await jsm.streams.info(STREAM)).state;
+      const after = (await jsm.streams.info(TARGET)).state;
       const stored = after.messages - before.messages;
       const report = sink.report();
       console.log(
-        `killed node ${victim + 1} of 3 (${victimName}: EC_STREAM's leader, the publisher's server) under ${Math.round(published / seconds)} readings/s: ` +
+        `killed node ${victim + 1} of 3 (${victimName}: ${TARGET}'s leader, the publisher's server) under ${Math.round(published / seconds)} readings/s: ` +
           `published ${published}, stored ${stored}, ${published - stored} lost, ${report.duplicates} duplicate sends dropped, ${report.retried} resent, ${reconnects} reconnect(s)`,
       );
       expect(reconnects).toBeGreaterThan(0);
@@ -117,7 +120,7 @@ describe("a 3-node cluster", () => {
       expect(after.last_seq - before.last_seq).toBe(published);
       // The restarted node catches up and is a current replica again.
       await eventually(async () => {
-        const replicas = (await jsm.streams.info(STREAM)).cluster?.replicas ?? [];
+        const replicas = (await jsm.streams.info(TARGET)).cluster?.replicas ?? [];
         return replicas.length === 2 && replicas.every((replica) => replica.current) ? true : undefined;
       }, 20_000, "the restarted node to catch up");
     } finally {
@@ -126,16 +129,16 @@ describe("a 3-node cluster", () => {
   }, 100_000);
 });
 
-/** Steps EC_STREAM's leader down until `serverName` leads it (each step-down elects one of the other replicas). */
+/** Steps the leader of TARGET down until `serverName` leads it (each step-down elects one of the other replicas). */
 async function leadOn(jsm: JetStreamManager, nc: NatsConnection, serverName: string): Promise<void> {
   await eventually(
     async () => {
-      const leader = (await jsm.streams.info(STREAM)).cluster?.leader;
+      const leader = (await jsm.streams.info(TARGET)).cluster?.leader;
       if (leader === serverName) return true;
-      if (leader) await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${STREAM}`, undefined, { timeout: 5_000 });
+      if (leader) await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${TARGET}`, undefined, { timeout: 5_000 });
       return undefined;
     },
     30_000,
-    `${serverName} to lead ${STREAM}`,
+    `${serverName} to lead ${TARGET}`,
   );
 }

@@ -6,7 +6,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { connectNats, ensureTopology } from "../../src/bus/nats-bus.js";
-import { STREAM } from "../../src/bus/names.js";
+import { READING_STREAMS } from "../../src/bus/names.js";
 import { NO_FAULTS } from "../../src/sim/faults.js";
 import { JetStreamSink } from "../../src/sim/jetstream-sink.js";
 import type { OutgoingMessage, ReadingSink, SinkDone } from "../../src/sim/reading-sink.js";
@@ -67,7 +67,7 @@ describe("the JetStream publisher when nats-server dies (issue 7)", () => {
     const jsm = await jetstreamManager(nc);
     await ensureTopology(jsm);
     // The longest a retry may come after the first send must fit in the stream's duplicate window.
-    expect((await jsm.streams.info(STREAM)).config.duplicate_window).toBeGreaterThanOrEqual(nanos(60_000));
+    for (const stream of READING_STREAMS) expect((await jsm.streams.info(stream)).config.duplicate_window).toBeGreaterThanOrEqual(nanos(60_000));
     // A reading still stuck fails well before the test's timeout, and the report says why.
     const sink = new JetStreamSink(nc, { giveUpAfterMs: 15_000 });
 
@@ -112,21 +112,25 @@ describe("the JetStream publisher when nats-server dies (issue 7)", () => {
     expect(inFlightAtKill).toBeGreaterThan(0);
     expect(report.retried).toBeGreaterThan(0);
 
-    // Every reading once: as many messages as readings, each Nats-Msg-Id once.
+    // Every reading once: as many messages as readings, each Nats-Msg-Id once, over all reading streams.
     const ids = new Map<string, number>();
-    const consumer = await jetstream(nc).consumers.get(STREAM);
-    for (let read = 0; read < READINGS; ) {
-      const batch = await consumer.fetch({ max_messages: 5_000, expires: 2_000 });
-      let got = 0;
-      for await (const msg of batch) {
-        const id = msg.headers?.get("Nats-Msg-Id") ?? "";
-        ids.set(id, (ids.get(id) ?? 0) + 1);
-        got += 1;
+    let stored = 0;
+    for (const stream of READING_STREAMS) {
+      const { messages } = (await jsm.streams.info(stream)).state;
+      stored += messages;
+      const consumer = await jetstream(nc).consumers.get(stream);
+      for (let read = 0; read < messages; ) {
+        const batch = await consumer.fetch({ max_messages: 5_000, expires: 2_000 });
+        let got = 0;
+        for await (const msg of batch) {
+          const id = msg.headers?.get("Nats-Msg-Id") ?? "";
+          ids.set(id, (ids.get(id) ?? 0) + 1);
+          got += 1;
+        }
+        if (got === 0) break;
+        read += got;
       }
-      if (got === 0) break;
-      read += got;
     }
-    const stored = (await jsm.streams.info(STREAM)).state.messages;
     const duplicates = [...ids.values()].filter((n) => n > 1).length;
     console.log(
       `killed nats-server for ${(downMs / 1000).toFixed(1)} s under ${(METERS * SPEED).toLocaleString("en")} readings/s ` +

@@ -2,7 +2,7 @@ import { AckPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jet
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectNats, ensureTopology, wipeTopology } from "../../src/bus/nats-bus.js";
-import { AGGREGATOR_CONSUMERS, PROTOTYPE_CONSUMER, STREAM, STREAM_SUBJECTS } from "../../src/bus/names.js";
+import { AGGREGATOR_CONSUMERS, PROTOTYPE_CONSUMER, READING_STREAMS, STREAM, STREAM_SUBJECTS } from "../../src/bus/names.js";
 import { startAggregation, startApi } from "../../src/stack/services.js";
 import { startTestStack, type TestStack } from "../helpers/stack.js";
 
@@ -34,16 +34,17 @@ describe("the prototype's resources", () => {
         expect.arrayContaining([
           `stream ${STREAM}: subjects ["ec.>"] → ${JSON.stringify(STREAM_SUBJECTS)}`,
           `stream ${STREAM}: max_age unlimited → 1d`,
-          `removed the prototype's consumer ${PROTOTYPE_CONSUMER}: ecwatch reads ${STREAM} through one consumer per partition (replays the stream once)`,
+          `created streams ${READING_STREAMS.slice(1).join(", ")}`,
+          `removed the prototype's consumer ${PROTOTYPE_CONSUMER}: ecwatch reads ${STREAM} through agg-strays (replays the stream once) and each partition through its own`,
           `created consumers ${AGGREGATOR_CONSUMERS.map(({ name }) => name).join(", ")}`,
         ]),
       );
       const stream = await jsm.streams.info(STREAM);
       expect([...(stream.config.subjects ?? [])].sort()).toEqual([...STREAM_SUBJECTS].sort());
       expect(stream.config.max_age).toBe(nanos(86_400_000));
-      const consumers = await Promise.all(AGGREGATOR_CONSUMERS.map(({ name }) => jsm.consumers.info(STREAM, name)));
-      expect(consumers.map((consumer) => [consumer.name, consumer.config.filter_subject, consumer.config.deliver_subject])).toEqual(
-        AGGREGATOR_CONSUMERS.map(({ name, filter }) => [name, filter, undefined]),
+      const consumers = await Promise.all(AGGREGATOR_CONSUMERS.map(({ stream: of, name }) => jsm.consumers.info(of, name)));
+      expect(consumers.map((consumer) => [consumer.stream_name, consumer.name, consumer.config.deliver_subject])).toEqual(
+        AGGREGATOR_CONSUMERS.map(({ stream: of, name }) => [of, name, undefined]),
       );
       await expect(jsm.consumers.info(STREAM, PROTOTYPE_CONSUMER)).rejects.toThrow();
     } finally {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   AGGREGATOR_CONSUMERS,
+  READING_STREAMS,
   STREAM_SUBJECTS,
+  partitionStream,
+  partitionStreamSubjects,
   partitionMappings,
   partitionOf,
   partitionedSubject,
@@ -34,8 +37,8 @@ describe("subject builders", () => {
     expect(dedupId("community1", "meter007", 1_795_348_800_000)).toBe("community1.meter007.1795348800000");
   });
 
-  it("the stream holds exactly both reading levels, as published and as partitioned", () => {
-    expect([...STREAM_SUBJECTS]).toEqual(["ec.*.net", "ec.*.meter.*", "ecp.>"]);
+  it("the stream holds exactly both reading levels as published", () => {
+    expect([...STREAM_SUBJECTS]).toEqual(["ec.*.net", "ec.*.meter.*"]);
   });
 });
 
@@ -59,10 +62,13 @@ describe("partitions", () => {
     });
   });
 
-  it("each partition's consumer filters its own subjects, and agg-strays the unpartitioned ones", () => {
+  it("each partition has a stream of its subjects and a consumer of it; agg-strays reads EC_STREAM", () => {
+    expect(partitionStream(3)).toBe("EC_STREAM_P3");
+    expect(partitionStreamSubjects(3)).toEqual(["ecp.3.>"]);
     expect(AGGREGATOR_CONSUMERS).toHaveLength(9);
-    expect(AGGREGATOR_CONSUMERS[3]).toEqual({ name: "agg-p3", filter: "ecp.3.>" });
-    expect(AGGREGATOR_CONSUMERS[8]).toEqual({ name: "agg-strays", filter: "ec.>" });
+    expect(AGGREGATOR_CONSUMERS[3]).toEqual({ stream: "EC_STREAM_P3", name: "agg-p3" });
+    expect(AGGREGATOR_CONSUMERS[8]).toEqual({ stream: "EC_STREAM", name: "agg-strays" });
+    expect(READING_STREAMS).toEqual(["EC_STREAM", ...Array.from({ length: 8 }, (_, p) => `EC_STREAM_P${p}`)]);
   });
 });
 
