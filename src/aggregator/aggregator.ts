@@ -77,13 +77,17 @@ export class Aggregator {
       });
   }
 
+  /** The members whose key is renewed; the keys of those gone (killed, not stopped) are removed on the way. */
   private async liveMembers(): Promise<string[]> {
     const now = Date.now();
     const members = [this.memberId];
     for await (const key of await this.bus.state.keys(`${MEMBER_KEY_PREFIX}>`)) {
       const entry = await this.bus.state.get(key);
-      const holder = entry?.operation === "PUT" ? parseHolder(entry.string()) : undefined;
+      if (entry?.operation !== "PUT") continue;
+      const holder = parseHolder(entry.string());
       if (holder && !isLapsed(holder, now, hostname())) members.push(key.slice(MEMBER_KEY_PREFIX.length));
+      // Only that revision: a member that renewed meanwhile keeps its key.
+      else await this.bus.state.delete(key, { previousSeq: entry.revision }).catch(() => undefined);
     }
     return members;
   }

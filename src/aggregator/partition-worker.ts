@@ -79,6 +79,8 @@ export class PartitionWorker {
   private dirty = new Set<string>();
   private pending: Received[] = [];
   private readonly cacheRetry = new Map<string, string>();
+  /** The newest aggregate announced per community: only it may be retried into the cache. */
+  private readonly announced = new Map<string, string>();
   private flushing: Promise<void> | undefined;
   private flushScheduled = false;
   private messages: ConsumerMessages | undefined;
@@ -241,6 +243,7 @@ export class PartitionWorker {
   /** Puts a stored aggregate into the cache, then on the change feed (a client that GETs on an event finds it). */
   private async announce(communityId: string, json: string): Promise<void> {
     this.cacheRetry.delete(communityId);
+    this.announced.set(communityId, json);
     await this.writeCache([[communityId, json]]);
     this.bus.nc.publish(changeFeedSubject(communityId), json);
   }
@@ -250,20 +253,20 @@ export class PartitionWorker {
    * hold anything back; it is retried every second until it lands (unless a newer value of
    * that community landed first), so a reader gets a stale value for no longer than the outage.
    */
-  private async writeCache(entries: ReadonlyArray<readonly [communityId: string, json: string]>, isRetry = false): Promise<void> {
+  private async writeCache(entries: ReadonlyArray<readonly [communityId: string, json: string]>): Promise<void> {
     if (!entries.length || this.stopped) return;
     try {
       await this.cache.putLatest(entries.map(([communityId, json]) => ({ communityId, json })));
     } catch (err) {
-      // A failed retry must not displace a newer value that failed meanwhile.
-      for (const [communityId, json] of entries) if (!isRetry || !this.cacheRetry.has(communityId)) this.cacheRetry.set(communityId, json);
+      // A failed retry must not displace, or come after, a newer value announced meanwhile.
+      for (const [communityId, json] of entries) if (this.announced.get(communityId) === json) this.cacheRetry.set(communityId, json);
       this.stats.cacheErrors += 1;
       this.options.onError?.(err);
       this.retryTimer ??= setTimeout(() => {
         this.retryTimer = undefined;
         const retry = [...this.cacheRetry];
         this.cacheRetry.clear();
-        void this.writeCache(retry, true);
+        void this.writeCache(retry);
       }, RETRY_DELAY_MS);
     }
   }

@@ -65,6 +65,15 @@ export class SseClient {
     this.lastVersion = -1;
   }
 
+  /**
+   * Bytes this process holds for the client: what its socket has not yet handed to the
+   * kernel, and the one event waiting for it to drain. Bounded by the socket's high-water
+   * mark plus an event, however far behind the client is.
+   */
+  get pendingBytes(): number {
+    return this.res.writableLength + (this.waiting?.length ?? 0);
+  }
+
   heartbeat(): void {
     if (!this.draining && !this.res.write(HEARTBEAT)) this.draining = true;
   }

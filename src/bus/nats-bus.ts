@@ -228,7 +228,8 @@ async function ensureConsumers(jsm: JetStreamManager, update: boolean): Promise<
       durable_name: name,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(30_000),
+      // What a crashed aggregator had received comes to the partition's next owner after this long.
+      ack_wait: nanos(10_000),
       max_ack_pending: 20_000,
       max_deliver: -1,
     });

@@ -1,3 +1,4 @@
+import { PARTITIONS } from "../bus/names.js";
 import { colorsFor, StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveEndpoint } from "../config.js";
@@ -32,7 +33,10 @@ export async function runAggregate(flags: AggregateFlags): Promise<void> {
   process.stderr.write(`aggregating ${redactUrl(natsUrl)} → ${redactUrl(redisUrl)} (Ctrl-C stops)\n`);
   const { stats } = service.aggregator;
   const ticker = setInterval(() => {
-    status.update(`readings ${stats.readings} · batches ${stats.batches} (max ${stats.largestBatch}) · ignored ${stats.ignored} · dead letters ${stats.deadLetters}`);
+    const forwarded = stats.forwarded ? ` · moved into partitions ${stats.forwarded}` : "";
+    status.update(
+      `partitions ${stats.partitions}/${PARTITIONS} · readings ${stats.readings} · batches ${stats.batches} (max ${stats.largestBatch}) · ignored ${stats.ignored} · dead letters ${stats.deadLetters}${forwarded}`,
+    );
   }, 500);
   await untilSignal();
   clearInterval(ticker);

@@ -156,7 +156,7 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<void> {
   const render = (): void => {
     const snapshot = relay.snapshot();
     const adb = adbWatch?.status();
-    if (flags.json) process.stdout.write(`${JSON.stringify({ watchW: snapshot.watch.value ?? null, truthW: snapshot.truthW ?? null, looking: snapshot.looking, ...snapshot.energy, ...(adb && { adb }) })}\n`);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ watchW: snapshot.watch.value ?? null, truthW: snapshot.truthW ?? null, link: snapshot.link, looking: snapshot.looking, ...snapshot.energy, ...(adb && { adb }) })}\n`);
     else block.render(liveLines(snapshot, flags, colorMode, adb));
   };
   const timer = setInterval(render, flags.json ? 5_000 : 1_000);

@@ -34,16 +34,30 @@ export class CliProcess {
     return this.child.pid!;
   }
 
+  /** Whether the process has not exited yet. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** Resolves with the first match of `pattern` in stdout, or fails (with the output) after `timeoutMs` or on exit. */
-  async waitForStdout(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  waitForStdout(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    return this.waitFor("stdout", pattern, timeoutMs);
+  }
+
+  /** The same for stderr, where the services print their ready line. */
+  waitForStderr(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    return this.waitFor("stderr", pattern, timeoutMs);
+  }
+
+  private async waitFor(stream: "stdout" | "stderr", pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     let exited = false;
     void this.exited.then(() => (exited = true));
     for (;;) {
-      const match = this.stdout.match(pattern);
+      const match = this[stream].match(pattern);
       if (match) return match;
       if (exited || Date.now() > deadline) {
-        throw new Error(`no ${pattern} in stdout (${exited ? "process exited" : "timed out"})\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
+        throw new Error(`no ${pattern} in ${stream} (${exited ? "process exited" : "timed out"})\nstdout: ${this.stdout}\nstderr: ${this.stderr}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 25));
     }

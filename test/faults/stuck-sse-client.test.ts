@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import type { Aggregate } from "../../src/domain/aggregate.js";
+import { count, dose, servedTruth, underLoad } from "../helpers/faults.js";
+import { SseReader } from "../helpers/sse.js";
+import { eventually, usePipeline } from "../helpers/stack.js";
+
+const pipeline = usePipeline();
+
+/** Short intervals: many small batches, so many versions of each community go out (~100/s here). */
+const SHAPE = { communities: 2, meters: 10, rate: 4_000 };
+const LOAD_MS = dose(10_000, 60_000);
+const FAST_CLIENTS = 5;
+/**
+ * What the API may hold for one client: its socket's high-water mark (16 KiB) plus one event,
+ * with room to spare. A queue of every event would pass it within seconds of the client's
+ * kernel buffers filling (~20 KB of events a second at this load).
+ */
+const PENDING_BOUND = 32 * 1024;
+
+/**
+ * A raw TCP client that sends the GET of a stream and then does not read until told to, as a
+ * frozen phone app. It asks for the smallest segments and receive buffer Linux allows (MSS 88,
+ * SO_RCVBUF 1 KiB): then the two kernels hold ~50 KB of the stream, where on loopback (64 KiB
+ * segments) they absorb megabytes, and the API would see back-pressure only after minutes of
+ * this load. Node cannot set either socket option, so the client is a few lines of python3.
+ */
+class StuckClient {
+  text = "";
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (this.text += chunk));
+  }
+
+  static open(port: number, path: string): StuckClient {
+    const script = [
+      "import socket, sys",
+      "s = socket.socket()",
+      "s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)",
+      "s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 88)",
+      `s.connect(("127.0.0.1", ${port}))`,
+      `s.sendall(b"GET ${path} HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nAccept: text/event-stream\\r\\n\\r\\n")`,
+      "sys.stdin.readline()",
+      "while True:",
+      "    data = s.recv(65536)",
+      "    if not data: break",
+      "    sys.stdout.buffer.write(data)",
+      "    sys.stdout.flush()",
+    ].join("\n");
+    return new StuckClient(spawn("python3", ["-c", script], { stdio: ["pipe", "pipe", "inherit"] }));
+  }
+
+  /** Starts reading, and from then on keeps up. */
+  resume(): void {
+    this.child.stdin!.write("read\n");
+  }
+
+  /** The versions of the events read so far (each event is one write, so one piece of text, whatever the chunking). */
+  versions(): number[] {
+    return [...this.text.matchAll(/^id: (\d+)\n/gm)].map((m) => Number(m[1]));
+  }
+
+  stop(): void {
+    this.child.kill("SIGKILL");
+  }
+}
+
+const versionsOf = (reader: SseReader): number[] => reader.events.map((e) => (JSON.parse(e.data) as Aggregate).version);
+
+describe("a stuck SSE client under load", () => {
+  it("costs the API a bounded buffer, gets the newest value once it reads, and holds back no other client", async () => {
+    const api = pipeline.api;
+    const path = "/communities/community1/stream";
+    const fast = await Promise.all(Array.from({ length: FAST_CLIENTS }, () => SseReader.open(`${api.url}${path}`)));
+    const stuck = StuckClient.open(Number(new URL(api.url).port), path);
+    try {
+      await eventually(async () => (api.hub.clientCount() === FAST_CLIENTS + 1 ? true : undefined), 10_000, "every client to join the hub");
+
+      let maxPending = 0;
+      const sampler = setInterval(() => api.hub.forEachClient((client) => (maxPending = Math.max(maxPending, client.pendingBytes))), 20);
+      const { result } = await underLoad(pipeline.stack.natsUrl, SHAPE, () => sleep(LOAD_MS)).finally(() => clearInterval(sampler));
+      expect(result.acked).toBe(result.sent);
+      const final = (await servedTruth(api.url, result.truth)).get("community1")!.aggregate!.version;
+
+      // Every other client has every version, in order, up to the newest, while the stuck one still does not read.
+      for (const reader of fast) await reader.waitFor((e) => (JSON.parse(e.data) as Aggregate).version === final, 10_000);
+      const seen = versionsOf(fast[0]!);
+      for (const reader of fast) {
+        const versions = versionsOf(reader);
+        expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => versions[0]! + i));
+        expect(versions.at(-1)).toBe(final);
+      }
+
+      // The stuck client woke up: it reads what the kernels held, then the one newest event the API kept.
+      stuck.resume();
+      await eventually(async () => (stuck.versions().at(-1) === final ? true : undefined), 20_000, "the stuck client to get the newest version");
+      const stuckVersions = stuck.versions();
+      expect(stuckVersions).toEqual([...new Set(stuckVersions)].sort((a, b) => a - b));
+      const got = new Set(stuckVersions);
+      const skipped = fast[0]!.events.filter((e) => !got.has(Number(e.id)));
+      const skippedBytes = skipped.reduce((sum, e) => sum + e.data.length, 0);
+      // The API kept no queue; and back-pressure did happen, long enough that a queue of every
+      // event would have passed the bound (else this test proves nothing).
+      expect(maxPending).toBeLessThan(PENDING_BOUND);
+      expect(skippedBytes, "the stuck client's buffers did not fill for long: raise the load").toBeGreaterThan(2 * PENDING_BOUND);
+      const offeredBytes = fast[0]!.events.reduce((sum, e) => sum + e.data.length, 0);
+      console.log(
+        `stuck SSE client under ${count(SHAPE.rate)} readings/s (${SHAPE.communities} communities × ${SHAPE.meters} meters, ${count(result.acked)} readings): ` +
+          `${FAST_CLIENTS} other clients got all ${count(seen.length)} versions in order; the API held at most ${count(maxPending)} B for the stuck one ` +
+          `(of ${count(offeredBytes)} B of events), which was not dropped and, reading again, got the newest (v${final}) after skipping ${count(skipped.length)} versions (${count(skippedBytes)} B); totals exact`,
+      );
+    } finally {
+      stuck.stop();
+      fast.forEach((reader) => reader.stop());
+    }
+  }, dose(60_000, 180_000));
+});
