@@ -94,10 +94,14 @@ export function createApi(deps: ApiDependencies): Server {
 
   async function stream(req: IncomingMessage, res: ServerResponse, communityId: string): Promise<void> {
     const lastEventId = Number.parseInt(String(req.headers["last-event-id"] ?? ""), 10);
+    // Close-delimited rather than chunked: each event goes out as it is, without chunk framing
+    // (≈ 23 % less API CPU per delivered event with 1,000 clients, bench/README.md); an SSE
+    // response ends with its connection anyway.
+    res.useChunkedEncodingByDefault = false;
     res.writeHead(200, {
       "content-type": "text/event-stream",
       "cache-control": "no-cache",
-      connection: "keep-alive",
+      connection: "close",
       "x-accel-buffering": "no",
     });
     res.write("retry: 1000\n\n");
