@@ -13,9 +13,10 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 # Programs the project and its tests run: nats-server, redis-server, tmux (terminal tests), adb (the watch relay),
-# python3 (the stuck SSE client of test/faults, which needs socket options Node cannot set).
+# python3 (the stuck SSE client of test/faults, which needs socket options Node cannot set),
+# openssl (the certificates of the TLS tests).
 missing=()
-for program in nats-server redis-server tmux adb python3; do
+for program in nats-server redis-server tmux adb python3 openssl; do
   command -v "$program" >/dev/null 2>&1 || missing+=("$program")
 done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -1,7 +1,8 @@
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULTS } from "./config.js";
 import { EcwatchError, ExitCode, UsageError, errorMessage } from "./errors.js";
-import { communityId, duration, faults, glanceRate, integer, oneOf, positiveNumber, qualifiedName, receiverClass, speed, timestamp, url, watchTarget } from "./cli/options.js";
+import { LOG_LEVELS } from "./cli/logger.js";
+import { collectOrigins, communityId, duration, faults, glanceRate, integer, oneOf, positiveNumber, qualifiedName, rate, receiverClass, speed, timestamp, url, watchTarget } from "./cli/options.js";
 import { NO_FAULTS } from "./sim/faults.js";
 import { BUILT_IN_SCENARIOS } from "./sim/setup.js";
 import { TRANSPORTS } from "./sim/reading-sink.js";
@@ -10,6 +11,7 @@ import { COLOR_MODES } from "./tui/color.js";
 import { DEFAULT_BROADCAST_TARGET } from "./wear-emu/bridge-protocol.js";
 import { DEFAULT_ENERGY } from "./wear-emu/energy-model.js";
 import { POLICIES } from "./wear-emu/policy.js";
+import { redactSecrets } from "./url.js";
 import { VERSION } from "./version.js";
 
 /**
@@ -20,6 +22,17 @@ import { VERSION } from "./version.js";
 const natsOption = (): Option => new Option("--nats <url>", `NATS server URL(s), comma-separated (env NATS_URL; default: a running \`ecwatch up\`, else ${DEFAULTS.nats})`).argParser(url(["nats", "tls"]));
 const redisOption = (): Option => new Option("--redis <url>", `Redis URL (env REDIS_URL; default: a running \`ecwatch up\`, else ${DEFAULTS.redis})`).argParser(url(["redis", "rediss"]));
 const apiOption = (): Option => new Option("--api <url>", `API base URL (env ECWATCH_API; default: a running \`ecwatch up\`, else ${DEFAULTS.api})`).argParser(url(["http", "https"]));
+const logLevelOption = (): Option =>
+  new Option("--log-level <level>", `what to log on stderr: ${LOG_LEVELS.join(", ")} (JSON lines when stderr is not a terminal, readable lines on one)`).argParser(oneOf(LOG_LEVELS)).default("info");
+/** Credentials and TLS of NATS and Redis (issue 10): every command with --nats / --redis takes them, see buildProgram. */
+const natsCredsOption = (): Option => new Option("--nats-creds <file>", "NATS credentials: a .creds file (user JWT and seed) or an nkey seed file (env NATS_CREDS)");
+const natsTlsCaOption = (): Option => new Option("--nats-tls-ca <file>", "CA certificate(s) of the NATS servers, PEM; turns TLS on, as a tls:// URL does (env NATS_TLS_CA)");
+const redisTlsCaOption = (): Option => new Option("--redis-tls-ca <file>", "CA certificate(s) of the Redis server, PEM; turns TLS on, as a rediss:// URL does (env REDIS_TLS_CA)");
+/** Who may use the API of serve and up (issue 10). */
+const tokenOption = (): Option => new Option("--token <token>", "POSTs must send Authorization: Bearer <token>; needed when --host is not loopback (env ECWATCH_TOKEN, better: a flag shows in ps)");
+const rateLimitOption = (): Option => new Option("--rate-limit <rate>", "POSTs per client address, e.g. 100/s, 6000/m, or off").argParser(rate).default(100, "100/s");
+const rateBurstOption = (): Option => new Option("--rate-burst <n>", "POSTs a client may send at once (default: two seconds' worth of --rate-limit)").argParser(integer(1, 10_000_000));
+const corsOption = (): Option => new Option("--cors <origins>", "let web pages of these origins call the API: comma-separated or repeated, * for any (default: CORS off)").argParser(collectOrigins);
 const staleOption = (): Option => new Option("--stale-after <duration>", "a meter this far behind its community's newest reading (data time) leaves the totals").argParser(duration()).default(30_000, "30s");
 
 /** Collects a repeatable --community into a list of valid ids. */
@@ -37,6 +50,8 @@ export function buildProgram(): Command {
     .version(VERSION, "-V, --version")
     .option("--debug", "print stack traces of errors")
     .showHelpAfterError("(run with --help for usage)")
+    // A usage error quotes the value it refused, which may be a URL with a password (issue 10).
+    .configureOutput({ outputError: (text, write) => write(redactSecrets(text)) })
     .addHelpText("after", examples("ecwatch up", "ecwatch tail community1", "ecwatch sim --communities 5 --duration 1m --json"));
 
   program
@@ -49,6 +64,10 @@ export function buildProgram(): Command {
     .option("--seed <n>", "random seed of the simulation", integer(0), 1)
     .option("--port <n>", "API port (the prototype's phone app calls 8000)", integer(0, 65_535), 8000)
     .option("--host <addr>", "API address", "127.0.0.1")
+    .addOption(tokenOption())
+    .addOption(rateLimitOption())
+    .addOption(rateBurstOption())
+    .addOption(corsOption())
     .option("--fresh", "wipe stream, KV and cache before starting")
     .addOption(natsOption())
     .addOption(redisOption())
@@ -144,7 +163,10 @@ export function buildProgram(): Command {
     .option("--retention-age <duration>", "keep readings in EC_STREAM this long", duration(), 7 * 86_400_000)
     .option("--retention-bytes <n>", "largest size of EC_STREAM in bytes", integer(1_048_576), 1024 ** 3)
     .option("--json", "print every new aggregate as a JSON line")
-    .addHelpText("after", examples("ecwatch aggregate", "ecwatch aggregate --nats nats://127.0.0.1:4222 --redis redis://127.0.0.1:6379 --stale-after 1m"))
+    .option("--metrics-port <n>", "serve Prometheus metrics at http://<metrics-host>:<n>/metrics (0: a free port; default: off)", integer(0, 65_535))
+    .option("--metrics-host <addr>", "address of the metrics endpoint", "127.0.0.1")
+    .addOption(logLevelOption())
+    .addHelpText("after", examples("ecwatch aggregate", "ecwatch aggregate --nats nats://127.0.0.1:4222 --redis redis://127.0.0.1:6379 --stale-after 1m", "ecwatch aggregate --metrics-port 9464 --log-level debug"))
     .action(async (flags) => {
       const { runAggregate } = await import("./commands/aggregate.js");
       await runAggregate(flags);
@@ -157,7 +179,12 @@ export function buildProgram(): Command {
     .addOption(redisOption())
     .option("--port <n>", "port", integer(0, 65_535), 8000)
     .option("--host <addr>", "address to listen on", "127.0.0.1")
-    .addHelpText("after", examples("ecwatch serve", "ecwatch serve --port 8080", "curl http://127.0.0.1:8000/communities/community1"))
+    .addOption(tokenOption())
+    .addOption(rateLimitOption())
+    .addOption(rateBurstOption())
+    .addOption(corsOption())
+    .addOption(logLevelOption())
+    .addHelpText("after", examples("ecwatch serve", "ecwatch serve --port 8080", "curl http://127.0.0.1:8000/communities/community1", "curl http://127.0.0.1:8000/metrics", "ecwatch serve --log-level warn 2>> api.log"))
     .action(async (flags) => {
       const { runServe } = await import("./commands/serve.js");
       await runServe(flags);
@@ -264,6 +291,11 @@ export function buildProgram(): Command {
       await runDoctor(flags);
     });
 
+  // Every command that connects to NATS or Redis also takes their credentials and CA files.
+  for (const command of program.commands) {
+    if (command.options.some((option) => option.long === "--nats")) command.addOption(natsCredsOption()).addOption(natsTlsCaOption());
+    if (command.options.some((option) => option.long === "--redis")) command.addOption(redisTlsCaOption());
+  }
   return program;
 }
 

@@ -1,3 +1,5 @@
+import type { NatsSecurity } from "./bus/nats-auth.js";
+import type { RedisSecurity } from "./cache/redis-cache.js";
 import { runningStack, STATE_DIR } from "./stack/state-file.js";
 
 export const DEFAULTS = {
@@ -24,4 +26,51 @@ export function resolveEndpoint(
 ): string {
   // An empty variable (NATS_URL=) counts as unset.
   return flag || env[ENV_NAMES[endpoint]] || runningStack(stateDir)?.[endpoint] || DEFAULTS[endpoint];
+}
+
+/** Variables of the settings that are secrets or point at them (issue 10); never in the state file. */
+export const SECURITY_ENV_NAMES = {
+  natsCreds: "NATS_CREDS",
+  natsTlsCa: "NATS_TLS_CA",
+  redisTlsCa: "REDIS_TLS_CA",
+  token: "ECWATCH_TOKEN",
+} as const;
+
+/** Credentials and TLS of the NATS and Redis connections, besides what their URLs carry. */
+export interface ConnectionSecurity {
+  readonly nats: NatsSecurity;
+  readonly redis: RedisSecurity;
+}
+
+export interface SecurityFlags {
+  readonly natsCreds?: string;
+  readonly natsTlsCa?: string;
+  readonly redisTlsCa?: string;
+}
+
+/** The flag, then the environment; an empty value counts as unset. */
+const flagOrEnv = (flag: string | undefined, env: NodeJS.ProcessEnv, name: string): string | undefined => flag || env[name] || undefined;
+
+export function resolveSecurity(flags: SecurityFlags, env: NodeJS.ProcessEnv = process.env): ConnectionSecurity {
+  const credsFile = flagOrEnv(flags.natsCreds, env, SECURITY_ENV_NAMES.natsCreds);
+  const natsCa = flagOrEnv(flags.natsTlsCa, env, SECURITY_ENV_NAMES.natsTlsCa);
+  const redisCa = flagOrEnv(flags.redisTlsCa, env, SECURITY_ENV_NAMES.redisTlsCa);
+  return {
+    nats: { ...(credsFile && { credsFile }), ...(natsCa && { tlsCaFile: natsCa }) },
+    redis: { ...(redisCa && { tlsCaFile: redisCa }) },
+  };
+}
+
+/** The environment that hands `security` to a child ecwatch (never the command line, which `ps` shows). */
+export function securityEnv(security: ConnectionSecurity | undefined): Record<string, string> {
+  return {
+    ...(security?.nats.credsFile && { [SECURITY_ENV_NAMES.natsCreds]: security.nats.credsFile }),
+    ...(security?.nats.tlsCaFile && { [SECURITY_ENV_NAMES.natsTlsCa]: security.nats.tlsCaFile }),
+    ...(security?.redis.tlsCaFile && { [SECURITY_ENV_NAMES.redisTlsCa]: security.redis.tlsCaFile }),
+  };
+}
+
+/** The API token of `serve` and `up`: `--token`, then ECWATCH_TOKEN. */
+export function resolveToken(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flagOrEnv(flag, env, SECURITY_ENV_NAMES.token);
 }

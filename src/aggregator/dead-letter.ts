@@ -16,8 +16,10 @@ export function deadLetterOf(msg: JsMsg, reason: string): DeadLetter {
 
 /** Stores a dead letter in EC_DLQ; resolves whether it was stored (the message is acknowledged only then). */
 export function publishDeadLetter(js: JetStreamClient, msg: JsMsg, deadLetter: DeadLetter): Promise<boolean> {
-  // The stream sequence as message id: a retried dead letter is stored once.
-  return js.publish(DLQ_SUBJECT, JSON.stringify(deadLetter), { msgID: `dlq.${msg.seq}` }).then(
+  // The stream and its sequence as message id: a retried dead letter is stored once. The sequence
+  // alone is not unique: every partition stream (and EC_STREAM) numbers its messages from 1, and
+  // a dead letter of one would be dropped as a duplicate of another's (issue 10).
+  return js.publish(DLQ_SUBJECT, JSON.stringify(deadLetter), { msgID: `dlq.${msg.info.stream}.${msg.seq}` }).then(
     () => true,
     () => false,
   );

@@ -1,6 +1,6 @@
 import { parseReadingSubject } from "../bus/names.js";
 import { COMMUNITY_METER_ID, isValidId } from "../domain/ids.js";
-import { parseCommunityReading, parseJson, parseMeterReading, parseTimestamp } from "../domain/reading.js";
+import { MAX_READING_BYTES, parseCommunityReading, parseJson, parseMeterReading, parseTimestamp } from "../domain/reading.js";
 import type { MeterState } from "../domain/totals.js";
 
 /** A bus message turned into a meter update, or the reason it goes to the dead-letter subject. */
@@ -16,6 +16,11 @@ export function decodeReading(subject: string, payload: string, streamSeq: numbe
   const where = parseReadingSubject(subject);
   if (!where) return { ok: false, reason: "subject is not ec.<communityId>.net or ec.<communityId>.meter.<meterId>" };
   if (!isValidId(where.communityId)) return { ok: false, reason: "communityId in the subject must match [A-Za-z0-9_-]{1,64}" };
+  // (A string of n characters is n to 3n bytes of UTF-8: most readings need no count at all.)
+  if (payload.length * 3 > MAX_READING_BYTES) {
+    const bytes = Buffer.byteLength(payload);
+    if (bytes > MAX_READING_BYTES) return { ok: false, reason: `the message is ${bytes} bytes; a reading is at most ${MAX_READING_BYTES}` };
+  }
   const json = parseJson(payload);
   if (!json.ok) return { ok: false, reason: json.error };
 

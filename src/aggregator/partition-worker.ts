@@ -20,6 +20,8 @@ export interface AggregatorOptions {
   readonly maxMessages?: number;
   /** How long the aggregator's leases last without renewal (see Lease). Default 15 s. */
   readonly leaseTtlMs?: number;
+  /** Called with the size of every batch after it is acknowledged (metrics). */
+  readonly onBatch?: (size: number) => void;
 }
 
 /** Counters of the aggregator, for status lines and `doctor`. */
@@ -58,6 +60,8 @@ interface Received {
 }
 
 const RETRY_DELAY_MS = 1_000;
+/** How long a pull request lasts; also sets how soon a lost one is noticed (see start). */
+const PULL_EXPIRES_MS = 5_000;
 
 /**
  * Aggregates one partition, read from its stream (`EC_STREAM_P<n>`) through its durable pull
@@ -114,6 +118,10 @@ export class PartitionWorker {
       const consumer = await bus.js.consumers.get(partitionStream(partition), partitionConsumer(partition));
       worker.messages = await consumer.consume({
         max_messages: options.maxMessages ?? 1_000,
+        // nats.js re-pulls after a reconnect or two missed heartbeats (every expires/2), and when
+        // that first look at the consumer fails (its leader died with a node) it waits 0.5–1.5 ×
+        // expires: with the default 30 s a partition stood still for up to ~50 s.
+        expires: PULL_EXPIRES_MS,
         callback: (msg) => worker.receive(msg),
       });
     } catch (err) {
@@ -237,6 +245,7 @@ export class PartitionWorker {
     this.stats.batches += 1;
     this.stats.deadLetters += batch.filter((received, index) => received.deadLetter && deadLettered[index]).length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+    this.options.onBatch?.(batch.length);
     for (const aggregate of changed) this.options.onAggregate?.(aggregate);
   }
 

@@ -4,7 +4,12 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import { communityReadingSubject } from "../bus/names.js";
 import { idProblem } from "../domain/ids.js";
 import { aheadProblem, parseCommunityReading, parseJson } from "../domain/reading.js";
+import { type ApiAccess, accessGuard } from "./access.js";
+import { answerClientError, answerConnect } from "./client-error.js";
 import type { LatestStore } from "./latest-store.js";
+import type { ApiObserver, MetricsSource } from "./observer.js";
+import { OPENAPI } from "./openapi.js";
+import { OPS_ENDPOINTS, routeOf } from "./routes.js";
 import { SseClient } from "./sse.js";
 import type { SseHub } from "./sse-hub.js";
 
@@ -17,9 +22,15 @@ export interface ApiDependencies {
   readonly store: LatestStore;
   readonly hub: SseHub;
   readonly js: JetStreamClient;
-  /** Health of the upstream connections, for /healthz. */
+  /** Health of the upstream connections, for /healthz and /readyz. */
   readonly health: () => Promise<{ nats: boolean; redis: boolean }>;
   readonly now?: () => Date;
+  /** What GET /metrics serves; without it, /metrics is a 404. */
+  readonly metrics?: MetricsSource;
+  /** Hooks for metrics and logs (see ApiObserver). */
+  readonly observer?: ApiObserver;
+  /** Token on writes, rate limit, CORS (issue 10); default: writes open, 100/s per client, CORS off. */
+  readonly access?: ApiAccess;
 }
 
 export interface ApiServer {
@@ -78,6 +89,7 @@ function checkId(value: string): string {
 export function createApi(deps: ApiDependencies): Server {
   const { store, hub, js } = deps;
   const now = deps.now ?? (() => new Date());
+  const guard = accessGuard(deps.access ?? {});
 
   async function publishReading(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = parseJson(await readBody(req));
@@ -105,11 +117,19 @@ export function createApi(deps: ApiDependencies): Server {
       "x-accel-buffering": "no",
     });
     res.write("retry: 1000\n\n");
-    const client = new SseClient(res, Number.isSafeInteger(lastEventId) ? lastEventId : undefined);
+    const client = new SseClient(res, Number.isSafeInteger(lastEventId) ? lastEventId : undefined, deps.observer?.onSseEvent);
     req.on("close", () => hub.leave(communityId, client));
     await hub.join(communityId, client);
     const current = await store.get(communityId);
     if (current) client.offerInitial(current.aggregate);
+  }
+
+  /** Ready to take traffic when NATS and Redis both answer; a 503 names what is down. */
+  async function ready(res: ServerResponse): Promise<void> {
+    const health = await deps.health();
+    const down = (["nats", "redis"] as const).filter((name) => !health[name]);
+    if (!down.length) return sendJson(res, 200, { status: "ready", ...health, down });
+    sendJson(res, 503, { status: "not ready", ...health, down, error: `not ready: ${down.join(" and ")} ${down.length > 1 ? "are" : "is"} down` });
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -117,10 +137,19 @@ export function createApi(deps: ApiDependencies): Server {
     const method = req.method ?? "GET";
     const [root, id, leaf, ...rest] = segments;
 
-    if (root === "healthz" && segments.length === 1 && method === "GET") {
-      const health = await deps.health();
-      const ok = health.nats && health.redis;
-      return sendJson(res, ok ? 200 : 503, { status: ok ? "ok" : "degraded", ...health });
+    if (segments.length === 1 && OPS_ENDPOINTS.includes(root!)) {
+      if (method !== "GET") throw new HttpError(405, `use GET on /${root}`, "GET");
+      if (root === "healthz") {
+        const health = await deps.health();
+        const ok = health.nats && health.redis;
+        return sendJson(res, ok ? 200 : 503, { status: ok ? "ok" : "degraded", ...health });
+      }
+      if (root === "readyz") return ready(res);
+      if (root === "openapi.json") return sendJson(res, 200, OPENAPI);
+      if (!deps.metrics) throw new HttpError(404, "metrics are off in this API");
+      const text = await deps.metrics.metrics();
+      res.writeHead(200, { "content-type": deps.metrics.contentType, "content-length": Buffer.byteLength(text) });
+      return void res.end(text);
     }
     if (root !== "communities" || rest.length) throw new HttpError(404, "no such endpoint; see GET /communities");
     if (id === undefined) {
@@ -129,15 +158,18 @@ export function createApi(deps: ApiDependencies): Server {
       throw new HttpError(405, "use GET or POST on /communities", "GET, POST");
     }
     const communityId = checkId(id);
-    if (method !== "GET") throw new HttpError(405, `use GET on /communities/${communityId}`, "GET");
+    if (leaf !== undefined && leaf !== "stream") throw new HttpError(404, "no such endpoint; see GET /communities/{id} and /communities/{id}/stream");
+    if (method !== "GET") throw new HttpError(405, `use GET on /communities/${communityId}${leaf ? `/${leaf}` : ""}`, "GET");
     if (leaf === "stream") return stream(req, res, communityId);
-    if (leaf !== undefined) throw new HttpError(404, "no such endpoint; see GET /communities/{id} and /communities/{id}/stream");
     const found = await store.get(communityId);
     if (!found) throw new HttpError(404, `community ${communityId} has no data yet`);
     sendJson(res, 200, found.aggregate, { "x-ecwatch-source": found.source });
   }
 
   const server = createServer((req, res) => {
+    const { onResponse } = deps.observer ?? {};
+    if (onResponse) res.once("close", () => onResponse(req.method ?? "GET", routeOf(req.url ?? "/"), res.statusCode));
+    if (guard(req, res)) return;
     route(req, res).catch((err: unknown) => {
       if (res.headersSent) {
         res.end();
@@ -149,12 +181,15 @@ export function createApi(deps: ApiDependencies): Server {
       }
       // NATS or Redis failing is the upstream's fault (503); anything else is ours (500).
       const upstream = err instanceof Error && /nats|redis|jetstream|connection|timeout/i.test(`${err.name} ${err.message}`);
+      deps.observer?.onServerError?.(err, upstream ? 503 : 500);
       sendJson(res, upstream ? 503 : 500, { error: `${upstream ? "upstream failure" : "internal error"}: ${err instanceof Error ? err.message : String(err)}` });
     });
   });
   const heartbeat = setInterval(() => hub.forEachClient((c) => c.heartbeat()), HEARTBEAT_MS);
   heartbeat.unref();
   server.on("close", () => clearInterval(heartbeat));
+  server.on("clientError", answerClientError);
+  server.on("connect", answerConnect);
   return server;
 }
 

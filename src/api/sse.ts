@@ -3,7 +3,11 @@ import type { Aggregate } from "../domain/aggregate.js";
 
 /** One SSE event of an aggregate; `id:` is its version, valid across API instances. */
 export function formatEvent(aggregate: Aggregate, json = JSON.stringify(aggregate)): string {
-  return `id: ${aggregate.version}\ndata: ${json}\n\n`;
+  // The JSON comes verbatim from the change feed, where JSON may break lines between tokens: a
+  // line break would end the event early (issue 10). Each line gets its own `data:` field,
+  // which the client joins with LF (JSON reads that the same).
+  const data = /[\r\n]/.test(json) ? json.split(/\r\n|\r|\n/).join("\ndata: ") : json;
+  return `id: ${aggregate.version}\ndata: ${data}\n\n`;
 }
 
 export const HEARTBEAT = ": keep-alive\n\n";
@@ -22,6 +26,13 @@ export function forEachSseBlock(res: IncomingMessage, onBlock: (block: string) =
   });
 }
 
+/** An event on its way to one client. */
+interface PendingEvent {
+  readonly text: string;
+  readonly aggregate: Aggregate;
+  readonly initial: boolean;
+}
+
 /**
  * One connected SSE client. It never queues: when the socket is backed up, only the
  * newest event is kept and written on `drain`; for a power gauge the latest value is
@@ -30,12 +41,14 @@ export function forEachSseBlock(res: IncomingMessage, onBlock: (block: string) =
 export class SseClient {
   private lastVersion: number;
   private sentAny = false;
-  private waiting: string | undefined;
+  private waiting: PendingEvent | undefined;
   private draining = false;
 
   constructor(
     private readonly res: ServerResponse,
     private readonly lastEventId: number | undefined,
+    /** Called as an event is handed to the socket (metrics: events sent, end-to-end latency). */
+    private readonly onSent?: (aggregate: Aggregate, initial: boolean) => void,
   ) {
     this.lastVersion = lastEventId ?? -1;
     res.on("drain", () => this.onDrain());
@@ -43,10 +56,7 @@ export class SseClient {
 
   /** Sends the aggregate unless the client has it already (same or newer version). */
   offer(aggregate: Aggregate, json?: string): void {
-    if (aggregate.version <= this.lastVersion) return;
-    this.lastVersion = aggregate.version;
-    this.sentAny = true;
-    this.write(formatEvent(aggregate, json));
+    this.send(aggregate, json, false);
   }
 
   /**
@@ -57,7 +67,7 @@ export class SseClient {
   offerInitial(aggregate: Aggregate): void {
     if (this.sentAny || aggregate.version === this.lastEventId) return;
     this.lastVersion = -1;
-    this.offer(aggregate);
+    this.send(aggregate, undefined, true);
   }
 
   /** The community's versions started over (its state was wiped): take the next value whatever its version. */
@@ -71,19 +81,27 @@ export class SseClient {
    * mark plus an event, however far behind the client is.
    */
   get pendingBytes(): number {
-    return this.res.writableLength + (this.waiting?.length ?? 0);
+    return this.res.writableLength + (this.waiting?.text.length ?? 0);
   }
 
   heartbeat(): void {
     if (!this.draining && !this.res.write(HEARTBEAT)) this.draining = true;
   }
 
-  private write(event: string): void {
+  private send(aggregate: Aggregate, json: string | undefined, initial: boolean): void {
+    if (aggregate.version <= this.lastVersion) return;
+    this.lastVersion = aggregate.version;
+    this.sentAny = true;
+    this.write({ text: formatEvent(aggregate, json), aggregate, initial });
+  }
+
+  private write(event: PendingEvent): void {
     if (this.draining) {
       this.waiting = event;
       return;
     }
-    if (!this.res.write(event)) this.draining = true;
+    if (!this.res.write(event.text)) this.draining = true;
+    this.onSent?.(event.aggregate, event.initial);
   }
 
   private onDrain(): void {

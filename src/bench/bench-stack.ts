@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type ConnectionSecurity, ENV_NAMES, securityEnv } from "../config.js";
 import { EcwatchError } from "../errors.js";
 import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
 import { freePort } from "../stack/ports.js";
@@ -29,6 +30,8 @@ export interface BenchTargets {
   readonly redis?: string;
   /** An API already running (with its aggregator): nothing of ecwatch is started. */
   readonly api?: string;
+  /** Credentials and TLS besides the URLs' own. */
+  readonly security?: ConnectionSecurity;
 }
 
 /**
@@ -57,11 +60,13 @@ export async function startBenchStack(targets: BenchTargets): Promise<BenchStack
     const redisUrl = await serverUnlessGiven(targets.redis, async () => startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() }));
     let apiUrl = targets.api;
     if (!apiUrl) {
-      const aggregator = startChild("aggregate", ["--nats", natsUrl, "--redis", redisUrl]);
+      // URLs and credentials go in the environment: a command line is visible to every user (ps).
+      const env = { [ENV_NAMES.nats]: natsUrl, [ENV_NAMES.redis]: redisUrl, ...securityEnv(targets.security) };
+      const aggregator = startChild("aggregate", [], env);
       stops.push(aggregator.stop);
       processes.push({ name: "ecwatch aggregate", pid: aggregator.pid });
       const port = await freePort();
-      const api = startChild("serve", ["--nats", natsUrl, "--redis", redisUrl, "--port", String(port)]);
+      const api = startChild("serve", ["--port", String(port)], env);
       stops.push(api.stop);
       processes.push({ name: "ecwatch serve", pid: api.pid });
       apiUrl = `http://127.0.0.1:${port}`;
@@ -81,8 +86,8 @@ interface Child {
   stop(): Promise<void>;
 }
 
-function startChild(command: string, args: string[]): Child {
-  const child: ChildProcess = spawn(process.execPath, [BIN, command, ...args], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+function startChild(command: string, args: string[], env: Record<string, string>): Child {
+  const child: ChildProcess = spawn(process.execPath, [BIN, command, ...args], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1", ...env } });
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-2_000)));
   let stopping = false;

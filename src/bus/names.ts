@@ -91,8 +91,8 @@ export const partitionConsumer = (partition: number): string => `agg-p${partitio
 export const STRAYS_CONSUMER = "agg-strays";
 
 /** The durable pull consumers the aggregator reads through: one per partition stream, and one of EC_STREAM. */
-export const AGGREGATOR_CONSUMERS: ReadonlyArray<{ readonly stream: string; readonly name: string }> = [
-  ...Array.from({ length: PARTITIONS }, (_, partition) => ({ stream: partitionStream(partition), name: partitionConsumer(partition) })),
+export const AGGREGATOR_CONSUMERS: ReadonlyArray<{ readonly stream: string; readonly name: string; readonly partition?: number }> = [
+  ...Array.from({ length: PARTITIONS }, (_, partition) => ({ stream: partitionStream(partition), name: partitionConsumer(partition), partition })),
   { stream: STREAM, name: STRAYS_CONSUMER },
 ];
 

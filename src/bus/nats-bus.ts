@@ -1,4 +1,5 @@
-import { connect, millis, nanos, type NatsConnection } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import { type Authenticator, connect, credsAuthenticator, millis, nanos, type NatsConnection, nkeyAuthenticator } from "@nats-io/transport-node";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -16,8 +17,10 @@ import {
 } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import { formatDuration } from "../domain/duration.js";
-import { EcwatchError, errorMessage } from "../errors.js";
+import { type ConnectFailure, connectFailure } from "../connect-failure.js";
+import { EcwatchError, errorMessage, UsageError } from "../errors.js";
 import { redactUrl } from "../url.js";
+import { type NatsSecurity, natsKeyFile, natsServers } from "./nats-auth.js";
 import {
   AGGREGATOR_CONSUMERS,
   DLQ_STREAM,
@@ -55,15 +58,54 @@ export interface Bus {
   close(): Promise<void>;
 }
 
-/** Connects to NATS; one clear sentence when nothing answers. */
-export async function connectNats(url: string, name: string): Promise<NatsConnection> {
+/** Reads a file named by a flag or its variable; one sentence naming both when it cannot. */
+function readSecurityFile(file: string, what: string, flag: string, env: string): string {
   try {
-    return await connect({ servers: url.split(","), name, timeout: 5_000, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    return readFileSync(file, "utf8");
   } catch (err) {
-    throw new EcwatchError("NATS_UNREACHABLE", `Cannot connect to NATS at ${redactUrl(url)} (${errorMessage(err)}).`, {
-      hint: "Start the stack with `ecwatch up`, or pass --nats <url> / set NATS_URL.",
-      cause: err,
+    throw new UsageError(`Cannot read the ${what} ${file} (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}).`, `Check ${flag} / ${env}.`);
+  }
+}
+
+/** The authenticator of a `--nats-creds` file: a `.creds` file (JWT and seed) or an nkey seed file. */
+function fileAuthenticator(file: string): Authenticator {
+  const text = readSecurityFile(file, "NATS credentials file", "--nats-creds", "NATS_CREDS");
+  const key = natsKeyFile(text);
+  if (!key) throw new UsageError(`The NATS credentials file ${file} holds neither a user JWT (a .creds file) nor a user nkey seed (SU…).`, "Pass the file nsc generated for the user with --nats-creds / NATS_CREDS.");
+  return key.kind === "creds" ? credsAuthenticator(new TextEncoder().encode(text)) : nkeyAuthenticator(new TextEncoder().encode(key.seed));
+}
+
+/** The fix for each way a connection fails (issue 10). */
+const NATS_HINTS: Record<ConnectFailure, { code: string; hint: string }> = {
+  auth: { code: "NATS_AUTH_FAILED", hint: "Check the user and password (nats://user:pass@host) or token (nats://token@host) in the URL, or the file of --nats-creds / NATS_CREDS." },
+  tls: { code: "NATS_TLS_FAILED", hint: "Pass the CA of the server's certificate with --nats-tls-ca <file> / NATS_TLS_CA, use the name or address the certificate is for, and tls:// only for a server with TLS." },
+  unreachable: { code: "NATS_UNREACHABLE", hint: "Start the stack with `ecwatch up`, or pass --nats <url> / set NATS_URL." },
+};
+
+/**
+ * Connects to NATS with the URL's credentials (`user:pass@`, `token@`), a creds or nkey seed
+ * file, and TLS (`tls://` or a CA file); one clear sentence when that fails, never a secret.
+ */
+export async function connectNats(url: string, name: string, security: NatsSecurity = {}): Promise<NatsConnection> {
+  const { servers, user, pass, token, tls } = natsServers(url);
+  const authenticator = security.credsFile ? fileAuthenticator(security.credsFile) : undefined;
+  const ca = security.tlsCaFile ? readSecurityFile(security.tlsCaFile, "NATS CA file", "--nats-tls-ca", "NATS_TLS_CA") : undefined;
+  try {
+    return await connect({
+      servers: [...servers],
+      name,
+      timeout: 5_000,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      ...(user !== undefined && { user, pass }),
+      ...(token !== undefined && { token }),
+      ...(authenticator && { authenticator }),
+      // An object asks for TLS: nats.js then refuses a server without it, so credentials never go in the clear.
+      ...((tls || ca) && { tls: ca ? { ca } : {} }),
     });
+  } catch (err) {
+    const { code, hint } = NATS_HINTS[connectFailure(err)];
+    throw new EcwatchError(code, `Cannot connect to NATS at ${redactUrl(url)} (${errorMessage(err)}).`, { hint, cause: err });
   }
 }
 
@@ -77,8 +119,8 @@ export function clusterReplicas(nc: NatsConnection): number {
 }
 
 /** Connects and opens the JetStream contexts and KV buckets (creating them when missing). */
-export async function openBus(url: string, name: string): Promise<Bus> {
-  const nc = await connectNats(url, name);
+export async function openBus(url: string, name: string, security: NatsSecurity = {}): Promise<Bus> {
+  const nc = await connectNats(url, name, security);
   try {
     const jsm = await jetstreamManager(nc).catch((err: unknown) => {
       throw new EcwatchError("JETSTREAM_UNAVAILABLE", `NATS at ${redactUrl(url)} does not offer JetStream.`, {
@@ -240,8 +282,17 @@ async function ensureConsumers(jsm: JetStreamManager, update: boolean): Promise<
 
 /** Readings the aggregator's consumers have yet to deliver or to have acknowledged: 0 once it has caught up. */
 export async function aggregatorBacklog(jsm: JetStreamManager): Promise<number> {
-  const consumers = await Promise.all(AGGREGATOR_CONSUMERS.map(({ stream, name }) => jsm.consumers.info(stream, name)));
-  return consumers.reduce((sum, consumer) => sum + consumer.num_pending + consumer.num_ack_pending, 0);
+  return (await aggregatorLag(jsm)).reduce((sum, { lag }) => sum + lag, 0);
+}
+
+/** Per aggregator consumer, what it has yet to process: pending delivery plus delivered but unacknowledged. */
+export async function aggregatorLag(jsm: JetStreamManager): Promise<Array<{ readonly name: string; readonly partition?: number; readonly lag: number }>> {
+  return Promise.all(
+    AGGREGATOR_CONSUMERS.map(async ({ stream, name, partition }) => {
+      const info = await jsm.consumers.info(stream, name);
+      return { name, partition, lag: info.num_pending + info.num_ack_pending };
+    }),
+  );
 }
 
 /** Readings stored so far, in all reading streams together (each stream's last sequence). */

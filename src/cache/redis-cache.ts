@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
-import { EcwatchError } from "../errors.js";
+import { type ConnectFailure, connectFailure } from "../connect-failure.js";
+import { EcwatchError, UsageError } from "../errors.js";
 import { redactUrl } from "../url.js";
 
 /** Redis key of a community's latest aggregate (the prototype's). */
@@ -7,6 +9,27 @@ export const latestCacheKey = (communityId: string): string => `ec:${communityId
 const LATEST_KEY_PATTERN = "ec:*:latest";
 /** Seconds a cached aggregate lives: a silent community falls back to KV. */
 export const LATEST_TTL_SECONDS = 60;
+
+/** TLS besides `rediss://` (issue 10). */
+export interface RedisSecurity {
+  /** PEM file of the CA(s) that signed the server's certificate; turns TLS on. Env REDIS_TLS_CA. */
+  readonly tlsCaFile?: string;
+}
+
+function readCa(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new UsageError(`Cannot read the Redis CA file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, "Check --redis-tls-ca / REDIS_TLS_CA.");
+  }
+}
+
+/** The fix for each way a connection fails. */
+const REDIS_HINTS: Record<ConnectFailure, { code: string; hint: string }> = {
+  auth: { code: "REDIS_AUTH_FAILED", hint: "Check the password (redis://:pass@host) or ACL user and password (redis://user:pass@host) in the URL." },
+  tls: { code: "REDIS_TLS_FAILED", hint: "Pass the CA of the server's certificate with --redis-tls-ca <file> / REDIS_TLS_CA, and use the name or address the certificate is for." },
+  unreachable: { code: "REDIS_UNREACHABLE", hint: "Start the stack with `ecwatch up`, or pass --redis <url> / set REDIS_URL (rediss:// for a server that speaks TLS)." },
+};
 
 /** The latest-value cache, in Redis. */
 export class RedisCache {
@@ -16,11 +39,17 @@ export class RedisCache {
     this.redis = redis;
   }
 
-  /** Connects and checks the server answers; one clear sentence when it does not. */
-  static async connect(url: string): Promise<RedisCache> {
+  /**
+   * Connects and checks the server answers; one clear sentence when it does not. The URL
+   * carries the password and ACL user (`redis://user:pass@host:port`) and `rediss://` turns on
+   * TLS; `security` adds the CA of the server's certificate (issue 10).
+   */
+  static async connect(url: string, security: RedisSecurity = {}): Promise<RedisCache> {
     let connected = false;
     let lastError: Error | undefined;
+    const ca = security.tlsCaFile ? readCa(security.tlsCaFile) : undefined;
     const redis = new Redis(url, {
+      ...(ca && { tls: { ca } }),
       lazyConnect: true,
       maxRetriesPerRequest: 2,
       enableAutoPipelining: true,
@@ -42,11 +71,9 @@ export class RedisCache {
       connected = true;
     } catch (err) {
       redis.disconnect();
-      const reason = (lastError ?? (err as Error)).message;
-      throw new EcwatchError("REDIS_UNREACHABLE", `Cannot connect to Redis at ${redactUrl(url)} (${reason}).`, {
-        hint: "Start the stack with `ecwatch up`, or pass --redis <url> / set REDIS_URL.",
-        cause: lastError ?? err,
-      });
+      const cause = lastError ?? (err as Error);
+      const { code, hint } = REDIS_HINTS[connectFailure(cause)];
+      throw new EcwatchError(code, `Cannot connect to Redis at ${redactUrl(url)} (${cause.message}).`, { hint, cause });
     }
     return new RedisCache(redis);
   }

@@ -1,4 +1,6 @@
 import { InvalidArgumentError } from "commander";
+import { parseOrigins } from "../api/cors.js";
+import { parseRate } from "../api/rate-limit.js";
 import { parseDuration } from "../domain/duration.js";
 import { idProblem } from "../domain/ids.js";
 import { parseTimestamp } from "../domain/reading.js";
@@ -100,3 +102,11 @@ export const glanceRate: (value: string) => number = usage(parseGlanceRate);
 export const watchTarget = usage(parseWatchTarget);
 export const qualifiedName = usage(parseQualifiedName);
 export const receiverClass = usage(parseReceiver);
+
+/** `--rate-limit`: requests per second, null for `off`. */
+export const rate = usage(parseRate);
+
+/** A repeatable `--cors`, each a comma-separated list of origins. */
+export function collectOrigins(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...usage(parseOrigins)(value)];
+}

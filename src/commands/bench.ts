@@ -3,6 +3,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { clusterReplicas, connectNats, ensureTopology } from "../bus/nats-bus.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
+import { resolveSecurity, type SecurityFlags } from "../config.js";
 import { UsageError } from "../errors.js";
 import { runBaseline } from "../bench/baseline.js";
 import { benchReport, formatReport, nextRate } from "../bench/bench-report.js";
@@ -11,7 +12,7 @@ import type { FaultSpec } from "../sim/faults.js";
 import { runAtRate, RunInterrupted, type RunReport, runPassed } from "../bench/pipeline-run.js";
 import { ProcessMonitor } from "../bench/process-stats.js";
 
-export interface BenchFlags {
+export interface BenchFlags extends SecurityFlags {
   readonly communities: number;
   readonly meters: number;
   readonly rate: number;
@@ -43,8 +44,9 @@ export async function runBench(flags: BenchFlags): Promise<void> {
   };
 
   say("bench: starting the stack…");
-  const stack = await startBenchStack(flags);
-  const nc = await connectNats(stack.natsUrl, "ecwatch-bench");
+  const security = resolveSecurity(flags);
+  const stack = await startBenchStack({ ...flags, security });
+  const nc = await connectNats(stack.natsUrl, "ecwatch-bench", security.nats);
   const monitor = new ProcessMonitor(stack.processes);
   try {
     const jsm = await jetstreamManager(nc);

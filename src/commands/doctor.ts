@@ -1,9 +1,10 @@
 import type { ChalkInstance } from "chalk";
 import { colorsFor } from "../cli/output.js";
+import { resolveSecurity, type SecurityFlags } from "../config.js";
 import { runChecks } from "../doctor/checks.js";
 import type { Check, CheckStatus } from "../doctor/verdicts.js";
 
-export interface DoctorFlags {
+export interface DoctorFlags extends SecurityFlags {
   readonly nats?: string;
   readonly redis?: string;
   readonly api?: string;
@@ -36,7 +37,7 @@ export function formatReport(checks: readonly Check[], colors: ChalkInstance): s
 }
 
 export async function runDoctor(flags: DoctorFlags): Promise<void> {
-  const checks = await runChecks(flags);
+  const checks = await runChecks({ ...flags, security: resolveSecurity(flags) });
   const ok = checks.every((check) => check.status !== "fail");
   process.stdout.write(flags.json ? `${JSON.stringify({ ok, checks })}\n` : formatReport(checks, colorsFor(process.stdout)));
   if (!ok) process.exitCode = 1;

@@ -1,25 +1,25 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, wipeTopology } from "../bus/nats-bus.js";
 import { RedisCache } from "../cache/redis-cache.js";
-import { resolveEndpoint } from "../config.js";
+import { type ConnectionSecurity, resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
 import { EcwatchError } from "../errors.js";
 import { runningStack, STATE_DIR } from "../stack/state-file.js";
 import { redactUrl } from "../url.js";
 
-export interface ResetFlags {
+export interface ResetFlags extends SecurityFlags {
   readonly nats?: string;
   readonly redis?: string;
 }
 
 /** Deletes EC_STREAM, EC_DLQ, both KV buckets and every cached aggregate. */
-export async function wipeEverything(natsUrl: string, redisUrl: string): Promise<{ cacheKeys: number }> {
-  const nc = await connectNats(natsUrl, "ecwatch-reset");
+export async function wipeEverything(natsUrl: string, redisUrl: string, security?: ConnectionSecurity): Promise<{ cacheKeys: number }> {
+  const nc = await connectNats(natsUrl, "ecwatch-reset", security?.nats);
   try {
     await wipeTopology(await jetstreamManager(nc));
   } finally {
     await nc.drain().catch(() => undefined);
   }
-  const cache = await RedisCache.connect(redisUrl);
+  const cache = await RedisCache.connect(redisUrl, security?.redis);
   try {
     return { cacheKeys: await cache.wipe() };
   } finally {
@@ -37,6 +37,6 @@ export async function runReset(flags: ResetFlags): Promise<void> {
   }
   const natsUrl = resolveEndpoint("nats", flags.nats);
   const redisUrl = resolveEndpoint("redis", flags.redis);
-  const { cacheKeys } = await wipeEverything(natsUrl, redisUrl);
+  const { cacheKeys } = await wipeEverything(natsUrl, redisUrl, resolveSecurity(flags));
   process.stderr.write(`wiped EC_STREAM, EC_DLQ and the KV buckets on ${redactUrl(natsUrl)}, and ${cacheKeys} cached aggregates on ${redactUrl(redisUrl)}\n`);
 }

@@ -1,17 +1,32 @@
+import { createLogger, type LogLevel } from "../cli/logger.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveEndpoint } from "../config.js";
+import { type AccessFlags, accessFromFlags } from "../cli/api-access.js";
+import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
+import { errorMessage } from "../errors.js";
 import { startApi } from "../stack/services.js";
 
-export interface ServeFlags {
+export interface ServeFlags extends AccessFlags, SecurityFlags {
   readonly nats?: string;
   readonly redis?: string;
   readonly host: string;
   readonly port: number;
+  /** Default info. */
+  readonly logLevel?: LogLevel;
 }
 
 export async function runServe(flags: ServeFlags): Promise<void> {
-  const api = await startApi(resolveEndpoint("nats", flags.nats), resolveEndpoint("redis", flags.redis), flags.host, flags.port);
-  process.stderr.write(`serving ${api.url} (GET /communities, /communities/{id}, /communities/{id}/stream; POST /communities/) — Ctrl-C stops\n`);
+  // Before connecting: an exposed API without a token is refused, not started.
+  const access = accessFromFlags(flags);
+  const log = createLogger({ level: flags.logLevel });
+  const api = await startApi(resolveEndpoint("nats", flags.nats), resolveEndpoint("redis", flags.redis), flags.host, flags.port, {
+    security: resolveSecurity(flags),
+    access,
+    onServerError: (err, status) => log.error(`request failed: ${errorMessage(err)}`, { status }),
+    onResponse: log.enabled("debug") ? (method, route, status) => log.debug("request", { method, route, status }) : undefined,
+  });
+  // The ready line stays plain text in every log format: scripts and tests wait for it.
+  process.stderr.write(`serving ${api.url} (GET /communities, /communities/{id}, /communities/{id}/stream; POST /communities/; described at /openapi.json) — Ctrl-C stops\n`);
   await untilSignal();
   await api.stop();
+  log.info("stopped");
 }

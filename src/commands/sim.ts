@@ -3,7 +3,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { clusterReplicas, connectNats, ensureTopology } from "../bus/nats-bus.js";
 import { colorsFor, StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveEndpoint } from "../config.js";
+import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
 import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, UsageError } from "../errors.js";
 import { redactUrl } from "../url.js";
@@ -14,7 +14,7 @@ import { type SimulationPlan, type SimulationReport, planSimulation, reportOf } 
 import { Simulator } from "../sim/simulator.js";
 import { formatTraceLine } from "../sim/trace.js";
 
-export interface SimFlags extends SimulationPlan {
+export interface SimFlags extends SimulationPlan, SecurityFlags {
   /** Data time per wall-clock time; Infinity for as fast as possible. */
   readonly speed: number;
   readonly staleAfter: number;
@@ -41,7 +41,7 @@ async function openTransport(flags: SimFlags): Promise<OpenTransport> {
     return { sink, target: redactUrl(url), report: () => undefined, close: () => sink.close() };
   }
   const natsUrl = resolveEndpoint("nats", flags.nats);
-  const nc = await connectNats(natsUrl, "ecwatch-sim");
+  const nc = await connectNats(natsUrl, "ecwatch-sim", resolveSecurity(flags).nats);
   try {
     await ensureTopology(await jetstreamManager(nc), undefined, clusterReplicas(nc));
   } catch (err) {

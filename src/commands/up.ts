@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import { connectNats } from "../bus/nats-bus.js";
 import { colorsFor, formatKw, LiveBlock } from "../cli/output.js";
+import { type AccessFlags, accessFromFlags } from "../cli/api-access.js";
 import { untilSignal } from "../cli/signals.js";
+import { resolveSecurity, type SecurityFlags } from "../config.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { EcwatchError, errorMessage, UsageError } from "../errors.js";
 import { NO_FAULTS } from "../sim/faults.js";
@@ -11,12 +13,12 @@ import { Simulator } from "../sim/simulator.js";
 import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
 import { startNatsCluster } from "../stack/nats-cluster.js";
 import { freePort } from "../stack/ports.js";
-import { type AggregationService, type ApiService, startAggregation, startApi } from "../stack/services.js";
+import { type AggregationService, type ApiOptions, type ApiService, startAggregation, startApi } from "../stack/services.js";
 import { reapOrphans, removeState, runningStack, STATE_DIR, writeState } from "../stack/state-file.js";
-import { redactUrl } from "../url.js";
+import { redactUrl, withoutCredentials } from "../url.js";
 import { wipeEverything } from "./reset.js";
 
-export interface UpFlags {
+export interface UpFlags extends AccessFlags, SecurityFlags {
   readonly communities: number;
   readonly meters: number;
   /** A scenario name or file (default: --meters households, 40 % with PV). */
@@ -56,14 +58,14 @@ class Started {
   }
 }
 
-async function startApiWithFallback(natsUrl: string, redisUrl: string, flags: UpFlags, warn: (text: string) => void): Promise<ApiService> {
+async function startApiWithFallback(natsUrl: string, redisUrl: string, flags: UpFlags, options: ApiOptions, warn: (text: string) => void): Promise<ApiService> {
   try {
-    return await startApi(natsUrl, redisUrl, flags.host, flags.port);
+    return await startApi(natsUrl, redisUrl, flags.host, flags.port, options);
   } catch (err) {
     if (flags.portFromUser || !(err instanceof EcwatchError) || err.code !== "PORT_IN_USE") throw err;
     const port = await freePort(flags.host);
     warn(`port ${flags.port} is in use; the API listens on ${port} instead (pass --port to choose)`);
-    return startApi(natsUrl, redisUrl, flags.host, port);
+    return startApi(natsUrl, redisUrl, flags.host, port, options);
   }
 }
 
@@ -78,6 +80,9 @@ export async function runUp(flags: UpFlags): Promise<void> {
   if (flags.cluster !== undefined && flags.nats) {
     throw new UsageError("--cluster starts a cluster of nats-servers, so it does not go with --nats.", "Drop --nats, or list your own cluster's servers in --nats (README: Running on a NATS cluster).");
   }
+  // Before anything starts: an exposed API without a token is refused.
+  const access = accessFromFlags(flags);
+  const security = resolveSecurity(flags);
   const running = runningStack(STATE_DIR);
   if (running) {
     throw new EcwatchError("STACK_RUNNING", `ecwatch up is already running here (pid ${running.pid}, API ${running.api}).`, {
@@ -103,8 +108,9 @@ export async function runUp(flags: UpFlags): Promise<void> {
     writeState(STATE_DIR, {
       pid: process.pid,
       api,
-      nats,
-      redis,
+      // Never credentials on disk (issue 10): other commands pass their own (NATS_URL, REDIS_URL, flags).
+      nats: withoutCredentials(nats),
+      redis: withoutCredentials(redis),
       ...(mqttUrl && { mqtt: mqttUrl }),
       servers: servers.map((s) => ({ kind: s.kind, pid: s.pid })),
       startedAt: new Date().toISOString(),
@@ -121,10 +127,11 @@ export async function runUp(flags: UpFlags): Promise<void> {
     const redisUrl = flags.redis ?? (await startServer(() => startRedis({ dataDir: join(STATE_DIR, "redis") }), servers, started)).url;
     record("", natsUrl, redisUrl);
     checkpoint();
-    if (flags.fresh) await wipeEverything(natsUrl, redisUrl);
+    if (flags.fresh) await wipeEverything(natsUrl, redisUrl, security);
 
     const aggregation: AggregationService = await startAggregation(natsUrl, redisUrl, {
       staleAfterMs: flags.staleAfter,
+      security,
       onAggregate: (aggregate) => latest.set(aggregate.communityId, aggregate),
       onError: (err) => warn(`aggregator: ${errorMessage(err)}`),
     });
@@ -132,14 +139,14 @@ export async function runUp(flags: UpFlags): Promise<void> {
     for (const change of aggregation.changes) process.stderr.write(`${colors.dim(change)}\n`);
     checkpoint();
 
-    const api = await startApiWithFallback(natsUrl, redisUrl, flags, warn);
+    const api = await startApiWithFallback(natsUrl, redisUrl, flags, { security, access }, warn);
     started.add(() => api.stop());
     checkpoint();
 
     let simulator: Simulator | undefined;
     if (flags.communities > 0) {
       const simulation = planSimulation({ ...flags, level: "meter", intervalMs: flags.interval, faults: NO_FAULTS });
-      const nc = await connectNats(natsUrl, "ecwatch-sim");
+      const nc = await connectNats(natsUrl, "ecwatch-sim", security.nats);
       started.add(() => nc.drain());
       simulator = new Simulator(new JetStreamSink(nc), simulation.source, { speed: 1, staleAfterMs: flags.staleAfter });
       void simulator.start();

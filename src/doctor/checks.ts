@@ -17,7 +17,7 @@ import {
   portCheck,
   unreachableCheck,
 } from "./verdicts.js";
-import type { CoreEndpoint } from "../config.js";
+import type { ConnectionSecurity, CoreEndpoint } from "../config.js";
 
 export type { Check } from "./verdicts.js";
 
@@ -25,6 +25,8 @@ export interface DoctorTargets {
   readonly nats?: string;
   readonly redis?: string;
   readonly api?: string;
+  /** Credentials and TLS of NATS and Redis besides the URLs' own. */
+  readonly security?: ConnectionSecurity;
 }
 
 /** `noted`: the nats-server line already explained what 2.9 lacks, so it is not said twice. */
@@ -47,7 +49,7 @@ export async function runChecks(flags: DoctorTargets, env: NodeJS.ProcessEnv = p
   // the default URL meanwhile would reach the probe instead of a server.
   const ports = await Promise.all(endpoints.map((endpoint) => isPortFree(SERVICES[endpoint].port, LOOPBACK)));
   const [probes, natsServer, redisServer] = await Promise.all([
-    Promise.all([probeNats(targets[0]!.url), probeRedis(targets[1]!.url), probeApi(targets[2]!.url)]),
+    Promise.all([probeNats(targets[0]!.url, flags.security?.nats), probeRedis(targets[1]!.url, flags.security?.redis), probeApi(targets[2]!.url)]),
     installed("nats-server"),
     installed("redis-server"),
   ]);

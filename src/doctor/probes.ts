@@ -2,7 +2,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type ConsumerInfo, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET } from "../bus/names.js";
 import { connectNats } from "../bus/nats-bus.js";
-import { RedisCache } from "../cache/redis-cache.js";
+import { RedisCache, type RedisSecurity } from "../cache/redis-cache.js";
+import type { NatsSecurity } from "../bus/nats-auth.js";
 import { errorMessage } from "../errors.js";
 import { redactUrl } from "../url.js";
 import { type Check, degradedDetail, formatBytes, infoField, topologyChecks } from "./verdicts.js";
@@ -82,10 +83,10 @@ async function jetStreamChecks(nc: NatsConnection): Promise<Check[]> {
   }
 }
 
-export async function probeNats(url: string): Promise<Probe> {
+export async function probeNats(url: string, security?: NatsSecurity): Promise<Probe> {
   let nc: NatsConnection;
   try {
-    nc = await connectNats(url, "ecwatch-doctor");
+    nc = await connectNats(url, "ecwatch-doctor", security);
   } catch (err) {
     return unreachable(err);
   }
@@ -96,10 +97,10 @@ export async function probeNats(url: string): Promise<Probe> {
   }
 }
 
-export async function probeRedis(url: string): Promise<Probe> {
+export async function probeRedis(url: string, security?: RedisSecurity): Promise<Probe> {
   let cache: RedisCache;
   try {
-    cache = await RedisCache.connect(url);
+    cache = await RedisCache.connect(url, security);
   } catch (err) {
     return unreachable(err);
   }

@@ -4,6 +4,7 @@ import { ENV_NAMES, type CoreEndpoint } from "../config.js";
 import { formatDuration } from "../domain/duration.js";
 import { installHint, type ServerProgram } from "../stack/binaries.js";
 import type { StackState } from "../stack/state-file.js";
+import { connectFailure } from "../connect-failure.js";
 import { redactUrl } from "../url.js";
 
 /** The verdicts of `ecwatch doctor`: pure decisions on what the probes found, tested without servers. */
@@ -122,6 +123,9 @@ export function expectRunning(sources: readonly EndpointSource[], anyReachable: 
 
 export function unreachableCheck(endpoint: CoreEndpoint, target: Target, expected: boolean, reason: string): Check {
   const service = SERVICES[endpoint];
+  // It answers, but refuses the credentials or the TLS handshake (issue 10): starting it is not the fix.
+  const refused = endpoint === "api" ? undefined : refusedCheck(endpoint, target, reason);
+  if (refused) return refused;
   const detail = `cannot reach ${redactUrl(target.url)}${reason ? ` (${reason})` : ""}`;
   if (!expected) return { name: service.label, status: "warn", detail, fix: "Start the stack with `ecwatch up`." };
   if (target.source === "stack") {
@@ -133,6 +137,18 @@ export function unreachableCheck(endpoint: CoreEndpoint, target: Target, expecte
     : `Start ${service.label}`;
   const repoint = target.source === "env" ? `correct ${service.env}` : `pass the right \`${service.flag} <url>\``;
   return { name: service.label, status: "fail", detail, fix: `${start}, or ${repoint}.` };
+}
+
+function refusedCheck(endpoint: "nats" | "redis", target: Target, reason: string): Check | undefined {
+  const failure = connectFailure(reason);
+  if (failure === "unreachable") return undefined;
+  const service = SERVICES[endpoint];
+  const detail = `${redactUrl(target.url)} refused the ${failure === "auth" ? "credentials" : "TLS connection"} (${reason})`;
+  const fix =
+    failure === "auth"
+      ? `Give the credentials in the URL (${service.flag} or ${service.env}; .ecwatch/state.json holds none)${endpoint === "nats" ? ", or a credentials file with --nats-creds / NATS_CREDS" : ""}.`
+      : `Pass the CA of its certificate with ${endpoint === "nats" ? "--nats-tls-ca / NATS_TLS_CA" : "--redis-tls-ca / REDIS_TLS_CA"}, and use the name or address the certificate is for.`;
+  return { name: service.label, status: "fail", detail, fix };
 }
 
 export function formatBytes(bytes: number): string {

@@ -24,6 +24,12 @@ export interface CommunityReading {
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
+/**
+ * Largest message accepted as a reading, in bytes of UTF-8: a reading is ~150 bytes. The HTTP
+ * edge refuses larger bodies too; on the bus, a larger message is a dead letter (issue 10).
+ */
+export const MAX_READING_BYTES = 16 * 1024;
+
 /** Largest power accepted for one reading: 1 GW, far above any community, far below float trouble. */
 export const MAX_WATTS = 1e9;
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
@@ -61,7 +67,10 @@ export function parseTimestamp(value: unknown): number | undefined {
   if (!match) return undefined;
   const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
   // Date.parse rolls 2026-02-30 over to March 2nd: check the fields themselves.
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  // setUTCFullYear, not Date.UTC: Date.UTC takes years 0–99 as 1900–1999, and 1900 has no 29 February (0000 has).
+  const monthEnd = new Date(0);
+  monthEnd.setUTCFullYear(year, month, 0);
+  const daysInMonth = monthEnd.getUTCDate();
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
   const ms = Date.parse(value);
   return Number.isFinite(ms) ? ms : undefined;

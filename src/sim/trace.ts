@@ -1,3 +1,5 @@
+import { parseReadingSubject } from "../bus/names.js";
+import { isValidId } from "../domain/ids.js";
 import { parseTimestamp } from "../domain/reading.js";
 
 /**
@@ -29,6 +31,12 @@ export function parseTraceLine(line: string, lineNumber: number): TraceEntry {
   if (typeof subject !== "string" || !subject) throw new TraceError(`line ${lineNumber}: subject must be a non-empty string`);
   if (msgId !== undefined && typeof msgId !== "string") throw new TraceError(`line ${lineNumber}: msgId must be a string`);
   if (data === undefined) throw new TraceError(`line ${lineNumber}: data is required`);
+  // A replay publishes each line to its subject: only to a reading's, never to the JetStream or KV
+  // API (`$JS.API.STREAM.DELETE.…`), the dead letters or a wildcard (issue 10).
+  const where = parseReadingSubject(subject);
+  if (!where || where.partition !== undefined || !isValidId(where.communityId) || (where.level === "meter" && !isValidId(where.meterId))) {
+    throw new TraceError(`line ${lineNumber}: subject must be ec.<communityId>.net or ec.<communityId>.meter.<meterId>, ids of [A-Za-z0-9_-]{1,64}`);
+  }
   return { subject, ...(msgId !== undefined && { msgId }), data };
 }
 

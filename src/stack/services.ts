@@ -1,10 +1,16 @@
 import { Aggregator, type AggregatorOptions } from "../aggregator/aggregator.js";
+import { emptyStats } from "../aggregator/partition-worker.js";
+import type { ApiAccess } from "../api/access.js";
 import { LatestStore } from "../api/latest-store.js";
+import type { MetricsSource } from "../api/observer.js";
 import { createApi, listen } from "../api/server.js";
 import { SseHub } from "../api/sse-hub.js";
-import { type Bus, clusterReplicas, DEFAULT_RETENTION, ensureTopology, openBus, type RetentionOptions } from "../bus/nats-bus.js";
+import { type Bus, aggregatorLag, clusterReplicas, DEFAULT_RETENTION, ensureTopology, openBus, type RetentionOptions } from "../bus/nats-bus.js";
 import { RedisCache } from "../cache/redis-cache.js";
+import type { ConnectionSecurity } from "../config.js";
 import { EcwatchError } from "../errors.js";
+import { aggregatorMetrics } from "../ops/aggregator-metrics.js";
+import { apiMetrics } from "../ops/api-metrics.js";
 
 /** A service's own NATS and Redis connections, with the stream, consumer and buckets in place. */
 interface Connections {
@@ -22,12 +28,14 @@ async function withConnections<T>(
   name: string,
   /** Given by the aggregator, which owns the stream's settings (see ensureTopology). */
   retention: RetentionOptions | undefined,
+  /** Credentials and TLS besides the URLs' own (issue 10). */
+  security: ConnectionSecurity | undefined,
   start: (connections: Connections) => Promise<T>,
 ): Promise<T> {
-  const bus = await openBus(natsUrl, name);
+  const bus = await openBus(natsUrl, name, security?.nats);
   let cache: RedisCache | undefined;
   try {
-    cache = await RedisCache.connect(redisUrl);
+    cache = await RedisCache.connect(redisUrl, security?.redis);
     const opened = cache;
     const changes = await ensureTopology(bus.jsm, retention, clusterReplicas(bus.nc));
     return await start({ bus, cache: opened, changes, close: async () => void (await Promise.all([bus.close(), opened.close()])) });
@@ -42,6 +50,8 @@ export interface AggregationService {
   readonly aggregator: Aggregator;
   /** What ensureTopology changed on start (created or updated resources). */
   readonly changes: readonly string[];
+  /** Its Prometheus metrics (served by `aggregate --metrics-port`, see serveMetrics). */
+  readonly metrics: MetricsSource;
   stop(): Promise<void>;
 }
 
@@ -49,18 +59,29 @@ export interface AggregationService {
 export function startAggregation(
   natsUrl: string,
   redisUrl: string,
-  options: AggregatorOptions & { retention?: RetentionOptions } = {},
+  options: AggregatorOptions & { retention?: RetentionOptions; security?: ConnectionSecurity } = {},
 ): Promise<AggregationService> {
-  return withConnections(natsUrl, redisUrl, "ecwatch-aggregate", options.retention ?? DEFAULT_RETENTION, async (connections) => {
-    const aggregator = await Aggregator.start(connections.bus, connections.cache, options);
+  return withConnections(natsUrl, redisUrl, "ecwatch-aggregate", options.retention ?? DEFAULT_RETENTION, options.security, async (connections) => {
+    let aggregator: Aggregator | undefined;
+    const metrics = aggregatorMetrics({
+      stats: () => aggregator?.stats ?? emptyStats(),
+      lag: async () => (await aggregatorLag(connections.bus.jsm)).map(({ partition, lag }) => ({ partition: partition === undefined ? "strays" : String(partition), lag })),
+    });
+    const onBatch = (size: number): void => {
+      metrics.observeBatch(size);
+      options.onBatch?.(size);
+    };
+    const started = await Aggregator.start(connections.bus, connections.cache, { ...options, onBatch });
+    aggregator = started;
     let stopping: Promise<void> | undefined;
     return {
-      aggregator,
+      aggregator: started,
       changes: connections.changes,
+      metrics: metrics.registry,
       // Once, however often it is called: a test's cleanup may stop what it already stopped.
       stop: () =>
         (stopping ??= (async () => {
-          await aggregator.stop();
+          await started.stop();
           await connections.close();
         })()),
     };
@@ -74,17 +95,51 @@ export interface ApiService {
   stop(): Promise<void>;
 }
 
-export function startApi(natsUrl: string, redisUrl: string, host: string, port: number): Promise<ApiService> {
-  return withConnections(natsUrl, redisUrl, "ecwatch-serve", undefined, async ({ bus, cache, close }) => {
+/** How long a health check may take before its server counts as down (a flush waits for a reconnect). */
+const HEALTH_TIMEOUT_MS = 2_000;
+
+/** Whether `check` succeeds within HEALTH_TIMEOUT_MS. */
+function answers(check: () => Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
+  });
+  return Promise.race([check().then(() => true, () => false), late]).finally(() => clearTimeout(timer));
+}
+
+export interface ApiOptions {
+  /** Credentials and TLS of the NATS and Redis connections besides the URLs' own (issue 10). */
+  readonly security?: ConnectionSecurity;
+  /** Token on writes, rate limit and CORS (issue 10); default: writes open, 100/s per client, CORS off. */
+  readonly access?: ApiAccess;
+  /** Called with each error the API answered with a 5xx (for the log). */
+  readonly onServerError?: (err: unknown, status: number) => void;
+  /** Called as each response ends, after the metrics counted it (for a debug log). */
+  readonly onResponse?: (method: string, route: string, status: number) => void;
+}
+
+export function startApi(natsUrl: string, redisUrl: string, host: string, port: number, options: ApiOptions = {}): Promise<ApiService> {
+  return withConnections(natsUrl, redisUrl, "ecwatch-serve", undefined, options.security, async ({ bus, cache, close }) => {
     const hub = new SseHub(bus.nc);
+    const metrics = apiMetrics({ sseClients: () => hub.clientCount() });
     const server = createApi({
       store: new LatestStore(cache, bus.latest),
       hub,
       js: bus.js,
-      health: async () => ({
-        nats: !bus.nc.isClosed() && (await bus.nc.flush().then(() => true, () => false)),
-        redis: await cache.redis.ping().then(() => true, () => false),
-      }),
+      access: options.access,
+      health: async () => {
+        const [nats, redis] = await Promise.all([answers(async () => (bus.nc.isClosed() ? Promise.reject(new Error("closed")) : bus.nc.flush())), answers(() => cache.redis.ping())]);
+        return { nats, redis };
+      },
+      metrics: metrics.registry,
+      observer: {
+        ...metrics.observer,
+        onResponse: (method, route, status) => {
+          metrics.observer.onResponse(method, route, status);
+          options.onResponse?.(method, route, status);
+        },
+        onServerError: options.onServerError,
+      },
     });
     const api = await listen(server, host, port).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== "EADDRINUSE" && err.code !== "EACCES") throw err;

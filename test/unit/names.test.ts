@@ -66,7 +66,7 @@ describe("partitions", () => {
     expect(partitionStream(3)).toBe("EC_STREAM_P3");
     expect(partitionStreamSubjects(3)).toEqual(["ecp.3.>"]);
     expect(AGGREGATOR_CONSUMERS).toHaveLength(9);
-    expect(AGGREGATOR_CONSUMERS[3]).toEqual({ stream: "EC_STREAM_P3", name: "agg-p3" });
+    expect(AGGREGATOR_CONSUMERS[3]).toEqual({ stream: "EC_STREAM_P3", name: "agg-p3", partition: 3 });
     expect(AGGREGATOR_CONSUMERS[8]).toEqual({ stream: "EC_STREAM", name: "agg-strays" });
     expect(READING_STREAMS).toEqual(["EC_STREAM", ...Array.from({ length: 8 }, (_, p) => `EC_STREAM_P${p}`)]);
   });

@@ -1,0 +1,245 @@
+import { MAX_WATTS } from "../domain/reading.js";
+import { VERSION } from "../version.js";
+
+/**
+ * The API described in OpenAPI 3.1, served at GET /openapi.json. test/integration/openapi.test.ts
+ * checks it against the running API: every operation answers as documented, with bodies that
+ * validate against these schemas, and the router answers no route the document lacks.
+ */
+
+/** A JSON Schema (2020-12, as OpenAPI 3.1 uses it), loosely typed: the test validates it with Ajv. */
+export type JsonSchema = { readonly [keyword: string]: unknown };
+
+interface MediaType {
+  readonly schema: JsonSchema;
+}
+
+interface Response {
+  readonly description: string;
+  readonly headers?: Readonly<Record<string, { readonly description: string; readonly schema: JsonSchema }>>;
+  readonly content?: Readonly<Record<string, MediaType>>;
+}
+
+interface Operation {
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tags: readonly string[];
+  readonly parameters?: ReadonlyArray<{ readonly $ref: string }>;
+  readonly requestBody?: { readonly required: boolean; readonly content: Readonly<Record<string, MediaType>> };
+  /** Status code → response, or a `$ref` to one of `components.responses`. */
+  readonly responses: Readonly<Record<string, Response | { readonly $ref: string }>>;
+}
+
+export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
+
+export interface OpenApiDocument {
+  readonly openapi: "3.1.0";
+  readonly info: { readonly title: string; readonly version: string; readonly description: string; readonly license: { readonly name: string; readonly identifier: string } };
+  readonly tags: ReadonlyArray<{ readonly name: string; readonly description: string }>;
+  readonly paths: Readonly<Record<string, Partial<Record<HttpMethod, Operation>>>>;
+  readonly components: {
+    readonly schemas: Readonly<Record<string, JsonSchema>>;
+    readonly parameters: Readonly<Record<string, unknown>>;
+    readonly responses: Readonly<Record<string, Response>>;
+  };
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: JsonSchema) => ({ "application/json": { schema } });
+const error = (description: string): Response => ({ description, content: json(ref("Error")) });
+const ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$";
+
+export const OPENAPI = {
+  openapi: "3.1.0",
+  info: {
+    title: "ecwatch API",
+    version: VERSION,
+    license: { name: "MIT", identifier: "MIT" },
+    description:
+      "The REST + SSE API of an energy community (`ecwatch serve`): the latest totals of each community, a push stream of their changes, " +
+      "and readings posted by the prototype's community-level meters. Every error is a JSON object `{\"error\": \"…\"}`; a method a path " +
+      "does not take is a 405 with an `Allow` header, a path not listed here a 404. Reads are open; writes need a bearer token when one is " +
+      "configured, and are rate-limited per client address. CORS is off unless `--cors <origin>` is given; then preflights (OPTIONS) are answered for those origins.",
+  },
+  tags: [
+    { name: "communities", description: "Community totals and readings" },
+    { name: "operations", description: "Health, readiness, metrics and this description" },
+  ],
+  paths: {
+    "/communities": {
+      get: {
+        operationId: "listCommunities",
+        summary: "The latest aggregate of every community, sorted by id",
+        tags: ["communities"],
+        responses: {
+          "200": { description: "Every community with data", content: json({ type: "array", items: ref("Aggregate") }) },
+          "503": { $ref: "#/components/responses/Upstream" },
+        },
+      },
+      post: {
+        operationId: "postReading",
+        summary: "Publish a community-level reading (the prototype's `ec.<id>.net`) to JetStream",
+        tags: ["communities"],
+        requestBody: { required: true, content: json(ref("CommunityReading")) },
+        responses: {
+          "200": { description: "Stored in JetStream", content: json(ref("Published")) },
+          "400": error("The body is not JSON, or a field is missing or invalid; the message names it"),
+          "401": {
+            ...error("A token is configured (`--token`, `ECWATCH_TOKEN`; required off loopback) and the request lacks `Authorization: Bearer <token>`, or carries another"),
+            headers: { "WWW-Authenticate": { description: "`Bearer`", schema: { type: "string" } } },
+          },
+          "413": error("The body is larger than the API takes (MAX_BODY_BYTES, 16 KiB)"),
+          "429": {
+            ...error("More writes from this address than `--rate-limit` allows (default 100/s, burst 200)"),
+            headers: { "Retry-After": { description: "Seconds until the next write is taken", schema: { type: "string" } } },
+          },
+          "503": { $ref: "#/components/responses/Upstream" },
+        },
+      },
+    },
+    "/communities/{communityId}": {
+      get: {
+        operationId: "getCommunity",
+        summary: "The latest aggregate of one community (Redis, else NATS KV)",
+        tags: ["communities"],
+        parameters: [{ $ref: "#/components/parameters/CommunityId" }],
+        responses: {
+          "200": {
+            description: "The community's latest aggregate",
+            headers: { "x-ecwatch-source": { description: "Where the value came from", schema: { type: "string", enum: ["redis", "kv"] } } },
+            content: json(ref("Aggregate")),
+          },
+          "400": { $ref: "#/components/responses/BadId" },
+          "404": error("The community has no data yet"),
+          "503": { $ref: "#/components/responses/Upstream" },
+        },
+      },
+    },
+    "/communities/{communityId}/stream": {
+      get: {
+        operationId: "streamCommunity",
+        summary: "Server-sent events: the current aggregate, then each change",
+        description:
+          "Each event is `id: <version>` and `data: <Aggregate as JSON>`; a client that reconnects with `Last-Event-ID` gets no version it has. " +
+          "Comment lines (`: keep-alive`) every 15 s keep idle connections open; `retry: 1000` asks clients to reconnect after a second.",
+        tags: ["communities"],
+        parameters: [{ $ref: "#/components/parameters/CommunityId" }],
+        responses: {
+          "200": { description: "An endless event stream; each event's data is an Aggregate", content: { "text/event-stream": { schema: { type: "string" } } } },
+          "400": { $ref: "#/components/responses/BadId" },
+        },
+      },
+    },
+    "/healthz": {
+      get: {
+        operationId: "health",
+        summary: "Whether NATS and Redis answer",
+        tags: ["operations"],
+        responses: {
+          "200": { description: "Both answer", content: json(ref("Health")) },
+          "503": { description: "One of them does not", content: json(ref("Health")) },
+        },
+      },
+    },
+    "/readyz": {
+      get: {
+        operationId: "ready",
+        summary: "Readiness for traffic: NATS and Redis both answer",
+        tags: ["operations"],
+        responses: {
+          "200": { description: "Ready", content: json(ref("Readiness")) },
+          "503": { description: "Not ready; `down` and `error` name what is down", content: json(ref("Readiness")) },
+        },
+      },
+    },
+    "/metrics": {
+      get: {
+        operationId: "metrics",
+        summary: "Prometheus metrics of this API instance (text exposition format 0.0.4)",
+        tags: ["operations"],
+        responses: { "200": { description: "The metrics", content: { "text/plain": { schema: { type: "string" } } } } },
+      },
+    },
+    "/openapi.json": {
+      get: {
+        operationId: "openapi",
+        summary: "This description",
+        tags: ["operations"],
+        responses: { "200": { description: "The OpenAPI 3.1 document", content: json({ type: "object", required: ["openapi", "info", "paths"], properties: { openapi: { const: "3.1.0" }, info: { type: "object" }, paths: { type: "object" } } }) } },
+      },
+    },
+  },
+  components: {
+    parameters: {
+      CommunityId: { name: "communityId", in: "path", required: true, schema: { type: "string", pattern: ID_PATTERN }, example: "community1" },
+    },
+    responses: {
+      BadId: error("The community id does not match [A-Za-z0-9_-]{1,64}"),
+      Upstream: error("NATS or Redis failed"),
+    },
+    schemas: {
+      Aggregate: {
+        type: "object",
+        description: "A community's totals, as stored in Redis and KV and pushed on the change feed",
+        required: ["communityId", "genW", "conW", "netW", "meters", "stale", "measuredAt", "aggregatedAt", "version"],
+        additionalProperties: false,
+        properties: {
+          communityId: { type: "string" },
+          genW: { type: "number", description: "Generation, W" },
+          conW: { type: "number", description: "Consumption, W" },
+          netW: { type: "number", description: "genW − conW: positive = surplus (export), negative = deficit (import)" },
+          meters: { type: "integer", minimum: 0, description: "Meters included in the totals" },
+          stale: { type: "integer", minimum: 0, description: "Meters left out because their newest reading is too old" },
+          measuredAt: { type: "string", description: "Data time of the newest included reading (ISO-8601; empty for values of the reference prototype)" },
+          aggregatedAt: { type: "string", description: "Wall-clock time the aggregate was computed (ISO-8601)" },
+          version: { type: "integer", minimum: 0, description: "Increases with every change of the community; the SSE event id" },
+        },
+      },
+      CommunityReading: {
+        type: "object",
+        required: ["communityId", "genW", "conW"],
+        properties: {
+          communityId: { type: "string", pattern: ID_PATTERN },
+          genW: { type: "number", minimum: 0, maximum: MAX_WATTS },
+          conW: { type: "number", minimum: 0, maximum: MAX_WATTS },
+          measuredAt: { type: "string", description: "ISO-8601 with a zone, at most 5 minutes ahead; default: the time of arrival" },
+        },
+      },
+      Published: {
+        type: "object",
+        required: ["status", "subject", "seq"],
+        additionalProperties: false,
+        properties: {
+          status: { const: "published" },
+          subject: { type: "string", description: "The subject it was published on, `ec.<communityId>.net`" },
+          seq: { type: "integer", minimum: 1, description: "Its sequence number in the stream" },
+        },
+      },
+      Health: {
+        type: "object",
+        required: ["status", "nats", "redis"],
+        additionalProperties: false,
+        properties: { status: { enum: ["ok", "degraded"] }, nats: { type: "boolean" }, redis: { type: "boolean" } },
+      },
+      Readiness: {
+        type: "object",
+        required: ["status", "nats", "redis", "down"],
+        additionalProperties: false,
+        properties: {
+          status: { enum: ["ready", "not ready"] },
+          nats: { type: "boolean" },
+          redis: { type: "boolean" },
+          down: { type: "array", items: { enum: ["nats", "redis"] }, uniqueItems: true },
+          error: { type: "string", description: "When not ready: which of them is down" },
+        },
+      },
+      Error: {
+        type: "object",
+        required: ["error"],
+        additionalProperties: false,
+        properties: { error: { type: "string", description: "One sentence saying what is wrong" } },
+      },
+    },
+  },
+} as const satisfies OpenApiDocument;

@@ -1,0 +1,57 @@
+import { Counter, Gauge, Histogram } from "prom-client";
+import type { ApiObserver, MetricsSource } from "../api/observer.js";
+import { newRegistry } from "./metrics.js";
+
+export interface ApiMetricsOptions {
+  /** SSE clients connected now, read at scrape time. */
+  readonly sseClients: () => number;
+  /** Wall-clock milliseconds; a test's clock. */
+  readonly now?: () => number;
+}
+
+export interface ApiMetrics {
+  readonly registry: MetricsSource;
+  /** The hooks to give createApi. */
+  readonly observer: Required<Pick<ApiObserver, "onResponse" | "onSseEvent">>;
+}
+
+/** From the ~5 ms of a quiet stack to the tens of seconds of a backlog or a stuck aggregator. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * The API's metrics. The end-to-end latency runs from a reading's measuredAt (the newest one in
+ * the aggregate, the meter's clock) to the moment its change is handed to an SSE client's socket:
+ * it is meaningful with meters on real time (not an accelerated `sim --speed`), and a clock ahead
+ * of the server's counts as 0.
+ */
+export function apiMetrics(options: ApiMetricsOptions): ApiMetrics {
+  const registry = newRegistry();
+  const now = options.now ?? Date.now;
+  const requests = new Counter({ name: "ecwatch_api_requests_total", help: "HTTP requests by method, route template and status (an SSE stream counts when it closes)", labelNames: ["method", "route", "status"], registers: [registry] });
+  const posts = new Counter({ name: "ecwatch_api_readings_posted_total", help: "POST /communities by status: 200 published, 4xx rejected, 5xx failed upstream", labelNames: ["status"], registers: [registry] });
+  new Gauge({
+    name: "ecwatch_api_sse_clients",
+    help: "SSE clients connected now",
+    registers: [registry],
+    collect() {
+      this.set(options.sseClients());
+    },
+  });
+  const events = new Counter({ name: "ecwatch_api_sse_events_total", help: "SSE events handed to clients: the current value on connect (initial) and each change", labelNames: ["kind"], registers: [registry] });
+  const latency = new Histogram({ name: "ecwatch_api_event_latency_seconds", help: "A reading's measuredAt to its change written to an SSE client", buckets: LATENCY_BUCKETS, registers: [registry] });
+  return {
+    registry,
+    observer: {
+      onResponse: (method, route, status) => {
+        requests.inc({ method, route, status: String(status) });
+        if (method === "POST" && route === "/communities") posts.inc({ status: String(status) });
+      },
+      onSseEvent: (aggregate, initial) => {
+        events.inc({ kind: initial ? "initial" : "change" });
+        // The value on connect may be hours old: only changes measure the pipeline.
+        const measured = Date.parse(aggregate.measuredAt);
+        if (!initial && Number.isFinite(measured)) latency.observe(Math.max(0, now() - measured) / 1000);
+      },
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { routeOf } from "../../src/api/routes.js";
+
+describe("routeOf", () => {
+  it.each([
+    ["/communities", "/communities"],
+    ["/communities/", "/communities"],
+    ["/communities?x=1", "/communities"],
+    ["/communities/c1", "/communities/{communityId}"],
+    ["/communities/a.b", "/communities/{communityId}"],
+    ["/communities/a%2Fb/stream", "/communities/{communityId}/stream"],
+    ["/communities/c1/stream", "/communities/{communityId}/stream"],
+    ["/healthz", "/healthz"],
+    ["/readyz", "/readyz"],
+    ["/metrics", "/metrics"],
+    ["/openapi.json", "/openapi.json"],
+    ["/", "unmatched"],
+    ["/communities/c1/other", "unmatched"],
+    ["/communities/c1/stream/more", "unmatched"],
+    ["/healthz/more", "unmatched"],
+    ["/%zz", "unmatched"],
+  ])("labels %s as %s", (url, route) => {
+    expect(routeOf(url)).toBe(route);
+  });
+});
