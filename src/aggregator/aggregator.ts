@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { Bus } from "../bus/nats-bus.js";
+import { type Bus, kvKeys } from "../bus/nats-bus.js";
 import { PARTITIONS, STATE_BUCKET } from "../bus/names.js";
 import type { RedisCache } from "../cache/redis-cache.js";
 import { errorMessage } from "../errors.js";
@@ -81,7 +81,7 @@ export class Aggregator {
   private async liveMembers(): Promise<string[]> {
     const now = Date.now();
     const members = [this.memberId];
-    for (const key of await this.memberKeys()) {
+    for (const key of await kvKeys(this.bus.jsm, STATE_BUCKET, `${MEMBER_KEY_PREFIX}>`)) {
       const entry = await this.bus.state.get(key);
       if (entry?.operation !== "PUT") continue;
       const holder = parseHolder(entry.string());
@@ -90,17 +90,6 @@ export class Aggregator {
       else await this.bus.state.delete(key, { previousSeq: entry.revision }).catch(() => undefined);
     }
     return members;
-  }
-
-  /**
-   * The member keys, from the bucket's stream info: one request with a timeout. `kv.keys()` reads
-   * them through an ordered consumer, which after a node of a cluster was lost was seen to stall
-   * for a minute, and this rebalance, and stop() with it (test/faults/nats-node.test.ts).
-   */
-  private async memberKeys(): Promise<string[]> {
-    const prefix = `$KV.${STATE_BUCKET}.`;
-    const info = await this.bus.jsm.streams.info(`KV_${STATE_BUCKET}`, { subjects_filter: `${prefix}${MEMBER_KEY_PREFIX}>` });
-    return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
   }
 
   private async rebalance(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
-import type { Bus } from "../bus/nats-bus.js";
-import { LATEST_KEY_PREFIX, PARTITIONS, changeFeedSubject, latestKey, partitionConsumer, partitionOf, partitionStream } from "../bus/names.js";
+import { type Bus, kvKeys } from "../bus/nats-bus.js";
+import { LATEST_BUCKET, LATEST_KEY_PREFIX, PARTITIONS, STATE_BUCKET, changeFeedSubject, latestKey, partitionConsumer, partitionOf, partitionStream } from "../bus/names.js";
 import type { RedisCache } from "../cache/redis-cache.js";
 import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
 import { type CommunitySnapshot, CommunityState, communityOfShardKey } from "./community-state.js";
@@ -137,15 +137,12 @@ export class PartitionWorker {
 
   /** Merges every stored shard, and raises each version to that of the stored aggregate. */
   private async loadState(): Promise<void> {
-    const keys: string[] = [];
-    for await (const key of await this.bus.state.keys()) {
-      if (!key.startsWith(CONTROL_KEY_PREFIX) && this.owns(communityOfShardKey(key))) keys.push(key);
-    }
-    for (const key of keys) {
+    const keys = await kvKeys(this.bus.jsm, STATE_BUCKET);
+    for (const key of keys.filter((k) => !k.startsWith(CONTROL_KEY_PREFIX) && this.owns(communityOfShardKey(k)))) {
       const entry = await this.bus.state.get(key);
       if (entry?.operation === "PUT") this.stateOf(communityOfShardKey(key)).restore(entry.json<CommunitySnapshot>(), key);
     }
-    for await (const key of await this.bus.latest.keys()) {
+    for (const key of await kvKeys(this.bus.jsm, LATEST_BUCKET)) {
       if (!key.startsWith(LATEST_KEY_PREFIX)) continue;
       const state = this.states.get(key.slice(LATEST_KEY_PREFIX.length));
       const entry = state && (await this.bus.latest.get(key));

@@ -280,6 +280,18 @@ async function ensureConsumers(jsm: JetStreamManager, update: boolean): Promise<
   return changes;
 }
 
+/**
+ * The keys of a KV bucket matching `filter`, from its stream's info: one request with a
+ * timeout, where `kv.keys()` reads through an ordered consumer that was seen to stall for a
+ * minute after a node of a cluster was lost (test/faults/nats-node.test.ts). A deleted key may
+ * be listed (its delete marker): read each with `get()`.
+ */
+export async function kvKeys(jsm: JetStreamManager, bucket: string, filter = ">"): Promise<string[]> {
+  const prefix = `$KV.${bucket}.`;
+  const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}${filter}` });
+  return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
+}
+
 /** Readings the aggregator's consumers have yet to deliver or to have acknowledged: 0 once it has caught up. */
 export async function aggregatorBacklog(jsm: JetStreamManager): Promise<number> {
   return (await aggregatorLag(jsm)).reduce((sum, { lag }) => sum + lag, 0);
