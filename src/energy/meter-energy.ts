@@ -1,0 +1,101 @@
+/**
+ * One meter's power readings integrated into energy, split at minute boundaries of data time
+ * (issue 11). Pure: no I/O.
+ *
+ * Energy is counted in watt-milliseconds (W·ms): whole watts (readings are rounded to them)
+ * times whole milliseconds are whole numbers, so sums are exact and do not depend on the order
+ * in which meters or minutes are added — a replay or a rebuilt aggregator gets the same bits.
+ * A community of 100 MW stays below 2^53 W·ms for a whole day.
+ */
+
+export const MINUTE_MS = 60_000;
+export const WMS_PER_WH = 3_600_000;
+
+/** What a reading contributes to energy: its power and its data time. */
+export interface PowerReading {
+  readonly genW: number;
+  readonly conW: number;
+  readonly measuredAtMs: number;
+}
+
+/**
+ * Energy behind one meter, or summed over meters, in W·ms. `importWms`/`exportWms` are the
+ * meters' own deficit max(0, con − gen) and surplus max(0, gen − con), integrated per meter.
+ */
+export interface Energy {
+  readonly genWms: number;
+  readonly conWms: number;
+  readonly importWms: number;
+  readonly exportWms: number;
+}
+
+/** Energy within the minute of data time starting at `minuteStartMs` (UTC, a multiple of a minute). */
+export interface MinuteEnergy extends Energy {
+  readonly minuteStartMs: number;
+}
+
+export const NO_ENERGY: Energy = { genWms: 0, conWms: 0, importWms: 0, exportWms: 0 };
+
+export function addEnergy(a: Energy, b: Energy): Energy {
+  return {
+    genWms: a.genWms + b.genWms,
+    conWms: a.conWms + b.conWms,
+    importWms: a.importWms + b.importWms,
+    exportWms: a.exportWms + b.exportWms,
+  };
+}
+
+function powerOver(power: PowerReading, ms: number): Energy {
+  const netW = power.genW - power.conW;
+  return {
+    genWms: power.genW * ms,
+    conWms: power.conW * ms,
+    importWms: Math.max(0, -netW) * ms,
+    exportWms: Math.max(0, netW) * ms,
+  };
+}
+
+/**
+ * The energy of `previous` up to `next`, by minute. The rule (step-hold with a limit): a
+ * reading's power holds from its measuredAt until the meter's next reading, but for at most
+ * `holdLimitMs`; the rest of a longer gap counts as missing, not as the last power held
+ * forever. Pass the aggregator's `--stale-after`, so that energy and the live totals agree on
+ * when a meter is missing. A `next` that is not newer (a duplicate, an older reading) closes
+ * nothing and returns no energy.
+ *
+ * Import and export are taken per reading interval, where the power is constant, so they are
+ * exact, and a meter's import never nets against its own export of another moment.
+ */
+export function heldEnergy(previous: PowerReading, next: PowerReading, holdLimitMs: number): MinuteEnergy[] {
+  const endMs = Math.min(next.measuredAtMs, previous.measuredAtMs + holdLimitMs);
+  const slices: MinuteEnergy[] = [];
+  for (let fromMs = previous.measuredAtMs; fromMs < endMs; ) {
+    const minuteStartMs = Math.floor(fromMs / MINUTE_MS) * MINUTE_MS;
+    const toMs = Math.min(endMs, minuteStartMs + MINUTE_MS);
+    slices.push({ minuteStartMs, ...powerOver(previous, toMs - fromMs) });
+    fromMs = toMs;
+  }
+  return slices;
+}
+
+/**
+ * A meter's readings in arrival order (stream order) integrated into energy per minute start.
+ * Like the live totals, a reading not newer than the last accepted one changes nothing, so
+ * replaying the same stream gives the same energy. The last reading's own interval is counted
+ * once the next reading arrives.
+ */
+export function integrateReadings(readings: Iterable<PowerReading>, holdLimitMs: number): Map<number, Energy> {
+  const minutes = new Map<number, Energy>();
+  let last: PowerReading | undefined;
+  for (const reading of readings) {
+    if (last && reading.measuredAtMs <= last.measuredAtMs) continue;
+    if (last) addMinutes(minutes, heldEnergy(last, reading, holdLimitMs));
+    last = reading;
+  }
+  return minutes;
+}
+
+/** Adds slices into per-minute sums: several meters' slices make a community's minutes. */
+export function addMinutes(minutes: Map<number, Energy>, slices: Iterable<MinuteEnergy>): void {
+  for (const { minuteStartMs, ...energy } of slices) minutes.set(minuteStartMs, addEnergy(minutes.get(minuteStartMs) ?? NO_ENERGY, energy));
+}
