@@ -156,12 +156,12 @@ export function buildProgram(): Command {
 
   program
     .command("aggregate")
-    .description("run the aggregator: EC_STREAM → exact community totals in Redis, NATS KV and the change feed")
+    .description("run an aggregator (several share the partitions): readings → exact community totals in Redis, NATS KV and the change feed")
     .addOption(natsOption())
     .addOption(redisOption())
     .addOption(staleOption())
-    .option("--retention-age <duration>", "keep readings in EC_STREAM this long", duration(), 7 * 86_400_000)
-    .option("--retention-bytes <n>", "largest size of EC_STREAM in bytes", integer(1_048_576), 1024 ** 3)
+    .option("--retention-age <duration>", "keep readings in the reading streams (EC_STREAM and its partitions) this long", duration(), 7 * 86_400_000)
+    .option("--retention-bytes <n>", "largest size of the readings in bytes: the partitions share it, EC_STREAM (unpartitioned readings) may take as much again", integer(1_048_576), 1024 ** 3)
     .option("--json", "print every new aggregate as a JSON line")
     .option("--metrics-port <n>", "serve Prometheus metrics at http://<metrics-host>:<n>/metrics (0: a free port; default: off)", integer(0, 65_535))
     .option("--metrics-host <addr>", "address of the metrics endpoint", "127.0.0.1")

@@ -9,7 +9,7 @@ export type Decoded =
   | { readonly ok: false; readonly reason: string };
 
 /**
- * Decodes a message of EC_STREAM. `streamSeq` orders community-level readings, which
+ * Decodes a message of a reading stream (EC_STREAM or a partition's). `streamSeq` orders community-level readings, which
  * carry no `seq` of their own: of two with the same measuredAt, the later one wins.
  */
 export function decodeReading(subject: string, payload: string, streamSeq: number): Decoded {

@@ -30,7 +30,7 @@ export interface LeaseOptions {
   readonly key: string;
   /** How long a lease lasts without renewal. Default 15 s (renewed every third of it). */
   readonly ttlMs?: number;
-  /** Called when the lease was lost (taken over, or renewals failed past its expiry). */
+  /** Called when another holder took the lease over (seen at the next renewal). */
   readonly onLost?: (err: Error) => void;
   readonly now?: () => number;
 }
@@ -109,7 +109,9 @@ export class Lease {
     } catch (err) {
       const current = await this.kv.get(this.options.key).catch(() => null);
       const holder = current?.operation === "PUT" ? parseHolder(current.string()) : undefined;
-      if (holder && holder.id !== this.id) {
+      // Our own write landed but its reply was lost: go on from the stored revision.
+      if (holder?.id === this.id) this.revision = current!.revision;
+      else if (holder) {
         this.stopRenewing();
         this.options.onLost?.(new EcwatchError("LEASE_LOST", `Another aggregator (pid ${holder.pid} on ${holder.host}) took over ${this.options.key}.`, { cause: err }));
       }

@@ -11,7 +11,7 @@ export interface ResetFlags extends SecurityFlags {
   readonly redis?: string;
 }
 
-/** Deletes EC_STREAM, EC_DLQ, both KV buckets and every cached aggregate. */
+/** Deletes the reading streams (EC_STREAM and its partitions), EC_DLQ, both KV buckets and every cached aggregate. */
 export async function wipeEverything(natsUrl: string, redisUrl: string, security?: ConnectionSecurity): Promise<{ cacheKeys: number }> {
   const nc = await connectNats(natsUrl, "ecwatch-reset", security?.nats);
   try {
@@ -38,5 +38,5 @@ export async function runReset(flags: ResetFlags): Promise<void> {
   const natsUrl = resolveEndpoint("nats", flags.nats);
   const redisUrl = resolveEndpoint("redis", flags.redis);
   const { cacheKeys } = await wipeEverything(natsUrl, redisUrl, resolveSecurity(flags));
-  process.stderr.write(`wiped EC_STREAM, EC_DLQ and the KV buckets on ${redactUrl(natsUrl)}, and ${cacheKeys} cached aggregates on ${redactUrl(redisUrl)}\n`);
+  process.stderr.write(`wiped the reading streams (EC_STREAM, EC_STREAM_P0…P7), EC_DLQ and the KV buckets on ${redactUrl(natsUrl)}, and ${cacheKeys} cached aggregates on ${redactUrl(redisUrl)}\n`);
 }
