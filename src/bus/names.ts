@@ -10,6 +10,9 @@ export const PROTOTYPE_CONSUMER = "agg-worker";
 export const LATEST_BUCKET = "ec_latest";
 /** Per-meter aggregator state, one key per community, so a restarted aggregator is exact. */
 export const STATE_BUCKET = "ec_agg_state";
+/** Energy per community and UTC day, one key `<communityId>.<YYYY-MM-DD>` (src/energy/day-record.ts). */
+export const ENERGY_BUCKET = "ec_energy";
+export const energyDayKey = (communityId: string, dayStartMs: number): string => `${communityId}.${new Date(dayStartMs).toISOString().slice(0, 10)}`;
 export const DLQ_STREAM = "EC_DLQ";
 export const DLQ_SUBJECT = "ec.dlq";
 

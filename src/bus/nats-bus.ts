@@ -25,6 +25,7 @@ import {
   AGGREGATOR_CONSUMERS,
   DLQ_STREAM,
   DLQ_SUBJECT,
+  ENERGY_BUCKET,
   LATEST_BUCKET,
   PARTITIONS,
   PROTOTYPE_CONSUMER,
@@ -55,6 +56,8 @@ export interface Bus {
   readonly jsm: JetStreamManager;
   readonly latest: KV;
   readonly state: KV;
+  /** Energy per community and UTC day (ENERGY_BUCKET). */
+  readonly energy: KV;
   close(): Promise<void>;
 }
 
@@ -131,15 +134,19 @@ export async function openBus(url: string, name: string, security: NatsSecurity 
     const js = jetstream(nc);
     const kvm = new Kvm(js);
     const replicas = clusterReplicas(nc);
-    const [latest, state] = await Promise.all([kvm.create(LATEST_BUCKET, { history: 1, replicas }), kvm.create(STATE_BUCKET, { history: 1, replicas })]).catch(
+    const [latest, state, energy] = await Promise.all([
+      kvm.create(LATEST_BUCKET, { history: 1, replicas }),
+      kvm.create(STATE_BUCKET, { history: 1, replicas }),
+      kvm.create(ENERGY_BUCKET, { history: 1, replicas }),
+    ]).catch(
       (err: unknown) => {
-        throw new EcwatchError("KV_UNAVAILABLE", `Cannot open the KV buckets ${LATEST_BUCKET} and ${STATE_BUCKET}: ${errorMessage(err)}.`, {
+        throw new EcwatchError("KV_UNAVAILABLE", `Cannot open the KV buckets ${LATEST_BUCKET}, ${STATE_BUCKET} and ${ENERGY_BUCKET}: ${errorMessage(err)}.`, {
           hint: "Check the JetStream limits of the account (`ecwatch doctor`).",
           cause: err,
         });
       },
     );
-    return { nc, js, jsm, latest, state, close: () => nc.drain() };
+    return { nc, js, jsm, latest, state, energy, close: () => nc.drain() };
   } catch (err) {
     await nc.close();
     throw err;
@@ -315,7 +322,7 @@ export async function readingsStored(jsm: JetStreamManager): Promise<number> {
 
 /** Deletes the reading streams, the DLQ and both KV buckets (`ecwatch reset`, `up --fresh`). */
 export async function wipeTopology(jsm: JetStreamManager): Promise<void> {
-  for (const name of [...READING_STREAMS, DLQ_STREAM, `KV_${LATEST_BUCKET}`, `KV_${STATE_BUCKET}`]) {
+  for (const name of [...READING_STREAMS, DLQ_STREAM, `KV_${LATEST_BUCKET}`, `KV_${STATE_BUCKET}`, `KV_${ENERGY_BUCKET}`]) {
     try {
       await jsm.streams.delete(name);
     } catch (err) {
