@@ -1,6 +1,8 @@
 import { type Aggregate, netWatts } from "../domain/aggregate.js";
 import { type MeterState, type Totals, computeTotals, isNewer } from "../domain/totals.js";
 import { hashString } from "../domain/hash.js";
+import { MINUTES_PER_DAY, utcDayStart } from "../energy/day-record.js";
+import { type Energy, MINUTE_MS, type MinuteEnergy, addMinutes, heldEnergy } from "../energy/meter-energy.js";
 
 export type { MeterState } from "../domain/totals.js";
 
@@ -36,11 +38,38 @@ export function communityOfShardKey(key: string): string {
   return key.split(".")[0] ?? key;
 }
 
+const DAY_MS = MINUTES_PER_DAY * MINUTE_MS;
+
+/** Adds per-minute sums `from` into `into`. */
+export function addMinuteSums(into: Map<number, Energy>, from: ReadonlyMap<number, Energy>): void {
+  addMinutes(
+    into,
+    [...from].map(([minuteStartMs, energy]): MinuteEnergy => ({ minuteStartMs, ...energy })),
+  );
+}
+
+/**
+ * A UTC day of a community's energy to store (see day-record.ts): with `merge` false the
+ * whole day as it is held in memory, to write as it is; with `merge` true only what was added
+ * since it was last stored, for a day older than those held, to add to its stored record.
+ */
+export interface DirtyDay {
+  readonly dayStartMs: number;
+  readonly minutes: Map<number, Energy>;
+  readonly merge: boolean;
+}
+
 function sameTotals(a: Totals, b: Totals): boolean {
   return a.genW === b.genW && a.conW === b.conW && a.meters === b.meters && a.stale === b.stale && a.measuredAtMs === b.measuredAtMs;
 }
 
-/** Per-meter state of one community, with the version of its aggregate. Pure: no I/O. */
+/**
+ * Per-meter state of one community, with the version of its aggregate, and its energy per
+ * minute (meter-energy.ts, held at most `holdLimitMs`). The energy of the day of the newest
+ * reading and of the day before is held whole in memory (restored from KV with `restoreDay`);
+ * energy that comes late for an older day is kept apart until stored, to be added to that
+ * day's stored record. Pure: no I/O.
+ */
 export class CommunityState {
   private readonly meters = new Map<string, MeterState>();
   /** Meters changed since their shard was last taken for storing. */
@@ -49,8 +78,19 @@ export class CommunityState {
   private readonly storedKeys = new Set<string>();
   private version = 0;
   private lastTotals: Totals | undefined;
+  /** Whole days held in memory: day start → minute start → energy. */
+  private readonly days = new Map<number, Map<number, Energy>>();
+  /** Held days changed since last taken. */
+  private dirtyDays = new Set<number>();
+  /** Energy added to days older than those held, since last taken. */
+  private lateDays = new Map<number, Map<number, Energy>>();
+  /** The oldest day held: the day before that of the newest reading. */
+  private firstHeldDayMs = Number.NEGATIVE_INFINITY;
 
-  constructor(readonly communityId: string) {}
+  constructor(
+    readonly communityId: string,
+    private readonly holdLimitMs: number,
+  ) {}
 
   /**
    * Merges a stored shard: per meter the newer state wins, so shards left from an earlier
@@ -62,7 +102,22 @@ export class CommunityState {
     for (const [meterId, [genW, conW, measuredAtMs, seq]] of Object.entries(snapshot.meters)) {
       const state = { genW, conW, measuredAtMs, seq };
       if (isNewer(state, this.meters.get(meterId))) this.meters.set(meterId, state);
+      this.holdDaysUpTo(measuredAtMs);
     }
+  }
+
+  /** The days held whole once restored: load their stored records (`restoreDay`) before applying readings. */
+  heldDays(): number[] {
+    return this.meters.size ? [this.firstHeldDayMs, this.firstHeldDayMs + DAY_MS] : [];
+  }
+
+  /** Loads a stored day's per-minute sums (a day of `heldDays`). */
+  restoreDay(dayStartMs: number, minutes: ReadonlyMap<number, Energy>): void {
+    this.days.set(dayStartMs, new Map(minutes));
+  }
+
+  private holdDaysUpTo(measuredAtMs: number): void {
+    this.firstHeldDayMs = Math.max(this.firstHeldDayMs, utcDayStart(measuredAtMs) - DAY_MS);
   }
 
   /** Versions only grow: a stored aggregate may be newer than the snapshot (written first). */
@@ -72,10 +127,62 @@ export class CommunityState {
 
   /** Applies a reading; returns whether it changed the state (false for duplicates and older readings). */
   apply(meterId: string, reading: MeterState): boolean {
-    if (!isNewer(reading, this.meters.get(meterId))) return false;
+    const previous = this.meters.get(meterId);
+    if (!isNewer(reading, previous)) return false;
     this.meters.set(meterId, reading);
     this.dirtyMeters.add(meterId);
+    this.holdDaysUpTo(reading.measuredAtMs);
+    if (previous) this.addEnergy(heldEnergy(previous, reading, this.holdLimitMs));
     return true;
+  }
+
+  private addEnergy(slices: readonly MinuteEnergy[]): void {
+    for (const slice of slices) {
+      const dayStartMs = utcDayStart(slice.minuteStartMs);
+      let minutes = this.days.get(dayStartMs);
+      if (minutes || dayStartMs >= this.firstHeldDayMs) {
+        // A held day not in memory yet is new: the days held were restored on loading.
+        if (!minutes) this.days.set(dayStartMs, (minutes = new Map()));
+        this.dirtyDays.add(dayStartMs);
+      } else if (!(minutes = this.lateDays.get(dayStartMs))) {
+        this.lateDays.set(dayStartMs, (minutes = new Map()));
+      }
+      addMinutes(minutes, [slice]);
+    }
+  }
+
+  /**
+   * The days whose energy changed since the last call (copies), and forgets held days older
+   * than the day before the newest reading: once stored they are read from KV. If storing a
+   * day fails, hand it to `putBackDays`.
+   */
+  takeDirtyDays(): DirtyDay[] {
+    const taken: DirtyDay[] = [
+      ...[...this.dirtyDays].map((dayStartMs) => ({ dayStartMs, minutes: new Map(this.days.get(dayStartMs)!), merge: false })),
+      ...[...this.lateDays].map(([dayStartMs, minutes]) => ({ dayStartMs, minutes, merge: true })),
+    ];
+    this.dirtyDays = new Set();
+    this.lateDays = new Map();
+    for (const dayStartMs of this.days.keys()) if (dayStartMs < this.firstHeldDayMs) this.days.delete(dayStartMs);
+    return taken;
+  }
+
+  /** After a failed store of days: they are dirty again, a whole day forgotten meanwhile held again. */
+  putBackDays(days: Iterable<DirtyDay>): void {
+    for (const { dayStartMs, minutes, merge } of days) {
+      if (merge) {
+        addMinuteSums(minutes, this.lateDays.get(dayStartMs) ?? new Map());
+        this.lateDays.set(dayStartMs, minutes);
+        continue;
+      }
+      if (!this.days.has(dayStartMs)) {
+        // Energy that came since it was forgotten was kept apart as late: it belongs to the whole day.
+        addMinuteSums(minutes, this.lateDays.get(dayStartMs) ?? new Map());
+        this.lateDays.delete(dayStartMs);
+        this.days.set(dayStartMs, minutes);
+      }
+      this.dirtyDays.add(dayStartMs);
+    }
   }
 
   /**

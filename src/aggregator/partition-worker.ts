@@ -1,9 +1,21 @@
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import { type Bus, kvKeys } from "../bus/nats-bus.js";
-import { LATEST_BUCKET, LATEST_KEY_PREFIX, PARTITIONS, STATE_BUCKET, changeFeedSubject, latestKey, partitionConsumer, partitionOf, partitionStream } from "../bus/names.js";
+import {
+  LATEST_BUCKET,
+  LATEST_KEY_PREFIX,
+  PARTITIONS,
+  STATE_BUCKET,
+  changeFeedSubject,
+  energyDayKey,
+  latestKey,
+  partitionConsumer,
+  partitionOf,
+  partitionStream,
+} from "../bus/names.js";
 import type { RedisCache } from "../cache/redis-cache.js";
 import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
-import { type CommunitySnapshot, CommunityState, communityOfShardKey } from "./community-state.js";
+import { decodeDay, encodeDay } from "../energy/day-record.js";
+import { type CommunitySnapshot, CommunityState, type DirtyDay, addMinuteSums, communityOfShardKey } from "./community-state.js";
 import { type DeadLetter, deadLetterOf, publishDeadLetter } from "./dead-letter.js";
 import { decodeReading } from "./decode.js";
 import { CONTROL_KEY_PREFIX, type Lease } from "./lease.js";
@@ -67,12 +79,15 @@ const PULL_EXPIRES_MS = 5_000;
  * Aggregates one partition, read from its stream (`EC_STREAM_P<n>`) through its durable pull
  * consumer (`agg-p<n>`), while its aggregator holds the partition's lease, and keeps the totals of
  * the partition's communities exact: per-meter state in memory, and per batch and changed
- * community first the aggregate (`ec_latest`, then Redis and the change feed), then the
- * changed shards of its per-meter snapshot (`ec_agg_state`); a message is acknowledged only
- * after both are stored. A crash in between means redelivery, and a redelivered reading
- * missing from the snapshot is applied again and gives a new version of the same totals; one
- * already in it changes nothing. A community whose store fails is retried on its own; the
- * others go on. The next owner of the partition starts from the snapshots.
+ * community first the aggregate (`ec_latest`, then Redis and the change feed), then its
+ * changed days of energy (`ec_energy`), then the changed shards of its per-meter snapshot
+ * (`ec_agg_state`); a message is acknowledged only after all are stored. A crash in between
+ * means redelivery, and a redelivered reading missing from the snapshot is applied again and
+ * gives a new version of the same totals; one already in it changes nothing. Energy is not
+ * idempotent in that window: after a crash between a day record and the snapshot, the
+ * redelivered readings add their intervals to that day a second time — at most one batch's.
+ * A community whose store fails is retried on its own; the others go on. The next owner of
+ * the partition starts from the snapshots and the day records of the days it holds.
  *
  * Batching needs no timer: messages arrive through a synchronous callback and a flush is
  * scheduled with setImmediate, so one flush takes everything that arrived in the same
@@ -135,7 +150,7 @@ export class PartitionWorker {
     return partitionOf(communityId) === this.partition;
   }
 
-  /** Merges every stored shard, and raises each version to that of the stored aggregate. */
+  /** Merges every stored shard, raises each version to that of the stored aggregate, and restores the days of energy held. */
   private async loadState(): Promise<void> {
     const keys = await kvKeys(this.bus.jsm, STATE_BUCKET);
     for (const key of keys.filter((k) => !k.startsWith(CONTROL_KEY_PREFIX) && this.owns(communityOfShardKey(k)))) {
@@ -149,12 +164,21 @@ export class PartitionWorker {
       const stored = entry?.operation === "PUT" ? aggregateFromJson(entry.string()) : undefined;
       if (stored) state!.raiseVersionTo(stored.version);
     }
+    await Promise.all(
+      [...this.states.values()].flatMap((state) =>
+        state.heldDays().map(async (dayStartMs) => {
+          const entry = await this.bus.energy.get(energyDayKey(state.communityId, dayStartMs));
+          const stored = entry?.operation === "PUT" ? decodeDay(entry.string()) : undefined;
+          if (stored) state.restoreDay(dayStartMs, stored.minutes);
+        }),
+      ),
+    );
   }
 
   private stateOf(communityId: string): CommunityState {
     let state = this.states.get(communityId);
     if (!state) {
-      state = new CommunityState(communityId);
+      state = new CommunityState(communityId, this.staleAfterMs);
       this.states.set(communityId, state);
     }
     return state;
@@ -205,6 +229,8 @@ export class PartitionWorker {
         const state = this.states.get(communityId)!;
         const aggregate = state.nextAggregate(this.staleAfterMs, now);
         const { shards, taken, obsolete } = state.takeDirtyShards();
+        const days = state.takeDirtyDays();
+        const unstoredDays = new Set(days);
         const json = aggregate && JSON.stringify(aggregate);
         try {
           // The aggregate before the snapshot (see the class comment); once it is stored it
@@ -213,6 +239,16 @@ export class PartitionWorker {
             await this.bus.latest.put(latestKey(communityId), json!);
             await this.announce(communityId, json!);
           }
+          // Every day settled before any is put back: one stored must not be added again.
+          const failure = (
+            await Promise.allSettled(
+              days.map(async (day) => {
+                await this.storeDay(communityId, day);
+                unstoredDays.delete(day);
+              }),
+            )
+          ).find((result) => result.status === "rejected");
+          if (failure) throw failure.reason;
           await Promise.all(shards.map(([key, snapshot]) => this.bus.state.put(key, JSON.stringify(snapshot))));
           // Only once the new layout is stored may the old one go.
           await Promise.all(obsolete.map((key) => this.bus.state.purge(key)));
@@ -224,6 +260,7 @@ export class PartitionWorker {
         } catch (err) {
           failed.add(communityId);
           state.putBack(taken);
+          state.putBackDays(unstoredDays);
           this.dirty.add(communityId);
           this.stats.storeErrors += 1;
           this.options.onError?.(err);
@@ -244,6 +281,19 @@ export class PartitionWorker {
     this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
     this.options.onBatch?.(batch.length);
     for (const aggregate of changed) this.options.onAggregate?.(aggregate);
+  }
+
+  /** Writes a day of a community's energy: a whole day as it is, late energy of an older day added to its record (read, add, write). */
+  private async storeDay(communityId: string, { dayStartMs, minutes, merge }: DirtyDay): Promise<void> {
+    const key = energyDayKey(communityId, dayStartMs);
+    let day = minutes;
+    if (merge) {
+      const entry = await this.bus.energy.get(key);
+      const stored = entry?.operation === "PUT" ? decodeDay(entry.string()) : undefined;
+      day = new Map(minutes);
+      if (stored) addMinuteSums(day, stored.minutes);
+    }
+    await this.bus.energy.put(key, encodeDay(dayStartMs, day));
   }
 
   /** Puts a stored aggregate into the cache, then on the change feed (a client that GETs on an event finds it). */

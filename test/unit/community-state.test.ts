@@ -15,24 +15,24 @@ const reading = (measuredAtMs: number, seq: number, genW: number, conW: number):
 
 describe("CommunityState.apply", () => {
   it("accepts the first reading of a meter", () => {
-    expect(new CommunityState("c1").apply("m1", reading(T, 1, 100, 50))).toBe(true);
+    expect(new CommunityState("c1", STALE).apply("m1", reading(T, 1, 100, 50))).toBe(true);
   });
 
   it("a duplicate reading changes nothing", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 100, 50));
     expect(state.apply("m1", reading(T, 1, 100, 50))).toBe(false);
   });
 
   it("an older reading does not replace a newer one", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 2, 100, 50));
     expect(state.apply("m1", reading(T - 1_000, 3, 999, 999))).toBe(false);
     expect(state.nextAggregate(STALE, NOW)).toMatchObject({ genW: 100, conW: 50 });
   });
 
   it("keeps meters apart: the same seq on another meter is a new reading", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 100, 0));
     expect(state.apply("m2", reading(T, 1, 200, 0))).toBe(true);
     expect(state.nextAggregate(STALE, NOW)).toMatchObject({ genW: 300, meters: 2 });
@@ -41,7 +41,7 @@ describe("CommunityState.apply", () => {
 
 describe("CommunityState.nextAggregate", () => {
   it("builds the aggregate from the winning readings with version 1 first", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 200));
     state.apply("m2", reading(T - 2_000, 1, 0, 3000));
     expect(state.nextAggregate(STALE, NOW)).toEqual({
@@ -58,7 +58,7 @@ describe("CommunityState.nextAggregate", () => {
   });
 
   it("a duplicate reading does not change the totals or the version", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 200));
     expect(state.nextAggregate(STALE, NOW)?.version).toBe(1);
     state.apply("m1", reading(T, 1, 1000, 200));
@@ -66,7 +66,7 @@ describe("CommunityState.nextAggregate", () => {
   });
 
   it("a newer reading with the same watts and time but higher seq emits nothing", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 200));
     state.nextAggregate(STALE, NOW);
     expect(state.apply("m1", reading(T, 2, 1000, 200))).toBe(true);
@@ -74,7 +74,7 @@ describe("CommunityState.nextAggregate", () => {
   });
 
   it("increments the version by one for each change of the totals", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 200));
     expect(state.nextAggregate(STALE, NOW)?.version).toBe(1);
     state.apply("m1", reading(T + 1_000, 2, 1100, 200));
@@ -85,7 +85,7 @@ describe("CommunityState.nextAggregate", () => {
   });
 
   it("a newer timestamp with the same watts is a change: measuredAt moves on", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 200));
     state.nextAggregate(STALE, NOW);
     state.apply("m1", reading(T + 1_000, 2, 1000, 200));
@@ -93,7 +93,7 @@ describe("CommunityState.nextAggregate", () => {
   });
 
   it("a meter that falls behind by more than staleAfterMs leaves the totals and is counted stale", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 0));
     state.apply("m2", reading(T, 1, 500, 0));
     expect(state.nextAggregate(STALE, NOW)).toMatchObject({ genW: 1500, meters: 2, stale: 0, version: 1 });
@@ -102,7 +102,7 @@ describe("CommunityState.nextAggregate", () => {
   });
 
   it("after putBack the next call emits the same totals with a new version", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 200));
     const first = state.nextAggregate(STALE, NOW);
     const { taken } = state.takeDirtyShards();
@@ -116,14 +116,14 @@ describe("CommunityState.nextAggregate", () => {
 
 /** A state rebuilt from the shards another one stored, as a restarted aggregator does. */
 function restoredFrom(state: CommunityState): CommunityState {
-  const restored = new CommunityState("c1");
+  const restored = new CommunityState("c1", STALE);
   for (const [, snapshot] of state.takeDirtyShards().shards) restored.restore(JSON.parse(JSON.stringify(snapshot)) as CommunitySnapshot);
   return restored;
 }
 
 describe("CommunityState snapshots", () => {
   it("records the version and every meter's winning reading, under the community's id", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 7, 1000, 200));
     state.apply("m2", reading(T - 1_000, 3, 0, 800));
     state.nextAggregate(STALE, NOW);
@@ -133,7 +133,7 @@ describe("CommunityState snapshots", () => {
   });
 
   it("hands out a shard only when one of its meters changed", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 7, 1000, 200));
     expect(state.takeDirtyShards().shards).toHaveLength(1);
     expect(state.takeDirtyShards().shards).toHaveLength(0);
@@ -142,7 +142,7 @@ describe("CommunityState snapshots", () => {
   });
 
   it("splits a large community into shards of at most METERS_PER_SHARD meters, and rewrites only the changed one", () => {
-    const state = new CommunityState("big");
+    const state = new CommunityState("big", STALE);
     const meters = METERS_PER_SHARD * 3;
     for (let i = 0; i < meters; i += 1) state.apply(`m${i}`, reading(T, 1, i, 0));
     const { shards } = state.takeDirtyShards();
@@ -157,7 +157,7 @@ describe("CommunityState snapshots", () => {
   });
 
   it("when a community outgrows its layout, hands out every shard and names the old keys to delete", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     for (let i = 0; i < METERS_PER_SHARD; i += 1) state.apply(`m${i}`, reading(T, 1, 1, 0));
     const single = state.takeDirtyShards();
     expect(single.shards.map(([key]) => key)).toEqual(["c1"]);
@@ -178,7 +178,7 @@ describe("CommunityState snapshots", () => {
   });
 
   it("restored shards give back the state and the version", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 7, 1000, 200));
     state.apply("m2", reading(T - 1_000, 3, 0, 800));
     const before = state.nextAggregate(STALE, NOW);
@@ -193,14 +193,14 @@ describe("CommunityState snapshots", () => {
   });
 
   it("an older shard restored after a newer one changes nothing", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.restore({ version: 4, meters: { m1: [500, 0, T + 1, 2] } });
     state.restore({ version: 2, meters: { m1: [100, 0, T, 1] } });
     expect(state.nextAggregate(STALE, NOW)).toMatchObject({ genW: 500, version: 5 });
   });
 
   it("raiseVersionTo keeps versions above an aggregate stored after the snapshot", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.restore({ version: 4, meters: { m1: [500, 0, T, 2] } });
     state.raiseVersionTo(9);
     state.raiseVersionTo(3);
@@ -208,7 +208,7 @@ describe("CommunityState snapshots", () => {
   });
 
   it("a restored state treats readings it already has as duplicates", () => {
-    const state = new CommunityState("c1");
+    const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 7, 1000, 200));
     const restored = restoredFrom(state);
     expect(restored.apply("m1", reading(T, 7, 1000, 200))).toBe(false);
