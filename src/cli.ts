@@ -2,7 +2,8 @@ import { Command, CommanderError, Option } from "commander";
 import { DEFAULTS } from "./config.js";
 import { EcwatchError, ExitCode, UsageError, errorMessage } from "./errors.js";
 import { LOG_LEVELS } from "./cli/logger.js";
-import { collectOrigins, communityId, duration, faults, glanceRate, integer, oneOf, positiveNumber, qualifiedName, rate, receiverClass, speed, timestamp, url, watchTarget } from "./cli/options.js";
+import { collectOrigins, communityId, duration, faults, glanceRate, historyTime, integer, oneOf, positiveNumber, qualifiedName, rate, receiverClass, speed, timeZone, timestamp, url, watchTarget } from "./cli/options.js";
+import { STEP_NAMES } from "./energy/history-query.js";
 import { NO_FAULTS } from "./sim/faults.js";
 import { BUILT_IN_SCENARIOS } from "./sim/setup.js";
 import { TRANSPORTS } from "./sim/reading-sink.js";
@@ -201,6 +202,27 @@ export function buildProgram(): Command {
     .action(async (community: string, flags) => {
       const { runTail } = await import("./commands/tail.js");
       await runTail(community, flags);
+    });
+
+  program
+    .command("history")
+    .description("a community's energy and KPIs per bucket (generation, consumption, grid import/export, shared, self-sufficiency) as a table and a chart")
+    .argument("<community>", "community id, e.g. community1", communityId)
+    .addOption(new Option("--since <duration>", "from this long ago until now, e.g. 24h, 7d (default 24h)").argParser(duration()).conflicts(["from"]))
+    .addOption(new Option("--from <time>", "start: ISO-8601 with a zone, or relative like -24h").argParser(historyTime))
+    .addOption(new Option("--to <time>", "end: ISO-8601 with a zone, relative like -1h, or now (default now)").argParser(historyTime))
+    .addOption(new Option("--step <step>", "bucket size: 15m is the settlement interval").argParser(oneOf(STEP_NAMES)).default("15m"))
+    .option("--tz <zone>", "IANA time zone of hours, days and the times shown (default UTC)", timeZone)
+    .addOption(apiOption())
+    .addOption(new Option("--json", "print the buckets as a JSON array").conflicts(["csv"]))
+    .option("--csv", "print the buckets as CSV")
+    .addHelpText(
+      "after",
+      examples("ecwatch history community1", "ecwatch history community1 --since 7d --step 1d --tz Europe/Berlin", "ecwatch history community1 --from 2026-11-21T00:00:00Z --to 2026-11-22T00:00:00Z --step 1h", "ecwatch history community1 --since 30d --csv > community1.csv"),
+    )
+    .action(async (community: string, flags) => {
+      const { runHistory } = await import("./commands/history.js");
+      await runHistory(community, flags);
     });
 
   program

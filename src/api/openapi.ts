@@ -64,6 +64,7 @@ export const OPENAPI = {
   },
   tags: [
     { name: "communities", description: "Community totals and readings" },
+    { name: "energy", description: "Energy history and KPIs per settlement interval (issue 11)" },
     { name: "operations", description: "Health, readiness, metrics and this description" },
   ],
   paths: {
@@ -131,6 +132,42 @@ export const OPENAPI = {
         },
       },
     },
+    "/communities/{communityId}/history": {
+      get: {
+        operationId: "getHistory",
+        summary: "A community's energy and KPIs per bucket of data time (issue 11)",
+        description:
+          "Buckets of `step` covering [from, to), widened to whole buckets, in order; buckets without data are left out. Minutes and quarter hours " +
+          "are aligned to UTC, hours and days to `tz`. At most 10,080 buckets (7 days of minutes, 105 days of quarter hours) and 366 days per request. " +
+          "JSON, or CSV (a header line, then one line per bucket, empty fields for null) with `Accept: text/csv`.",
+        tags: ["energy"],
+        parameters: [{ $ref: "#/components/parameters/CommunityId" }, { $ref: "#/components/parameters/From" }, { $ref: "#/components/parameters/To" }, { $ref: "#/components/parameters/Step" }, { $ref: "#/components/parameters/Tz" }],
+        responses: {
+          "200": {
+            description: "The buckets with data, oldest first",
+            content: { ...json({ type: "array", items: ref("EnergyBucket") }), "text/csv": { schema: { type: "string" } } },
+          },
+          "400": error("The id, or a parameter (from, to, step, tz; an unknown or repeated one; too many buckets) is invalid; the message names it"),
+          "503": { $ref: "#/components/responses/Upstream" },
+        },
+      },
+    },
+    "/communities/{communityId}/kpis": {
+      get: {
+        operationId: "getKpis",
+        summary: "A community's energy and KPIs over today, the last 24 hours or the last 7 days (issue 11)",
+        description:
+          "`today`: since midnight in `tz`; `24h` and `7d`: the last 96 or 672 settlement intervals (15 minutes, UTC-aligned), the current one included. " +
+          "A community without data gets zeros and null fractions. JSON, or CSV with `Accept: text/csv`.",
+        tags: ["energy"],
+        parameters: [{ $ref: "#/components/parameters/CommunityId" }, { $ref: "#/components/parameters/Period" }, { $ref: "#/components/parameters/Tz" }],
+        responses: {
+          "200": { description: "The period's energy and KPIs", content: { ...json(ref("Kpis")), "text/csv": { schema: { type: "string" } } } },
+          "400": error("The id, or a parameter (period, tz; an unknown or repeated one) is invalid; the message names it"),
+          "503": { $ref: "#/components/responses/Upstream" },
+        },
+      },
+    },
     "/healthz": {
       get: {
         operationId: "health",
@@ -173,6 +210,11 @@ export const OPENAPI = {
   components: {
     parameters: {
       CommunityId: { name: "communityId", in: "path", required: true, schema: { type: "string", pattern: ID_PATTERN }, example: "community1" },
+      From: { name: "from", in: "query", required: false, description: "Start of data time: ISO-8601 with a zone, relative to now (`-24h`, `-90m`, `-7d`) or `now`; default `-24h`", schema: { type: "string" }, example: "-24h" },
+      To: { name: "to", in: "query", required: false, description: "End of data time (exclusive), as `from`; default `now`", schema: { type: "string" }, example: "now" },
+      Step: { name: "step", in: "query", required: false, description: "Bucket size; default `15m` (the settlement interval)", schema: { enum: ["1m", "15m", "1h", "1d"] } },
+      Period: { name: "period", in: "query", required: false, description: "Default `today`", schema: { enum: ["today", "24h", "7d"] } },
+      Tz: { name: "tz", in: "query", required: false, description: "IANA time zone of hours and days (and of `today`); default `UTC`", schema: { type: "string" }, example: "Europe/Berlin" },
     },
     responses: {
       BadId: error("The community id does not match [A-Za-z0-9_-]{1,64}"),
@@ -194,6 +236,47 @@ export const OPENAPI = {
           measuredAt: { type: "string", description: "Data time of the newest included reading (ISO-8601; empty for values of the reference prototype)" },
           aggregatedAt: { type: "string", description: "Wall-clock time the aggregate was computed (ISO-8601)" },
           version: { type: "integer", minimum: 0, description: "Increases with every change of the community; the SSE event id" },
+        },
+      },
+      EnergyBucket: {
+        type: "object",
+        description: "A community's energy and KPIs over one bucket of data time",
+        required: ["start", "end", "genWh", "conWh", "importWh", "exportWh", "sharedWh", "gridImportWh", "gridExportWh", "selfSufficiency", "selfConsumption"],
+        additionalProperties: false,
+        properties: {
+          start: { type: "string", description: "Start of the bucket (ISO-8601, UTC)" },
+          end: { type: "string", description: "End of the bucket, exclusive (ISO-8601, UTC)" },
+          genWh: { type: "number", minimum: 0, description: "Generation, Wh" },
+          conWh: { type: "number", minimum: 0, description: "Consumption, Wh" },
+          importWh: { type: "number", minimum: 0, description: "Σ of the meters' own import max(0, con − gen), Wh" },
+          exportWh: { type: "number", minimum: 0, description: "Σ of the meters' own export max(0, gen − con), Wh" },
+          sharedWh: { type: "number", minimum: 0, description: "min(Σ export, Σ import), matched per settlement interval and added up, Wh" },
+          gridImportWh: { type: "number", minimum: 0, description: "importWh − sharedWh" },
+          gridExportWh: { type: "number", minimum: 0, description: "exportWh − sharedWh" },
+          selfSufficiency: { anyOf: [{ type: "number", minimum: 0, maximum: 1 }, { type: "null" }], description: "1 − gridImportWh / conWh; null without consumption" },
+          selfConsumption: { anyOf: [{ type: "number", minimum: 0, maximum: 1 }, { type: "null" }], description: "1 − gridExportWh / genWh; null without generation" },
+        },
+      },
+      Kpis: {
+        type: "object",
+        description: "A community's energy and KPIs over a period",
+        required: ["communityId", "period", "timeZone", "start", "end", "genWh", "conWh", "importWh", "exportWh", "sharedWh", "gridImportWh", "gridExportWh", "selfSufficiency", "selfConsumption"],
+        additionalProperties: false,
+        properties: {
+          communityId: { type: "string" },
+          period: { enum: ["today", "24h", "7d"] },
+          timeZone: { type: "string" },
+          start: { type: "string", description: "Start of the bucket (ISO-8601, UTC)" },
+          end: { type: "string", description: "End of the bucket, exclusive (ISO-8601, UTC)" },
+          genWh: { type: "number", minimum: 0, description: "Generation, Wh" },
+          conWh: { type: "number", minimum: 0, description: "Consumption, Wh" },
+          importWh: { type: "number", minimum: 0, description: "Σ of the meters' own import max(0, con − gen), Wh" },
+          exportWh: { type: "number", minimum: 0, description: "Σ of the meters' own export max(0, gen − con), Wh" },
+          sharedWh: { type: "number", minimum: 0, description: "min(Σ export, Σ import), matched per settlement interval and added up, Wh" },
+          gridImportWh: { type: "number", minimum: 0, description: "importWh − sharedWh" },
+          gridExportWh: { type: "number", minimum: 0, description: "exportWh − sharedWh" },
+          selfSufficiency: { anyOf: [{ type: "number", minimum: 0, maximum: 1 }, { type: "null" }], description: "1 − gridImportWh / conWh; null without consumption" },
+          selfConsumption: { anyOf: [{ type: "number", minimum: 0, maximum: 1 }, { type: "null" }], description: "1 − gridExportWh / genWh; null without generation" },
         },
       },
       CommunityReading: {

@@ -11,6 +11,8 @@ export const ROUTES = {
   "/communities": ["GET", "POST"],
   "/communities/{communityId}": ["GET"],
   "/communities/{communityId}/stream": ["GET"],
+  "/communities/{communityId}/history": ["GET"],
+  "/communities/{communityId}/kpis": ["GET"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type RoutePath = keyof typeof ROUTES;
@@ -33,5 +35,5 @@ export function routeOf(url: string): RoutePath | typeof UNMATCHED_ROUTE {
   if (root !== "communities" || segments.length > 3) return UNMATCHED_ROUTE;
   if (id === undefined) return "/communities";
   if (leaf === undefined) return "/communities/{communityId}";
-  return leaf === "stream" ? "/communities/{communityId}/stream" : UNMATCHED_ROUTE;
+  return leaf === "stream" || leaf === "history" || leaf === "kpis" ? (`/communities/{communityId}/${leaf}` as RoutePath) : UNMATCHED_ROUTE;
 }

@@ -4,6 +4,8 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import { communityReadingSubject } from "../bus/names.js";
 import { idProblem } from "../domain/ids.js";
 import { aheadProblem, parseCommunityReading, parseJson } from "../domain/reading.js";
+import { BUCKET_FIELDS, bucketJson, parseHistoryQuery, parseKpiQuery, toCsv } from "../energy/history-query.js";
+import type { HistoryStore } from "../energy/history-store.js";
 import { type ApiAccess, accessGuard } from "./access.js";
 import { answerClientError, answerConnect } from "./client-error.js";
 import type { LatestStore } from "./latest-store.js";
@@ -31,6 +33,8 @@ export interface ApiDependencies {
   readonly observer?: ApiObserver;
   /** Token on writes, rate limit, CORS (issue 10); default: writes open, 100/s per client, CORS off. */
   readonly access?: ApiAccess;
+  /** Energy history and KPIs (issue 11); without it, /history and /kpis are a 404. */
+  readonly history?: HistoryStore;
 }
 
 export interface ApiServer {
@@ -79,6 +83,19 @@ function pathSegments(url: string): string[] {
   }
 }
 
+/** The leaves under /communities/{id}. */
+const COMMUNITY_LEAVES: readonly string[] = ["stream", "history", "kpis"];
+
+/** Whether the client asks for CSV rather than JSON (`Accept: text/csv`). */
+function wantsCsv(req: IncomingMessage): boolean {
+  return /(^|,)\s*text\/csv\s*(;|,|$)/i.test(String(req.headers.accept ?? ""));
+}
+
+function sendCsv(res: ServerResponse, text: string): void {
+  res.writeHead(200, { "content-type": "text/csv; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
 function checkId(value: string): string {
   const problem = idProblem("communityId", value);
   if (problem) throw new HttpError(400, problem);
@@ -124,6 +141,25 @@ export function createApi(deps: ApiDependencies): Server {
     if (current) client.offerInitial(current.aggregate);
   }
 
+  /** GET /communities/{id}/history and /kpis (issue 11): JSON, or CSV with `Accept: text/csv`. */
+  async function energy(req: IncomingMessage, res: ServerResponse, communityId: string, leaf: "history" | "kpis"): Promise<void> {
+    if (!deps.history) throw new HttpError(404, "energy history is off in this API");
+    const params = new URLSearchParams((req.url ?? "").split("?").slice(1).join("?"));
+    const nowMs = now().getTime();
+    if (leaf === "history") {
+      const query = parseHistoryQuery(params, nowMs);
+      if (!query.ok) throw new HttpError(400, query.error);
+      const { fromMs, toMs, step, timeZone } = query.value;
+      const buckets = (await deps.history.history(communityId, fromMs, toMs, step, timeZone)).map(bucketJson);
+      return wantsCsv(req) ? sendCsv(res, toCsv(buckets, BUCKET_FIELDS)) : sendJson(res, 200, buckets);
+    }
+    const query = parseKpiQuery(params);
+    if (!query.ok) throw new HttpError(400, query.error);
+    const { period, ...bucket } = await deps.history.kpis(communityId, query.value.period, nowMs, query.value.timeZone);
+    const kpis = { communityId, period, timeZone: query.value.timeZone, ...bucketJson(bucket) };
+    return wantsCsv(req) ? sendCsv(res, toCsv([kpis], ["communityId", "period", "timeZone", ...BUCKET_FIELDS])) : sendJson(res, 200, kpis);
+  }
+
   /** Ready to take traffic when NATS and Redis both answer; a 503 names what is down. */
   async function ready(res: ServerResponse): Promise<void> {
     const health = await deps.health();
@@ -158,9 +194,10 @@ export function createApi(deps: ApiDependencies): Server {
       throw new HttpError(405, "use GET or POST on /communities", "GET, POST");
     }
     const communityId = checkId(id);
-    if (leaf !== undefined && leaf !== "stream") throw new HttpError(404, "no such endpoint; see GET /communities/{id} and /communities/{id}/stream");
+    if (leaf !== undefined && !COMMUNITY_LEAVES.includes(leaf)) throw new HttpError(404, "no such endpoint; see GET /communities/{id}, /communities/{id}/stream, /history and /kpis");
     if (method !== "GET") throw new HttpError(405, `use GET on /communities/${communityId}${leaf ? `/${leaf}` : ""}`, "GET");
     if (leaf === "stream") return stream(req, res, communityId);
+    if (leaf === "history" || leaf === "kpis") return energy(req, res, communityId, leaf);
     const found = await store.get(communityId);
     if (!found) throw new HttpError(404, `community ${communityId} has no data yet`);
     sendJson(res, 200, found.aggregate, { "x-ecwatch-source": found.source });

@@ -4,6 +4,7 @@ import { parseRate } from "../api/rate-limit.js";
 import { parseDuration } from "../domain/duration.js";
 import { idProblem } from "../domain/ids.js";
 import { parseTimestamp } from "../domain/reading.js";
+import { checkTimeZone, parseTime } from "../energy/history-query.js";
 import { type FaultSpec, parseFaults } from "../sim/faults.js";
 import { parseQualifiedName, parseReceiver, parseWatchTarget } from "../wear-emu/bridge-protocol.js";
 import { parseGlanceRate } from "../wear-emu/glances.js";
@@ -109,4 +110,16 @@ export const rate = usage(parseRate);
 /** A repeatable `--cors`, each a comma-separated list of origins. */
 export function collectOrigins(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...usage(parseOrigins)(value)];
+}
+
+/** A time of `ecwatch history`: ISO-8601 with a zone, relative to now (`-24h`), or `now`; passed on to the API as written. */
+export function historyTime(value: string): string {
+  if (parseTime(value, Date.now()) === undefined) throw new InvalidArgumentError("expected ISO-8601 with a zone (2026-11-22T00:00:00Z), a time relative to now (-24h, -90m, -7d) or now.");
+  return value.trim();
+}
+
+/** An IANA time zone, e.g. Europe/Berlin, or UTC. */
+export function timeZone(value: string): string {
+  if (!checkTimeZone(value)) throw new InvalidArgumentError("expected an IANA time zone such as Europe/Berlin or UTC.");
+  return value;
 }

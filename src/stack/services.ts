@@ -2,6 +2,7 @@ import { Aggregator, type AggregatorOptions } from "../aggregator/aggregator.js"
 import { emptyStats } from "../aggregator/partition-worker.js";
 import type { ApiAccess } from "../api/access.js";
 import { LatestStore } from "../api/latest-store.js";
+import { HistoryStore } from "../energy/history-store.js";
 import type { MetricsSource } from "../api/observer.js";
 import { createApi, listen } from "../api/server.js";
 import { SseHub } from "../api/sse-hub.js";
@@ -127,6 +128,7 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
       hub,
       js: bus.js,
       access: options.access,
+      history: new HistoryStore(bus.energy),
       health: async () => {
         const [nats, redis] = await Promise.all([answers(async () => (bus.nc.isClosed() ? Promise.reject(new Error("closed")) : bus.nc.flush())), answers(() => cache.redis.ping())]);
         return { nats, redis };

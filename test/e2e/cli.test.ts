@@ -8,7 +8,7 @@ import { BIN, CliProcess, runCli } from "../helpers/cli.js";
 import { eventually } from "../helpers/stack.js";
 import { TmuxSession } from "../helpers/tmux.js";
 
-const COMMANDS = ["up", "sim", "bench", "aggregate", "serve", "tail", "monitor", "wear-emu", "reset", "doctor"];
+const COMMANDS = ["up", "sim", "bench", "aggregate", "serve", "tail", "history", "monitor", "wear-emu", "reset", "doctor"];
 
 describe("ecwatch --help", () => {
   it("lists exactly the commands that work", async () => {
@@ -38,6 +38,11 @@ describe("bad usage exits 2 with one sentence naming the flag", () => {
     [["sim", "--interval", "fast"], "--interval"],
     [["sim", "--level", "house"], "--level"],
     [["tail", "bad.id"], "community"],
+    [["history", "community1", "--step", "2m"], "--step"],
+    [["history", "community1", "--from", "yesterday"], "--from"],
+    [["history", "community1", "--tz", "Berlin"], "--tz"],
+    [["history", "community1", "--since", "1d", "--from", "-2d"], "--since"],
+    [["history", "community1", "--json", "--csv"], "--json"],
     [["serve", "--port", "70000"], "--port"],
     [["up", "--nats", "http://x"], "--nats"],
     [["nosuchcommand"], "nosuchcommand"],

@@ -67,6 +67,7 @@ interface Case {
   readonly status: number;
   readonly url: string;
   readonly body?: string;
+  readonly headers?: Record<string, string>;
 }
 
 const reading = { communityId: COMMUNITY, genW: 1200, conW: 300, measuredAt: "2026-11-22T12:00:00Z" };
@@ -80,6 +81,13 @@ const CASES: readonly Case[] = [
   { path: "/communities/{communityId}", method: "get", status: 400, url: concrete("/communities/{communityId}", "a.b") },
   { path: "/communities/{communityId}", method: "get", status: 404, url: concrete("/communities/{communityId}", "nodatayet") },
   { path: "/communities/{communityId}/stream", method: "get", status: 400, url: concrete("/communities/{communityId}/stream", "a*") },
+  { path: "/communities/{communityId}/history", method: "get", status: 200, url: concrete("/communities/{communityId}/history?from=-2d&step=1h&tz=Europe/Berlin") },
+  { path: "/communities/{communityId}/history", method: "get", status: 200, url: concrete("/communities/{communityId}/history"), headers: { accept: "text/csv" } },
+  { path: "/communities/{communityId}/history", method: "get", status: 400, url: concrete("/communities/{communityId}/history?step=2m") },
+  { path: "/communities/{communityId}/history", method: "get", status: 400, url: concrete("/communities/{communityId}/history", "a.b") },
+  { path: "/communities/{communityId}/kpis", method: "get", status: 200, url: concrete("/communities/{communityId}/kpis?period=7d") },
+  { path: "/communities/{communityId}/kpis", method: "get", status: 200, url: concrete("/communities/{communityId}/kpis"), headers: { accept: "text/csv" } },
+  { path: "/communities/{communityId}/kpis", method: "get", status: 400, url: concrete("/communities/{communityId}/kpis?tz=Mars/Olympus") },
   { path: "/healthz", method: "get", status: 200, url: "/healthz" },
   { path: "/readyz", method: "get", status: 200, url: "/readyz" },
   { path: "/metrics", method: "get", status: 200, url: "/metrics" },
@@ -97,10 +105,18 @@ const STREAM_CASE = { path: "/communities/{communityId}/stream", method: "get", 
  * API (Redis down does not do it: the API reads NATS KV instead).
  */
 // 503s need NATS down; 401 and 429 need a token and a spent rate limit, which api-access.test.ts provokes.
-const NOT_PROVOKED = ["get /communities 503", "post /communities 503", "get /communities/{communityId} 503", "post /communities 401", "post /communities 429"];
+const NOT_PROVOKED = [
+  "get /communities 503",
+  "post /communities 503",
+  "get /communities/{communityId} 503",
+  "get /communities/{communityId}/history 503",
+  "get /communities/{communityId}/kpis 503",
+  "post /communities 401",
+  "post /communities 429",
+];
 
 const request = (c: Case): Promise<Response> =>
-  fetch(`${pipeline.api.url}${c.url}`, { method: c.method.toUpperCase(), body: c.body, headers: c.body ? { "content-type": "application/json" } : {}, signal: AbortSignal.timeout(10_000) });
+  fetch(`${pipeline.api.url}${c.url}`, { method: c.method.toUpperCase(), body: c.body, headers: { ...(c.body ? { "content-type": "application/json" } : {}), ...c.headers }, signal: AbortSignal.timeout(10_000) });
 
 beforeAll(async () => {
   // A community with data, for the 200s of GET /communities/{communityId} and its stream.
@@ -168,7 +184,7 @@ describe("the API answers as documented", () => {
     }
   });
 
-  it.each(["/", "/nope", "/communities/openapi1/nope", "/communities/openapi1/stream/more", "/healthz/more", "/metrics/more", "/openapi.json/more", "/openapi"])(
+  it.each(["/", "/nope", "/communities/openapi1/nope", "/communities/openapi1/stream/more", "/communities/openapi1/history/more", "/communities/openapi1/energy", "/healthz/more", "/metrics/more", "/openapi.json/more", "/openapi"])(
     "%s, which the document lacks, is a 404 for every method",
     async (path) => {
       for (const method of METHODS) {

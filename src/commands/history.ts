@@ -1,0 +1,144 @@
+import type { ChalkInstance } from "chalk";
+import { colorsFor } from "../cli/output.js";
+import { resolveEndpoint } from "../config.js";
+import { formatDuration, parseDuration } from "../domain/duration.js";
+import type { BucketJson, Step } from "../energy/history-query.js";
+import { EcwatchError } from "../errors.js";
+import { lineChart } from "../tui/line-chart.js";
+
+export interface HistoryFlags {
+  readonly api?: string;
+  /** Milliseconds back from now (`--since 24h`). */
+  readonly since?: number;
+  readonly from?: string;
+  readonly to?: string;
+  readonly step: Step;
+  readonly tz?: string;
+  readonly json?: boolean;
+  readonly csv?: boolean;
+}
+
+/** The query string of GET /communities/{id}/history for the flags (the API checks it again). */
+export function historyParams(flags: HistoryFlags): URLSearchParams {
+  const params = new URLSearchParams();
+  if (flags.since !== undefined) {
+    // As written on the command line when that is exact (`-24h`), else in milliseconds.
+    const written = formatDuration(flags.since);
+    params.set("from", `-${parseDuration(written) === flags.since ? written : `${flags.since}ms`}`);
+  }
+  if (flags.from !== undefined) params.set("from", flags.from);
+  if (flags.to !== undefined) params.set("to", flags.to);
+  params.set("step", flags.step);
+  if (flags.tz) params.set("tz", flags.tz);
+  return params;
+}
+
+/** Energy with a unit that fits: Wh below 10 kWh, else kWh. */
+export function formatEnergy(wh: number): string {
+  return Math.abs(wh) < 10_000 ? `${wh.toFixed(1)} Wh` : `${(wh / 1000).toFixed(2)} kWh`;
+}
+
+export function formatFraction(value: number | null): string {
+  return value === null ? "–" : `${(value * 100).toFixed(1)} %`;
+}
+
+/** A bucket's start as local time in the zone, `YYYY-MM-DD HH:MM`. */
+export function localStart(iso: string, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }).formatToParts(new Date(iso));
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${part("year")}-${part("month")}-${part("day")} ${part("hour")}:${part("minute")}`;
+}
+
+const COLUMNS = ["start", "generation", "consumption", "grid import", "grid export", "shared", "self-suff.", "self-cons."] as const;
+
+/** The buckets as a table of text, a header and one line per bucket. */
+export function historyTable(buckets: readonly BucketJson[], timeZone: string, c: ChalkInstance): string[] {
+  const rows = buckets.map((b) => [
+    localStart(b.start, timeZone),
+    formatEnergy(b.genWh),
+    formatEnergy(b.conWh),
+    formatEnergy(b.gridImportWh),
+    formatEnergy(b.gridExportWh),
+    formatEnergy(b.sharedWh),
+    formatFraction(b.selfSufficiency),
+    formatFraction(b.selfConsumption),
+  ]);
+  const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
+  return [c.bold(line(COLUMNS)), ...rows.map(line)];
+}
+
+/** Totals of the buckets: energy added up, shared energy as matched per interval, fractions from the sums. */
+export function totalsOf(buckets: readonly BucketJson[]): { genWh: number; conWh: number; gridImportWh: number; gridExportWh: number; sharedWh: number; selfSufficiency: number | null; selfConsumption: number | null } {
+  const sum = (key: "genWh" | "conWh" | "gridImportWh" | "gridExportWh" | "sharedWh") => buckets.reduce((total, b) => total + b[key], 0);
+  const [genWh, conWh, gridImportWh, gridExportWh, sharedWh] = [sum("genWh"), sum("conWh"), sum("gridImportWh"), sum("gridExportWh"), sum("sharedWh")];
+  return {
+    genWh,
+    conWh,
+    gridImportWh,
+    gridExportWh,
+    sharedWh,
+    selfSufficiency: conWh > 0 ? 1 - gridImportWh / conWh : null,
+    selfConsumption: genWh > 0 ? 1 - gridExportWh / genWh : null,
+  };
+}
+
+/** Generation and consumption per bucket as a line chart (kWh per bucket on the y axis), with a legend. */
+export function historyChart(buckets: readonly BucketJson[], columns: number, c: ChalkInstance): string[] {
+  if (buckets.length < 2) return [];
+  const colours = [c.green, c.yellow];
+  const chart = lineChart([buckets.map((b) => b.genWh / 1000), buckets.map((b) => b.conWh / 1000)], {
+    height: 12,
+    width: Math.max(10, columns - 12),
+    format: (kwh) => kwh.toFixed(2),
+    paint: (index, text) => colours[index]!(text),
+  });
+  return [`${c.dim("kWh per bucket:")} ${c.green("─ generation")}  ${c.yellow("─ consumption")}`, ...chart];
+}
+
+async function get(url: string, accept: string): Promise<Response> {
+  try {
+    return await fetch(url, { headers: { accept }, signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    throw new EcwatchError("API_UNREACHABLE", `Cannot reach the API at ${new URL(url).origin}.`, {
+      hint: "Start the stack with `ecwatch up`, or pass --api <url> / set ECWATCH_API.",
+      cause: err,
+    });
+  }
+}
+
+export async function runHistory(communityId: string, flags: HistoryFlags): Promise<void> {
+  const apiUrl = resolveEndpoint("api", flags.api).replace(/\/+$/, "");
+  const url = `${apiUrl}/communities/${encodeURIComponent(communityId)}/history?${historyParams(flags)}`;
+  const res = await get(url, flags.csv ? "text/csv" : "application/json");
+  const text = await res.text();
+  if (res.status !== 200) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error?: string }).error ?? text;
+    } catch {
+      // not JSON: the text as it is
+    }
+    throw new EcwatchError(res.status === 400 ? "BAD_QUERY" : "API_ERROR", `The API answered ${res.status}: ${message}.`, { hint: res.status === 400 ? "Check --since, --from, --to, --step and --tz." : "Check --api." });
+  }
+  if (flags.csv) return void process.stdout.write(text);
+  const buckets = JSON.parse(text) as BucketJson[];
+  if (flags.json) return void process.stdout.write(`${JSON.stringify(buckets)}\n`);
+  const c = colorsFor(process.stdout);
+  const timeZone = flags.tz ?? "UTC";
+  if (!buckets.length) {
+    process.stdout.write(`${communityId}: no energy recorded in this range (step ${flags.step}, ${timeZone}).\n`);
+    return;
+  }
+  const totals = totalsOf(buckets);
+  const lines = [
+    c.bold(`${communityId} · ${buckets.length} buckets of ${flags.step} · ${localStart(buckets[0]!.start, timeZone)} – ${localStart(buckets.at(-1)!.end, timeZone)} (${timeZone})`),
+    ...historyTable(buckets, timeZone, c),
+    "",
+    ...historyChart(buckets, process.stdout.columns ?? 100, c),
+    "",
+    `${c.bold("total")}  generation ${formatEnergy(totals.genWh)} · consumption ${formatEnergy(totals.conWh)} · grid import ${formatEnergy(totals.gridImportWh)} · grid export ${formatEnergy(totals.gridExportWh)} · shared ${formatEnergy(totals.sharedWh)}`,
+    `${c.bold("KPIs")}   self-sufficiency ${formatFraction(totals.selfSufficiency)} · self-consumption ${formatFraction(totals.selfConsumption)}`,
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}

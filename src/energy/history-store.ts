@@ -1,0 +1,91 @@
+import { energyDayKey } from "../bus/names.js";
+import { type EnergyBucket, type PeriodOf, SETTLEMENT_INTERVAL_MS, rollUp, settle } from "./buckets.js";
+import { daysIn, hoursIn } from "./calendar.js";
+import { decodeDay, utcDayStart } from "./day-record.js";
+import type { KpiPeriod, Step } from "./history-query.js";
+import { type Energy, MINUTE_MS } from "./meter-energy.js";
+
+const DAY_MS = 1_440 * MINUTE_MS;
+
+/** What the store needs of a NATS KV bucket (ENERGY_BUCKET): a get by key. */
+export interface DayRecordSource {
+  get(key: string): Promise<{ readonly operation?: string; string(): string } | null>;
+}
+
+/** A community's energy and KPIs over a whole period (a KPI answer): a bucket that always exists. */
+export interface PeriodKpis extends EnergyBucket {
+  readonly period: KpiPeriod;
+}
+
+/** The period of a step, in a time zone: a minute or a quarter hour (UTC-aligned), an hour or a day (local). */
+function periodsOf(step: Step, timeZone: string): PeriodOf {
+  if (step === "1h") return hoursIn(timeZone);
+  if (step === "1d") return daysIn(timeZone);
+  const ms = step === "1m" ? MINUTE_MS : SETTLEMENT_INTERVAL_MS;
+  return (at) => {
+    const startMs = Math.floor(at / ms) * ms;
+    return { startMs, endMs: startMs + ms };
+  };
+}
+
+function emptyBucket(startMs: number, endMs: number): EnergyBucket {
+  return { startMs, endMs, genWh: 0, conWh: 0, importWh: 0, exportWh: 0, sharedWh: 0, gridImportWh: 0, gridExportWh: 0, selfSufficiency: null, selfConsumption: null };
+}
+
+/**
+ * The read side of issue 11: history and KPIs from the day records the aggregator writes
+ * (one KV value per community and UTC day, src/energy/day-record.ts), one get per UTC day
+ * asked for, in parallel. A missing or malformed day counts as no data.
+ */
+export class HistoryStore {
+  constructor(private readonly kv: DayRecordSource) {}
+
+  /** The community's per-minute sums within [fromMs, toMs). */
+  async minutes(communityId: string, fromMs: number, toMs: number): Promise<Map<number, Energy>> {
+    const days: number[] = [];
+    for (let day = utcDayStart(fromMs); day < toMs; day += DAY_MS) days.push(day);
+    const records = await Promise.all(days.map((day) => this.kv.get(energyDayKey(communityId, day))));
+    const minutes = new Map<number, Energy>();
+    for (const entry of records) {
+      if (!entry || (entry.operation !== undefined && entry.operation !== "PUT")) continue;
+      const decoded = decodeDay(entry.string());
+      if (!decoded) continue;
+      for (const [minuteMs, energy] of decoded.minutes) if (minuteMs >= fromMs && minuteMs < toMs) minutes.set(minuteMs, energy);
+    }
+    return minutes;
+  }
+
+  /**
+   * Buckets of `step` covering [fromMs, toMs), widened to whole buckets (from goes back to the
+   * start of its bucket, to forward to the end of its), in order, only those with data. Minutes
+   * and quarter hours are aligned to UTC, hours and days to `timeZone`.
+   */
+  async history(communityId: string, fromMs: number, toMs: number, step: Step, timeZone: string): Promise<EnergyBucket[]> {
+    const periodOf = periodsOf(step, timeZone);
+    // Hours and days are made of quarter hours (rollUp): widen to those first.
+    const startMs = periodOf(fromMs).startMs;
+    const endMs = periodOf(toMs - 1).endMs;
+    const minutes = await this.minutes(communityId, startMs, endMs);
+    if (step === "1m" || step === "15m") return settle(minutes, step === "1m" ? MINUTE_MS : SETTLEMENT_INTERVAL_MS);
+    return rollUp(minutes, periodOf);
+  }
+
+  /** The data time a KPI period covers at `nowMs`: [start, end), whole settlement intervals. */
+  static periodRange(period: KpiPeriod, nowMs: number, timeZone: string): { startMs: number; endMs: number } {
+    const endMs = Math.floor(nowMs / SETTLEMENT_INTERVAL_MS) * SETTLEMENT_INTERVAL_MS + SETTLEMENT_INTERVAL_MS;
+    if (period === "today") return { startMs: daysIn(timeZone)(nowMs).startMs, endMs };
+    return { startMs: endMs - (period === "24h" ? 1 : 7) * DAY_MS, endMs };
+  }
+
+  /**
+   * KPIs over a period up to now: `today` (since local midnight in `timeZone`), `24h` or `7d`
+   * (the last 96 or 672 settlement intervals, the current one included). Shared energy is
+   * matched per settlement interval and added up; the fractions come from the sums.
+   */
+  async kpis(communityId: string, period: KpiPeriod, nowMs: number, timeZone: string): Promise<PeriodKpis> {
+    const { startMs, endMs } = HistoryStore.periodRange(period, nowMs, timeZone);
+    const minutes = await this.minutes(communityId, startMs, endMs);
+    const [bucket] = rollUp(minutes, () => ({ startMs, endMs }));
+    return { period, ...(bucket ?? emptyBucket(startMs, endMs)) };
+  }
+}
