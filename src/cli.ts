@@ -236,6 +236,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--color <mode>", "colours (default: detected; NO_COLOR turns them off)").argParser(oneOf(COLOR_MODES)))
     .option("--once", "print one frame and exit (for scripts)")
     .option("--svg <file>", "write the face as a 437×437 SVG, as the watch draws it")
+    .option("--tz <zone>", "IANA time zone whose day is \"today\" in the line of today's kWh under the face (default UTC)", timeZone)
     .addHelpText("after", examples("ecwatch monitor community1", "ecwatch monitor --all", "ecwatch monitor community2 --once --color none", "ecwatch monitor community1 --svg face.svg --max-kw 20"))
     .action(async (community: string | undefined, flags) => {
       const { runMonitor } = await import("./commands/monitor.js");

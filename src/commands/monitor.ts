@@ -8,6 +8,7 @@ import { detailLines } from "../tui/details.js";
 import { renderFace } from "../tui/face.js";
 import { emptyView, withAggregate } from "../tui/monitor-model.js";
 import { renderSvg } from "../tui/svg.js";
+import { type TodayState, apiKpiSource, formatTodayLine } from "../tui/today-kpis.js";
 import type { FeedSource } from "../tui/use-community-views.js";
 
 export interface MonitorFlags {
@@ -19,6 +20,8 @@ export interface MonitorFlags {
   readonly color?: ColorMode;
   readonly once?: boolean;
   readonly svg?: string;
+  /** IANA zone whose calendar day is "today" for the line under the face (default UTC, as the API). */
+  readonly tz?: string;
 }
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
@@ -56,6 +59,14 @@ export async function runMonitor(communityId: string | undefined, flags: Monitor
 
   if (flags.once || flags.svg) {
     if (!communityId) throw new EcwatchError("USAGE", "--once and --svg show one community: name it, e.g. `ecwatch monitor community1 --once`.", { exitCode: 2 });
+    const kpis = apiKpiSource(apiUrl, flags.tz);
+    // Asked for alongside the value; a failure only leaves the line without numbers.
+    const today: Promise<TodayState> = flags.once
+      ? kpis.today(communityId).then(
+          (value) => ({ kpis: value, failed: false }),
+          () => ({ failed: true }),
+        )
+      : Promise.resolve({ failed: true });
     const aggregate = await currentValue(apiUrl, communityId);
     if (flags.svg) {
       writeFileSync(flags.svg, renderSvg(aggregate.netW, maxW));
@@ -65,7 +76,8 @@ export async function runMonitor(communityId: string | undefined, flags: Monitor
       const now = Date.now();
       const view = withAggregate(emptyView(communityId), aggregate, now);
       const face = renderFace({ netW: aggregate.netW, maxW, cols: 40, rows: 20, colorMode, ascii: flags.ascii });
-      process.stdout.write(`${communityId}\n${face.join("\n")}\n${detailLines(view, now, colorMode, 60).join("\n")}\n`);
+      const todayLine = formatTodayLine(await today);
+      process.stdout.write(`${communityId}\n${face.join("\n")}\n${[...detailLines(view, now, colorMode, 60), todayLine].join("\n")}\n`);
     }
     return;
   }
@@ -89,7 +101,7 @@ export async function runMonitor(communityId: string | undefined, flags: Monitor
   if (!communities.length) throw new EcwatchError("NO_DATA", "The API knows no community yet.", { hint: "Start a simulator (`ecwatch sim`), or name a community." });
   const source: FeedSource = { follow: (id, onAggregate, onStatus) => followCommunity(apiUrl, id, onAggregate, onStatus) };
   const app = render(
-    createElement(MonitorApp, { communities, initial: communityId ?? communities[0]!, all: flags.all === true, source, colorMode, ascii: flags.ascii === true, maxW }),
+    createElement(MonitorApp, { communities, initial: communityId ?? communities[0]!, all: flags.all === true, source, kpis: apiKpiSource(apiUrl, flags.tz), colorMode, ascii: flags.ascii === true, maxW }),
     { maxFps: 10, patchConsole: false },
   );
   await app.waitUntilExit();

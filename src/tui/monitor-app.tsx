@@ -6,6 +6,8 @@ import { renderFace } from "./face.js";
 import { type CommunityView, type SortOrder, displayState, emptyView, sortViews } from "./monitor-model.js";
 import { type FeedSource, useCommunityViews } from "./use-community-views.js";
 import { UNIT_COLOR } from "./color.js";
+import { type KpiSource, formatTodayLine } from "./today-kpis.js";
+import { useTodayKpis } from "./use-today-kpis.js";
 
 export interface MonitorAppProps {
   /** Every community the user can switch to. */
@@ -19,9 +21,13 @@ export interface MonitorAppProps {
   /** Net power that fills the ring. */
   readonly maxW: number;
   readonly now?: () => number;
+  /** Today's energy and KPIs, shown under the face of the single view; none without it. */
+  readonly kpis?: KpiSource;
+  /** How often today's KPIs are asked for (tests shorten it). */
+  readonly kpiRefreshMs?: number;
 }
 
-/** Lines of the single view that are not the face: header, three detail lines, footer. */
+/** Lines of the single view that are not the face: header, three detail lines, footer (and today's line). */
 const CHROME_ROWS = 6;
 const TILE = { cols: 18, rows: 8 } as const;
 /** A face of 20 rows (40 columns) reads well and costs ~9 ms a frame; a 30-row one twice that. */
@@ -76,6 +82,14 @@ export default function MonitorApp(props: MonitorAppProps): React.JSX.Element {
   const current = communities[index] ?? props.initial;
   const followed = useMemo(() => (all ? [...communities] : [current]), [all, communities, current]);
   const { views, nowMs } = useCommunityViews(source, followed, now);
+  // Changes once a minute at most: formatted here, not per frame of the face.
+  const today = useTodayKpis(all ? undefined : props.kpis, current, props.kpiRefreshMs);
+  const showToday = props.kpis !== undefined && !all;
+  const todayLine = useMemo(() => {
+    if (!showToday) return [];
+    const line = formatTodayLine(today);
+    return [today?.failed ? paint(line, UNIT_COLOR, colorMode) : line];
+  }, [showToday, today, colorMode]);
 
   useInput((input, key) => {
     if (input === "q") exit();
@@ -122,7 +136,7 @@ export default function MonitorApp(props: MonitorAppProps): React.JSX.Element {
 
   const view = views.get(current) ?? emptyView(current);
   // As large as fits, up to MAX_FACE_ROWS: ink's cost per frame grows with the characters drawn.
-  const faceRows = Math.max(5, Math.min(MAX_FACE_ROWS, rows - CHROME_ROWS - 1, Math.floor((columns - 2) / 2)));
+  const faceRows = Math.max(5, Math.min(MAX_FACE_ROWS, rows - CHROME_ROWS - todayLine.length - 1, Math.floor((columns - 2) / 2)));
   const face = renderFace({ netW: view.aggregate?.netW ?? 0, maxW, cols: faceRows * 2, rows: faceRows, colorMode, ascii });
   const position = communities.length > 1 ? `  ‹ ${index + 1}/${communities.length} ›` : "";
   return (
@@ -132,7 +146,7 @@ export default function MonitorApp(props: MonitorAppProps): React.JSX.Element {
         {position}
       </Text>
       <Lines lines={face} width={faceRows * 2} />
-      <Text>{detailLines(view, nowMs, colorMode, columns).join("\n")}</Text>
+      <Text>{[...detailLines(view, nowMs, colorMode, columns), ...todayLine].join("\n")}</Text>
       <Text>{footer}</Text>
     </Box>
   );

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import type { FollowStatus } from "../../src/tail/follow.js";
 import MonitorApp from "../../src/tui/monitor-app.js";
+import type { KpiSource, TodayKpis } from "../../src/tui/today-kpis.js";
 import type { FeedSource } from "../../src/tui/use-community-views.js";
 
 /** A hand-written feed: the test decides what arrives and when. */
@@ -46,11 +47,34 @@ const frame = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 
 const paced = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1_200));
 let instance: ReturnType<typeof render> | undefined;
 
-function show(feed: FakeFeed, options: { all?: boolean; communities?: string[] } = {}) {
+/** Today's KPIs as the test says: each answer is the next of `answers` (an Error rejects). */
+class FakeKpis implements KpiSource {
+  readonly asked: string[] = [];
+  constructor(private readonly answers: Array<TodayKpis | Error>) {}
+
+  today(communityId: string): Promise<TodayKpis> {
+    this.asked.push(communityId);
+    const answer = this.answers.length > 1 ? this.answers.shift()! : this.answers[0]!;
+    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+  }
+}
+
+function show(feed: FakeFeed, options: { all?: boolean; communities?: string[]; kpis?: KpiSource; kpiRefreshMs?: number } = {}) {
   clock = T0;
   const communities = options.communities ?? ["community1", "community2"];
   instance = render(
-    <MonitorApp communities={communities} initial="community1" all={options.all ?? false} source={feed} colorMode="none" ascii={false} maxW={10_000} now={now} />,
+    <MonitorApp
+      communities={communities}
+      initial="community1"
+      all={options.all ?? false}
+      source={feed}
+      kpis={options.kpis}
+      kpiRefreshMs={options.kpiRefreshMs}
+      colorMode="none"
+      ascii={false}
+      maxW={10_000}
+      now={now}
+    />,
   );
   return instance;
 }
@@ -144,5 +168,57 @@ describe("MonitorApp keys", () => {
     expect(byDeficit).toContain("sorted by deficit");
     expect(byDeficit.indexOf("community2")).toBeLessThan(byDeficit.indexOf("community3"));
     expect(byDeficit.indexOf("community3")).toBeLessThan(byDeficit.indexOf("community1"));
+  });
+});
+
+describe("MonitorApp today's energy", () => {
+  const TODAY: TodayKpis = { genWh: 12_400, conWh: 18_940, selfSufficiency: 0.61, selfConsumption: 0.83 };
+  const LINE = "today  gen 12.4 kWh · con 18.9 kWh · self-sufficiency 61 % · self-consumption 83 %";
+
+  it("shows today's kWh and KPIs under the face, asked for once at start and not again within the minute", async () => {
+    const feed = new FakeFeed();
+    const kpis = new FakeKpis([TODAY]);
+    const { lastFrame, stdin } = show(feed, { kpis });
+    feed.status("community1", { state: "live" });
+    feed.send("community1", 2_104, T0);
+    await paced();
+    const text = lastFrame()!;
+    expect(text).toContain(LINE);
+    expect(text.indexOf(LINE)).toBeGreaterThan(text.indexOf("surplus 2.10 kW"));
+    // The face goes on at its own pace; switching away and back reuses the answer.
+    feed.send("community1", 1_000, T0 + 1_000);
+    stdin.write("\u001B[C");
+    await frame();
+    stdin.write("\u001B[D");
+    await paced();
+    expect(lastFrame()).toContain(LINE);
+    expect(kpis.asked).toEqual(["community1", "community2"]);
+  });
+
+  it("keeps the last value and marks it stale when a refresh fails, and the face stays live", async () => {
+    const feed = new FakeFeed();
+    const kpis = new FakeKpis([TODAY, new Error("HTTP 503")]);
+    const { lastFrame } = show(feed, { kpis, kpiRefreshMs: 300 });
+    feed.status("community1", { state: "live" });
+    feed.send("community1", -3_500, T0);
+    await paced();
+    const text = lastFrame()!;
+    expect(kpis.asked.length).toBeGreaterThan(1);
+    expect(text).toContain(`${LINE}  (stale)`);
+    expect(text).toContain("● live");
+    expect(text).toContain("deficit 3.50 kW");
+  });
+
+  it("says briefly that there is no value when the first answer fails, and shows no line in --all", async () => {
+    const feed = new FakeFeed();
+    const { lastFrame } = show(feed, { kpis: new FakeKpis([new Error("HTTP 404")]) });
+    await frame();
+    expect(lastFrame()).toContain("today  – (kWh not available)");
+    instance!.unmount();
+    const kpis = new FakeKpis([TODAY]);
+    const grid = show(new FakeFeed(), { all: true, kpis });
+    await frame();
+    expect(grid.lastFrame()).not.toContain("today");
+    expect(kpis.asked).toEqual([]);
   });
 });

@@ -6,6 +6,9 @@ import { BIN, CliProcess, runCli } from "../helpers/cli.js";
 import { eventually } from "../helpers/stack.js";
 import { TmuxSession } from "../helpers/tmux.js";
 
+/** The line of today's kWh and KPIs under the face (the aggregator's day records, over GET /kpis). */
+const TODAY_LINE = /^today {2}gen \d+\.\d kWh · con \d+\.\d kWh · self-sufficiency (\d+ %|–) · self-consumption (\d+ %|–)$/m;
+
 let cwd: string;
 let up: CliProcess;
 let api: string;
@@ -42,6 +45,7 @@ describe("ecwatch monitor in a real terminal", () => {
       expect(first).toMatch(/[\u2801-\u28FF]{3}/); // braille ring
       expect(first).toContain("surplus 2.10 kW");
       expect(first).toContain("live");
+      await terminal.waitForScreen(/today {2}gen \d+\.\d kWh/, 10_000);
 
       await post(1_000, 4_450); // a deficit of 3.45 kW
       const second = await terminal.waitForScreen(/3\.45/, 10_000);
@@ -98,6 +102,7 @@ describe("ecwatch monitor in a real terminal", () => {
     expect(once.code).toBe(0);
     expect(once.stdout).toMatch(/^community1\n/);
     expect(once.stdout).toMatch(/[\u2801-\u28FF]/);
+    expect(once.stdout).toMatch(TODAY_LINE);
     const svgFile = join(cwd, "face.svg");
     const svg = await runCli(["monitor", "community1", "--svg", svgFile], { cwd });
     expect(svg.code).toBe(0);

@@ -60,18 +60,18 @@ async function storedDays(communityId: string): Promise<Map<string, { genWh: num
 
 describe("energy in the aggregator", () => {
   it("stores per-day energy matching the simulator's own within 1 %, across a restart and a UTC midnight", { timeout: 120_000 }, async () => {
-    // 12:00–19:00 UTC with one aggregator, then 19:00–02:00 with a new one that continues the day.
+    // A whole simulated day: 12:00–24:00 UTC with one aggregator, then 00:00–12:00 with a new one that continues.
     const first = await startAggregation(stack.natsUrl, stack.redisUrl, { staleAfterMs: STALE_AFTER_MS });
     let truth: Record<string, CommunityEnergy>;
     try {
-      truth = await simulate(START_MS, 7);
+      truth = await simulate(START_MS, 12);
       await drained();
     } finally {
       await first.stop();
     }
     const second = await startAggregation(stack.natsUrl, stack.redisUrl, { staleAfterMs: STALE_AFTER_MS });
     try {
-      const later = await simulate(START_MS + 7 * HOUR, 7);
+      const later = await simulate(START_MS + 12 * HOUR, 12);
       for (const [id, energy] of Object.entries(later)) truth[id] = { ...truth[id]!, genKwh: truth[id]!.genKwh + energy.genKwh, conKwh: truth[id]!.conKwh + energy.conKwh };
       await drained();
     } finally {
@@ -86,7 +86,7 @@ describe("energy in the aggregator", () => {
       const conWh = [...days.values()].reduce((sum, day) => sum + day.conWh, 0);
       const [simGenWh, simConWh] = [expected.genKwh * 1000, expected.conKwh * 1000];
       console.log(
-        `${communityId} 14 h: stored gen ${genWh.toFixed(1)} Wh con ${conWh.toFixed(1)} Wh · simulator gen ${simGenWh.toFixed(1)} Wh con ${simConWh.toFixed(1)} Wh · off by ${((genWh / simGenWh - 1) * 100).toFixed(3)} % / ${((conWh / simConWh - 1) * 100).toFixed(3)} %`,
+        `${communityId} 24 h: stored gen ${genWh.toFixed(1)} Wh con ${conWh.toFixed(1)} Wh · simulator gen ${simGenWh.toFixed(1)} Wh con ${simConWh.toFixed(1)} Wh · off by ${((genWh / simGenWh - 1) * 100).toFixed(3)} % / ${((conWh / simConWh - 1) * 100).toFixed(3)} %`,
       );
       expect(simGenWh).toBeGreaterThan(0);
       expect(Math.abs(genWh / simGenWh - 1)).toBeLessThan(0.01);
