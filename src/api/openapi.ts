@@ -1,5 +1,6 @@
 import { MAX_WATTS } from "../domain/reading.js";
 import { VERSION } from "../version.js";
+import { BUCKET_FIELDS } from "../energy/history-query.js";
 
 /**
  * The API described in OpenAPI 3.1, served at GET /openapi.json. test/integration/openapi.test.ts
@@ -49,6 +50,21 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: JsonSchema) => ({ "application/json": { schema } });
 const error = (description: string): Response => ({ description, content: json(ref("Error")) });
 const ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$";
+
+/** The fields of an energy bucket, as `EnergyBucket` and `Kpis` answer them (BUCKET_FIELDS, in that order). */
+const BUCKET_PROPERTIES = {
+  start: { type: "string", description: "Start of the bucket (ISO-8601, UTC)" },
+  end: { type: "string", description: "End of the bucket, exclusive (ISO-8601, UTC)" },
+  genWh: { type: "number", minimum: 0, description: "Generation, Wh" },
+  conWh: { type: "number", minimum: 0, description: "Consumption, Wh" },
+  importWh: { type: "number", minimum: 0, description: "Σ of the meters' own import max(0, con − gen), Wh" },
+  exportWh: { type: "number", minimum: 0, description: "Σ of the meters' own export max(0, gen − con), Wh" },
+  sharedWh: { type: "number", minimum: 0, description: "min(Σ export, Σ import), matched per settlement interval and added up, Wh" },
+  gridImportWh: { type: "number", minimum: 0, description: "importWh − sharedWh" },
+  gridExportWh: { type: "number", minimum: 0, description: "exportWh − sharedWh" },
+  selfSufficiency: { anyOf: [{ type: "number", minimum: 0, maximum: 1 }, { type: "null" }], description: "1 − gridImportWh / conWh; null without consumption" },
+  selfConsumption: { anyOf: [{ type: "number", minimum: 0, maximum: 1 }, { type: "null" }], description: "1 − gridExportWh / genWh; null without generation" },
+};
 
 export const OPENAPI = {
   openapi: "3.1.0",
@@ -241,42 +257,20 @@ export const OPENAPI = {
       EnergyBucket: {
         type: "object",
         description: "A community's energy and KPIs over one bucket of data time",
-        required: ["start", "end", "genWh", "conWh", "importWh", "exportWh", "sharedWh", "gridImportWh", "gridExportWh", "selfSufficiency", "selfConsumption"],
+        required: [...BUCKET_FIELDS],
         additionalProperties: false,
-        properties: {
-          start: { type: "string", description: "Start of the bucket (ISO-8601, UTC)" },
-          end: { type: "string", description: "End of the bucket, exclusive (ISO-8601, UTC)" },
-          genWh: { type: "number", minimum: 0, description: "Generation, Wh" },
-          conWh: { type: "number", minimum: 0, description: "Consumption, Wh" },
-          importWh: { type: "number", minimum: 0, description: "Σ of the meters' own import max(0, con − gen), Wh" },
-          exportWh: { type: "number", minimum: 0, description: "Σ of the meters' own export max(0, gen − con), Wh" },
-          sharedWh: { type: "number", minimum: 0, description: "min(Σ export, Σ import), matched per settlement interval and added up, Wh" },
-          gridImportWh: { type: "number", minimum: 0, description: "importWh − sharedWh" },
-          gridExportWh: { type: "number", minimum: 0, description: "exportWh − sharedWh" },
-          selfSufficiency: { anyOf: [{ type: "number", minimum: 0, maximum: 1 }, { type: "null" }], description: "1 − gridImportWh / conWh; null without consumption" },
-          selfConsumption: { anyOf: [{ type: "number", minimum: 0, maximum: 1 }, { type: "null" }], description: "1 − gridExportWh / genWh; null without generation" },
-        },
+        properties: BUCKET_PROPERTIES,
       },
       Kpis: {
         type: "object",
         description: "A community's energy and KPIs over a period",
-        required: ["communityId", "period", "timeZone", "start", "end", "genWh", "conWh", "importWh", "exportWh", "sharedWh", "gridImportWh", "gridExportWh", "selfSufficiency", "selfConsumption"],
+        required: ["communityId", "period", "timeZone", ...BUCKET_FIELDS],
         additionalProperties: false,
         properties: {
           communityId: { type: "string" },
           period: { enum: ["today", "24h", "7d"] },
           timeZone: { type: "string" },
-          start: { type: "string", description: "Start of the bucket (ISO-8601, UTC)" },
-          end: { type: "string", description: "End of the bucket, exclusive (ISO-8601, UTC)" },
-          genWh: { type: "number", minimum: 0, description: "Generation, Wh" },
-          conWh: { type: "number", minimum: 0, description: "Consumption, Wh" },
-          importWh: { type: "number", minimum: 0, description: "Σ of the meters' own import max(0, con − gen), Wh" },
-          exportWh: { type: "number", minimum: 0, description: "Σ of the meters' own export max(0, gen − con), Wh" },
-          sharedWh: { type: "number", minimum: 0, description: "min(Σ export, Σ import), matched per settlement interval and added up, Wh" },
-          gridImportWh: { type: "number", minimum: 0, description: "importWh − sharedWh" },
-          gridExportWh: { type: "number", minimum: 0, description: "exportWh − sharedWh" },
-          selfSufficiency: { anyOf: [{ type: "number", minimum: 0, maximum: 1 }, { type: "null" }], description: "1 − gridImportWh / conWh; null without consumption" },
-          selfConsumption: { anyOf: [{ type: "number", minimum: 0, maximum: 1 }, { type: "null" }], description: "1 − gridExportWh / genWh; null without generation" },
+          ...BUCKET_PROPERTIES,
         },
       },
       CommunityReading: {

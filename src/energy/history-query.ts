@@ -129,19 +129,7 @@ export function parseKpiQuery(params: URLSearchParams): Parsed<KpiQuery> {
 }
 
 /** A bucket as the API answers it: times as ISO-8601, energy in Wh, fractions 0…1 or null. */
-export interface BucketJson {
-  readonly start: string;
-  readonly end: string;
-  readonly genWh: number;
-  readonly conWh: number;
-  readonly importWh: number;
-  readonly exportWh: number;
-  readonly sharedWh: number;
-  readonly gridImportWh: number;
-  readonly gridExportWh: number;
-  readonly selfSufficiency: number | null;
-  readonly selfConsumption: number | null;
-}
+export type BucketJson = Omit<EnergyBucket, "startMs" | "endMs"> & { readonly start: string; readonly end: string };
 
 export const BUCKET_FIELDS = ["start", "end", "genWh", "conWh", "importWh", "exportWh", "sharedWh", "gridImportWh", "gridExportWh", "selfSufficiency", "selfConsumption"] as const;
 
