@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { coefficientOfPerformance } from "../dist/sim/heat-pump.js";
 import { loadProfiles } from "../dist/sim/fixtures.js";
 import { profilePowerW } from "../dist/sim/load-profile.js";
-import { localTime } from "../dist/sim/local-time.js";
+import { localTime } from "../dist/domain/local-time.js";
 import { describeCommunity } from "../dist/sim/scenario.js";
 import { loadScenario } from "../dist/sim/setup.js";
 import { pvPowerW, sunElevationDeg } from "../dist/sim/solar.js";

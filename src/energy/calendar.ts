@@ -1,4 +1,4 @@
-import { localTime } from "../sim/local-time.js";
+import { localTime } from "../domain/local-time.js";
 import type { PeriodOf } from "./buckets.js";
 import { MINUTE_MS } from "./meter-energy.js";
 

@@ -1,6 +1,6 @@
 import { parseDuration } from "../domain/duration.js";
 import { parseTimestamp } from "../domain/reading.js";
-import { isTimeZone } from "../sim/local-time.js";
+import { isTimeZone } from "../domain/local-time.js";
 import type { EnergyBucket } from "./buckets.js";
 import { MINUTE_MS } from "./meter-energy.js";
 

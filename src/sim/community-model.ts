@@ -1,4 +1,4 @@
-import { localTime } from "./local-time.js";
+import { localTime } from "../domain/local-time.js";
 import { type LoadProfiles, type MeterPower, MeterModel } from "./meter-model.js";
 import { hashString, seededRandom } from "./random.js";
 import type { CommunitySpec } from "./scenario.js";

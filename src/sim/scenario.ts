@@ -1,7 +1,7 @@
 import type { BatterySpec } from "./battery.js";
 import type { EvSpec } from "./ev.js";
 import type { HeatPumpSpec } from "./heat-pump.js";
-import { DEFAULT_TIME_ZONE, isTimeZone } from "./local-time.js";
+import { DEFAULT_TIME_ZONE, isTimeZone } from "../domain/local-time.js";
 import { type Random, hashString, seededRandom } from "./random.js";
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { rollUp } from "../../src/energy/buckets.js";
 import { daysIn, hoursIn } from "../../src/energy/calendar.js";
 import { integrateReadings } from "../../src/energy/meter-energy.js";
-import { localTime } from "../../src/sim/local-time.js";
+import { localTime } from "../../src/domain/local-time.js";
 
 const HOUR = 3_600_000;
 const MIN = 60_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isTimeZone, localTime } from "../../src/sim/local-time.js";
+import { isTimeZone, localTime } from "../../src/domain/local-time.js";
 
 describe("localTime", () => {
   it("reads summer time in Berlin as UTC+2 and winter time as UTC+1", () => {
