@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { energyDayKey } from "../dist/bus/names.js";
 import { openBus } from "../dist/bus/nats-bus.js";
 import { encodeDay, MINUTES_PER_DAY } from "../dist/energy/day-record.js";
+import { MINUTE_MS, powerOver } from "../dist/energy/meter-energy.js";
 import { startNats, startRedis } from "../dist/stack/local-server.js";
 import { freePort } from "../dist/stack/ports.js";
 import { startApi } from "../dist/stack/services.js";
@@ -15,7 +16,6 @@ import { startApi } from "../dist/stack/services.js";
 const DAYS = 30;
 const REQUESTS = 20;
 const WARMUP = 3;
-const MINUTE_MS = 60_000;
 const DAY_MS = MINUTES_PER_DAY * MINUTE_MS;
 const COMMUNITY = "bench1";
 
@@ -25,12 +25,7 @@ function fullDay(dayStartMs, seed) {
   for (let i = 0; i < MINUTES_PER_DAY; i += 1) {
     const genW = Math.round(100_000 * Math.max(0, Math.sin((Math.PI * (i - 360)) / 720)));
     const conW = 40_000 + ((i * 7919 + seed * 104_729) % 30_000);
-    minutes.set(dayStartMs + i * MINUTE_MS, {
-      genWms: genW * MINUTE_MS,
-      conWms: conW * MINUTE_MS,
-      importWms: Math.max(0, conW - genW) * MINUTE_MS,
-      exportWms: Math.max(0, genW - conW) * MINUTE_MS,
-    });
+    minutes.set(dayStartMs + i * MINUTE_MS, powerOver({ genW, conW }, MINUTE_MS));
   }
   return minutes;
 }

@@ -8,13 +8,15 @@ export type Decoded =
   | { readonly ok: true; readonly communityId: string; readonly meterId: string; readonly state: MeterState }
   | { readonly ok: false; readonly reason: string };
 
+export const NOT_A_READING_SUBJECT = "subject is not ec.<communityId>.net or ec.<communityId>.meter.<meterId>";
+
 /**
  * Decodes a message of a reading stream (EC_STREAM or a partition's). `streamSeq` orders community-level readings, which
  * carry no `seq` of their own: of two with the same measuredAt, the later one wins.
  */
 export function decodeReading(subject: string, payload: string, streamSeq: number): Decoded {
   const where = parseReadingSubject(subject);
-  if (!where) return { ok: false, reason: "subject is not ec.<communityId>.net or ec.<communityId>.meter.<meterId>" };
+  if (!where) return { ok: false, reason: NOT_A_READING_SUBJECT };
   if (!isValidId(where.communityId)) return { ok: false, reason: "communityId in the subject must match [A-Za-z0-9_-]{1,64}" };
   // (A string of n characters is n to 3n bytes of UTF-8: most readings need no count at all.)
   if (payload.length * 3 > MAX_READING_BYTES) {

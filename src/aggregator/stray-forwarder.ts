@@ -2,6 +2,7 @@ import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { Bus } from "../bus/nats-bus.js";
 import { PARTITIONS, STRAYS_CONSUMER, STREAM, partitionedSubject } from "../bus/names.js";
 import { deadLetterOf, publishDeadLetter } from "./dead-letter.js";
+import { NOT_A_READING_SUBJECT } from "./decode.js";
 import type { Lease } from "./lease.js";
 import type { AggregatorOptions, AggregatorStats } from "./partition-worker.js";
 
@@ -51,7 +52,7 @@ export class StrayForwarder {
           () => true,
           () => false,
         )
-      : await publishDeadLetter(this.bus.js, msg, deadLetterOf(msg, "subject is not ec.<communityId>.net or ec.<communityId>.meter.<meterId>"));
+      : await publishDeadLetter(this.bus.js, msg, deadLetterOf(msg, NOT_A_READING_SUBJECT));
     if (!stored) return msg.nak(RETRY_DELAY_MS);
     msg.ack();
     if (target) this.stats.forwarded += 1;

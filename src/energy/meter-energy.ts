@@ -45,7 +45,8 @@ export function addEnergy(a: Energy, b: Energy): Energy {
   };
 }
 
-function powerOver(power: PowerReading, ms: number): Energy {
+/** The energy of a constant power held for `ms`: import and export are the meter's own (never netted across time). */
+export function powerOver(power: Pick<PowerReading, "genW" | "conW">, ms: number): Energy {
   const netW = power.genW - power.conW;
   return {
     genWms: power.genW * ms,
@@ -76,23 +77,6 @@ export function heldEnergy(previous: PowerReading, next: PowerReading, holdLimit
     fromMs = toMs;
   }
   return slices;
-}
-
-/**
- * A meter's readings in arrival order (stream order) integrated into energy per minute start.
- * Like the live totals, a reading not newer than the last accepted one changes nothing, so
- * replaying the same stream gives the same energy. The last reading's own interval is counted
- * once the next reading arrives.
- */
-export function integrateReadings(readings: Iterable<PowerReading>, holdLimitMs: number): Map<number, Energy> {
-  const minutes = new Map<number, Energy>();
-  let last: PowerReading | undefined;
-  for (const reading of readings) {
-    if (last && reading.measuredAtMs <= last.measuredAtMs) continue;
-    if (last) addMinutes(minutes, heldEnergy(last, reading, holdLimitMs));
-    last = reading;
-  }
-  return minutes;
 }
 
 /** Adds slices into per-minute sums: several meters' slices make a community's minutes. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { rollUp } from "../../src/energy/buckets.js";
 import { daysIn, hoursIn } from "../../src/energy/calendar.js";
-import { integrateReadings } from "../../src/energy/meter-energy.js";
+import { integrateReadings } from "../helpers/energy.js";
 import { localTime } from "../../src/domain/local-time.js";
 
 const HOUR = 3_600_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MINUTES_PER_DAY, decodeDay, encodeDay, utcDayStart } from "../../src/energy/day-record.js";
-import { type Energy, MINUTE_MS } from "../../src/energy/meter-energy.js";
+import { type Energy, MINUTE_MS, powerOver } from "../../src/energy/meter-energy.js";
 
 const DAY = Date.UTC(2026, 5, 21);
 
@@ -10,12 +10,7 @@ function fullDay(): Map<number, Energy> {
   for (let i = 0; i < MINUTES_PER_DAY; i += 1) {
     const genW = Math.round(100_000 * Math.max(0, Math.sin((Math.PI * (i - 300)) / 900)));
     const conW = 40_000 + ((i * 7919) % 30_000);
-    minutes.set(DAY + i * MINUTE_MS, {
-      genWms: genW * MINUTE_MS,
-      conWms: conW * MINUTE_MS,
-      importWms: Math.max(0, conW - genW) * MINUTE_MS,
-      exportWms: Math.max(0, genW - conW) * MINUTE_MS,
-    });
+    minutes.set(DAY + i * MINUTE_MS, powerOver({ genW, conW }, MINUTE_MS));
   }
   return minutes;
 }
