@@ -170,8 +170,10 @@ describe("the API under hostile input", () => {
         const response = await send(options);
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
         expectWellFormed(response, options);
-        // The id as the server reads it: the path before `?`, split at `/`, %-decoded.
-        const [root, id, leaf, ...rest] = path.split("?")[0]!.split("/").filter(Boolean);
+        // The id as the server reads it: the request target ends at the first space of the
+        // request line (`GET /communities/  HTTP/1.1` asks for `/communities/`); then the
+        // path before `?`, split at `/`, %-decoded.
+        const [root, id, leaf, ...rest] = path.split(" ")[0]!.split("?")[0]!.split("/").filter(Boolean);
         if (verb !== "GET" || root !== "communities" || id === undefined || rest.length || (leaf !== undefined && leaf !== "stream")) return;
         let decoded: string;
         try {
