@@ -86,8 +86,17 @@ interface Child {
   stop(): Promise<void>;
 }
 
+/**
+ * With ECWATCH_CPU_PROF=<dir>, the aggregator and the API write a V8 CPU profile there when they
+ * stop (`node --cpu-prof`; open it in Chrome DevTools → Performance, or speedscope).
+ */
+function profilingFlags(): string[] {
+  const dir = process.env.ECWATCH_CPU_PROF;
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+}
+
 function startChild(command: string, args: string[], env: Record<string, string>): Child {
-  const child: ChildProcess = spawn(process.execPath, [BIN, command, ...args], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1", ...env } });
+  const child: ChildProcess = spawn(process.execPath, [...profilingFlags(), BIN, command, ...args], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, NO_COLOR: "1", ...env } });
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-2_000)));
   let stopping = false;
