@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { aggregatorBacklog, connectNats, ensureTopology } from "../dist/bus/nats-bus.js";
+import { aggregatorBacklog, connectNats, ensureTopology, readingsStored } from "../dist/bus/nats-bus.js";
 import { meterReadingSubject } from "../dist/bus/names.js";
 import { startNats, startRedis } from "../dist/stack/local-server.js";
 import { freePort } from "../dist/stack/ports.js";
@@ -30,7 +30,8 @@ for (let i = 0; i < readings; i += 1) {
   nc.publish(meterReadingSubject(communityId, meterId), JSON.stringify(reading));
   if (i % 5_000 === 0) await nc.flush();
 }
-while ((await jsm.streams.info("EC_STREAM")).state.messages < readings) await new Promise((r) => setTimeout(r, 100));
+// nats-server stores each reading in its partition's stream (EC_STREAM_P<n>).
+while ((await readingsStored(jsm)) < readings) await new Promise((r) => setTimeout(r, 100));
 
 const cpuBefore = process.cpuUsage();
 const started = performance.now();

@@ -38,6 +38,18 @@ export function communityOfShardKey(key: string): string {
   return key.split(".")[0] ?? key;
 }
 
+/** A community of several shards stores a write's changed meters alone, under `<id>.d<n>`, while the deltas hold no more meters than the community. */
+export const deltaKey = (communityId: string, n: number): string => `${communityId}.d${n}`;
+
+/** The number of a delta key, or undefined for a shard key. */
+export function deltaNumber(key: string): number | undefined {
+  const match = /^[^.]+\.d(\d+)$/.exec(key);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Deltas a community keeps before its next write rewrites every shard and deletes them (bounds what a restart reads). */
+export const MAX_DELTAS = 64;
+
 const DAY_MS = MINUTES_PER_DAY * MINUTE_MS;
 
 /** Adds per-minute sums `from` into `into`. */
@@ -74,8 +86,17 @@ export class CommunityState {
   private readonly meters = new Map<string, MeterState>();
   /** Meters changed since their shard was last taken for storing. */
   private dirtyMeters = new Set<string>();
-  /** Shard keys known to be in KV: from restore and from successful stores. */
+  /** Shard and delta keys known to be (or, for a delta whose write failed, maybe) in KV. */
   private readonly storedKeys = new Set<string>();
+  /**
+   * The shard count of the layout last written whole by this state (0: none yet, as after a
+   * restart or a failed store): a write in any other layout rewrites every shard.
+   */
+  private storedLayout = 0;
+  /** Number of the next delta key. */
+  private nextDelta = 0;
+  /** Meters written in the deltas in KV (a meter counted once per delta). */
+  private deltaMeters = 0;
   private version = 0;
   private lastTotals: Totals | undefined;
   /** Whole days held in memory: day start → minute start → energy. */
@@ -98,6 +119,11 @@ export class CommunityState {
    */
   restore(snapshot: CommunitySnapshot, key: string = this.communityId): void {
     this.storedKeys.add(key);
+    const delta = deltaNumber(key);
+    if (delta !== undefined) {
+      this.nextDelta = Math.max(this.nextDelta, delta + 1);
+      this.deltaMeters += Object.keys(snapshot.meters).length;
+    }
     this.version = Math.max(this.version, snapshot.version);
     for (const [meterId, [genW, conW, measuredAtMs, seq]] of Object.entries(snapshot.meters)) {
       const state = { genW, conW, measuredAtMs, seq };
@@ -208,44 +234,73 @@ export class CommunityState {
   }
 
   /**
-   * The shards holding meters changed since the last call, keyed for KV, each with the
-   * current version. When the community outgrew its shard layout, every shard is handed out
-   * and `obsolete` names the keys of the old layout, to delete once the new ones are stored
-   * (then call `stored`). If storing fails, hand `taken` to `putBack`.
+   * What to store of the meters changed since the last call, keyed for KV, each with the
+   * current version: in a community of one shard, that shard; in a larger one, the changed
+   * meters alone as a new delta key, while they fit one value and the deltas hold no more
+   * meters than the community (so a batch writes what changed, not 2,048 meters a shard).
+   * Otherwise the changed shards, or every shard when the community outgrew its shard layout
+   * or its deltas are due to go; then `obsolete` names the keys to delete once the new ones
+   * are stored (then call `stored`). A restart merges every key, the newest state of each
+   * meter winning. If storing fails, hand `taken` to `putBack`.
    */
   takeDirtyShards(): { shards: Array<[key: string, snapshot: CommunitySnapshot]>; taken: Set<string>; obsolete: string[] } {
     const taken = this.dirtyMeters;
     this.dirtyMeters = new Set();
     const count = shardCountFor(this.meters.size);
     const layout = Array.from({ length: count }, (_, index) => shardKey(this.communityId, index, count));
-    const obsolete = [...this.storedKeys].filter((key) => !layout.includes(key));
-    if (!taken.size && !obsolete.length) return { shards: [], taken, obsolete };
+    const deltas = [...this.storedKeys].filter((key) => deltaNumber(key) !== undefined);
+    const oldLayout = [...this.storedKeys].filter((key) => !layout.includes(key) && deltaNumber(key) === undefined);
+    // Shards of another layout hold meters that belong elsewhere now: a shard rewritten in
+    // the new layout alone would drop those that have no other key yet.
+    const layoutChanged = this.storedLayout !== count || oldLayout.length > 0;
+    if (!taken.size && !layoutChanged) return { shards: [], taken, obsolete: [] };
+    const fitsDelta = count > 1 && !layoutChanged && taken.size <= METERS_PER_SHARD && deltas.length < MAX_DELTAS && this.deltaMeters + taken.size <= this.meters.size;
+    if (fitsDelta) {
+      const key = deltaKey(this.communityId, this.nextDelta++);
+      // Known before it is stored: a write that failed may still have landed, and must go with the others.
+      this.storedKeys.add(key);
+      this.deltaMeters += taken.size;
+      return { shards: [[key, { version: this.version, meters: Object.fromEntries([...taken].map((meterId) => [meterId, this.storedForm(meterId)])) }]], taken, obsolete: [] };
+    }
+    // Deltas go only once every shard holds their meters' newest state.
+    const rewriteAll = layoutChanged || deltas.length > 0;
     const shardOf = (meterId: string): number => (count === 1 ? 0 : hashString(meterId) % count);
-    const wanted = obsolete.length ? new Set(layout.keys()) : new Set([...taken].map(shardOf));
+    const wanted = rewriteAll ? new Set(layout.keys()) : new Set([...taken].map(shardOf));
     const shards = new Map<number, Record<string, readonly [number, number, number, number]>>();
-    for (const [meterId, m] of this.meters) {
+    for (const meterId of this.meters.keys()) {
       const index = shardOf(meterId);
       if (!wanted.has(index)) continue;
       let shard = shards.get(index);
       if (!shard) shards.set(index, (shard = {}));
-      shard[meterId] = [m.genW, m.conW, m.measuredAtMs, m.seq];
+      shard[meterId] = this.storedForm(meterId);
     }
+    if (rewriteAll) this.storedLayout = count;
     return {
       shards: [...shards].map(([index, meters]) => [layout[index]!, { version: this.version, meters }]),
       taken,
-      obsolete,
+      obsolete: rewriteAll ? [...oldLayout, ...deltas] : [],
     };
+  }
+
+  private storedForm(meterId: string): readonly [number, number, number, number] {
+    const m = this.meters.get(meterId)!;
+    return [m.genW, m.conW, m.measuredAtMs, m.seq];
   }
 
   /** Records what a successful store wrote and deleted. */
   stored(written: Iterable<string>, deleted: Iterable<string>): void {
     for (const key of written) this.storedKeys.add(key);
-    for (const key of deleted) this.storedKeys.delete(key);
+    for (const key of deleted) {
+      this.storedKeys.delete(key);
+      if (deltaNumber(key) !== undefined) this.deltaMeters = 0;
+    }
   }
 
   /** After a failed store: the meters are dirty again and the next aggregate is emitted anew. */
   putBack(taken: Iterable<string>): void {
     for (const meterId of taken) this.dirtyMeters.add(meterId);
+    // What was written of a whole layout is unknown: the next write rewrites every shard.
+    this.storedLayout = 0;
     this.lastTotals = undefined;
   }
 }

@@ -1,7 +1,7 @@
 import { AckPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectNats, ensureTopology, wipeTopology } from "../../src/bus/nats-bus.js";
+import { connectNats, ensureTopology, MAX_ACK_PENDING, wipeTopology } from "../../src/bus/nats-bus.js";
 import { AGGREGATOR_CONSUMERS, PROTOTYPE_CONSUMER, READING_STREAMS, STREAM, STREAM_SUBJECTS } from "../../src/bus/names.js";
 import { startAggregation, startApi } from "../../src/stack/services.js";
 import { startTestStack, type TestStack } from "../helpers/stack.js";
@@ -57,5 +57,20 @@ describe("the prototype's resources", () => {
     await api.stop();
     expect(await ensureTopology(jsm)).toEqual([]);
     expect((await jsm.streams.info(STREAM)).config.max_age).toBe(nanos(86_400_000));
+  });
+
+  it("an aggregator consumer left by an earlier ecwatch gets today's max_ack_pending, in place", async () => {
+    await wipeTopology(jsm);
+    await ensureTopology(jsm);
+    const { stream, name } = AGGREGATOR_CONSUMERS[0]!;
+    await jsm.consumers.update(stream, name, { max_ack_pending: 20_000 });
+    const aggregation = await startAggregation(stack.natsUrl, stack.redisUrl);
+    try {
+      expect(aggregation.changes).toEqual([`set max_ack_pending of consumer ${name} to ${MAX_ACK_PENDING}`]);
+      const consumers = await Promise.all(AGGREGATOR_CONSUMERS.map(({ stream: of, name: consumer }) => jsm.consumers.info(of, consumer)));
+      expect(consumers.map((consumer) => consumer.config.max_ack_pending)).toEqual(AGGREGATOR_CONSUMERS.map(() => MAX_ACK_PENDING));
+    } finally {
+      await aggregation.stop();
+    }
   });
 });

@@ -2,9 +2,12 @@ import { describe, expect, it } from "vitest";
 import {
   type CommunitySnapshot,
   CommunityState,
+  MAX_DELTAS,
   METERS_PER_SHARD,
   type MeterState,
   communityOfShardKey,
+  deltaKey,
+  deltaNumber,
   shardCountFor,
 } from "../../src/aggregator/community-state.js";
 
@@ -141,7 +144,7 @@ describe("CommunityState snapshots", () => {
     expect(state.takeDirtyShards().shards).toHaveLength(0);
   });
 
-  it("splits a large community into shards of at most METERS_PER_SHARD meters, and rewrites only the changed one", () => {
+  it("splits a large community into shards of at most METERS_PER_SHARD meters, and then stores only the changed meters, as a delta", () => {
     const state = new CommunityState("big", STALE);
     const meters = METERS_PER_SHARD * 3;
     for (let i = 0; i < meters; i += 1) state.apply(`m${i}`, reading(T, 1, i, 0));
@@ -150,10 +153,119 @@ describe("CommunityState snapshots", () => {
     expect(shards.reduce((sum, [, s]) => sum + Object.keys(s.meters).length, 0)).toBe(meters);
     for (const [, snapshot] of shards) expect(Object.keys(snapshot.meters).length).toBeLessThanOrEqual(METERS_PER_SHARD);
     state.apply("m5", reading(T + 1, 2, 5, 0));
-    const again = state.takeDirtyShards().shards;
-    expect(again).toHaveLength(1);
-    expect(again[0]![1].meters.m5).toEqual([5, 0, T + 1, 2]);
+    state.stored(shards.map(([key]) => key), []);
+    const again = state.takeDirtyShards();
+    expect(again.shards).toEqual([["big.d0", { version: 0, meters: { m5: [5, 0, T + 1, 2] } }]]);
+    expect(again.obsolete).toEqual([]);
     expect(shards.map(([key]) => communityOfShardKey(key))).toEqual(["big", "big", "big", "big"]);
+    expect(communityOfShardKey("big.d0")).toBe("big");
+  });
+
+  it("names delta keys apart from shard keys", () => {
+    expect([deltaKey("c1", 0), deltaKey("c1", 17)].map(deltaNumber)).toEqual([0, 17]);
+    expect(["c1", "c1.0", "c1.3", "c1.d", "c1.dx", "c1.d1.2"].map(deltaNumber)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+  });
+
+  /** A community of `meters` meters (several shards), all stored; `kv` gets what was stored, as JSON gives it back. */
+  function storedBig(meters = METERS_PER_SHARD * 2, kv = new Map<string, CommunitySnapshot>()): CommunityState {
+    const state = new CommunityState("big", STALE);
+    for (let i = 0; i < meters; i += 1) state.apply(`m${i}`, reading(T, 1, i, 0));
+    const { shards } = state.takeDirtyShards();
+    for (const [key, snapshot] of shards) kv.set(key, JSON.parse(JSON.stringify(snapshot)) as CommunitySnapshot);
+    state.stored(
+      shards.map(([key]) => key),
+      [],
+    );
+    return state;
+  }
+
+  it("rewrites every shard and deletes the deltas once they would hold more meters than the community", () => {
+    const meters = METERS_PER_SHARD * 2;
+    const state = storedBig(meters);
+    const perDelta = Math.floor(meters / 4);
+    const deltas: string[] = [];
+    for (let round = 0; round < 4; round += 1) {
+      for (let i = 0; i < perDelta; i += 1) state.apply(`m${i}`, reading(T + round + 1, round + 2, round, 0));
+      const { shards, obsolete } = state.takeDirtyShards();
+      expect(obsolete).toEqual([]);
+      expect(shards.map(([key]) => key)).toEqual([deltaKey("big", round)]);
+      expect(Object.keys(shards[0]![1].meters)).toHaveLength(perDelta);
+      state.stored([shards[0]![0]], []);
+      deltas.push(shards[0]![0]);
+    }
+    state.apply("m1", reading(T + 10, 20, 7, 0));
+    const compaction = state.takeDirtyShards();
+    expect(compaction.shards.map(([key]) => key).sort()).toEqual(["big.0", "big.1"]);
+    expect(compaction.shards.reduce((sum, [, shard]) => sum + Object.keys(shard.meters).length, 0)).toBe(meters);
+    expect(compaction.obsolete.sort()).toEqual(deltas.sort());
+    state.stored(
+      compaction.shards.map(([key]) => key),
+      compaction.obsolete,
+    );
+    // Deltas again, numbered on.
+    state.apply("m2", reading(T + 10, 20, 7, 0));
+    expect(state.takeDirtyShards().shards.map(([key]) => key)).toEqual([deltaKey("big", 4)]);
+  });
+
+  it("keeps at most MAX_DELTAS deltas", () => {
+    const state = storedBig(METERS_PER_SHARD * 64);
+    for (let round = 0; round < MAX_DELTAS; round += 1) {
+      state.apply("m1", reading(T + round + 1, round + 2, round, 0));
+      const { shards } = state.takeDirtyShards();
+      expect(shards.map(([key]) => key)).toEqual([deltaKey("big", round)]);
+      state.stored([shards[0]![0]], []);
+    }
+    state.apply("m1", reading(T + 1_000, 1_000, 1, 0));
+    const { shards, obsolete } = state.takeDirtyShards();
+    expect(shards).toHaveLength(64);
+    expect(obsolete).toHaveLength(MAX_DELTAS);
+  });
+
+  it("a restart merges shards and deltas, newest meter state winning, and numbers its deltas after those it found", () => {
+    const stored = new Map<string, CommunitySnapshot>();
+    const state = storedBig(METERS_PER_SHARD * 2, stored);
+    state.apply("m3", reading(T + 5, 9, 333, 0));
+    const delta = state.takeDirtyShards().shards;
+    for (const [key, snapshot] of delta) stored.set(key, JSON.parse(JSON.stringify(snapshot)) as CommunitySnapshot);
+    // A delta found first, the older shard after: the delta's state of m3 stays.
+    const restored = new CommunityState("big", STALE);
+    for (const [key, snapshot] of [...stored].reverse()) restored.restore(snapshot, key);
+    expect(restored.nextAggregate(STALE, NOW)).toMatchObject({ genW: state.nextAggregate(STALE, NOW)!.genW, meters: METERS_PER_SHARD * 2 });
+    expect(restored.apply("m3", reading(T + 5, 9, 333, 0))).toBe(false);
+    // Its first write rewrites every shard (what it found may be a layout half written) and
+    // deletes the deltas; then deltas again, numbered after those it found.
+    restored.apply("m4", reading(T + 6, 9, 1, 0));
+    const first = restored.takeDirtyShards();
+    expect(first.shards.map(([key]) => key).sort()).toEqual(["big.0", "big.1"]);
+    expect(first.obsolete).toEqual([deltaKey("big", 0)]);
+    restored.stored(
+      first.shards.map(([key]) => key),
+      first.obsolete,
+    );
+    restored.apply("m4", reading(T + 7, 10, 1, 0));
+    expect(restored.takeDirtyShards().shards.map(([key]) => key)).toEqual([deltaKey("big", 1)]);
+  });
+
+  it("a delta whose write failed is deleted with the others, in case it landed", () => {
+    const state = storedBig();
+    state.apply("m1", reading(T + 1, 2, 1, 0));
+    const failed = state.takeDirtyShards();
+    expect(failed.shards.map(([key]) => key)).toEqual([deltaKey("big", 0)]);
+    state.putBack(failed.taken);
+    // After a failure the next write rewrites every shard, and the delta goes.
+    const retried = state.takeDirtyShards();
+    expect(retried.shards.map(([key]) => key).sort()).toEqual(["big.0", "big.1"]);
+    expect(retried.obsolete).toEqual([deltaKey("big", 0)]);
+  });
+
+  it("a community that grows from 2 to 4 shards by one meter rewrites all 4: no meter is left only in a shard of the old layout", () => {
+    const state = storedBig(METERS_PER_SHARD * 2);
+    for (let i = METERS_PER_SHARD * 2; i < METERS_PER_SHARD * 2 + 1; i += 1) state.apply(`m${i}`, reading(T, 1, i, 0));
+    const grown = state.takeDirtyShards();
+    expect(grown.shards.map(([key]) => key).sort()).toEqual(["big.0", "big.1", "big.2", "big.3"]);
+    expect(grown.shards.reduce((sum, [, shard]) => sum + Object.keys(shard.meters).length, 0)).toBe(METERS_PER_SHARD * 2 + 1);
+    // big.0 and big.1 are keys of both layouts: nothing to delete.
+    expect(grown.obsolete).toEqual([]);
   });
 
   it("when a community outgrows its layout, hands out every shard and names the old keys to delete", () => {
