@@ -1,22 +1,18 @@
 // How fast the aggregator drains a backlog of meter readings, on real servers it starts itself.
 // Usage: npm run build && node bench/aggregator-drain.mjs [readings=200000]
 // Prints one JSON line and writes it to bench/results/aggregator-drain.json.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { aggregatorBacklog, connectNats, ensureTopology, readingsStored } from "../dist/bus/nats-bus.js";
 import { meterReadingSubject } from "../dist/bus/names.js";
-import { startNats, startRedis } from "../dist/stack/local-server.js";
-import { freePort } from "../dist/stack/ports.js";
 import { startAggregation } from "../dist/stack/services.js";
+import { startServers } from "./servers.mjs";
 
 const readings = Number(process.argv[2] ?? 200_000);
 const communities = 10;
 const meters = 1_000;
-const dir = mkdtempSync(join(tmpdir(), "ecwatch-bench-"));
-const nats = await startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
-const redis = await startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() });
+const servers = await startServers();
+const { nats, redis } = servers;
 const nc = await connectNats(nats.url, "bench-fill");
 const jsm = await jetstreamManager(nc);
 await ensureTopology(jsm);
@@ -59,5 +55,4 @@ mkdirSync(new URL("results/", import.meta.url), { recursive: true });
 writeFileSync(new URL("results/aggregator-drain.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 await aggregation.stop();
 await nc.close();
-await Promise.all([nats.stop(), redis.stop()]);
-rmSync(dir, { recursive: true, force: true });
+await servers.stop();

@@ -5,24 +5,20 @@
 // Usage: npm run build && node bench/aggregator-memory.mjs [meters=100000] [rounds=3]
 // Prints one JSON line and writes it to bench/results/aggregator-memory.json.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { aggregatorBacklog, connectNats, ensureTopology } from "../dist/bus/nats-bus.js";
 import { meterReadingSubject } from "../dist/bus/names.js";
 import { sampleProcess } from "../dist/bench/process-stats.js";
-import { startNats, startRedis } from "../dist/stack/local-server.js";
-import { freePort } from "../dist/stack/ports.js";
+import { startServers } from "./servers.mjs";
 
 const meters = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 3);
 const communities = 10;
 const perCommunity = Math.ceil(meters / communities);
 const HEAP_LIMIT_MB = 96;
-const dir = mkdtempSync(join(tmpdir(), "ecwatch-bench-"));
-const nats = await startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
-const redis = await startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() });
+const servers = await startServers();
+const { nats, redis } = servers;
 const nc = await connectNats(nats.url, "bench-fill");
 const jsm = await jetstreamManager(nc);
 await ensureTopology(jsm);
@@ -77,5 +73,4 @@ console.log(JSON.stringify(result));
 mkdirSync(new URL("results/", import.meta.url), { recursive: true });
 writeFileSync(new URL("results/aggregator-memory.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 await nc.close();
-await Promise.all([nats.stop(), redis.stop()]);
-rmSync(dir, { recursive: true, force: true });
+await servers.stop();

@@ -5,21 +5,18 @@
 // and the event at an SSE client; then the next, 50 ms later.
 // Usage: npm run build && node bench/reading-latency.mjs [readings=200]
 // Prints one JSON line and writes it to bench/results/reading-latency.json.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { jetstream } from "@nats-io/jetstream";
 import { LatencyHistogram } from "../dist/bench/latency.js";
 import { changeFeedSubject, meterReadingSubject } from "../dist/bus/names.js";
 import { connectNats } from "../dist/bus/nats-bus.js";
-import { startNats, startRedis } from "../dist/stack/local-server.js";
 import { freePort } from "../dist/stack/ports.js";
 import { startAggregation, startApi } from "../dist/stack/services.js";
+import { startServers } from "./servers.mjs";
 
 const readings = Number(process.argv[2] ?? 200);
-const dir = mkdtempSync(join(tmpdir(), "ecwatch-bench-"));
-const nats = await startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
-const redis = await startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() });
+const servers = await startServers();
+const { nats, redis } = servers;
 const aggregation = await startAggregation(nats.url, redis.url);
 const port = await freePort();
 const api = await startApi(nats.url, redis.url, "127.0.0.1", port);
@@ -70,5 +67,4 @@ feed.unsubscribe();
 await nc.close();
 await api.stop();
 await aggregation.stop();
-await Promise.all([nats.stop(), redis.stop()]);
-rmSync(dir, { recursive: true, force: true });
+await servers.stop();
