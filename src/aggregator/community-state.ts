@@ -296,6 +296,11 @@ export class CommunityState {
     }
   }
 
+  /** The last aggregate returned could not be stored: the next call of `nextAggregate` returns one again. */
+  aggregateNotStored(): void {
+    this.lastTotals = undefined;
+  }
+
   /** After a failed store: the meters are dirty again and the next aggregate is emitted anew. */
   putBack(taken: Iterable<string>): void {
     for (const meterId of taken) this.dirtyMeters.add(meterId);
