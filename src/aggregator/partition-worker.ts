@@ -32,7 +32,7 @@ export interface AggregatorOptions {
   readonly maxMessages?: number;
   /** How long the aggregator's leases last without renewal (see Lease). Default 15 s. */
   readonly leaseTtlMs?: number;
-  /** Called with the size of every batch after it is acknowledged (metrics). */
+  /** Called with the size of every batch once its aggregates are announced (metrics). */
   readonly onBatch?: (size: number) => void;
 }
 

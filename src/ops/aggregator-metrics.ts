@@ -48,7 +48,7 @@ export function aggregatorMetrics(options: AggregatorMetricsOptions): Aggregator
       this.set(stats().partitions);
     },
   });
-  const batches = new Histogram({ name: "ecwatch_aggregator_batch_size", help: "Messages per batch stored and acknowledged together", buckets: BATCH_BUCKETS, registers: [registry] });
+  const batches = new Histogram({ name: "ecwatch_aggregator_batch_size", help: "Messages per batch, aggregated and announced together", buckets: BATCH_BUCKETS, registers: [registry] });
 
   // One question to JetStream per scrape, shared by both lag gauges (the registry collects them concurrently).
   let asking: Promise<readonly ConsumerLag[] | undefined> | undefined;
