@@ -46,14 +46,21 @@ const PARTITION_TOKEN = /^(0|[1-9][0-9]{0,3})$/;
 
 export function parseReadingSubject(subject: string): ReadingSubject | undefined {
   const tokens = subject.split(".");
+  // `ecp.<p>.<c>.…` reads as `ec.<c>.…` from the token before `<c>` on.
+  let partition: number | undefined;
+  let at = 0;
   if (tokens[0] === PARTITIONED_SUBJECT_PREFIX) {
     if (!PARTITION_TOKEN.test(tokens[1] ?? "")) return undefined;
-    const published = parseReadingSubject(["ec", ...tokens.slice(2)].join("."));
-    return published && { ...published, partition: Number(tokens[1]) };
-  }
-  if (tokens[0] !== "ec" || !tokens[1]) return undefined;
-  if (tokens.length === 3 && tokens[2] === "net") return { level: "community", communityId: tokens[1] };
-  if (tokens.length === 4 && tokens[2] === "meter" && tokens[3]) return { level: "meter", communityId: tokens[1], meterId: tokens[3] };
+    partition = Number(tokens[1]);
+    at = 1;
+  } else if (tokens[0] !== "ec") return undefined;
+  const communityId = tokens[at + 1];
+  if (!communityId) return undefined;
+  const length = tokens.length - at;
+  const inPartition = partition === undefined ? {} : { partition };
+  if (length === 3 && tokens[at + 2] === "net") return { level: "community", communityId, ...inPartition };
+  const meterId = tokens[at + 3];
+  if (length === 4 && tokens[at + 2] === "meter" && meterId) return { level: "meter", communityId, meterId, ...inPartition };
   return undefined;
 }
 

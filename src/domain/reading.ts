@@ -63,17 +63,31 @@ export function aheadProblem(measuredAt: string, nowMs: number): string | undefi
 /** Milliseconds since the epoch of an ISO-8601 timestamp with a zone, or undefined. */
 export function parseTimestamp(value: unknown): number | undefined {
   if (typeof value !== "string") return undefined;
+  // The readings of one moment share their timestamp: the last answer is often the next.
+  if (value === lastTimestamp.text) return lastTimestamp.ms;
+  const ms = parseTimestampUncached(value);
+  lastTimestamp = { text: value, ms };
+  return ms;
+}
+
+let lastTimestamp: { readonly text: string; readonly ms: number | undefined } = { text: "", ms: undefined };
+
+function parseTimestampUncached(value: string): number | undefined {
   const match = ISO_8601.exec(value);
   if (!match) return undefined;
   const [year, month, day, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
   // Date.parse rolls 2026-02-30 over to March 2nd: check the fields themselves.
-  // setUTCFullYear, not Date.UTC: Date.UTC takes years 0–99 as 1900–1999, and 1900 has no 29 February (0000 has).
-  const monthEnd = new Date(0);
-  monthEnd.setUTCFullYear(year, month, 0);
-  const daysInMonth = monthEnd.getUTCDate();
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
   const ms = Date.parse(value);
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days of a month (1–12) of the proleptic Gregorian calendar, as Date counts them (year 0000 is a leap year). */
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
 }
 
 function timestampProblem(field: string, value: unknown): string | undefined {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { MAX_WATTS, parseCommunityReading, parseJson, parseMeterReading, parseTimestamp } from "../../src/domain/reading.js";
+import { checkProperty } from "../property/property.js";
 
 const meterReading = {
   meterId: "meter001",
@@ -174,5 +176,29 @@ describe("impossible calendar dates", () => {
   it("accepts February 29th in a leap year only", () => {
     expect(parseTimestamp("2028-02-29T00:00:00Z")).toBe(Date.UTC(2028, 1, 29));
     expect(parseTimestamp("2026-02-29T00:00:00Z")).toBeUndefined();
+    // Centuries are leap years only every 400 years; the year 0000 is one.
+    expect(parseTimestamp("1900-02-29T00:00:00Z")).toBeUndefined();
+    expect(parseTimestamp("2000-02-29T00:00:00Z")).toBe(Date.UTC(2000, 1, 29));
+    expect(parseTimestamp("0000-02-29T00:00:00Z")).toBe(Date.parse("0000-02-29T00:00:00Z"));
+  });
+
+  it("takes a day as valid exactly when Date does not roll it into the next month, any year", () => {
+    checkProperty(
+      "calendar days",
+      fc.property(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }), (year, month, day) => {
+        const text = `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}T06:30:00Z`;
+        const date = new Date(0);
+        date.setUTCFullYear(year, month - 1, day);
+        const exists = date.getUTCMonth() === month - 1;
+        expect(parseTimestamp(text)).toBe(exists ? Date.parse(text) : undefined);
+      }),
+      5_000,
+    );
+  });
+
+  it("answers a repeated timestamp as the first time, valid or not", () => {
+    for (const text of ["2026-02-30T12:00:00Z", "2026-02-30T12:00:00Z", "2026-11-22T12:00:00Z", "2026-11-22T12:00:00Z", "2026-02-30T12:00:00Z"]) {
+      expect(parseTimestamp(text)).toBe(text.startsWith("2026-02-30") ? undefined : Date.UTC(2026, 10, 22, 12));
+    }
   });
 });
