@@ -2,16 +2,14 @@
 // 200 ms wanted): 30 full day records of one community in NATS KV, as the aggregator writes them,
 // against a real API with its nats-server and redis-server, all started here.
 // Usage: npm run bench:history   Prints a table and writes bench/results/history.json.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 import { energyDayKey } from "../dist/bus/names.js";
 import { openBus } from "../dist/bus/nats-bus.js";
 import { encodeDay, MINUTES_PER_DAY } from "../dist/energy/day-record.js";
 import { MINUTE_MS, powerOver } from "../dist/energy/meter-energy.js";
-import { startNats, startRedis } from "../dist/stack/local-server.js";
-import { freePort } from "../dist/stack/ports.js";
 import { startApi } from "../dist/stack/services.js";
+import { startServers } from "./servers.mjs";
 
 const DAYS = 30;
 const REQUESTS = 20;
@@ -32,9 +30,8 @@ function fullDay(dayStartMs, seed) {
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
-const dir = mkdtempSync(join(tmpdir(), "ecwatch-bench-history-"));
-const nats = await startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
-const redis = await startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() });
+const servers = await startServers();
+const { nats, redis } = servers;
 const api = await startApi(nats.url, redis.url, "127.0.0.1", 0);
 const bus = await openBus(nats.url, "bench-history");
 
@@ -96,6 +93,5 @@ try {
 } finally {
   await bus.close();
   await api.stop();
-  await Promise.all([nats.stop(), redis.stop()]);
-  rmSync(dir, { recursive: true, force: true });
+  await servers.stop();
 }

@@ -3,13 +3,10 @@
 // load is the baseline: the cost of just receiving the stream.
 // Usage: npm run bench:monitor   Prints a table and writes bench/results/monitor-cpu.json.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { startNats, startRedis } from "../dist/stack/local-server.js";
-import { freePort } from "../dist/stack/ports.js";
 import { startAggregation, startApi } from "../dist/stack/services.js";
+import { startServers } from "./servers.mjs";
 
 const RATE = 20;
 const SECONDS = 30;
@@ -18,9 +15,8 @@ const BIN = fileURLToPath(new URL("../bin/ecwatch", import.meta.url));
 const TICKS_PER_SECOND = 100; // Linux USER_HZ
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const dir = mkdtempSync(join(tmpdir(), "ecwatch-bench-monitor-"));
-const nats = await startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
-const redis = await startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() });
+const servers = await startServers();
+const { nats, redis } = servers;
 const aggregation = await startAggregation(nats.url, redis.url);
 const api = await startApi(nats.url, redis.url, "127.0.0.1", 0);
 
@@ -82,8 +78,7 @@ try {
 } finally {
   await api.stop();
   await aggregation.stop();
-  await Promise.all([nats.stop(), redis.stop()]);
-  rmSync(dir, { recursive: true, force: true });
+  await servers.stop();
 }
 
 console.log(`${RATE} updates/s for ${SECONDS} s, in tmux (100×40):`);
