@@ -74,7 +74,7 @@ interface Received {
 /** A batch announced, waiting for the store that acknowledges it: `failed` names the communities whose aggregate could not be stored. */
 interface Announced {
   readonly batch: readonly Received[];
-  readonly failed: Set<string>;
+  readonly failed: ReadonlySet<string>;
 }
 
 /** A community's state taken for storing (see CommunityState's takeDirtyShards and takeDirtyDays). */
@@ -271,7 +271,9 @@ export class PartitionWorker {
     const now = new Date();
     const aggregates = [...dirty].map((communityId) => [communityId, this.states.get(communityId)!.nextAggregate(this.staleAfterMs, now)] as const);
     for (const communityId of dirty) this.unsnapshotted.add(communityId);
-    if (batch.length) this.unacked.push({ batch, failed: new Set() });
+    // Filled below: the batch's messages of a community whose aggregate was not stored come back.
+    const failed = new Set<string>();
+    if (batch.length) this.unacked.push({ batch, failed });
     const storing = this.storeDue();
     const taken = storing ? this.takeUnsnapshotted() : [];
     const batches = storing ? this.unacked : [];
@@ -281,7 +283,6 @@ export class PartitionWorker {
     }
 
     const changed: Aggregate[] = [];
-    const failed = new Set<string>();
     await Promise.all(
       aggregates.map(async ([communityId, aggregate]) => {
         if (!aggregate) return;
@@ -299,8 +300,6 @@ export class PartitionWorker {
         }
       }),
     );
-    // The batch's messages of a community whose aggregate was not stored come back.
-    if (batch.length) for (const communityId of failed) (storing ? batches : this.unacked).at(-1)!.failed.add(communityId);
     if (batch.length) {
       this.stats.batches += 1;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
