@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { type Authenticator, connect, credsAuthenticator, millis, nanos, type NatsConnection, nkeyAuthenticator } from "@nats-io/transport-node";
+import { type Authenticator, connect, credsAuthenticator, millis, nanos, type NatsConnection, nkeyAuthenticator, TimeoutError } from "@nats-io/transport-node";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -135,9 +135,9 @@ export async function openBus(url: string, name: string, security: NatsSecurity 
     const kvm = new Kvm(js);
     const replicas = clusterReplicas(nc);
     const [latest, state, energy] = await Promise.all([
-      kvm.create(LATEST_BUCKET, { history: 1, replicas }),
-      kvm.create(STATE_BUCKET, { history: 1, replicas }),
-      kvm.create(ENERGY_BUCKET, { history: 1, replicas }),
+      retryTimedOut(() => kvm.create(LATEST_BUCKET, { history: 1, replicas })),
+      retryTimedOut(() => kvm.create(STATE_BUCKET, { history: 1, replicas })),
+      retryTimedOut(() => kvm.create(ENERGY_BUCKET, { history: 1, replicas })),
     ]).catch(
       (err: unknown) => {
         throw new EcwatchError("KV_UNAVAILABLE", `Cannot open the KV buckets ${LATEST_BUCKET}, ${STATE_BUCKET} and ${ENERGY_BUCKET}: ${errorMessage(err)}.`, {
@@ -150,6 +150,25 @@ export async function openBus(url: string, name: string, security: NatsSecurity 
   } catch (err) {
     await nc.close();
     throw err;
+  }
+}
+
+/** Attempts of a step that creates streams, buckets or consumers, when each times out. */
+const TOPOLOGY_ATTEMPTS = 5;
+
+/**
+ * Runs `step` again when its JetStream request times out. On a cluster under load, creating a
+ * replicated stream or consumer (a new raft group, elected and written to disk) can outlast the
+ * request's 5 s and still take effect (seen in CI: test/faults/nats-node.test.ts), so every such
+ * step first looks for what it is about to create.
+ */
+export async function retryTimedOut<T>(step: () => Promise<T>, attempts = TOPOLOGY_ATTEMPTS): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!(err instanceof TimeoutError) || attempt >= attempts) throw err;
+    }
   }
 }
 
@@ -227,14 +246,14 @@ export async function ensureTopology(jsm: JetStreamManager, retention?: Retentio
     max_bytes: Math.floor(limits.maxBytes / PARTITIONS),
   }));
   const deadLetters = { name: DLQ_STREAM, subjects: [DLQ_SUBJECT], storage: StorageType.File, max_msgs: 10_000, max_age: nanos(7 * 86_400_000), num_replicas: replicas };
-  const partitionChanges = (await Promise.all(partitions.map((partition) => ensureStream(jsm, partition, update)))).flat();
+  const partitionChanges = (await Promise.all(partitions.map((partition) => retryTimedOut(() => ensureStream(jsm, partition, update))))).flat();
   const created = partitionChanges.filter((change) => change.startsWith(CREATED_STREAM));
   return [
-    ...(await ensureStream(jsm, stream, update)),
+    ...(await retryTimedOut(() => ensureStream(jsm, stream, update))),
     ...(created.length ? [`created streams ${created.map((change) => change.slice(CREATED_STREAM.length)).join(", ")}`] : []),
     ...partitionChanges.filter((change) => !change.startsWith(CREATED_STREAM)),
-    ...(await ensureStream(jsm, deadLetters, update)),
-    ...(await ensureConsumers(jsm, update)),
+    ...(await retryTimedOut(() => ensureStream(jsm, deadLetters, update))),
+    ...(await retryTimedOut(() => ensureConsumers(jsm, update))),
   ];
 }
 
