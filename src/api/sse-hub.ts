@@ -1,7 +1,7 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { changeFeedSubject } from "../bus/names.js";
 import { aggregateFromJson } from "../domain/aggregate.js";
-import type { SseClient } from "./sse.js";
+import { formatEvent, type SseClient } from "./sse.js";
 
 interface Topic {
   readonly subscription: Subscription;
@@ -41,7 +41,9 @@ export class SseHub {
             // A lower version than seen before: the community's state was wiped and started over.
             if (aggregate.version < created.lastVersion) clients.forEach((c) => c.restart());
             created.lastVersion = aggregate.version;
-            for (const c of clients) c.offer(aggregate, json);
+            // One event text for all of the community's clients.
+            const text = formatEvent(aggregate, json);
+            for (const c of clients) c.offer(aggregate, text);
           },
         }),
         ready: this.nc.flush(),

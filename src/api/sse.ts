@@ -54,9 +54,12 @@ export class SseClient {
     res.on("drain", () => this.onDrain());
   }
 
-  /** Sends the aggregate unless the client has it already (same or newer version). */
-  offer(aggregate: Aggregate, json?: string): void {
-    this.send(aggregate, json, false);
+  /**
+   * Sends the aggregate unless the client has it already (same or newer version). `text` is its
+   * event as `formatEvent` writes it: a community's clients share one (formatted once per change).
+   */
+  offer(aggregate: Aggregate, text?: string): void {
+    this.send(aggregate, text, false);
   }
 
   /**
@@ -88,26 +91,26 @@ export class SseClient {
     if (!this.draining && !this.res.write(HEARTBEAT)) this.draining = true;
   }
 
-  private send(aggregate: Aggregate, json: string | undefined, initial: boolean): void {
+  private send(aggregate: Aggregate, text: string | undefined, initial: boolean): void {
     if (aggregate.version <= this.lastVersion) return;
     this.lastVersion = aggregate.version;
     this.sentAny = true;
-    this.write({ text: formatEvent(aggregate, json), aggregate, initial });
+    this.write(text ?? formatEvent(aggregate), aggregate, initial);
   }
 
-  private write(event: PendingEvent): void {
+  private write(text: string, aggregate: Aggregate, initial: boolean): void {
     if (this.draining) {
-      this.waiting = event;
+      this.waiting = { text, aggregate, initial };
       return;
     }
-    if (!this.res.write(event.text)) this.draining = true;
-    this.onSent?.(event.aggregate, event.initial);
+    if (!this.res.write(text)) this.draining = true;
+    this.onSent?.(aggregate, initial);
   }
 
   private onDrain(): void {
     this.draining = false;
     const event = this.waiting;
     this.waiting = undefined;
-    if (event) this.write(event);
+    if (event) this.write(event.text, event.aggregate, event.initial);
   }
 }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram } from "prom-client";
 import type { ApiObserver, MetricsSource } from "../api/observer.js";
+import type { Aggregate } from "../domain/aggregate.js";
 import { newRegistry } from "./metrics.js";
 
 export interface ApiMetricsOptions {
@@ -39,6 +40,12 @@ export function apiMetrics(options: ApiMetricsOptions): ApiMetrics {
   });
   const events = new Counter({ name: "ecwatch_api_sse_events_total", help: "SSE events handed to clients: the current value on connect (initial) and each change", labelNames: ["kind"], registers: [registry] });
   const latency = new Histogram({ name: "ecwatch_api_event_latency_seconds", help: "A reading's measuredAt to its change written to an SSE client", buckets: LATENCY_BUCKETS, registers: [registry] });
+  // The hooks run once per client per event: the labels are bound once, and a change's
+  // measuredAt is parsed once for all the clients it goes to.
+  const initialEvents = events.labels("initial");
+  const changeEvents = events.labels("change");
+  let lastChange: Aggregate | undefined;
+  let lastMeasured = Number.NaN;
   return {
     registry,
     observer: {
@@ -47,10 +54,17 @@ export function apiMetrics(options: ApiMetricsOptions): ApiMetrics {
         if (method === "POST" && route === "/communities") posts.inc({ status: String(status) });
       },
       onSseEvent: (aggregate, initial) => {
-        events.inc({ kind: initial ? "initial" : "change" });
         // The value on connect may be hours old: only changes measure the pipeline.
-        const measured = Date.parse(aggregate.measuredAt);
-        if (!initial && Number.isFinite(measured)) latency.observe(Math.max(0, now() - measured) / 1000);
+        if (initial) {
+          initialEvents.inc();
+          return;
+        }
+        changeEvents.inc();
+        if (aggregate !== lastChange) {
+          lastChange = aggregate;
+          lastMeasured = Date.parse(aggregate.measuredAt);
+        }
+        if (Number.isFinite(lastMeasured)) latency.observe(Math.max(0, now() - lastMeasured) / 1000);
       },
     },
   };

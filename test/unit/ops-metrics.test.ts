@@ -59,6 +59,24 @@ describe("apiMetrics", () => {
   });
 });
 
+describe("apiMetrics, one change to many clients", () => {
+  it("measures each client's write from the change's own measuredAt, the next change from its own", async () => {
+    const start = Date.parse("2026-11-22T12:00:00.000Z");
+    let now = start + 10;
+    const { registry, observer } = apiMetrics({ sseClients: () => 0, now: () => now });
+    const first = aggregate(1);
+    observer.onSseEvent(first, false); // 10 ms
+    now = start + 30;
+    observer.onSseEvent(first, false); // 30 ms: the same change, a later client
+    observer.onSseEvent(aggregate(2, "2026-11-22T12:00:00.025Z"), false); // 5 ms: measured from its own time
+    const s = await scrape(registry);
+    expect(s.value("ecwatch_api_sse_events_total", { kind: "change" })).toBe(3);
+    expect(s.value("ecwatch_api_event_latency_seconds_sum")).toBeCloseTo(0.045, 6);
+    expect(s.value("ecwatch_api_event_latency_seconds_bucket", { le: "0.005" })).toBe(1);
+    expect(s.value("ecwatch_api_event_latency_seconds_bucket", { le: "0.01" })).toBe(2);
+  });
+});
+
 describe("aggregatorMetrics", () => {
   it("mirrors the aggregator's stats and sums the lag of its consumers", async () => {
     const stats = { ...emptyStats(), readings: 41, ignored: 4, deadLetters: 2, partitions: 3, cacheErrors: 1 };

@@ -69,9 +69,9 @@ describe("SseClient.offer", () => {
     expect(res.versions).toEqual([1, 3, 4]);
   });
 
-  it("sends the JSON it is given", () => {
+  it("sends the event text it is given (formatted once for all of a community's clients)", () => {
     const { res, client } = connect();
-    client.offer(aggregate(1), '{"pre":"serialised"}');
+    client.offer(aggregate(1), formatEvent(aggregate(1), '{"pre":"serialised"}'));
     expect(res.chunks).toEqual(['id: 1\ndata: {"pre":"serialised"}\n\n']);
   });
 
