@@ -162,8 +162,9 @@ const TOPOLOGY_ATTEMPTS = 5;
 /**
  * Runs `step` again when its JetStream request times out. On a cluster under load, creating a
  * replicated stream or consumer (a new raft group, elected and written to disk) can outlast the
- * request's 5 s and still take effect (seen in CI: test/faults/nats-node.test.ts), so every such
- * step first looks for what it is about to create.
+ * request's 5 s and still take effect (seen in CI: test/faults/nats-node.test.ts). Each such step
+ * finds what a timed-out attempt created: it looks first (ensureStream, ensureConsumers), or
+ * JetStream accepts the same configuration again (a KV bucket's stream).
  */
 export async function retryTimedOut<T>(step: () => Promise<T>, attempts = TOPOLOGY_ATTEMPTS): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
