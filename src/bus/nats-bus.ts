@@ -269,6 +269,15 @@ function incompatibility(config: ConsumerConfig): string | undefined {
   return undefined;
 }
 
+/** Deletes a consumer; one already gone is no error (a delete that timed out may land before it is retried). */
+async function deleteConsumer(jsm: JetStreamManager, stream: string, name: string): Promise<void> {
+  try {
+    await jsm.consumers.delete(stream, name);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
 async function consumerInfo(jsm: JetStreamManager, stream: string, name: string): Promise<ConsumerConfig | undefined> {
   try {
     return (await jsm.consumers.info(stream, name)).config;
@@ -291,7 +300,7 @@ async function ensureConsumers(jsm: JetStreamManager, update: boolean): Promise<
   if (update && (await consumerInfo(jsm, STREAM, PROTOTYPE_CONSUMER))) {
     // The prototype's single consumer; what it has not delivered is read again through
     // agg-strays, which replays the stream once: safe, the aggregator is idempotent.
-    await jsm.consumers.delete(STREAM, PROTOTYPE_CONSUMER);
+    await deleteConsumer(jsm, STREAM, PROTOTYPE_CONSUMER);
     changes.push(`removed the prototype's consumer ${PROTOTYPE_CONSUMER}: ecwatch reads ${STREAM} through ${STRAYS_CONSUMER} (replays the stream once) and each partition through its own`);
   }
   const created: string[] = [];
@@ -305,7 +314,7 @@ async function ensureConsumers(jsm: JetStreamManager, update: boolean): Promise<
     if (current && (!why || !update)) continue;
     // These cannot be changed in place; replaying is safe (see above).
     if (why) {
-      await jsm.consumers.delete(stream, name);
+      await deleteConsumer(jsm, stream, name);
       changes.push(`replaced consumer ${name} of ${stream} (${why}) with a pull consumer that acknowledges each message`);
     } else created.push(name);
     await jsm.consumers.add(stream, {

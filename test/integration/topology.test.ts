@@ -1,7 +1,7 @@
 import { AckPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { nanos, type NatsConnection } from "@nats-io/transport-node";
+import { nanos, type NatsConnection, TimeoutError } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectNats, ensureTopology, MAX_ACK_PENDING, wipeTopology } from "../../src/bus/nats-bus.js";
+import { connectNats, DEFAULT_RETENTION, ensureTopology, MAX_ACK_PENDING, wipeTopology } from "../../src/bus/nats-bus.js";
 import { AGGREGATOR_CONSUMERS, PROTOTYPE_CONSUMER, READING_STREAMS, STREAM, STREAM_SUBJECTS } from "../../src/bus/names.js";
 import { startAggregation, startApi } from "../../src/stack/services.js";
 import { startTestStack, type TestStack } from "../helpers/stack.js";
@@ -57,6 +57,33 @@ describe("the prototype's resources", () => {
     await api.stop();
     expect(await ensureTopology(jsm)).toEqual([]);
     expect((await jsm.streams.info(STREAM)).config.max_age).toBe(nanos(86_400_000));
+  });
+
+  it("a consumer delete that times out and lands while it is retried does not stop the setup", async () => {
+    await wipeTopology(jsm);
+    await jsm.streams.add({ name: STREAM, subjects: ["ec.>"] });
+    await jsm.consumers.add(STREAM, { durable_name: PROTOTYPE_CONSUMER, ack_policy: AckPolicy.Explicit, deliver_subject: "prototype.deliver" });
+    // The first delete times out before the server has applied it; it lands just before the
+    // retry's own delete, which the server then answers with "consumer not found".
+    let deletes = 0;
+    const consumers = new Proxy(jsm.consumers, {
+      get: (target, property) =>
+        property === "delete"
+          ? async (stream: string, name: string) => {
+              deletes += 1;
+              if (deletes === 1) throw new TimeoutError();
+              if (deletes === 2) await target.delete(stream, name);
+              return target.delete(stream, name);
+            }
+          : Reflect.get(target, property),
+    });
+    const lateDeletes = new Proxy(jsm, { get: (target, property) => (property === "consumers" ? consumers : Reflect.get(target, property)) });
+
+    await ensureTopology(lateDeletes, DEFAULT_RETENTION);
+    expect(deletes).toBe(2);
+    await expect(jsm.consumers.info(STREAM, PROTOTYPE_CONSUMER)).rejects.toThrow();
+    const created = await Promise.all(AGGREGATOR_CONSUMERS.map(({ stream, name }) => jsm.consumers.info(stream, name)));
+    expect(created.map((consumer) => consumer.name)).toEqual(AGGREGATOR_CONSUMERS.map(({ name }) => name));
   });
 
   it("an aggregator consumer left by an earlier ecwatch gets today's max_ack_pending, in place", async () => {
