@@ -3,9 +3,9 @@
 // Prints one JSON line and writes it to bench/results/aggregator-drain.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { aggregatorBacklog, connectNats, ensureTopology, readingsStored } from "../dist/bus/nats-bus.js";
-import { meterReadingSubject } from "../dist/bus/names.js";
-import { startAggregation } from "../dist/stack/services.js";
+import { aggregatorBacklog, connectNats, ensureTopology, readingsStored } from "../dist/nats/nats-bus.js";
+import { meterReadingSubject } from "../dist/wire/names.js";
+import { startAggregation } from "../dist/app/services.js";
 import { startServers } from "./servers.mjs";
 
 const readings = Number(process.argv[2] ?? 200_000);

@@ -7,8 +7,8 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { aggregatorBacklog, connectNats, ensureTopology } from "../dist/bus/nats-bus.js";
-import { meterReadingSubject } from "../dist/bus/names.js";
+import { aggregatorBacklog, connectNats, ensureTopology } from "../dist/nats/nats-bus.js";
+import { meterReadingSubject } from "../dist/wire/names.js";
 import { sampleProcess } from "../dist/bench/process-stats.js";
 import { startServers } from "./servers.mjs";
 

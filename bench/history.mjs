@@ -4,11 +4,11 @@
 // Usage: npm run bench:history   Prints a table and writes bench/results/history.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { energyDayKey } from "../dist/bus/names.js";
-import { openBus } from "../dist/bus/nats-bus.js";
+import { energyDayKey } from "../dist/wire/names.js";
+import { openBus } from "../dist/nats/nats-bus.js";
 import { encodeDay, MINUTES_PER_DAY } from "../dist/energy/day-record.js";
 import { MINUTE_MS, powerOver } from "../dist/energy/meter-energy.js";
-import { startApi } from "../dist/stack/services.js";
+import { startApi } from "../dist/app/services.js";
 import { startServers } from "./servers.mjs";
 
 const DAYS = 30;

@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { startAggregation, startApi } from "../dist/stack/services.js";
+import { startAggregation, startApi } from "../dist/app/services.js";
 import { startServers } from "./servers.mjs";
 
 const RATE = 20;

@@ -8,10 +8,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { jetstream } from "@nats-io/jetstream";
 import { LatencyHistogram } from "../dist/bench/latency.js";
-import { changeFeedSubject, meterReadingSubject } from "../dist/bus/names.js";
-import { connectNats } from "../dist/bus/nats-bus.js";
+import { changeFeedSubject, meterReadingSubject } from "../dist/wire/names.js";
+import { connectNats } from "../dist/nats/nats-bus.js";
 import { freePort } from "../dist/stack/ports.js";
-import { startAggregation, startApi } from "../dist/stack/services.js";
+import { startAggregation, startApi } from "../dist/app/services.js";
 import { startServers } from "./servers.mjs";
 
 const readings = Number(process.argv[2] ?? 200);

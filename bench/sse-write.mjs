@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { formatEvent, SseClient } from "../dist/api/sse.js";
 import { SseHub } from "../dist/api/sse-hub.js";
-import { apiMetrics } from "../dist/ops/api-metrics.js";
+import { apiMetrics } from "../dist/prometheus/api-metrics.js";
 
 const CLIENTS = 1_000;
 const EVENTS = 300;

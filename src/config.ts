@@ -1,5 +1,5 @@
-import type { NatsSecurity } from "./bus/nats-auth.js";
-import type { RedisSecurity } from "./cache/redis-cache.js";
+import type { NatsSecurity } from "./nats/nats-auth.js";
+import type { RedisSecurity } from "./redis/redis-cache.js";
 import { runningStack, STATE_DIR } from "./stack/state-file.js";
 
 export const DEFAULTS = {

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
-import { type Bus, kvKeys } from "../bus/nats-bus.js";
-import { PARTITIONS, STATE_BUCKET } from "../bus/names.js";
-import type { RedisCache } from "../cache/redis-cache.js";
+import { type Bus, kvKeys } from "../nats/nats-bus.js";
+import { PARTITIONS, STATE_BUCKET } from "../wire/names.js";
+import type { RedisCache } from "../redis/redis-cache.js";
 import { errorMessage } from "../errors.js";
 import { unitsOf } from "./assignment.js";
 import { Lease, MEMBER_KEY_PREFIX, STRAYS_LEASE_KEY, isLapsed, memberKey, parseHolder, partitionLeaseKey } from "./lease.js";

@@ -1,5 +1,5 @@
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
-import { DLQ_SUBJECT } from "../bus/names.js";
+import { DLQ_SUBJECT } from "../wire/names.js";
 
 /** What goes to the dead-letter subject for a message that cannot be aggregated. */
 export interface DeadLetter {

@@ -1,5 +1,5 @@
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
-import { type Bus, kvKeys } from "../bus/nats-bus.js";
+import { type Bus, kvKeys } from "../nats/nats-bus.js";
 import {
   LATEST_BUCKET,
   LATEST_KEY_PREFIX,
@@ -11,13 +11,13 @@ import {
   partitionConsumer,
   partitionOf,
   partitionStream,
-} from "../bus/names.js";
-import type { RedisCache } from "../cache/redis-cache.js";
+} from "../wire/names.js";
+import type { RedisCache } from "../redis/redis-cache.js";
 import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
 import { decodeDay, encodeDay } from "../energy/day-record.js";
 import { type CommunitySnapshot, CommunityState, type DirtyDay, addMinuteSums, communityOfShardKey } from "./community-state.js";
 import { type DeadLetter, deadLetterOf, publishDeadLetter } from "./dead-letter.js";
-import { decodeReading } from "./decode.js";
+import { decodeReading } from "../wire/decode-reading.js";
 import { CONTROL_KEY_PREFIX, type Lease } from "./lease.js";
 
 /** Options of the aggregator service. */

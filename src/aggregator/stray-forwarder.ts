@@ -1,8 +1,8 @@
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
-import type { Bus } from "../bus/nats-bus.js";
-import { PARTITIONS, STRAYS_CONSUMER, STREAM, partitionedSubject } from "../bus/names.js";
+import type { Bus } from "../nats/nats-bus.js";
+import { PARTITIONS, STRAYS_CONSUMER, STREAM, partitionedSubject } from "../wire/names.js";
 import { deadLetterOf, publishDeadLetter } from "./dead-letter.js";
-import { NOT_A_READING_SUBJECT } from "./decode.js";
+import { NOT_A_READING_SUBJECT } from "../wire/decode-reading.js";
 import type { Lease } from "./lease.js";
 import type { AggregatorOptions, AggregatorStats } from "./partition-worker.js";
 

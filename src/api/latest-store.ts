@@ -1,6 +1,6 @@
 import type { KV } from "@nats-io/kv";
-import { LATEST_KEY_PREFIX, latestKey } from "../bus/names.js";
-import type { RedisCache } from "../cache/redis-cache.js";
+import { LATEST_KEY_PREFIX, latestKey } from "../wire/names.js";
+import type { RedisCache } from "../redis/redis-cache.js";
 import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
 
 /** Where a latest value came from, for the `X-Ecwatch-Source` header and tests. */

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { communityReadingSubject } from "../bus/names.js";
+import { communityReadingSubject } from "../wire/names.js";
 import { idProblem } from "../domain/ids.js";
 import { aheadProblem, parseCommunityReading, parseJson } from "../domain/reading.js";
 import { BUCKET_FIELDS, bucketJson, parseHistoryQuery, parseKpiQuery, toCsv } from "../energy/history-query.js";

@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { changeFeedSubject } from "../bus/names.js";
+import { changeFeedSubject } from "../wire/names.js";
 import { aggregateFromJson } from "../domain/aggregate.js";
 import { formatEvent, type SseClient } from "./sse.js";
 

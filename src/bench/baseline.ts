@@ -1,7 +1,7 @@
 import { AckPolicy, type JetStreamManager, jetstream, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { PublishWindow } from "../sim/reading-sink.js";
-import { JetStreamSink } from "../sim/jetstream-sink.js";
+import { JetStreamSink } from "../nats/jetstream-publisher.js";
 import { LatencyHistogram, type LatencySummary } from "./latency.js";
 
 export const BASELINE_STREAM = "BENCH_RAW";

@@ -1,10 +1,10 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { DLQ_STREAM } from "../bus/names.js";
-import { aggregatorBacklog, readingsStored } from "../bus/nats-bus.js";
+import { DLQ_STREAM } from "../wire/names.js";
+import { aggregatorBacklog, readingsStored } from "../nats/nats-bus.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { type FaultSpec, NO_FAULTS } from "../sim/faults.js";
-import { JetStreamSink } from "../sim/jetstream-sink.js";
+import { JetStreamSink } from "../nats/jetstream-publisher.js";
 import { planSimulation } from "../sim/setup.js";
 import { Simulator } from "../sim/simulator.js";
 import { LatencyHistogram, type LatencySummary } from "./latency.js";

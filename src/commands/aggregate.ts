@@ -1,12 +1,12 @@
-import { PARTITIONS } from "../bus/names.js";
+import { PARTITIONS } from "../wire/names.js";
 import { createLogger, type LogLevel } from "../cli/logger.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
 import { EcwatchError, errorMessage } from "../errors.js";
-import { serveMetrics } from "../ops/metrics.js";
+import { serveMetrics } from "../prometheus/metrics-server.js";
 import { redactUrl } from "../url.js";
-import { startAggregation } from "../stack/services.js";
+import { startAggregation } from "../app/services.js";
 
 export interface AggregateFlags extends SecurityFlags {
   readonly nats?: string;

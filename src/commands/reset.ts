@@ -1,6 +1,6 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, wipeTopology } from "../bus/nats-bus.js";
-import { RedisCache } from "../cache/redis-cache.js";
+import { connectNats, wipeTopology } from "../nats/nats-bus.js";
+import { RedisCache } from "../redis/redis-cache.js";
 import { type ConnectionSecurity, resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
 import { EcwatchError } from "../errors.js";
 import { runningStack, STATE_DIR } from "../stack/state-file.js";

@@ -3,7 +3,7 @@ import { untilSignal } from "../cli/signals.js";
 import { type AccessFlags, accessFromFlags } from "../cli/api-access.js";
 import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
 import { errorMessage } from "../errors.js";
-import { startApi } from "../stack/services.js";
+import { startApi } from "../app/services.js";
 
 export interface ServeFlags extends AccessFlags, SecurityFlags {
   readonly nats?: string;

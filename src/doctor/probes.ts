@@ -1,9 +1,9 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type ConsumerInfo, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
-import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET } from "../bus/names.js";
-import { connectNats } from "../bus/nats-bus.js";
-import { RedisCache, type RedisSecurity } from "../cache/redis-cache.js";
-import type { NatsSecurity } from "../bus/nats-auth.js";
+import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET } from "../wire/names.js";
+import { connectNats } from "../nats/nats-bus.js";
+import { RedisCache, type RedisSecurity } from "../redis/redis-cache.js";
+import type { NatsSecurity } from "../nats/nats-auth.js";
 import { errorMessage } from "../errors.js";
 import { redactUrl } from "../url.js";
 import { type Check, degradedDetail, formatBytes, infoField, topologyChecks } from "./verdicts.js";

@@ -1,5 +1,5 @@
 import type { ConsumerConfig, ConsumerInfo, StreamConfig, StreamState } from "@nats-io/jetstream";
-import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, PARTITIONS, STATE_BUCKET, STRAYS_CONSUMER, STREAM, STREAM_SUBJECTS } from "../bus/names.js";
+import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, PARTITIONS, STATE_BUCKET, STRAYS_CONSUMER, STREAM, STREAM_SUBJECTS } from "../wire/names.js";
 import { ENV_NAMES, type CoreEndpoint } from "../config.js";
 import { formatDuration } from "../domain/duration.js";
 import { installHint, type ServerProgram } from "../stack/binaries.js";

@@ -1,4 +1,4 @@
-import { energyDayKey } from "../bus/names.js";
+import { energyDayKey } from "../wire/names.js";
 import { type EnergyBucket, type PeriodOf, SETTLEMENT_INTERVAL_MS, rollUp, settle } from "./buckets.js";
 import { daysIn, hoursIn } from "./calendar.js";
 import { decodeDay, utcDayStart } from "./day-record.js";

@@ -1,8 +1,8 @@
 import mqtt, { type MqttClient } from "mqtt";
-import { mqttTopicOf } from "../bus/names.js";
+import { mqttTopicOf } from "../wire/names.js";
 import { EcwatchError, errorMessage } from "../errors.js";
 import { redactUrl } from "../url.js";
-import type { OutgoingMessage, ReadingSink, SinkDone } from "./reading-sink.js";
+import type { OutgoingMessage, ReadingSink, SinkDone } from "../wire/reading-sink.js";
 
 /**
  * Readings published as a meter device publishes them: MQTT QoS 1 on `ec/<community>/meter/<meter>`

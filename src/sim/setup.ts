@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { UsageError } from "../errors.js";
 import { FaultInjector, type FaultCounts, type FaultSpec } from "./faults.js";
-import type { PublishReport } from "./jetstream-sink.js";
+import type { PublishReport } from "../nats/jetstream-publisher.js";
 import { FIXTURES, loadProfiles } from "./fixtures.js";
 import { type Scenario, ScenarioError, defaultScenario, describeCommunity, parseScenario } from "./scenario.js";
 import type { Simulator } from "./simulator.js";

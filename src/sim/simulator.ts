@@ -1,5 +1,6 @@
 import { GroundTruth, type TruthTotals } from "./ground-truth.js";
-import { PublishWindow, type ReadingSink } from "./reading-sink.js";
+import { PublishWindow } from "./reading-sink.js";
+import { type ReadingSink } from "../wire/reading-sink.js";
 import type { Emission, ReadingSource } from "./sources.js";
 import type { TraceEntry } from "./trace.js";
 

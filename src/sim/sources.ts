@@ -1,5 +1,5 @@
-import { decodeReading } from "../aggregator/decode.js";
-import { communityReadingSubject, dedupIdHead, meterReadingSubject } from "../bus/names.js";
+import { decodeReading } from "../wire/decode-reading.js";
+import { communityReadingSubject, dedupIdHead, meterReadingSubject } from "../wire/names.js";
 import { COMMUNITY_METER_ID } from "../domain/ids.js";
 import type { MeterState } from "../domain/totals.js";
 import { CommunityModel } from "./community-model.js";

@@ -1,4 +1,4 @@
-import { parseReadingSubject } from "../bus/names.js";
+import { parseReadingSubject } from "../wire/names.js";
 import { isValidId } from "../domain/ids.js";
 import { parseTimestamp } from "../domain/reading.js";
 

@@ -4,7 +4,7 @@ import { connect as tcpConnect } from "node:net";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EcwatchError } from "../errors.js";
-import { partitionMappings } from "../bus/names.js";
+import { partitionMappings } from "../wire/names.js";
 import { requireProgram } from "./binaries.js";
 import { natsConfig } from "./nats-config.js";
 import { preferredOrFreePort } from "./ports.js";

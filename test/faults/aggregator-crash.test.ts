@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { connectNats } from "../../src/bus/nats-bus.js";
+import { connectNats } from "../../src/nats/nats-bus.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
-import { type ApiService, startApi } from "../../src/stack/services.js";
+import { type ApiService, startApi } from "../../src/app/services.js";
 import { CliProcess } from "../helpers/cli.js";
 import { STALE_AFTER_MS, count, dose, servedTruth, underLoad } from "../helpers/faults.js";
 import { type TestStack, startTestStack } from "../helpers/stack.js";

@@ -1,11 +1,11 @@
 import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectNats } from "../../src/bus/nats-bus.js";
-import { LATEST_BUCKET, latestKey } from "../../src/bus/names.js";
+import { connectNats } from "../../src/nats/nats-bus.js";
+import { LATEST_BUCKET, latestKey } from "../../src/wire/names.js";
 import { formatKw } from "../../src/cli/output.js";
 import { type Aggregate, aggregateFromJson } from "../../src/domain/aggregate.js";
 import { freePort } from "../../src/stack/ports.js";
-import { type AggregationService, startAggregation } from "../../src/stack/services.js";
+import { type AggregationService, startAggregation } from "../../src/app/services.js";
 import { BIN, CliProcess } from "../helpers/cli.js";
 import { count, dose, equalsTruth, getCommunity, STALE_AFTER_MS, servedTruth, underLoad } from "../helpers/faults.js";
 import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";

@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { LATEST_BUCKET, STATE_BUCKET, partitionConsumer, partitionOf, partitionStream } from "../../src/bus/names.js";
-import { type Bus, DEFAULT_RETENTION, clusterReplicas, ensureTopology, openBus } from "../../src/bus/nats-bus.js";
+import { LATEST_BUCKET, STATE_BUCKET, partitionConsumer, partitionOf, partitionStream } from "../../src/wire/names.js";
+import { type Bus, DEFAULT_RETENTION, clusterReplicas, ensureTopology, openBus } from "../../src/nats/nats-bus.js";
 import { type LocalServer, startRedis } from "../../src/stack/local-server.js";
 import { CLUSTER_NAME, type NatsCluster, startNatsCluster } from "../../src/stack/nats-cluster.js";
 import { freePort } from "../../src/stack/ports.js";
-import { type AggregationService, type ApiService, startAggregation, startApi } from "../../src/stack/services.js";
+import { type AggregationService, type ApiService, startAggregation, startApi } from "../../src/app/services.js";
 import { STALE_AFTER_MS, count, dose, getCommunity, servedTruth, underLoad } from "../helpers/faults.js";
 import { eventually } from "../helpers/stack.js";
 

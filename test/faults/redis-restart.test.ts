@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { latestCacheKey } from "../../src/cache/redis-cache.js";
+import { latestCacheKey } from "../../src/redis/redis-cache.js";
 import { type Aggregate, aggregateFromJson } from "../../src/domain/aggregate.js";
 import { count, dose, equalsTruth, getCommunity, servedTruth, underLoad } from "../helpers/faults.js";
 import { eventually, usePipeline } from "../helpers/stack.js";

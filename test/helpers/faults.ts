@@ -1,8 +1,8 @@
-import { connectNats } from "../../src/bus/nats-bus.js";
+import { connectNats } from "../../src/nats/nats-bus.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { NO_FAULTS } from "../../src/sim/faults.js";
 import type { TruthTotals } from "../../src/sim/ground-truth.js";
-import { JetStreamSink } from "../../src/sim/jetstream-sink.js";
+import { JetStreamSink } from "../../src/nats/jetstream-publisher.js";
 import { planSimulation } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import { eventually } from "./stack.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { startNats, startRedis } from "../../src/stack/local-server.js";
-import { type AggregationService, type ApiService, startAggregation, startApi } from "../../src/stack/services.js";
+import { type AggregationService, type ApiService, startAggregation, startApi } from "../../src/app/services.js";
 import { freePort } from "../../src/stack/ports.js";
 
 export interface TestStack {

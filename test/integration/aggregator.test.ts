@@ -1,11 +1,11 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Bus, connectNats, openBus } from "../../src/bus/nats-bus.js";
-import { latestKey, meterReadingSubject } from "../../src/bus/names.js";
+import { type Bus, connectNats, openBus } from "../../src/nats/nats-bus.js";
+import { latestKey, meterReadingSubject } from "../../src/wire/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { deltaNumber } from "../../src/aggregator/community-state.js";
-import { startAggregation } from "../../src/stack/services.js";
+import { startAggregation } from "../../src/app/services.js";
 import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
 
 let stack: TestStack;

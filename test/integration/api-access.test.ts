@@ -1,11 +1,11 @@
 import { request } from "node:http";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectNats, readingsStored } from "../../src/bus/nats-bus.js";
+import { connectNats, readingsStored } from "../../src/nats/nats-bus.js";
 import type { ApiAccess } from "../../src/api/access.js";
 import { MAX_BODY_BYTES } from "../../src/api/server.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
-import { type ApiService, startApi, startAggregation, type AggregationService } from "../../src/stack/services.js";
+import { type ApiService, startApi, startAggregation, type AggregationService } from "../../src/app/services.js";
 import { SseReader } from "../helpers/sse.js";
 import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
 

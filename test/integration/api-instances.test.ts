@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Aggregate } from "../../src/domain/aggregate.js";
-import { type ApiService, startApi } from "../../src/stack/services.js";
+import { type ApiService, startApi } from "../../src/app/services.js";
 import { SseReader } from "../helpers/sse.js";
 import { eventually, usePipeline } from "../helpers/stack.js";
 

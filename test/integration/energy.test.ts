@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Bus, aggregatorBacklog, connectNats, kvKeys, openBus } from "../../src/bus/nats-bus.js";
-import { ENERGY_BUCKET } from "../../src/bus/names.js";
+import { type Bus, aggregatorBacklog, connectNats, kvKeys, openBus } from "../../src/nats/nats-bus.js";
+import { ENERGY_BUCKET } from "../../src/wire/names.js";
 import { decodeDay } from "../../src/energy/day-record.js";
 import { WMS_PER_WH } from "../../src/energy/meter-energy.js";
 import { NO_FAULTS } from "../../src/sim/faults.js";
-import { JetStreamSink } from "../../src/sim/jetstream-sink.js";
+import { JetStreamSink } from "../../src/nats/jetstream-publisher.js";
 import { planSimulation, reportOf } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import type { CommunityEnergy } from "../../src/sim/sources.js";
-import { startAggregation } from "../../src/stack/services.js";
+import { startAggregation } from "../../src/app/services.js";
 import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
 
 const HOUR = 3_600_000;

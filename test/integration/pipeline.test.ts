@@ -1,14 +1,14 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { connectNats } from "../../src/bus/nats-bus.js";
-import { DLQ_STREAM, partitionedSubject } from "../../src/bus/names.js";
+import { connectNats } from "../../src/nats/nats-bus.js";
+import { DLQ_STREAM, partitionedSubject } from "../../src/wire/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { NO_FAULTS } from "../../src/sim/faults.js";
-import { JetStreamSink } from "../../src/sim/jetstream-sink.js";
+import { JetStreamSink } from "../../src/nats/jetstream-publisher.js";
 import { planSimulation, reportOf } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
-import { startAggregation } from "../../src/stack/services.js";
+import { startAggregation } from "../../src/app/services.js";
 import { eventually, usePipeline } from "../helpers/stack.js";
 import { SseReader } from "../helpers/sse.js";
 

@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nkeys } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectNats, openBus } from "../../src/bus/nats-bus.js";
-import type { NatsSecurity } from "../../src/bus/nats-auth.js";
-import { RedisCache, type RedisSecurity } from "../../src/cache/redis-cache.js";
+import { connectNats, openBus } from "../../src/nats/nats-bus.js";
+import type { NatsSecurity } from "../../src/nats/nats-auth.js";
+import { RedisCache, type RedisSecurity } from "../../src/redis/redis-cache.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { EcwatchError } from "../../src/errors.js";
-import { startAggregation, startApi } from "../../src/stack/services.js";
+import { startAggregation, startApi } from "../../src/app/services.js";
 import { type Certificates, makeCertificates, startSecureNats, startSecureRedis, type TestServer } from "../helpers/secure-servers.js";
 import { eventually } from "../helpers/stack.js";
 

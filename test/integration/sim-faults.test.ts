@@ -1,10 +1,10 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
-import { aggregatorBacklog, connectNats } from "../../src/bus/nats-bus.js";
-import { DLQ_STREAM } from "../../src/bus/names.js";
+import { aggregatorBacklog, connectNats } from "../../src/nats/nats-bus.js";
+import { DLQ_STREAM } from "../../src/wire/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { parseFaults } from "../../src/sim/faults.js";
-import { JetStreamSink } from "../../src/sim/jetstream-sink.js";
+import { JetStreamSink } from "../../src/nats/jetstream-publisher.js";
 import { planSimulation, reportOf } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import { eventually, usePipeline } from "../helpers/stack.js";

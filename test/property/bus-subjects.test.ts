@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeReading } from "../../src/aggregator/decode.js";
-import { PARTITIONED_SUBJECT_PREFIX, PARTITIONS, type ReadingSubject, communityReadingSubject, meterReadingSubject, parseReadingSubject, partitionOf, partitionedSubject } from "../../src/bus/names.js";
+import { decodeReading } from "../../src/wire/decode-reading.js";
+import { PARTITIONED_SUBJECT_PREFIX, PARTITIONS, type ReadingSubject, communityReadingSubject, meterReadingSubject, parseReadingSubject, partitionOf, partitionedSubject } from "../../src/wire/names.js";
 import { hashString } from "../../src/domain/hash.js";
 import { COMMUNITY_METER_ID, isValidId } from "../../src/domain/ids.js";
 import { MAX_WATTS, parseTimestamp } from "../../src/domain/reading.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { changeFeedSubject, communityReadingSubject, dedupId, latestKey, meterReadingSubject } from "../../src/bus/names.js";
+import { changeFeedSubject, communityReadingSubject, dedupId, latestKey, meterReadingSubject } from "../../src/wire/names.js";
 import { ID_PATTERN, idProblem, isValidId } from "../../src/domain/ids.js";
 import { ID_ALPHABET, anyString, invalidIdString, nonString, validId } from "./arbitraries.js";
 import { checkProperty } from "./property.js";

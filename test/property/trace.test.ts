@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { communityReadingSubject, meterReadingSubject, parseReadingSubject } from "../../src/bus/names.js";
+import { communityReadingSubject, meterReadingSubject, parseReadingSubject } from "../../src/wire/names.js";
 import { isValidId } from "../../src/domain/ids.js";
 import { TraceError, type TraceEntry, formatTraceLine, parseTrace, parseTraceLine, shiftEntry } from "../../src/sim/trace.js";
 import { anyJson, anyString, nonString, validId, validMeterReading } from "./arbitraries.js";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { partitionMappings } from "../../src/bus/names.js";
+import { partitionMappings } from "../../src/wire/names.js";
 import { buildProgram } from "../../src/cli.js";
 import { mappingsBlock } from "../../src/stack/nats-config.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { natsKeyFile, natsServers } from "../../src/bus/nats-auth.js";
+import { natsKeyFile, natsServers } from "../../src/nats/nats-auth.js";
 import { accessFromFlags } from "../../src/cli/api-access.js";
 import { resolveSecurity, resolveToken, securityEnv } from "../../src/config.js";
 import { connectFailure } from "../../src/connect-failure.js";

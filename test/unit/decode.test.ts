@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeReading } from "../../src/aggregator/decode.js";
+import { decodeReading } from "../../src/wire/decode-reading.js";
 
 const T = Date.UTC(2026, 10, 22, 12);
 const meterPayload = (patch: Record<string, unknown> = {}): string =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeReading } from "../../src/aggregator/decode.js";
+import { decodeReading } from "../../src/wire/decode-reading.js";
 import {
   type Decision,
   FaultInjector,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { energyDayKey } from "../../src/bus/names.js";
+import { energyDayKey } from "../../src/wire/names.js";
 import { MINUTES_PER_DAY, encodeDay } from "../../src/energy/day-record.js";
 import { type DayRecordSource, HistoryStore } from "../../src/energy/history-store.js";
 import { type Energy, MINUTE_MS } from "../../src/energy/meter-energy.js";

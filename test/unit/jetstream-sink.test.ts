@@ -1,7 +1,7 @@
 import type { Msg, MsgHdrsImpl, PublishOptions, Status, SubscriptionOptions } from "@nats-io/transport-node";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type AckTransport, JetStreamSink, type JetStreamSinkOptions, nextStep, readAck, type RetryPolicy } from "../../src/sim/jetstream-sink.js";
-import type { OutgoingMessage } from "../../src/sim/reading-sink.js";
+import { type AckTransport, JetStreamSink, type JetStreamSinkOptions, nextStep, readAck, type RetryPolicy } from "../../src/nats/jetstream-publisher.js";
+import type { OutgoingMessage } from "../../src/wire/reading-sink.js";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (data: Uint8Array): string => new TextDecoder().decode(data);

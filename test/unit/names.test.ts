@@ -14,7 +14,7 @@ import {
   latestKey,
   meterReadingSubject,
   parseReadingSubject,
-} from "../../src/bus/names.js";
+} from "../../src/wire/names.js";
 
 describe("subject builders", () => {
   it("builds the prototype's community-level subject", () => {

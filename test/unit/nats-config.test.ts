@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { partitionMappings } from "../../src/bus/names.js";
+import { partitionMappings } from "../../src/wire/names.js";
 import { mappingsBlock, natsConfig } from "../../src/stack/nats-config.js";
 
 const MAPPINGS = { "ec.*.net": "ecp.{{partition(8,1)}}.{{wildcard(1)}}.net" };

@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { SseClient } from "../../src/api/sse.js";
 import { emptyStats } from "../../src/aggregator/partition-worker.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
-import { aggregatorMetrics } from "../../src/ops/aggregator-metrics.js";
-import { apiMetrics } from "../../src/ops/api-metrics.js";
+import { aggregatorMetrics } from "../../src/prometheus/aggregator-metrics.js";
+import { apiMetrics } from "../../src/prometheus/api-metrics.js";
 import { parseSamples, Scrape } from "../helpers/prometheus.js";
 
 const aggregate = (version: number, measuredAt = "2026-11-22T12:00:00.000Z"): Aggregate => ({

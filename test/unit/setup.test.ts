@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import { NO_FAULTS, parseFaults } from "../../src/sim/faults.js";
-import type { ReadingSink } from "../../src/sim/reading-sink.js";
+import type { ReadingSink } from "../../src/wire/reading-sink.js";
 import { BUILT_IN_SCENARIOS, type SimulationPlan, loadScenario, planSimulation, reportOf } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import { ModelSource, type Tick, TraceSource } from "../../src/sim/sources.js";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { OutgoingMessage, ReadingSink, SinkDone } from "../../src/sim/reading-sink.js";
+import type { OutgoingMessage, ReadingSink, SinkDone } from "../../src/wire/reading-sink.js";
 import { Simulator, type SimulatorOptions } from "../../src/sim/simulator.js";
 import type { Emission, ReadingSource, Tick } from "../../src/sim/sources.js";
 import type { TraceEntry } from "../../src/sim/trace.js";

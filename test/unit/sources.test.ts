@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeReading } from "../../src/aggregator/decode.js";
+import { decodeReading } from "../../src/wire/decode-reading.js";
 import { FaultInjector, type FaultSpec, NO_FAULTS } from "../../src/sim/faults.js";
 import { loadProfiles } from "../../src/sim/fixtures.js";
 import type { CommunitySpec } from "../../src/sim/scenario.js";

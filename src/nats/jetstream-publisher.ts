@@ -8,9 +8,9 @@ import {
   type Status,
   type SubscriptionOptions,
 } from "@nats-io/transport-node";
-import { DUPLICATE_WINDOW_MS } from "../bus/nats-bus.js";
+import { DUPLICATE_WINDOW_MS } from "./nats-bus.js";
 import { errorMessage } from "../errors.js";
-import type { OutgoingMessage, ReadingSink, SinkDone } from "./reading-sink.js";
+import type { OutgoingMessage, ReadingSink, SinkDone } from "../wire/reading-sink.js";
 
 /**
  * A JetStream publisher for many small messages (issue 7). `js.publish` is one request per

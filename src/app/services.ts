@@ -6,12 +6,12 @@ import { HistoryStore } from "../energy/history-store.js";
 import type { MetricsSource } from "../api/observer.js";
 import { createApi, listen } from "../api/server.js";
 import { SseHub } from "../api/sse-hub.js";
-import { type Bus, aggregatorLag, clusterReplicas, DEFAULT_RETENTION, ensureTopology, openBus, type RetentionOptions } from "../bus/nats-bus.js";
-import { RedisCache } from "../cache/redis-cache.js";
+import { type Bus, aggregatorLag, clusterReplicas, DEFAULT_RETENTION, ensureTopology, openBus, type RetentionOptions } from "../nats/nats-bus.js";
+import { RedisCache } from "../redis/redis-cache.js";
 import type { ConnectionSecurity } from "../config.js";
 import { EcwatchError } from "../errors.js";
-import { aggregatorMetrics } from "../ops/aggregator-metrics.js";
-import { apiMetrics } from "../ops/api-metrics.js";
+import { aggregatorMetrics } from "../prometheus/aggregator-metrics.js";
+import { apiMetrics } from "../prometheus/api-metrics.js";
 
 /** A service's own NATS and Redis connections, with the stream, consumer and buckets in place. */
 interface Connections {

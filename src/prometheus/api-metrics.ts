@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram } from "prom-client";
 import type { ApiObserver, MetricsSource } from "../api/observer.js";
 import type { Aggregate } from "../domain/aggregate.js";
-import { newRegistry } from "./metrics.js";
+import { newRegistry } from "./metrics-server.js";
 
 export interface ApiMetricsOptions {
   /** SSE clients connected now, read at scrape time. */

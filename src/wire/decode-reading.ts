@@ -1,4 +1,4 @@
-import { parseReadingSubject } from "../bus/names.js";
+import { parseReadingSubject } from "./names.js";
 import { COMMUNITY_METER_ID, isValidId } from "../domain/ids.js";
 import { MAX_READING_BYTES, parseCommunityReading, parseJson, parseMeterReading, parseTimestamp } from "../domain/reading.js";
 import type { MeterState } from "../domain/totals.js";

@@ -36,7 +36,7 @@ import {
   STREAM_SUBJECTS,
   partitionStream,
   partitionStreamSubjects,
-} from "./names.js";
+} from "../wire/names.js";
 
 /** Retention limits of EC_STREAM; the prototype's stream had none. */
 export interface RetentionOptions {

@@ -1,7 +1,7 @@
 import { Gauge, Histogram } from "prom-client";
 import type { AggregatorStats } from "../aggregator/partition-worker.js";
 import type { MetricsSource } from "../api/observer.js";
-import { counterOf, newRegistry } from "./metrics.js";
+import { counterOf, newRegistry } from "./metrics-server.js";
 
 /** Messages one of the aggregator's consumers has yet to process (pending delivery + delivered, not acknowledged). */
 export interface ConsumerLag {
