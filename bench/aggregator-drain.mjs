@@ -3,7 +3,9 @@
 // Prints one JSON line and writes it to bench/results/aggregator-drain.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { aggregatorBacklog, connectNats, ensureTopology, readingsStored } from "../dist/nats/nats-bus.js";
+import { aggregatorBacklog, readingsStored } from "../dist/nats/inspect.js";
+import { connectNats } from "../dist/nats/connect.js";
+import { ensureTopology } from "../dist/nats/topology.js";
 import { meterReadingSubject } from "../dist/wire/names.js";
 import { startAggregation } from "../dist/app/services.js";
 import { startServers } from "./servers.mjs";

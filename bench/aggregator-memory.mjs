@@ -7,7 +7,9 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { aggregatorBacklog, connectNats, ensureTopology } from "../dist/nats/nats-bus.js";
+import { aggregatorBacklog } from "../dist/nats/inspect.js";
+import { connectNats } from "../dist/nats/connect.js";
+import { ensureTopology } from "../dist/nats/topology.js";
 import { meterReadingSubject } from "../dist/wire/names.js";
 import { sampleProcess } from "../dist/bench/process-stats.js";
 import { startServers } from "./servers.mjs";

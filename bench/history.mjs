@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { energyDayKey } from "../dist/wire/names.js";
-import { openBus } from "../dist/nats/nats-bus.js";
+import { openBus } from "../dist/nats/bus.js";
 import { encodeDay, MINUTES_PER_DAY } from "../dist/energy/day-record.js";
 import { MINUTE_MS, powerOver } from "../dist/energy/meter-energy.js";
 import { startApi } from "../dist/app/services.js";

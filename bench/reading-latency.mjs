@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { jetstream } from "@nats-io/jetstream";
 import { LatencyHistogram } from "../dist/bench/latency.js";
 import { changeFeedSubject, meterReadingSubject } from "../dist/wire/names.js";
-import { connectNats } from "../dist/nats/nats-bus.js";
+import { connectNats } from "../dist/nats/connect.js";
 import { freePort } from "../dist/stack/ports.js";
 import { startAggregation, startApi } from "../dist/app/services.js";
 import { startServers } from "./servers.mjs";

@@ -13,10 +13,11 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, ensureTopology } from "../dist/nats/nats-bus.js";
+import { connectNats } from "../dist/nats/connect.js";
+import { ensureTopology } from "../dist/nats/topology.js";
 import { CONSUMER, STREAM } from "../dist/wire/names.js";
 import { NO_FAULTS } from "../dist/sim/faults.js";
-import { JetStreamSink } from "../dist/nats/jetstream-publisher.js";
+import { JetStreamPublisher } from "../dist/nats/jetstream-publisher.js";
 import { planSimulation } from "../dist/sim/setup.js";
 import { Simulator } from "../dist/sim/simulator.js";
 import { startNats } from "../dist/stack/local-server.js";
@@ -112,7 +113,7 @@ const parts = {
   // a) The publisher, as fast as acknowledged.
   publisher: () =>
     withServer(async ({ nc, jsm, pid }) => {
-      const sink = new JetStreamSink(nc);
+      const sink = new JetStreamPublisher(nc);
       const result = await measure({ sink, source: planned(READINGS / (COMMUNITIES * METERS)).source, speed: Number.POSITIVE_INFINITY, pid, jsm });
       const { retried, duplicates, failed } = sink.report();
       return { ...result, retried, duplicates, failed };
@@ -136,7 +137,7 @@ async function realTime({ nc, jsm, pid }) {
   const sample = () => {
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   };
-  const sink = new JetStreamSink(nc);
+  const sink = new JetStreamPublisher(nc);
   const result = await measure({ sink, source: simulation.source, speed: 1, pid, jsm, sample });
   sample();
   // The last moment goes out (moments − 1) intervals after the first; keeping up means it is

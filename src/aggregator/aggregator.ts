@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
-import { type Bus, kvKeys } from "../nats/nats-bus.js";
+import { type Bus } from "../nats/bus.js";
+import { kvKeys } from "../nats/inspect.js";
 import { PARTITIONS, STATE_BUCKET } from "../wire/names.js";
 import type { RedisCache } from "../redis/redis-cache.js";
 import { errorMessage } from "../errors.js";

@@ -1,5 +1,6 @@
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
-import { type Bus, kvKeys } from "../nats/nats-bus.js";
+import { type Bus } from "../nats/bus.js";
+import { kvKeys } from "../nats/inspect.js";
 import {
   LATEST_BUCKET,
   LATEST_KEY_PREFIX,

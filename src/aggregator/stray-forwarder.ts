@@ -1,5 +1,5 @@
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
-import type { Bus } from "../nats/nats-bus.js";
+import type { Bus } from "../nats/bus.js";
 import { PARTITIONS, STRAYS_CONSUMER, STREAM, partitionedSubject } from "../wire/names.js";
 import { deadLetterOf, publishDeadLetter } from "./dead-letter.js";
 import { NOT_A_READING_SUBJECT } from "../wire/decode-reading.js";

@@ -1,7 +1,7 @@
 import { AckPolicy, type JetStreamManager, jetstream, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { PublishWindow } from "../sim/reading-sink.js";
-import { JetStreamSink } from "../nats/jetstream-publisher.js";
+import { JetStreamPublisher } from "../nats/jetstream-publisher.js";
 import { LatencyHistogram, type LatencySummary } from "./latency.js";
 
 export const BASELINE_STREAM = "BENCH_RAW";
@@ -31,7 +31,7 @@ export async function runBaseline(nc: NatsConnection, jsm: JetStreamManager, rea
   await jsm.streams.delete(BASELINE_STREAM).catch(() => undefined);
   await jsm.streams.add({ name: BASELINE_STREAM, subjects: [SUBJECT], storage: StorageType.File, duplicate_window: 120_000_000_000 });
   await jsm.consumers.add(BASELINE_STREAM, { durable_name: "bench", ack_policy: AckPolicy.All, max_ack_pending: 20_000 });
-  const sink = new JetStreamSink(nc);
+  const sink = new JetStreamPublisher(nc);
   const window = new PublishWindow(1_024);
   const release = (): void => window.release();
   let sent = 0;

@@ -1,10 +1,10 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { DLQ_STREAM } from "../wire/names.js";
-import { aggregatorBacklog, readingsStored } from "../nats/nats-bus.js";
+import { aggregatorBacklog, readingsStored } from "../nats/inspect.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { type FaultSpec, NO_FAULTS } from "../sim/faults.js";
-import { JetStreamSink } from "../nats/jetstream-publisher.js";
+import { JetStreamPublisher } from "../nats/jetstream-publisher.js";
 import { planSimulation } from "../sim/setup.js";
 import { Simulator } from "../sim/simulator.js";
 import { LatencyHistogram, type LatencySummary } from "./latency.js";
@@ -82,7 +82,7 @@ export async function runAtRate(nc: NatsConnection, jsm: JetStreamManager, apiUr
   await fanout.start();
 
   const before = await counts(jsm);
-  const sink = new JetStreamSink(nc);
+  const sink = new JetStreamPublisher(nc);
   const plan = (startMs: number) =>
     planSimulation({ communities: options.communities, meters: options.meters, seed: options.seed, level: "meter", intervalMs, durationMs: options.durationMs, faults: options.faults ?? NO_FAULTS, startMs });
   // Latency is measured from data time, which must start when publishing does: a first plan

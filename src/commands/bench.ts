@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { clusterReplicas, connectNats, ensureTopology } from "../nats/nats-bus.js";
+import { clusterReplicas, connectNats } from "../nats/connect.js";
+import { ensureTopology } from "../nats/topology.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveSecurity, type SecurityFlags } from "../config.js";

@@ -1,5 +1,6 @@
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, wipeTopology } from "../nats/nats-bus.js";
+import { connectNats } from "../nats/connect.js";
+import { wipeTopology } from "../nats/inspect.js";
 import { RedisCache } from "../redis/redis-cache.js";
 import { type ConnectionSecurity, resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
 import { EcwatchError } from "../errors.js";

@@ -1,13 +1,14 @@
 import { createWriteStream, openSync, type WriteStream } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { clusterReplicas, connectNats, ensureTopology } from "../nats/nats-bus.js";
+import { clusterReplicas, connectNats } from "../nats/connect.js";
+import { ensureTopology } from "../nats/topology.js";
 import { colorsFor, StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
 import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, UsageError } from "../errors.js";
 import { redactUrl } from "../url.js";
-import { JetStreamSink, type PublishReport } from "../nats/jetstream-publisher.js";
+import { JetStreamPublisher, type PublishReport } from "../nats/jetstream-publisher.js";
 import { MqttSink } from "../sim/mqtt-sink.js";
 import type { Transport } from "../sim/reading-sink.js";
 import type { ReadingSink } from "../wire/reading-sink.js";
@@ -49,7 +50,7 @@ async function openTransport(flags: SimFlags): Promise<OpenTransport> {
     await nc.close();
     throw err;
   }
-  const sink = new JetStreamSink(nc);
+  const sink = new JetStreamPublisher(nc);
   return { sink, target: redactUrl(natsUrl), report: () => sink.report(), close: async () => void (await nc.drain().catch(() => undefined)) };
 }
 

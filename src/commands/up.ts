@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { connectNats } from "../nats/nats-bus.js";
+import { connectNats } from "../nats/connect.js";
 import { colorsFor, formatKw, LiveBlock } from "../cli/output.js";
 import { type AccessFlags, accessFromFlags } from "../cli/api-access.js";
 import { untilSignal } from "../cli/signals.js";
@@ -8,7 +8,7 @@ import type { Aggregate } from "../domain/aggregate.js";
 import { EcwatchError, errorMessage, UsageError } from "../errors.js";
 import { NO_FAULTS } from "../sim/faults.js";
 import { planSimulation } from "../sim/setup.js";
-import { JetStreamSink } from "../nats/jetstream-publisher.js";
+import { JetStreamPublisher } from "../nats/jetstream-publisher.js";
 import { Simulator } from "../sim/simulator.js";
 import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
 import { startNatsCluster } from "../stack/nats-cluster.js";
@@ -148,7 +148,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
       const simulation = planSimulation({ ...flags, level: "meter", intervalMs: flags.interval, faults: NO_FAULTS });
       const nc = await connectNats(natsUrl, "ecwatch-sim", security.nats);
       started.add(() => nc.drain());
-      simulator = new Simulator(new JetStreamSink(nc), simulation.source, { speed: 1, staleAfterMs: flags.staleAfter });
+      simulator = new Simulator(new JetStreamPublisher(nc), simulation.source, { speed: 1, staleAfterMs: flags.staleAfter });
       void simulator.start();
       started.add(() => simulator!.stop());
     }

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type ConsumerInfo, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET } from "../wire/names.js";
-import { connectNats } from "../nats/nats-bus.js";
+import { connectNats } from "../nats/connect.js";
 import { RedisCache, type RedisSecurity } from "../redis/redis-cache.js";
 import type { NatsSecurity } from "../nats/nats-auth.js";
 import { errorMessage } from "../errors.js";

@@ -3,14 +3,16 @@ import {
   createInbox,
   DrainingConnectionError,
   type Msg,
-  MsgHdrsImpl,
   type PublishOptions,
   type Status,
   type SubscriptionOptions,
 } from "@nats-io/transport-node";
-import { DUPLICATE_WINDOW_MS } from "./nats-bus.js";
+import { DUPLICATE_WINDOW_MS } from "./topology.js";
 import { errorMessage } from "../errors.js";
+import { readAck } from "../wire/publish-ack.js";
 import type { OutgoingMessage, ReadingSink, SinkDone } from "../wire/reading-sink.js";
+import { EncodedHeaders, SlabEncoder } from "./encoded-message.js";
+import { PUBLISH_ERROR_KINDS, type PublishErrorKind, type RetryPolicy, nextStep } from "./publish-retry.js";
 
 /**
  * A JetStream publisher for many small messages (issue 7). `js.publish` is one request per
@@ -24,9 +26,6 @@ import type { OutgoingMessage, ReadingSink, SinkDone } from "../wire/reading-sin
  * again at once.
  */
 
-/** Why a send of a reading was not acknowledged. */
-export const PUBLISH_ERROR_KINDS = ["timeout", "disconnected", "noResponders", "rejected", "closed"] as const;
-export type PublishErrorKind = (typeof PUBLISH_ERROR_KINDS)[number];
 
 /** What the sink did so far (status as data: the command decides what to show). */
 export interface PublishReport {
@@ -45,7 +44,7 @@ export interface PublishReport {
   lastError?: string;
 }
 
-export interface JetStreamSinkOptions {
+export interface JetStreamPublisherOptions {
   /** How long to wait for a PubAck before sending again. Default 5 s, as nats.js's js.publish. */
   readonly ackTimeoutMs?: number;
   /** Sends of one reading before it fails. Default 10. */
@@ -66,126 +65,6 @@ export interface AckTransport {
   publish(subject: string, payload: Uint8Array, options: PublishOptions): void;
   subscribe(subject: string, options: SubscriptionOptions): { unsubscribe(): void; readonly closed: Promise<void | Error> };
   status(): AsyncIterable<Status>;
-}
-
-/** One reply on the inbox, read. */
-export type AckOutcome =
-  | { readonly kind: "stored"; readonly duplicate: boolean }
-  | { readonly kind: "noResponders" }
-  | { readonly kind: "rejected"; readonly code: number; readonly description: string };
-
-const TD = new TextDecoder();
-const PLAIN_ACK_HEAD = Uint8Array.from('{"stream":', (c) => c.charCodeAt(0));
-
-/**
- * Whether a reply is a plain PubAck, `{"stream":"EC_STREAM", "seq":42}`, told from its first and
- * last bytes: decoding and parsing every ack cost more than matching it. A duplicate ack ends
- * in `true}`, an error reply starts with `{"error"`: both take the full path.
- */
-function isPlainAck(data: Uint8Array): boolean {
-  const n = data.length;
-  if (n <= PLAIN_ACK_HEAD.length + 1 || data[n - 1] !== 0x7d) return false;
-  const digit = data[n - 2]!;
-  if (digit < 0x30 || digit > 0x39) return false;
-  for (let i = 0; i < PLAIN_ACK_HEAD.length; i += 1) if (data[i] !== PLAIN_ACK_HEAD[i]) return false;
-  return true;
-}
-
-const STORED: AckOutcome = { kind: "stored", duplicate: false };
-
-/**
- * Reads a reply to a publish: a PubAck `{"stream","seq","duplicate"?}`, an error
- * `{"error":{"code","err_code","description"}}`, or a 503 status without payload when nothing
- * (no stream) listens on the subject.
- */
-export function readAck(data: Uint8Array, statusCode: number | undefined): AckOutcome {
-  if (isPlainAck(data)) return STORED;
-  if (statusCode === 503 && data.length === 0) return { kind: "noResponders" };
-  if (statusCode !== undefined && statusCode !== 0 && statusCode !== 200 && data.length === 0) {
-    return { kind: "rejected", code: statusCode, description: `status ${statusCode}` };
-  }
-  let ack: { stream?: unknown; duplicate?: unknown; error?: { code?: unknown; err_code?: unknown; description?: unknown } };
-  try {
-    ack = JSON.parse(TD.decode(data)) as typeof ack;
-  } catch {
-    return { kind: "rejected", code: 500, description: "an ack that is not JSON" };
-  }
-  if (ack?.error) {
-    const { code, err_code: errCode, description } = ack.error;
-    const text = `${typeof description === "string" ? description : "error"}${typeof errCode === "number" ? ` (${errCode})` : ""}`;
-    return { kind: "rejected", code: typeof code === "number" ? code : 500, description: text };
-  }
-  if (typeof ack?.stream !== "string" || ack.stream === "") return { kind: "rejected", code: 500, description: "an invalid ack" };
-  return { kind: "stored", duplicate: ack.duplicate === true };
-}
-
-/** What to do with a reading whose send was not acknowledged. */
-export type RetryStep = { readonly action: "send"; readonly atMs: number } | { readonly action: "fail" };
-
-export interface RetryPolicy {
-  readonly maxAttempts: number;
-  readonly giveUpAfterMs: number;
-  readonly backoffMs: number;
-}
-
-/**
- * After `attempts` sends since `firstSentMs`: a timeout is sent again at once (the wait was
- * the timeout), and so is a send lost to a disconnect (once reconnected); "no responders" and
- * a server-side (5xx) error ack after a backoff, as they pass (the stream is being restored,
- * storage is busy); an error ack for the message itself (4xx: too large, wrong expectations)
- * never succeeds, so it fails at once.
- */
-export function nextStep(kind: Exclude<PublishErrorKind, "closed">, code: number, attempts: number, firstSentMs: number, nowMs: number, policy: RetryPolicy): RetryStep {
-  if (kind === "rejected" && code < 500) return { action: "fail" };
-  const atMs = kind === "timeout" || kind === "disconnected" ? nowMs : nowMs + policy.backoffMs * attempts;
-  if (attempts >= policy.maxAttempts || atMs - firstSentMs >= policy.giveUpAfterMs) return { action: "fail" };
-  return { action: "send", atMs };
-}
-
-/**
- * Encodes messages into shared 64 KiB slabs instead of a buffer (and an ArrayBuffer) per
- * string: TextEncoder per payload and header was a fifth of the CPU and most of the garbage.
- * A slab is never written twice; nats.js copies the views into its outbound buffer, and a
- * slab is collected once no view of it is left.
- */
-class SlabEncoder {
-  private slab: Buffer = Buffer.allocUnsafeSlow(0);
-  private used = 0;
-  /** The last message's header block (empty without a dedup id) and payload. */
-  headers: Uint8Array<ArrayBuffer> = new Uint8Array(0);
-  payload: Uint8Array<ArrayBuffer> = new Uint8Array(0);
-
-  /** Writes one message (UTF-8): with a dedup id, its header block and payload in one write. */
-  encode(dedupId: string | undefined, payload: string): void {
-    const text = dedupId === undefined ? payload : `NATS/1.0\r\nNats-Msg-Id: ${dedupId}\r\n\r\n${payload}`;
-    const room = text.length * 3;
-    if (this.used + room > this.slab.length) {
-      this.slab = Buffer.allocUnsafeSlow(Math.max(65_536, room));
-      this.used = 0;
-    }
-    const start = this.used;
-    this.used += this.slab.write(text, start);
-    const headerBytes = dedupId === undefined ? 0 : HEADER_FRAME_BYTES + Buffer.byteLength(dedupId);
-    const buffer = this.slab.buffer as ArrayBuffer;
-    const offset = this.slab.byteOffset + start;
-    this.headers = new Uint8Array(buffer, offset, headerBytes);
-    this.payload = new Uint8Array(buffer, offset + headerBytes, this.used - start - headerBytes);
-  }
-}
-
-/** "NATS/1.0\r\n" + "Nats-Msg-Id: " + "\r\n\r\n". */
-const HEADER_FRAME_BYTES = 27;
-
-/**
- * Headers handed over as encoded bytes. nats.js calls encode() synchronously inside
- * publish(), so one instance serves every publish, its bytes set just before.
- */
-class EncodedHeaders extends MsgHdrsImpl {
-  bytes: Uint8Array<ArrayBuffer> = new Uint8Array(0);
-
-  override encode(): Uint8Array {
-    return this.bytes;
-  }
 }
 
 const INVALID_HEADER_VALUE = /[\r\n]/;
@@ -216,7 +95,7 @@ interface Pending {
 }
 
 /** Publishes readings to JetStream: one core publish per reading, acks matched by reply token. */
-export class JetStreamSink implements ReadingSink {
+export class JetStreamPublisher implements ReadingSink {
   private readonly counts: PublishReport = {
     published: 0,
     acked: 0,
@@ -243,7 +122,7 @@ export class JetStreamSink implements ReadingSink {
 
   constructor(
     private readonly nc: AckTransport,
-    options: JetStreamSinkOptions = {},
+    options: JetStreamPublisherOptions = {},
   ) {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
     this.policy = { maxAttempts: options.maxAttempts ?? 10, giveUpAfterMs: options.giveUpAfterMs ?? DUPLICATE_WINDOW_MS / 2, backoffMs: options.backoffMs ?? 200 };

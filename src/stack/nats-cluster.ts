@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstreamManager, type JetStreamManager, StorageType } from "@nats-io/jetstream";
-import { clusterReplicas, connectNats } from "../nats/nats-bus.js";
+import { clusterReplicas, connectNats } from "../nats/connect.js";
 import { EcwatchError, errorMessage } from "../errors.js";
 import { type LocalServer, type NatsServerOptions, startNats } from "./local-server.js";
 import { freePort, preferredOrFreePort } from "./ports.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { energyDayKey } from "../../src/wire/names.js";
-import { type Bus, openBus } from "../../src/nats/nats-bus.js";
+import { type Bus, openBus } from "../../src/nats/bus.js";
 import { MINUTES_PER_DAY, encodeDay } from "../../src/energy/day-record.js";
 import { type Energy, MINUTE_MS } from "../../src/energy/meter-energy.js";
 import { runCli } from "../helpers/cli.js";

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { connectNats } from "../../src/nats/nats-bus.js";
+import { connectNats } from "../../src/nats/connect.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { type ApiService, startApi } from "../../src/app/services.js";
 import { CliProcess } from "../helpers/cli.js";

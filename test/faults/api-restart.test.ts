@@ -1,6 +1,6 @@
 import { Kvm } from "@nats-io/kv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectNats } from "../../src/nats/nats-bus.js";
+import { connectNats } from "../../src/nats/connect.js";
 import { LATEST_BUCKET, latestKey } from "../../src/wire/names.js";
 import { formatKw } from "../../src/cli/output.js";
 import { type Aggregate, aggregateFromJson } from "../../src/domain/aggregate.js";

@@ -1,8 +1,8 @@
-import { connectNats } from "../../src/nats/nats-bus.js";
+import { connectNats } from "../../src/nats/connect.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { NO_FAULTS } from "../../src/sim/faults.js";
 import type { TruthTotals } from "../../src/sim/ground-truth.js";
-import { JetStreamSink } from "../../src/nats/jetstream-publisher.js";
+import { JetStreamPublisher } from "../../src/nats/jetstream-publisher.js";
 import { planSimulation } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import { eventually } from "./stack.js";
@@ -62,7 +62,7 @@ async function startLoad(natsUrl: string, shape: LoadShape): Promise<Load> {
   if (!Number.isInteger(intervalMs)) throw new Error(`${shape.communities} × ${shape.meters} meters at ${shape.rate}/s: the interval must be whole milliseconds`);
   const nc = await connectNats(natsUrl, "faults-load");
   const simulation = planSimulation({ communities: shape.communities, meters: shape.meters, seed: 1, level: "meter", intervalMs, faults: NO_FAULTS });
-  const sink = new JetStreamSink(nc);
+  const sink = new JetStreamPublisher(nc);
   const simulator = new Simulator(sink, simulation.source, { speed: 1, staleAfterMs: STALE_AFTER_MS });
   const running = simulator.start();
   let stopped: Promise<LoadResult> | undefined;

@@ -1,7 +1,8 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Bus, connectNats, openBus } from "../../src/nats/nats-bus.js";
+import { type Bus, openBus } from "../../src/nats/bus.js";
+import { connectNats } from "../../src/nats/connect.js";
 import { latestKey, meterReadingSubject } from "../../src/wire/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { deltaNumber } from "../../src/aggregator/community-state.js";

@@ -1,7 +1,8 @@
 import { request } from "node:http";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectNats, readingsStored } from "../../src/nats/nats-bus.js";
+import { connectNats } from "../../src/nats/connect.js";
+import { readingsStored } from "../../src/nats/inspect.js";
 import type { ApiAccess } from "../../src/api/access.js";
 import { MAX_BODY_BYTES } from "../../src/api/server.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Bus, aggregatorBacklog, connectNats, kvKeys, openBus } from "../../src/nats/nats-bus.js";
+import { type Bus, openBus } from "../../src/nats/bus.js";
+import { aggregatorBacklog, kvKeys } from "../../src/nats/inspect.js";
+import { connectNats } from "../../src/nats/connect.js";
 import { ENERGY_BUCKET } from "../../src/wire/names.js";
 import { decodeDay } from "../../src/energy/day-record.js";
 import { WMS_PER_WH } from "../../src/energy/meter-energy.js";
 import { NO_FAULTS } from "../../src/sim/faults.js";
-import { JetStreamSink } from "../../src/nats/jetstream-publisher.js";
+import { JetStreamPublisher } from "../../src/nats/jetstream-publisher.js";
 import { planSimulation, reportOf } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import type { CommunityEnergy } from "../../src/sim/sources.js";
@@ -34,7 +36,7 @@ afterAll(async () => {
 async function simulate(startMs: number, hours: number): Promise<Record<string, CommunityEnergy>> {
   const nc = await connectNats(stack.natsUrl, "test-energy-sim");
   const simulation = planSimulation({ scenario: "village", communities: 2, meters: 0, seed: 11, level: "meter", intervalMs: INTERVAL_MS, startMs, durationMs: hours * HOUR, faults: NO_FAULTS });
-  const simulator = new Simulator(new JetStreamSink(nc), simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: STALE_AFTER_MS });
+  const simulator = new Simulator(new JetStreamPublisher(nc), simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: STALE_AFTER_MS });
   await simulator.start();
   await nc.drain();
   const report = reportOf(simulator, simulation);

@@ -1,7 +1,8 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aggregatorBacklog, connectNats } from "../../src/nats/nats-bus.js";
+import { aggregatorBacklog } from "../../src/nats/inspect.js";
+import { connectNats } from "../../src/nats/connect.js";
 import { DLQ_STREAM, PARTITIONED_SUBJECT_PREFIX, PARTITIONS, meterReadingSubject, partitionOf, partitionStream, partitionedSubject } from "../../src/wire/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { MAX_READING_BYTES } from "../../src/domain/reading.js";

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/api/server.js";
-import { connectNats } from "../../src/nats/nats-bus.js";
+import { connectNats } from "../../src/nats/connect.js";
 import { DLQ_STREAM, LATEST_BUCKET, LATEST_KEY_PREFIX, READING_STREAMS, STATE_BUCKET, parseReadingSubject } from "../../src/wire/names.js";
 import { CONTROL_KEY_PREFIX } from "../../src/aggregator/lease.js";
 import { communityOfShardKey } from "../../src/aggregator/community-state.js";

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiServer } from "../../src/api/server.js";
-import { connectNats } from "../../src/nats/nats-bus.js";
+import { connectNats } from "../../src/nats/connect.js";
 import { PARTITIONS } from "../../src/wire/names.js";
 import { serveMetrics } from "../../src/prometheus/metrics-server.js";
 import { type AggregationService, type ApiService, startAggregation, startApi } from "../../src/app/services.js";

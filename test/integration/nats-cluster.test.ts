@@ -5,8 +5,10 @@ import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET, dedupId, meterReadingSubject, partitionOf, partitionStream, partitionedSubject } from "../../src/wire/names.js";
-import { clusterReplicas, connectNats, ensureTopology, openBus } from "../../src/nats/nats-bus.js";
-import { JetStreamSink } from "../../src/nats/jetstream-publisher.js";
+import { clusterReplicas, connectNats } from "../../src/nats/connect.js";
+import { ensureTopology } from "../../src/nats/topology.js";
+import { openBus } from "../../src/nats/bus.js";
+import { JetStreamPublisher } from "../../src/nats/jetstream-publisher.js";
 import { startNats } from "../../src/stack/local-server.js";
 import { type NatsCluster, startNatsCluster } from "../../src/stack/nats-cluster.js";
 import { eventually } from "../helpers/stack.js";
@@ -80,7 +82,7 @@ describe("a 3-node cluster", () => {
       await leadOn(jsm, nc, victimName);
       const before = (await jsm.streams.info(TARGET)).state;
 
-      const sink = new JetStreamSink(nc);
+      const sink = new JetStreamPublisher(nc);
       let published = 0;
       let failed = 0;
       const publishFor = async (ms: number): Promise<void> => {

@@ -1,11 +1,11 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { connectNats } from "../../src/nats/nats-bus.js";
+import { connectNats } from "../../src/nats/connect.js";
 import { DLQ_STREAM, partitionedSubject } from "../../src/wire/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { NO_FAULTS } from "../../src/sim/faults.js";
-import { JetStreamSink } from "../../src/nats/jetstream-publisher.js";
+import { JetStreamPublisher } from "../../src/nats/jetstream-publisher.js";
 import { planSimulation, reportOf } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import { startAggregation } from "../../src/app/services.js";
@@ -32,7 +32,7 @@ describe("sim → aggregate → serve", () => {
   it("serves community totals equal to the simulator's ground truth, to the watt", async () => {
     const nc = await connectNats(pipeline.stack.natsUrl, "test-sim");
     const simulation = planSimulation({ communities: 3, meters: 12, seed: 7, level: "meter", intervalMs: 200, durationMs: 1_400, faults: NO_FAULTS });
-    const simulator = new Simulator(new JetStreamSink(nc), simulation.source, { speed: 1, staleAfterMs: 30_000 });
+    const simulator = new Simulator(new JetStreamPublisher(nc), simulation.source, { speed: 1, staleAfterMs: 30_000 });
     await simulator.start();
     await nc.drain();
     const truth = reportOf(simulator, simulation);

@@ -5,10 +5,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
-import { connectNats, ensureTopology } from "../../src/nats/nats-bus.js";
+import { connectNats } from "../../src/nats/connect.js";
+import { ensureTopology } from "../../src/nats/topology.js";
 import { READING_STREAMS } from "../../src/wire/names.js";
 import { NO_FAULTS } from "../../src/sim/faults.js";
-import { JetStreamSink } from "../../src/nats/jetstream-publisher.js";
+import { JetStreamPublisher } from "../../src/nats/jetstream-publisher.js";
 import type { OutgoingMessage, ReadingSink, SinkDone } from "../../src/wire/reading-sink.js";
 import { planSimulation } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
@@ -69,7 +70,7 @@ describe("the JetStream publisher when nats-server dies (issue 7)", () => {
     // The longest a retry may come after the first send must fit in the stream's duplicate window.
     for (const stream of READING_STREAMS) expect((await jsm.streams.info(stream)).config.duplicate_window).toBeGreaterThanOrEqual(nanos(60_000));
     // A reading still stuck fails well before the test's timeout, and the report says why.
-    const sink = new JetStreamSink(nc, { giveUpAfterMs: 15_000 });
+    const sink = new JetStreamPublisher(nc, { giveUpAfterMs: 15_000 });
 
     let inFlightAtKill = 0;
     let killedAt = 0;

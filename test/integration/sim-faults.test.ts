@@ -1,10 +1,11 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
-import { aggregatorBacklog, connectNats } from "../../src/nats/nats-bus.js";
+import { aggregatorBacklog } from "../../src/nats/inspect.js";
+import { connectNats } from "../../src/nats/connect.js";
 import { DLQ_STREAM } from "../../src/wire/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { parseFaults } from "../../src/sim/faults.js";
-import { JetStreamSink } from "../../src/nats/jetstream-publisher.js";
+import { JetStreamPublisher } from "../../src/nats/jetstream-publisher.js";
 import { planSimulation, reportOf } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import { eventually, usePipeline } from "../helpers/stack.js";
@@ -27,7 +28,7 @@ describe.each(["meter", "community"] as const)("a scenario with faults against r
       faults: parseFaults(level === "meter" ? "dropout=0.02,duplicate=0.02,reorder=0.02,skew=2s,malformed=0.005,offline=0.02" : "dropout=0.05,duplicate=0.05,reorder=0.05,skew=2s,malformed=0.05,offline=0.5"),
     });
     const nc = await connectNats(pipeline.stack.natsUrl, "test-faults");
-    const simulator = new Simulator(new JetStreamSink(nc), simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: 30_000 });
+    const simulator = new Simulator(new JetStreamPublisher(nc), simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: 30_000 });
     await simulator.start();
     const report = reportOf(simulator, simulation);
     expect(report.errors).toBe(0);

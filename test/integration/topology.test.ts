@@ -1,7 +1,9 @@
 import { AckPolicy, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { nanos, type NatsConnection, TimeoutError } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectNats, DEFAULT_RETENTION, ensureTopology, MAX_ACK_PENDING, wipeTopology } from "../../src/nats/nats-bus.js";
+import { connectNats } from "../../src/nats/connect.js";
+import { DEFAULT_RETENTION, ensureTopology, MAX_ACK_PENDING } from "../../src/nats/topology.js";
+import { wipeTopology } from "../../src/nats/inspect.js";
 import { AGGREGATOR_CONSUMERS, PROTOTYPE_CONSUMER, READING_STREAMS, STREAM, STREAM_SUBJECTS } from "../../src/wire/names.js";
 import { startAggregation, startApi } from "../../src/app/services.js";
 import { startTestStack, type TestStack } from "../helpers/stack.js";

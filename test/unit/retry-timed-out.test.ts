@@ -1,6 +1,6 @@
 import { TimeoutError } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { retryTimedOut } from "../../src/nats/nats-bus.js";
+import { retryTimedOut } from "../../src/nats/topology.js";
 
 /** A step that fails with each of `failures` in turn, then answers "done". */
 function failingStep(failures: Error[]): { step: () => Promise<string>; calls: () => number } {

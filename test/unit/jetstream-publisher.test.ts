@@ -1,6 +1,8 @@
 import type { Msg, MsgHdrsImpl, PublishOptions, Status, SubscriptionOptions } from "@nats-io/transport-node";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type AckTransport, JetStreamSink, type JetStreamSinkOptions, nextStep, readAck, type RetryPolicy } from "../../src/nats/jetstream-publisher.js";
+import { type AckTransport, JetStreamPublisher, type JetStreamPublisherOptions } from "../../src/nats/jetstream-publisher.js";
+import { nextStep, type RetryPolicy } from "../../src/nats/publish-retry.js";
+import { readAck } from "../../src/wire/publish-ack.js";
 import type { OutgoingMessage } from "../../src/wire/reading-sink.js";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -145,9 +147,9 @@ function recorder(): { done: (message: OutgoingMessage, err?: Error) => void; ca
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-describe("JetStreamSink", () => {
+describe("JetStreamPublisher", () => {
   let nats: FakeNats;
-  const sink = (options: JetStreamSinkOptions = {}): JetStreamSink => new JetStreamSink(nats, { ackTimeoutMs: 1_000, backoffMs: 100, ...options });
+  const sink = (options: JetStreamPublisherOptions = {}): JetStreamPublisher => new JetStreamPublisher(nats, { ackTimeoutMs: 1_000, backoffMs: 100, ...options });
 
   beforeEach(() => {
     nats = new FakeNats();

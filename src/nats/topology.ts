@@ -1,42 +1,28 @@
-import { readFileSync } from "node:fs";
-import { type Authenticator, connect, credsAuthenticator, millis, nanos, type NatsConnection, nkeyAuthenticator, TimeoutError } from "@nats-io/transport-node";
+import { millis, nanos, TimeoutError } from "@nats-io/transport-node";
 import {
   AckPolicy,
   DeliverPolicy,
   DiscardPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
   RetentionPolicy,
   StorageType,
-  jetstream,
-  jetstreamManager,
-  type JetStreamClient,
   type ConsumerConfig,
   type JetStreamManager,
   type StreamConfig,
 } from "@nats-io/jetstream";
-import { Kvm, type KV } from "@nats-io/kv";
 import { formatDuration } from "../domain/duration.js";
-import { type ConnectFailure, connectFailure } from "../connect-failure.js";
-import { EcwatchError, errorMessage, UsageError } from "../errors.js";
-import { redactUrl } from "../url.js";
-import { type NatsSecurity, natsKeyFile, natsServers } from "./nats-auth.js";
 import {
   AGGREGATOR_CONSUMERS,
   DLQ_STREAM,
   DLQ_SUBJECT,
-  ENERGY_BUCKET,
-  LATEST_BUCKET,
   PARTITIONS,
   PROTOTYPE_CONSUMER,
-  READING_STREAMS,
-  STATE_BUCKET,
   STRAYS_CONSUMER,
   STREAM,
   STREAM_SUBJECTS,
   partitionStream,
   partitionStreamSubjects,
 } from "../wire/names.js";
+import { isNotFound } from "./not-found.js";
 
 /** Retention limits of EC_STREAM; the prototype's stream had none. */
 export interface RetentionOptions {
@@ -49,112 +35,6 @@ export interface RetentionOptions {
 export const DEFAULT_RETENTION: RetentionOptions = { maxAgeMs: 7 * 86_400_000, maxBytes: 1024 ** 3 };
 /** Window within which JetStream drops a reading whose Nats-Msg-Id it has seen: a publisher's retries must fit in it. */
 export const DUPLICATE_WINDOW_MS = 2 * 60_000;
-
-export interface Bus {
-  readonly nc: NatsConnection;
-  readonly js: JetStreamClient;
-  readonly jsm: JetStreamManager;
-  readonly latest: KV;
-  readonly state: KV;
-  /** Energy per community and UTC day (ENERGY_BUCKET). */
-  readonly energy: KV;
-  close(): Promise<void>;
-}
-
-/** Reads a file named by a flag or its variable; one sentence naming both when it cannot. */
-function readSecurityFile(file: string, what: string, flag: string, env: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UsageError(`Cannot read the ${what} ${file} (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}).`, `Check ${flag} / ${env}.`);
-  }
-}
-
-/** The authenticator of a `--nats-creds` file: a `.creds` file (JWT and seed) or an nkey seed file. */
-function fileAuthenticator(file: string): Authenticator {
-  const text = readSecurityFile(file, "NATS credentials file", "--nats-creds", "NATS_CREDS");
-  const key = natsKeyFile(text);
-  if (!key) throw new UsageError(`The NATS credentials file ${file} holds neither a user JWT (a .creds file) nor a user nkey seed (SU…).`, "Pass the file nsc generated for the user with --nats-creds / NATS_CREDS.");
-  return key.kind === "creds" ? credsAuthenticator(new TextEncoder().encode(text)) : nkeyAuthenticator(new TextEncoder().encode(key.seed));
-}
-
-/** The fix for each way a connection fails (issue 10). */
-const NATS_HINTS: Record<ConnectFailure, { code: string; hint: string }> = {
-  auth: { code: "NATS_AUTH_FAILED", hint: "Check the user and password (nats://user:pass@host) or token (nats://token@host) in the URL, or the file of --nats-creds / NATS_CREDS." },
-  tls: { code: "NATS_TLS_FAILED", hint: "Pass the CA of the server's certificate with --nats-tls-ca <file> / NATS_TLS_CA, use the name or address the certificate is for, and tls:// only for a server with TLS." },
-  unreachable: { code: "NATS_UNREACHABLE", hint: "Start the stack with `ecwatch up`, or pass --nats <url> / set NATS_URL." },
-};
-
-/**
- * Connects to NATS with the URL's credentials (`user:pass@`, `token@`), a creds or nkey seed
- * file, and TLS (`tls://` or a CA file); one clear sentence when that fails, never a secret.
- */
-export async function connectNats(url: string, name: string, security: NatsSecurity = {}): Promise<NatsConnection> {
-  const { servers, user, pass, token, tls } = natsServers(url);
-  const authenticator = security.credsFile ? fileAuthenticator(security.credsFile) : undefined;
-  const ca = security.tlsCaFile ? readSecurityFile(security.tlsCaFile, "NATS CA file", "--nats-tls-ca", "NATS_TLS_CA") : undefined;
-  try {
-    return await connect({
-      servers: [...servers],
-      name,
-      timeout: 5_000,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-      // nats.js otherwise builds an Error (a stack trace) for every request in case it fails,
-      // ≈ 5 % of the aggregator's CPU in its KV puts; ecwatch reports failures by message.
-      noAsyncTraces: true,
-      ...(user !== undefined && { user, pass }),
-      ...(token !== undefined && { token }),
-      ...(authenticator && { authenticator }),
-      // An object asks for TLS: nats.js then refuses a server without it, so credentials never go in the clear.
-      ...((tls || ca) && { tls: ca ? { ca } : {} }),
-    });
-  } catch (err) {
-    const { code, hint } = NATS_HINTS[connectFailure(err)];
-    throw new EcwatchError(code, `Cannot connect to NATS at ${redactUrl(url)} (${errorMessage(err)}).`, { hint, cause: err });
-  }
-}
-
-/**
- * Replicas for the streams and KV buckets ecwatch creates: 3 on a cluster of 3 or more servers,
- * as many as there are on a smaller one (issue 9). A server of a cluster lists the client URLs of
- * all its members in its INFO (`connect_urls`, itself included); a single server lists none.
- */
-export function clusterReplicas(nc: NatsConnection): number {
-  return Math.min(3, Math.max(1, nc.info?.connect_urls?.length ?? 1));
-}
-
-/** Connects and opens the JetStream contexts and KV buckets (creating them when missing). */
-export async function openBus(url: string, name: string, security: NatsSecurity = {}): Promise<Bus> {
-  const nc = await connectNats(url, name, security);
-  try {
-    const jsm = await jetstreamManager(nc).catch((err: unknown) => {
-      throw new EcwatchError("JETSTREAM_UNAVAILABLE", `NATS at ${redactUrl(url)} does not offer JetStream.`, {
-        hint: "Start nats-server with -js (ecwatch up does), or run `ecwatch doctor`.",
-        cause: err,
-      });
-    });
-    const js = jetstream(nc);
-    const kvm = new Kvm(js);
-    const replicas = clusterReplicas(nc);
-    const [latest, state, energy] = await Promise.all([
-      retryTimedOut(() => kvm.create(LATEST_BUCKET, { history: 1, replicas })),
-      retryTimedOut(() => kvm.create(STATE_BUCKET, { history: 1, replicas })),
-      retryTimedOut(() => kvm.create(ENERGY_BUCKET, { history: 1, replicas })),
-    ]).catch(
-      (err: unknown) => {
-        throw new EcwatchError("KV_UNAVAILABLE", `Cannot open the KV buckets ${LATEST_BUCKET}, ${STATE_BUCKET} and ${ENERGY_BUCKET}: ${errorMessage(err)}.`, {
-          hint: "Check the JetStream limits of the account (`ecwatch doctor`).",
-          cause: err,
-        });
-      },
-    );
-    return { nc, js, jsm, latest, state, energy, close: () => nc.drain() };
-  } catch (err) {
-    await nc.close();
-    throw err;
-  }
-}
 
 /** Attempts of a step that creates streams, buckets or consumers, when each times out. */
 const TOPOLOGY_ATTEMPTS = 5;
@@ -174,13 +54,6 @@ export async function retryTimedOut<T>(step: () => Promise<T>, attempts = TOPOLO
       if (!(err instanceof TimeoutError) || attempt >= attempts) throw err;
     }
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound)
-  );
 }
 
 function sameSubjects(a: readonly string[] | undefined, b: readonly string[]): boolean {
@@ -329,48 +202,4 @@ async function ensureConsumers(jsm: JetStreamManager, update: boolean): Promise<
   }
   if (created.length) changes.push(`created consumer${created.length > 1 ? "s" : ""} ${created.join(", ")}`);
   return changes;
-}
-
-/**
- * The keys of a KV bucket matching `filter`, from its stream's info: one request with a
- * timeout, where `kv.keys()` reads through an ordered consumer that was seen to stall for a
- * minute after a node of a cluster was lost (test/faults/nats-node.test.ts). A deleted key may
- * be listed (its delete marker): read each with `get()`.
- */
-export async function kvKeys(jsm: JetStreamManager, bucket: string, filter = ">"): Promise<string[]> {
-  const prefix = `$KV.${bucket}.`;
-  const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: `${prefix}${filter}` });
-  return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
-}
-
-/** Readings the aggregator's consumers have yet to deliver or to have acknowledged: 0 once it has caught up. */
-export async function aggregatorBacklog(jsm: JetStreamManager): Promise<number> {
-  return (await aggregatorLag(jsm)).reduce((sum, { lag }) => sum + lag, 0);
-}
-
-/** Per aggregator consumer, what it has yet to process: pending delivery plus delivered but unacknowledged. */
-export async function aggregatorLag(jsm: JetStreamManager): Promise<Array<{ readonly name: string; readonly partition?: number; readonly lag: number }>> {
-  return Promise.all(
-    AGGREGATOR_CONSUMERS.map(async ({ stream, name, partition }) => {
-      const info = await jsm.consumers.info(stream, name);
-      return { name, partition, lag: info.num_pending + info.num_ack_pending };
-    }),
-  );
-}
-
-/** Readings stored so far, in all reading streams together (each stream's last sequence). */
-export async function readingsStored(jsm: JetStreamManager): Promise<number> {
-  const streams = await Promise.all(READING_STREAMS.map((name) => jsm.streams.info(name)));
-  return streams.reduce((sum, stream) => sum + stream.state.last_seq, 0);
-}
-
-/** Deletes the reading streams, the DLQ and both KV buckets (`ecwatch reset`, `up --fresh`). */
-export async function wipeTopology(jsm: JetStreamManager): Promise<void> {
-  for (const name of [...READING_STREAMS, DLQ_STREAM, `KV_${LATEST_BUCKET}`, `KV_${STATE_BUCKET}`, `KV_${ENERGY_BUCKET}`]) {
-    try {
-      await jsm.streams.delete(name);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
 }
