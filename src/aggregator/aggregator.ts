@@ -1,15 +1,16 @@
 import { hostname } from "node:os";
 import { type Bus } from "../nats/bus.js";
 import { kvKeys } from "../nats/inspect.js";
-import { PARTITIONS, STATE_BUCKET } from "../wire/names.js";
-import type { RedisCache } from "../redis/redis-cache.js";
+import { PARTITIONS } from "../wire/names.js";
 import { errorMessage } from "../errors.js";
 import { unitsOf } from "./assignment.js";
 import { Lease, MEMBER_KEY_PREFIX, STRAYS_LEASE_KEY, isLapsed, memberKey, parseHolder, partitionLeaseKey } from "./lease.js";
-import { type AggregatorOptions, type AggregatorStats, PartitionWorker, emptyStats } from "./partition-worker.js";
+import { type AggregatorOptions, type AggregatorStats, emptyStats } from "./options.js";
+import { PartitionWorker } from "./partition-worker.js";
+import type { AggregatorPorts } from "./ports.js";
 import { StrayForwarder } from "./stray-forwarder.js";
 
-export type { AggregatorOptions, AggregatorStats } from "./partition-worker.js";
+export type { AggregatorOptions, AggregatorStats } from "./options.js";
 
 /** Work units: the partitions 0…PARTITIONS-1, then the forwarding of unpartitioned readings. */
 const STRAYS_UNIT = PARTITIONS;
@@ -18,6 +19,8 @@ const REBALANCE_INTERVAL_MS = 1_000;
 
 interface Unit {
   stop(): Promise<void>;
+  /** The unit's lease was lost: stop without storing or acknowledging anything more. */
+  abandon(): Promise<void>;
 }
 
 /** A KV-key-safe id for this aggregator: host, pid and a random part. */
@@ -46,15 +49,14 @@ export class Aggregator {
   private stopped = false;
 
   private constructor(
-    private readonly bus: Bus,
-    private readonly cache: RedisCache,
+    private readonly ports: AggregatorPorts,
     private readonly options: AggregatorOptions,
   ) {}
 
   /** Joins the members and takes this aggregator's share of the partitions before it resolves. */
-  static async start(bus: Bus, cache: RedisCache, options: AggregatorOptions = {}): Promise<Aggregator> {
-    const aggregator = new Aggregator(bus, cache, options);
-    aggregator.member = await Lease.tryAcquire(bus.state, aggregator.memberId, { key: memberKey(aggregator.memberId), ttlMs: options.leaseTtlMs });
+  static async start(ports: AggregatorPorts, options: AggregatorOptions = {}): Promise<Aggregator> {
+    const aggregator = new Aggregator(ports, options);
+    aggregator.member = await Lease.tryAcquire(ports.state, aggregator.memberId, { key: memberKey(aggregator.memberId), ttlMs: options.leaseTtlMs });
     try {
       await aggregator.rebalance();
     } catch (err) {
@@ -82,13 +84,13 @@ export class Aggregator {
   private async liveMembers(): Promise<string[]> {
     const now = Date.now();
     const members = [this.memberId];
-    for (const key of await kvKeys(this.bus.jsm, STATE_BUCKET, `${MEMBER_KEY_PREFIX}>`)) {
-      const entry = await this.bus.state.get(key);
-      if (entry?.operation !== "PUT") continue;
-      const holder = parseHolder(entry.string());
+    for (const key of await this.ports.state.keys(`${MEMBER_KEY_PREFIX}>`)) {
+      const entry = await this.ports.state.get(key);
+      if (!entry) continue;
+      const holder = parseHolder(entry.value);
       if (holder && !isLapsed(holder, now, hostname())) members.push(key.slice(MEMBER_KEY_PREFIX.length));
       // Only that revision: a member that renewed meanwhile keeps its key.
-      else await this.bus.state.delete(key, { previousSeq: entry.revision }).catch(() => undefined);
+      else await this.ports.state.delete(key, entry.revision).catch(() => undefined);
     }
     return members;
   }
@@ -103,19 +105,19 @@ export class Aggregator {
 
   /** Takes a unit if its lease is free; a held one is tried again at the next rebalance. */
   private async take(unit: number): Promise<void> {
-    const lease = await Lease.tryAcquire(this.bus.state, this.memberId, {
+    const lease = await Lease.tryAcquire(this.ports.state, this.memberId, {
       key: unit === STRAYS_UNIT ? STRAYS_LEASE_KEY : partitionLeaseKey(unit),
       ttlMs: this.options.leaseTtlMs,
       onLost: (err) => {
         this.options.onError?.(err);
-        void this.release(unit);
+        void this.abandon(unit);
       },
     });
     if (!lease || this.stopped) return void (await lease?.release());
     const worker =
       unit === STRAYS_UNIT
-        ? await StrayForwarder.start(this.bus, lease, this.stats, this.options)
-        : await PartitionWorker.start(this.bus, this.cache, unit, lease, this.stats, this.options);
+        ? await StrayForwarder.start(this.ports, lease, this.stats, this.options)
+        : await PartitionWorker.start(this.ports, unit, lease, this.stats, this.options);
     this.units.set(unit, worker);
   }
 
@@ -123,6 +125,12 @@ export class Aggregator {
     const worker = this.units.get(unit);
     this.units.delete(unit);
     await worker?.stop();
+  }
+
+  private async abandon(unit: number): Promise<void> {
+    const worker = this.units.get(unit);
+    this.units.delete(unit);
+    await worker?.abandon();
   }
 
   /** Stops every partition (storing and acknowledging what was received), gives up the leases and leaves the members. */

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
-import type { KV } from "@nats-io/kv";
 import { EcwatchError } from "../errors.js";
 import { isAlive } from "../stack/state-file.js";
+import type { StateStore } from "./ports.js";
 
 /**
  * Only one aggregator at a time may own a partition's per-meter state: two would each keep
@@ -59,7 +59,7 @@ export class Lease {
   private readonly now: () => number;
 
   private constructor(
-    private readonly kv: KV,
+    private readonly kv: Pick<StateStore, "get" | "create" | "update" | "delete">,
     private readonly options: LeaseOptions,
     /** Who holds it: the same id for all leases of one aggregator. */
     readonly id: string,
@@ -69,7 +69,7 @@ export class Lease {
   }
 
   /** Takes the lease if it is free or lapsed; undefined when someone else holds it. */
-  static async tryAcquire(kv: KV, holderId: string, options: LeaseOptions): Promise<Lease | undefined> {
+  static async tryAcquire(kv: Pick<StateStore, "get" | "create" | "update" | "delete">, holderId: string, options: LeaseOptions): Promise<Lease | undefined> {
     const lease = new Lease(kv, options, holderId);
     return (await lease.attempt()) ? undefined : lease.renewing();
   }
@@ -89,9 +89,9 @@ export class Lease {
     const key = this.options.key;
     for (let race = 1; ; race += 1) {
       const entry = await this.kv.get(key);
-      const holder = entry?.operation === "PUT" ? parseHolder(entry.string()) : undefined;
+      const holder = entry ? parseHolder(entry.value) : undefined;
       try {
-        if (!entry || entry.operation !== "PUT") this.revision = await this.kv.create(key, this.value());
+        if (!entry) this.revision = await this.kv.create(key, this.value());
         else if (!holder || isLapsed(holder, this.now(), hostname())) this.revision = await this.kv.update(key, this.value(), entry.revision);
         else return holder;
         return undefined;
@@ -107,8 +107,8 @@ export class Lease {
     try {
       this.revision = await this.kv.update(this.options.key, this.value(), this.revision);
     } catch (err) {
-      const current = await this.kv.get(this.options.key).catch(() => null);
-      const holder = current?.operation === "PUT" ? parseHolder(current.string()) : undefined;
+      const current = await this.kv.get(this.options.key).catch(() => undefined);
+      const holder = current ? parseHolder(current.value) : undefined;
       // Our own write landed but its reply was lost: go on from the stored revision.
       if (holder?.id === this.id) this.revision = current!.revision;
       else if (holder) {
@@ -127,6 +127,6 @@ export class Lease {
   /** Gives the lease up, so the next aggregator need not wait for it to lapse. */
   async release(): Promise<void> {
     this.stopRenewing();
-    await this.kv.delete(this.options.key, { previousSeq: this.revision }).catch(() => undefined);
+    await this.kv.delete(this.options.key, this.revision).catch(() => undefined);
   }
 }

@@ -1,10 +1,9 @@
-import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
-import type { Bus } from "../nats/bus.js";
-import { PARTITIONS, STRAYS_CONSUMER, STREAM, partitionedSubject } from "../wire/names.js";
-import { deadLetterOf, publishDeadLetter } from "./dead-letter.js";
 import { NOT_A_READING_SUBJECT } from "../wire/decode-reading.js";
-import type { Lease } from "./lease.js";
-import type { AggregatorOptions, AggregatorStats } from "./partition-worker.js";
+import { PARTITIONS, partitionedSubject } from "../wire/names.js";
+import { deadLetterOf } from "./dead-letter.js";
+import type { AggregatorOptions, AggregatorStats } from "./options.js";
+import type { PartitionLease } from "./partition-worker.js";
+import type { AggregatorPorts, Consumption, ReadingMessage } from "./ports.js";
 
 const RETRY_DELAY_MS = 1_000;
 
@@ -17,22 +16,21 @@ const RETRY_DELAY_MS = 1_000;
  * Publishing to `ecp.…` is not mapped again, so this works with or without the mapping.
  */
 export class StrayForwarder {
-  private messages: ConsumerMessages | undefined;
+  private consumption: Consumption | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private warned = false;
 
   private constructor(
-    private readonly bus: Bus,
-    private readonly lease: Lease,
+    private readonly ports: AggregatorPorts,
+    private readonly lease: PartitionLease,
     private readonly stats: AggregatorStats,
     private readonly options: AggregatorOptions,
   ) {}
 
-  static async start(bus: Bus, lease: Lease, stats: AggregatorStats, options: AggregatorOptions): Promise<StrayForwarder> {
-    const forwarder = new StrayForwarder(bus, lease, stats, options);
+  static async start(ports: AggregatorPorts, lease: PartitionLease, stats: AggregatorStats, options: AggregatorOptions): Promise<StrayForwarder> {
+    const forwarder = new StrayForwarder(ports, lease, stats, options);
     try {
-      const consumer = await bus.js.consumers.get(STREAM, STRAYS_CONSUMER);
-      forwarder.messages = await consumer.consume({ max_messages: options.maxMessages ?? 1_000, callback: (msg) => forwarder.receive(msg) });
+      forwarder.consumption = await ports.readings.consumeStrays({ maxMessages: options.maxMessages ?? 1_000 }, (msg) => forwarder.receive(msg));
     } catch (err) {
       await lease.release();
       throw err;
@@ -40,20 +38,20 @@ export class StrayForwarder {
     return forwarder;
   }
 
-  private receive(msg: JsMsg): void {
+  private receive(msg: ReadingMessage): void {
     const done = this.forward(msg).finally(() => this.inFlight.delete(done));
     this.inFlight.add(done);
   }
 
-  private async forward(msg: JsMsg): Promise<void> {
+  private async forward(msg: ReadingMessage): Promise<void> {
     const target = partitionedSubject(msg.subject, PARTITIONS);
     const stored = target
-      ? await this.bus.js.publish(target, msg.data, { msgID: `fwd.${msg.seq}` }).then(
+      ? await this.ports.readings.forward(target, msg.data, `fwd.${msg.seq}`).then(
           () => true,
           () => false,
         )
-      : await publishDeadLetter(this.bus.js, msg, deadLetterOf(msg, NOT_A_READING_SUBJECT));
-    if (!stored) return msg.nak(RETRY_DELAY_MS);
+      : await this.ports.deadLetters.store(msg, deadLetterOf(msg, NOT_A_READING_SUBJECT));
+    if (!stored) return msg.nak(this.options.retryDelayMs ?? RETRY_DELAY_MS);
     msg.ack();
     if (target) this.stats.forwarded += 1;
     else this.stats.deadLetters += 1;
@@ -69,9 +67,13 @@ export class StrayForwarder {
 
   /** Stops consuming, waits for the forwards under way, and gives up the lease. */
   async stop(): Promise<void> {
-    this.messages?.stop();
-    await this.messages?.closed();
+    await this.consumption?.stop();
     await Promise.all(this.inFlight);
     await this.lease.release();
+  }
+
+  /** The lease was lost: forwarding keeps no state of its own, so stopping is all (a forward repeated by the next owner is a duplicate). */
+  abandon(): Promise<void> {
+    return this.stop();
   }
 }

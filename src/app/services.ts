@@ -1,5 +1,7 @@
 import { Aggregator, type AggregatorOptions } from "../aggregator/aggregator.js";
-import { emptyStats } from "../aggregator/partition-worker.js";
+import type { AggregatorPorts } from "../aggregator/ports.js";
+import { natsAggregatorStores } from "../nats/aggregator-stores.js";
+import { emptyStats } from "../aggregator/options.js";
 import type { ApiAccess } from "../api/access.js";
 import { LatestStore } from "../api/latest-store.js";
 import { HistoryStore } from "../energy/history-store.js";
@@ -75,7 +77,8 @@ export function startAggregation(
       metrics.observeBatch(size);
       options.onBatch?.(size);
     };
-    const started = await Aggregator.start(connections.bus, connections.cache, { ...options, onBatch });
+    const ports: AggregatorPorts = { ...natsAggregatorStores(connections.bus), cache: connections.cache };
+    const started = await Aggregator.start(ports, { ...options, onBatch });
     aggregator = started;
     let stopping: Promise<void> | undefined;
     return {

@@ -1,5 +1,5 @@
 import { Gauge, Histogram } from "prom-client";
-import type { AggregatorStats } from "../aggregator/partition-worker.js";
+import type { AggregatorStats } from "../aggregator/options.js";
 import type { MetricsSource } from "../api/observer.js";
 import { counterOf, newRegistry } from "./metrics-server.js";
 

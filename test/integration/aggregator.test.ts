@@ -5,7 +5,7 @@ import { type Bus, openBus } from "../../src/nats/bus.js";
 import { connectNats } from "../../src/nats/connect.js";
 import { latestKey, meterReadingSubject } from "../../src/wire/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
-import { deltaNumber } from "../../src/aggregator/community-state.js";
+import { deltaNumber } from "../../src/aggregator/snapshot-shards.js";
 import { startAggregation } from "../../src/app/services.js";
 import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
 

@@ -7,7 +7,7 @@ import { MAX_BODY_BYTES } from "../../src/api/server.js";
 import { connectNats } from "../../src/nats/connect.js";
 import { DLQ_STREAM, LATEST_BUCKET, LATEST_KEY_PREFIX, READING_STREAMS, STATE_BUCKET, parseReadingSubject } from "../../src/wire/names.js";
 import { CONTROL_KEY_PREFIX } from "../../src/aggregator/lease.js";
-import { communityOfShardKey } from "../../src/aggregator/community-state.js";
+import { communityOfShardKey } from "../../src/aggregator/snapshot-shards.js";
 import { aheadProblem, parseCommunityReading, parseJson } from "../../src/domain/reading.js";
 import { HOSTILE_CHARS, anyJson, anyString, invalidIdString, stringOf, invalidWatts, nonString, validId, validTimestamp, validWatts } from "../property/arbitraries.js";
 import { checkAsyncProperty } from "../property/property.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CommunityState, type DirtyDay, type MeterState } from "../../src/aggregator/community-state.js";
+import { CommunityState, type MeterState } from "../../src/aggregator/community-state.js";
+import { type DirtyDay } from "../../src/aggregator/day-ledger.js";
 import { type Energy, WMS_PER_WH } from "../../src/energy/meter-energy.js";
 
 const DAY = 86_400_000;

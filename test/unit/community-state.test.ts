@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { CommunityState, type MeterState } from "../../src/aggregator/community-state.js";
 import {
   type CommunitySnapshot,
-  CommunityState,
   MAX_DELTAS,
   METERS_PER_SHARD,
-  type MeterState,
   communityOfShardKey,
   deltaKey,
   deltaNumber,
   shardCountFor,
-} from "../../src/aggregator/community-state.js";
+} from "../../src/aggregator/snapshot-shards.js";
 
 const T = Date.UTC(2026, 10, 22, 12);
 const NOW = new Date("2026-11-22T12:00:01.500Z");

@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import { SseClient } from "../../src/api/sse.js";
-import { emptyStats } from "../../src/aggregator/partition-worker.js";
+import { emptyStats } from "../../src/aggregator/options.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { aggregatorMetrics } from "../../src/prometheus/aggregator-metrics.js";
 import { apiMetrics } from "../../src/prometheus/api-metrics.js";

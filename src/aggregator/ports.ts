@@ -1,0 +1,105 @@
+/**
+ * What the aggregator needs from the world, named for its purpose (issue 16). The NATS and
+ * Redis adapters implement these once (`src/nats/aggregator-stores.ts`, `src/redis/redis-cache.ts`);
+ * unit tests use hand-written in-memory fakes (`test/helpers/aggregator-fakes.ts`).
+ */
+
+/** A reading as delivered by a durable consumer: acknowledged once its effect is stored, or handed back. */
+export interface ReadingMessage {
+  readonly subject: string;
+  /** Its sequence in its stream. */
+  readonly seq: number;
+  readonly info: { readonly stream: string };
+  readonly data: Uint8Array;
+  string(): string;
+  ack(): void;
+  /** Hands it back, to be delivered again after `delayMs`. */
+  nak(delayMs?: number): void;
+}
+
+/** A running consumption: `stop` ends it once what was delivered has been handed to the callback. */
+export interface Consumption {
+  stop(): Promise<void>;
+}
+
+export type OnReading = (msg: ReadingMessage) => void;
+
+/** The readings: a partition's stream, the strays stored as published, and moving a stray into its partition. */
+export interface ReadingSource {
+  consumePartition(partition: number, options: { readonly maxMessages: number }, onReading: OnReading): Promise<Consumption>;
+  consumeStrays(options: { readonly maxMessages: number }, onReading: OnReading): Promise<Consumption>;
+  /** Stores a stray reading in its partition's stream; `msgId` makes a repeated forward a duplicate. */
+  forward(subject: string, data: Uint8Array, msgId: string): Promise<void>;
+}
+
+export interface StoredEntry {
+  readonly value: string;
+  readonly revision: number;
+}
+
+/**
+ * The aggregator's own bucket (`ec_agg_state`): per-meter snapshots and, under
+ * `aggregator/…`, its leases and members. Revisions make compare-and-set possible.
+ */
+export interface StateStore {
+  /** Keys matching a NATS subject filter (`>` for all); a deleted key may be listed. */
+  keys(filter?: string): Promise<string[]>;
+  /** The entry, or undefined when the key is missing or deleted. */
+  get(key: string): Promise<StoredEntry | undefined>;
+  put(key: string, value: string): Promise<void>;
+  /** Creates the key; rejects when it exists. Resolves its revision. */
+  create(key: string, value: string): Promise<number>;
+  /** Writes the key if its revision is still `revision`; rejects otherwise. */
+  update(key: string, value: string, revision: number): Promise<number>;
+  /** Deletes the key (only at `previousRevision` when given). */
+  delete(key: string, previousRevision?: number): Promise<void>;
+  /** Removes the key and its history. */
+  purge(key: string): Promise<void>;
+}
+
+/** The latest aggregate of each community (`ec_latest`, the prototype's bucket). */
+export interface LatestValueStore {
+  communities(): Promise<string[]>;
+  get(communityId: string): Promise<string | undefined>;
+  put(communityId: string, json: string): Promise<void>;
+}
+
+/** A community's energy per UTC day (`ec_energy`, see energy/day-record.ts). */
+export interface EnergyStore {
+  get(communityId: string, dayStartMs: number): Promise<string | undefined>;
+  put(communityId: string, dayStartMs: number, record: string): Promise<void>;
+}
+
+/** Where every stored aggregate is announced (`ec.<id>.agg`). */
+export interface ChangeFeed {
+  announce(communityId: string, json: string): void;
+}
+
+/** What goes to the dead letters for a message that cannot be aggregated. */
+export interface DeadLetter {
+  readonly reason: string;
+  readonly subject: string;
+  readonly data: string;
+}
+
+/** The dead letters (`EC_DLQ`). */
+export interface DeadLetterStore {
+  /** Resolves whether it was stored (the message is acknowledged only then). */
+  store(msg: ReadingMessage, deadLetter: DeadLetter): Promise<boolean>;
+}
+
+/** The cache in front of the latest values (Redis): written behind, never waited for by a reader. */
+export interface LatestCache {
+  putLatest(entries: ReadonlyArray<{ readonly communityId: string; readonly json: string }>): Promise<void>;
+}
+
+/** Everything the aggregator works with. */
+export interface AggregatorPorts {
+  readonly readings: ReadingSource;
+  readonly state: StateStore;
+  readonly latest: LatestValueStore;
+  readonly energy: EnergyStore;
+  readonly changes: ChangeFeed;
+  readonly deadLetters: DeadLetterStore;
+  readonly cache: LatestCache;
+}

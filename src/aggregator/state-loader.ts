@@ -1,0 +1,45 @@
+import { aggregateFromJson } from "../domain/aggregate.js";
+import { decodeDay } from "../energy/day-record.js";
+import { CommunityState } from "./community-state.js";
+import { CONTROL_KEY_PREFIX } from "./lease.js";
+import type { AggregatorPorts } from "./ports.js";
+import { type CommunitySnapshot, communityOfShardKey } from "./snapshot-shards.js";
+
+/**
+ * A partition's state as its last owner stored it: every stored shard merged, each version
+ * raised to that of the stored aggregate (written before the snapshot), and the days of energy
+ * each community holds restored.
+ */
+export async function loadStates(
+  ports: Pick<AggregatorPorts, "state" | "latest" | "energy">,
+  owns: (communityId: string) => boolean,
+  staleAfterMs: number,
+): Promise<Map<string, CommunityState>> {
+  const states = new Map<string, CommunityState>();
+  for (const key of await ports.state.keys()) {
+    if (key.startsWith(CONTROL_KEY_PREFIX)) continue;
+    const communityId = communityOfShardKey(key);
+    if (!owns(communityId)) continue;
+    const entry = await ports.state.get(key);
+    if (!entry) continue;
+    let state = states.get(communityId);
+    if (!state) states.set(communityId, (state = new CommunityState(communityId, staleAfterMs)));
+    state.restore(JSON.parse(entry.value) as CommunitySnapshot, key);
+  }
+  for (const communityId of await ports.latest.communities()) {
+    const state = states.get(communityId);
+    const json = state && (await ports.latest.get(communityId));
+    const stored = json ? aggregateFromJson(json) : undefined;
+    if (stored) state!.raiseVersionTo(stored.version);
+  }
+  await Promise.all(
+    [...states.values()].flatMap((state) =>
+      state.heldDays().map(async (dayStartMs) => {
+        const record = await ports.energy.get(state.communityId, dayStartMs);
+        const stored = record ? decodeDay(record) : undefined;
+        if (stored) state.restoreDay(dayStartMs, stored.minutes);
+      }),
+    ),
+  );
+  return states;
+}
