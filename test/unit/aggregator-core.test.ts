@@ -1,0 +1,189 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { Aggregator } from "../../src/aggregator/aggregator.js";
+import { partitionLeaseKey } from "../../src/aggregator/lease.js";
+import { type AggregatorOptions, type AggregatorStats, emptyStats } from "../../src/aggregator/options.js";
+import { PartitionWorker } from "../../src/aggregator/partition-worker.js";
+import { aggregateFromJson } from "../../src/domain/aggregate.js";
+import { partitionOf } from "../../src/wire/names.js";
+import { FakeMessage, fakePorts, meterMessage } from "../helpers/aggregator-fakes.js";
+
+/** Waits (in event-loop turns, a few ms at most) until `condition` holds. */
+async function until(condition: () => boolean, what: string, timeoutMs = 2_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+const COMMUNITY = "c1";
+const PARTITION = partitionOf(COMMUNITY);
+const T0 = Date.UTC(2026, 5, 21, 12);
+const reading = (meterId: string, secondsIn: number, genW: number, conW: number, community = COMMUNITY) =>
+  meterMessage({ communityId: community, meterId, genW, conW, measuredAt: new Date(T0 + secondsIn * 1_000).toISOString(), seq: secondsIn });
+const again = (msg: FakeMessage): FakeMessage => new FakeMessage(msg.subject, msg.string(), msg.seq, msg.info.stream);
+
+const running: Array<{ stop(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((unit) => unit.stop()));
+});
+
+/** A partition worker on fakes; `errors` collects what it reports. */
+async function startWorker(options: AggregatorOptions = {}) {
+  const ports = fakePorts();
+  const stats: AggregatorStats = emptyStats();
+  const errors: unknown[] = [];
+  let released = 0;
+  const worker = await PartitionWorker.start(ports, PARTITION, { release: async () => void (released += 1) }, stats, { retryDelayMs: 5, onError: (err) => errors.push(err), ...options });
+  running.push(worker);
+  const deliver = (...messages: FakeMessage[]) => messages.forEach((msg) => expect(ports.readings.deliver(PARTITION, msg)).toBe(true));
+  const latest = () => aggregateFromJson(ports.latest.values.get(COMMUNITY) ?? "");
+  return { ports, stats, errors, worker, deliver, latest, released: () => released };
+}
+
+describe("the aggregator core on in-memory ports", () => {
+  it("acknowledges a reading only after the store that holds it", async () => {
+    const { ports, deliver } = await startWorker();
+    let release!: () => void;
+    ports.state.hold = new Promise<void>((resolve) => (release = resolve));
+    const msg = reading("m1", 0, 500, 200);
+    deliver(msg);
+    await until(() => ports.changes.announced.length === 1, "the aggregate");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(msg.outcomes).toEqual([]); // announced, but its snapshot is not stored yet
+    expect(ports.state.entries.has(COMMUNITY)).toBe(false);
+    release();
+    await until(() => msg.settled !== undefined, "the ack");
+    expect(msg.outcomes).toEqual(["ack"]);
+    expect(JSON.parse(ports.state.entries.get(COMMUNITY)!.value).meters.m1).toEqual([500, 200, T0, 0]);
+  });
+
+  it("hands a reading back (nak) when its snapshot cannot be stored, and acknowledges its redelivery once the store works", async () => {
+    const { ports, stats, errors, deliver, latest } = await startWorker();
+    ports.state.failPut = () => true;
+    const msg = reading("m1", 0, 500, 200);
+    deliver(msg);
+    await until(() => msg.settled !== undefined, "the nak");
+    expect(msg.outcomes).toEqual(["nak"]);
+    expect(stats.storeErrors).toBe(1);
+    expect(String(errors[0])).toContain("put c1 failed");
+    ports.state.failPut = () => false;
+    const redelivered = again(msg);
+    deliver(redelivered);
+    await until(() => redelivered.settled !== undefined, "the ack of the redelivery");
+    expect(redelivered.outcomes).toEqual(["ack"]);
+    expect(ports.state.entries.has(COMMUNITY)).toBe(true);
+    expect(latest()).toMatchObject({ genW: 500, conW: 200, meters: 1 });
+  });
+
+  it("hands back the readings of a community whose aggregate could not be stored, and stores no snapshot ahead of it", async () => {
+    const { ports, stats, deliver } = await startWorker();
+    ports.latest.fail = true;
+    const msg = reading("m1", 0, 500, 200);
+    deliver(msg);
+    await until(() => msg.settled !== undefined, "the nak");
+    expect(msg.outcomes).toEqual(["nak"]);
+    expect(stats.storeErrors).toBe(1);
+    expect(ports.changes.announced).toEqual([]);
+    expect(ports.state.entries.has(COMMUNITY)).toBe(false);
+  });
+
+  it("a redelivered reading changes nothing: no new version, no announcement, acknowledged", async () => {
+    const { ports, stats, deliver, latest } = await startWorker();
+    const first = reading("m1", 0, 500, 200);
+    deliver(first, reading("m2", 0, 0, 300));
+    await until(() => first.settled === "ack", "the first ack");
+    const version = latest()!.version;
+    const announced = ports.changes.announced.length;
+    const redelivered = again(first);
+    deliver(redelivered);
+    await until(() => redelivered.settled !== undefined, "the redelivery's ack");
+    expect(redelivered.outcomes).toEqual(["ack"]);
+    expect(stats.ignored).toBe(1);
+    expect(ports.changes.announced.length).toBe(announced);
+    expect(latest()).toMatchObject({ version, genW: 500, conW: 500, meters: 2 });
+  });
+
+  it("dead-letters a malformed message and a reading of another partition, acknowledging each once its dead letter is stored", async () => {
+    const { ports, stats, deliver } = await startWorker();
+    const malformed = new FakeMessage(reading("m1", 0, 1, 1).subject, "{not json", 7);
+    const elsewhere = PARTITION === partitionOf("c2") ? "c3" : "c2";
+    const misplaced = new FakeMessage(reading("m1", 0, 1, 1).subject.replace(`.${COMMUNITY}.`, `.${elsewhere}.`), reading("m1", 0, 1, 1, elsewhere).string(), 8);
+    const valid = reading("m1", 1, 100, 50);
+    deliver(malformed, misplaced, valid);
+    await until(() => [malformed, misplaced, valid].every((msg) => msg.settled), "all three settled");
+    expect([malformed.settled, misplaced.settled, valid.settled]).toEqual(["ack", "ack", "ack"]);
+    expect(stats.deadLetters).toBe(2);
+    expect(ports.deadLetters.stored.map(({ reason }) => reason)).toEqual([expect.stringMatching(/JSON/i), expect.stringContaining(`belongs in partition ${partitionOf(elsewhere)}`)]);
+    expect(ports.deadLetters.stored[0]).toMatchObject({ subject: malformed.subject, data: "{not json" });
+  });
+
+  it("hands a malformed message back when its dead letter cannot be stored", async () => {
+    const { ports, stats, deliver } = await startWorker();
+    ports.deadLetters.fail = true;
+    const malformed = new FakeMessage(reading("m1", 0, 1, 1).subject, "[]", 9);
+    deliver(malformed);
+    await until(() => malformed.settled !== undefined, "the nak");
+    expect(malformed.outcomes).toEqual(["nak"]);
+    expect(stats.deadLetters).toBe(0);
+  });
+
+  it("a cache that fails holds nothing back, and the newest value reaches it once it is back", async () => {
+    const { ports, stats, deliver } = await startWorker();
+    ports.cache.fail = true;
+    const msg = reading("m1", 0, 500, 200);
+    deliver(msg);
+    await until(() => msg.settled !== undefined, "the ack");
+    expect(msg.outcomes).toEqual(["ack"]);
+    expect(stats.cacheErrors).toBeGreaterThanOrEqual(1);
+    expect(ports.changes.announced).toHaveLength(1);
+    ports.cache.fail = false;
+    await until(() => ports.cache.values.has(COMMUNITY), "the retried cache write");
+    expect(aggregateFromJson(ports.cache.values.get(COMMUNITY)!)).toMatchObject({ genW: 500, conW: 200 });
+  });
+
+  it("stop stores and acknowledges what waits for the next store, then gives the lease up", async () => {
+    const { ports, deliver, worker, released } = await startWorker({ storeIntervalMs: 60_000 });
+    const first = reading("m1", 0, 500, 200);
+    deliver(first);
+    await until(() => first.settled === "ack", "the first store");
+    const second = reading("m1", 1, 600, 200);
+    deliver(second);
+    await until(() => ports.changes.announced.length === 2, "the second aggregate");
+    expect(second.outcomes).toEqual([]); // waits for the next store, a minute away
+    await worker.stop();
+    expect(second.outcomes).toEqual(["ack"]);
+    expect(JSON.parse(ports.state.entries.get(COMMUNITY)!.value).meters.m1).toEqual([600, 200, T0 + 1_000, 1]);
+    expect(released()).toBe(1);
+  });
+});
+
+describe("an aggregator that loses a partition's lease", () => {
+  it("stops consuming it, stores and acknowledges nothing more of it, and hands back what it held", async () => {
+    const ports = fakePorts();
+    const errors: unknown[] = [];
+    const aggregator = await Aggregator.start(ports, { leaseTtlMs: 150, storeIntervalMs: 60_000, retryDelayMs: 5, onError: (err) => errors.push(err) });
+    running.push(aggregator);
+    expect(aggregator.partitions).toContain(PARTITION);
+    const first = reading("m1", 0, 500, 200);
+    expect(ports.readings.deliver(PARTITION, first)).toBe(true);
+    await until(() => first.settled === "ack", "the first store");
+    const snapshot = ports.state.entries.get(COMMUNITY)!.value;
+    const second = reading("m1", 1, 900, 200);
+    ports.readings.deliver(PARTITION, second);
+    await until(() => ports.changes.announced.length === 2, "the second aggregate");
+
+    // Another aggregator, on another host, takes the lease over (as after a network partition).
+    const key = partitionLeaseKey(PARTITION);
+    const held = ports.state.entries.get(key)!;
+    await ports.state.update(key, JSON.stringify({ id: "other", pid: 1, host: "elsewhere", expiresAt: Date.now() + 60_000 }), held.revision);
+
+    await until(() => second.settled !== undefined, "the lost lease to be noticed");
+    expect(second.outcomes).toEqual(["nak"]);
+    expect(errors.map((err) => (err as { code?: string }).code)).toContain("LEASE_LOST");
+    expect(ports.readings.consumers.has(PARTITION)).toBe(false);
+    expect(aggregator.partitions).not.toContain(PARTITION);
+    expect(ports.state.entries.get(COMMUNITY)!.value).toBe(snapshot); // nothing stored after the loss
+    expect(JSON.parse(ports.state.entries.get(key)!.value).id).toBe("other");
+  });
+});
