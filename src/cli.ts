@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { DEFAULTS } from "./config.js";
+import { DEFAULTS } from "./config/connection-settings.js";
 import { EcwatchError, ExitCode, UsageError, errorMessage } from "./errors.js";
 import { LOG_LEVELS } from "./cli/logger.js";
 import { collectOrigins, communityId, duration, faults, glanceRate, historyTime, integer, oneOf, positiveNumber, qualifiedName, rate, receiverClass, speed, timeZone, timestamp, url, watchTarget } from "./cli/options.js";

@@ -8,7 +8,7 @@ import { createApi, listen } from "../api/server.js";
 import { SseHub } from "../api/sse-hub.js";
 import { type Bus, aggregatorLag, clusterReplicas, DEFAULT_RETENTION, ensureTopology, openBus, type RetentionOptions } from "../nats/nats-bus.js";
 import { RedisCache } from "../redis/redis-cache.js";
-import type { ConnectionSecurity } from "../config.js";
+import type { ConnectionSecurity } from "../config/connection-settings.js";
 import { EcwatchError } from "../errors.js";
 import { aggregatorMetrics } from "../prometheus/aggregator-metrics.js";
 import { apiMetrics } from "../prometheus/api-metrics.js";

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ConnectionSecurity, ENV_NAMES, securityEnv } from "../config.js";
+import { type ConnectionSecurity, ENV_NAMES, securityEnv } from "../config/connection-settings.js";
 import { EcwatchError } from "../errors.js";
 import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
 import { freePort } from "../stack/ports.js";

@@ -2,7 +2,7 @@ import { PARTITIONS } from "../wire/names.js";
 import { createLogger, type LogLevel } from "../cli/logger.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
+import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import { EcwatchError, errorMessage } from "../errors.js";
 import { serveMetrics } from "../prometheus/metrics-server.js";
 import { redactUrl } from "../url.js";

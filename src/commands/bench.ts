@@ -3,7 +3,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { clusterReplicas, connectNats, ensureTopology } from "../nats/nats-bus.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveSecurity, type SecurityFlags } from "../config.js";
+import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import { UsageError } from "../errors.js";
 import { runBaseline } from "../bench/baseline.js";
 import { benchReport, formatReport, nextRate } from "../bench/bench-report.js";

@@ -1,6 +1,6 @@
 import type { ChalkInstance } from "chalk";
 import { colorsFor } from "../cli/output.js";
-import { resolveSecurity, type SecurityFlags } from "../config.js";
+import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import { runChecks } from "../doctor/checks.js";
 import type { Check, CheckStatus } from "../doctor/verdicts.js";
 

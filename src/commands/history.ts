@@ -1,6 +1,6 @@
 import type { ChalkInstance } from "chalk";
 import { colorsFor } from "../cli/output.js";
-import { resolveEndpoint } from "../config.js";
+import { resolveEndpoint } from "../config/connection-settings.js";
 import { formatDuration, parseDuration } from "../domain/duration.js";
 import type { BucketJson, Step } from "../energy/history-query.js";
 import { EcwatchError } from "../errors.js";

@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { resolveEndpoint } from "../config.js";
+import { resolveEndpoint } from "../config/connection-settings.js";
 import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
 import { EcwatchError } from "../errors.js";
 import { followCommunity } from "../tail/follow.js";

@@ -1,7 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connectNats, wipeTopology } from "../nats/nats-bus.js";
 import { RedisCache } from "../redis/redis-cache.js";
-import { type ConnectionSecurity, resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
+import { type ConnectionSecurity, resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import { EcwatchError } from "../errors.js";
 import { runningStack, STATE_DIR } from "../stack/state-file.js";
 import { redactUrl } from "../url.js";

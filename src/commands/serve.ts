@@ -1,7 +1,7 @@
 import { createLogger, type LogLevel } from "../cli/logger.js";
 import { untilSignal } from "../cli/signals.js";
 import { type AccessFlags, accessFromFlags } from "../cli/api-access.js";
-import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
+import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import { errorMessage } from "../errors.js";
 import { startApi } from "../app/services.js";
 

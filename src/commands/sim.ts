@@ -3,7 +3,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { clusterReplicas, connectNats, ensureTopology } from "../nats/nats-bus.js";
 import { colorsFor, StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
+import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, UsageError } from "../errors.js";
 import { redactUrl } from "../url.js";

@@ -1,6 +1,6 @@
 import { colorsFor } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveEndpoint } from "../config.js";
+import { resolveEndpoint } from "../config/connection-settings.js";
 import { EcwatchError } from "../errors.js";
 import { followCommunity } from "../tail/follow.js";
 import { formatAggregateLine } from "../tail/format.js";

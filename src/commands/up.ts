@@ -3,7 +3,7 @@ import { connectNats } from "../nats/nats-bus.js";
 import { colorsFor, formatKw, LiveBlock } from "../cli/output.js";
 import { type AccessFlags, accessFromFlags } from "../cli/api-access.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveSecurity, type SecurityFlags } from "../config.js";
+import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { EcwatchError, errorMessage, UsageError } from "../errors.js";
 import { NO_FAULTS } from "../sim/faults.js";

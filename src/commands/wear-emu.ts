@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { LiveBlock } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveEndpoint } from "../config.js";
+import { resolveEndpoint } from "../config/connection-settings.js";
 import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
 import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, UsageError } from "../errors.js";
