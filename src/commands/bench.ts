@@ -1,6 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { clusterReplicas, connectNats, ensureTopology } from "../nats/nats-bus.js";
+import { ensureReadingTopology, openNats } from "../app/adapters.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
@@ -46,11 +45,10 @@ export async function runBench(flags: BenchFlags): Promise<void> {
   say("bench: starting the stack…");
   const security = resolveSecurity(flags);
   const stack = await startBenchStack({ ...flags, security });
-  const nc = await connectNats(stack.natsUrl, "ecwatch-bench", security.nats);
+  const nc = await openNats(stack.natsUrl, "ecwatch-bench", security);
   const monitor = new ProcessMonitor(stack.processes);
   try {
-    const jsm = await jetstreamManager(nc);
-    await ensureTopology(jsm, undefined, clusterReplicas(nc));
+    const jsm = await ensureReadingTopology(nc);
     monitor.start();
     say(`bench: raw JetStream baseline (${flags.baselineReadings.toLocaleString("en")} readings)…`);
     const baseline = await runBaseline(nc, jsm, flags.baselineReadings, flags.rate);

@@ -1,7 +1,5 @@
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats, wipeTopology } from "../nats/nats-bus.js";
-import { RedisCache } from "../redis/redis-cache.js";
-import { type ConnectionSecurity, resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
+import { wipeEverything } from "../app/adapters.js";
+import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import { EcwatchError } from "../errors.js";
 import { runningStack, STATE_DIR } from "../stack/state-file.js";
 import { redactUrl } from "../url.js";
@@ -9,22 +7,6 @@ import { redactUrl } from "../url.js";
 export interface ResetFlags extends SecurityFlags {
   readonly nats?: string;
   readonly redis?: string;
-}
-
-/** Deletes the reading streams (EC_STREAM and its partitions), EC_DLQ, both KV buckets and every cached aggregate. */
-export async function wipeEverything(natsUrl: string, redisUrl: string, security?: ConnectionSecurity): Promise<{ cacheKeys: number }> {
-  const nc = await connectNats(natsUrl, "ecwatch-reset", security?.nats);
-  try {
-    await wipeTopology(await jetstreamManager(nc));
-  } finally {
-    await nc.drain().catch(() => undefined);
-  }
-  const cache = await RedisCache.connect(redisUrl, security?.redis);
-  try {
-    return { cacheKeys: await cache.wipe() };
-  } finally {
-    await cache.close();
-  }
 }
 
 export async function runReset(flags: ResetFlags): Promise<void> {

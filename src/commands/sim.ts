@@ -1,16 +1,11 @@
 import { createWriteStream, openSync, type WriteStream } from "node:fs";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { clusterReplicas, connectNats, ensureTopology } from "../nats/nats-bus.js";
+import { openJetStreamTransport, openMqttTransport, type ReadingTransport } from "../app/adapters.js";
 import { colorsFor, StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, UsageError } from "../errors.js";
-import { redactUrl } from "../url.js";
-import { JetStreamSink, type PublishReport } from "../nats/jetstream-publisher.js";
-import { MqttSink } from "../sim/mqtt-sink.js";
 import type { Transport } from "../sim/reading-sink.js";
-import type { ReadingSink } from "../wire/reading-sink.js";
 import { type SimulationPlan, type SimulationReport, planSimulation, reportOf } from "../sim/setup.js";
 import { Simulator } from "../sim/simulator.js";
 import { formatTraceLine } from "../sim/trace.js";
@@ -26,31 +21,10 @@ export interface SimFlags extends SimulationPlan, SecurityFlags {
   readonly mqtt?: string;
 }
 
-/** Where the readings go, and how to tell what happened to them. */
-interface OpenTransport {
-  readonly sink: ReadingSink;
-  readonly target: string;
-  report(): PublishReport | undefined;
-  close(): Promise<void>;
-}
-
 /** JetStream (the stream and consumer ensured first), or MQTT as a device publishes. */
-async function openTransport(flags: SimFlags): Promise<OpenTransport> {
-  if (flags.transport === "mqtt") {
-    const url = resolveEndpoint("mqtt", flags.mqtt);
-    const sink = await MqttSink.connect(url, `ecwatch-sim-${process.pid}`);
-    return { sink, target: redactUrl(url), report: () => undefined, close: () => sink.close() };
-  }
-  const natsUrl = resolveEndpoint("nats", flags.nats);
-  const nc = await connectNats(natsUrl, "ecwatch-sim", resolveSecurity(flags).nats);
-  try {
-    await ensureTopology(await jetstreamManager(nc), undefined, clusterReplicas(nc));
-  } catch (err) {
-    await nc.close();
-    throw err;
-  }
-  const sink = new JetStreamSink(nc);
-  return { sink, target: redactUrl(natsUrl), report: () => sink.report(), close: async () => void (await nc.drain().catch(() => undefined)) };
+function openTransport(flags: SimFlags): Promise<ReadingTransport> {
+  if (flags.transport === "mqtt") return openMqttTransport(resolveEndpoint("mqtt", flags.mqtt), `ecwatch-sim-${process.pid}`);
+  return openJetStreamTransport(resolveEndpoint("nats", flags.nats), resolveSecurity(flags), { ensure: true });
 }
 
 /** Opens the --record file before anything runs: an unwritable path is a usage error, not a crash. */

@@ -1,22 +1,20 @@
 import { join } from "node:path";
-import { connectNats } from "../nats/nats-bus.js";
 import { colorsFor, formatKw, LiveBlock } from "../cli/output.js";
 import { type AccessFlags, accessFromFlags } from "../cli/api-access.js";
 import { untilSignal } from "../cli/signals.js";
+import { wipeEverything } from "../app/adapters.js";
 import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { EcwatchError, errorMessage, UsageError } from "../errors.js";
 import { NO_FAULTS } from "../sim/faults.js";
 import { planSimulation } from "../sim/setup.js";
-import { JetStreamSink } from "../nats/jetstream-publisher.js";
-import { Simulator } from "../sim/simulator.js";
+import type { Simulator } from "../sim/simulator.js";
 import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
 import { startNatsCluster } from "../stack/nats-cluster.js";
 import { freePort } from "../stack/ports.js";
-import { type AggregationService, type ApiOptions, type ApiService, startAggregation, startApi } from "../app/services.js";
+import { type AggregationService, type ApiOptions, type ApiService, startAggregation, startApi, startSimulation } from "../app/services.js";
 import { reapOrphans, removeState, runningStack, STATE_DIR, writeState } from "../stack/state-file.js";
 import { redactUrl, withoutCredentials } from "../url.js";
-import { wipeEverything } from "./reset.js";
 
 export interface UpFlags extends AccessFlags, SecurityFlags {
   readonly communities: number;
@@ -145,12 +143,10 @@ export async function runUp(flags: UpFlags): Promise<void> {
 
     let simulator: Simulator | undefined;
     if (flags.communities > 0) {
-      const simulation = planSimulation({ ...flags, level: "meter", intervalMs: flags.interval, faults: NO_FAULTS });
-      const nc = await connectNats(natsUrl, "ecwatch-sim", security.nats);
-      started.add(() => nc.drain());
-      simulator = new Simulator(new JetStreamSink(nc), simulation.source, { speed: 1, staleAfterMs: flags.staleAfter });
-      void simulator.start();
-      started.add(() => simulator!.stop());
+      const plan = planSimulation({ ...flags, level: "meter", intervalMs: flags.interval, faults: NO_FAULTS });
+      const simulation = await startSimulation(natsUrl, security, plan.source, { speed: 1, staleAfterMs: flags.staleAfter });
+      started.add(() => simulation.stop());
+      simulator = simulation.simulator;
     }
     record(api.url, natsUrl, redisUrl);
 
