@@ -3,7 +3,7 @@ import { ensureReadingTopology, openNats } from "../app/adapters.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
-import { UsageError } from "../errors.js";
+import { ExitCode, UsageError } from "../errors.js";
 import { runBaseline } from "../bench/baseline.js";
 import { benchReport, formatReport, nextRate } from "../bench/bench-report.js";
 import { startBenchStack } from "../bench/bench-stack.js";
@@ -29,7 +29,7 @@ export interface BenchFlags extends SecurityFlags {
   readonly api?: string;
 }
 
-export async function runBench(flags: BenchFlags): Promise<void> {
+export async function runBench(flags: BenchFlags): Promise<ExitCode> {
   if (flags.api && !flags.nats) throw new UsageError("--api needs --nats too: the benchmark publishes to the NATS its aggregator reads.");
   const status = new StatusLine(process.stderr);
   const say = (text: string): void => {
@@ -83,7 +83,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
     if (flags.out) writeFileSync(flags.out, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
     // Wrong answers fail the command; speed is reported, not judged (machines are shared and noisy).
-    if (report.lost > 0 || !report.totalsExact) process.exitCode = 1;
+    return report.lost > 0 || !report.totalsExact ? ExitCode.Failure : ExitCode.Ok;
   } catch (err) {
     if (!(err instanceof RunInterrupted)) throw err;
     say("bench: interrupted");
@@ -93,6 +93,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
     await nc.close().catch(() => undefined);
     await stack.stop();
   }
+  return ExitCode.Ok;
 }
 
 function bar(done: number, width = 24): string {

@@ -4,7 +4,7 @@ import { colorsFor, StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import { formatDuration } from "../domain/duration.js";
-import { EcwatchError, UsageError } from "../errors.js";
+import { EcwatchError, ExitCode, UsageError } from "../errors.js";
 import type { Transport } from "../sim/reading-sink.js";
 import { type SimulationPlan, type SimulationReport, planSimulation, reportOf } from "../sim/setup.js";
 import { Simulator } from "../sim/simulator.js";
@@ -49,7 +49,7 @@ function describeRetries(publish: NonNullable<SimulationReport["publish"]>): str
   return `retried ${publish.retried} ${publish.retried === 1 ? "send" : "sends"}${stored}${causes ? `: ${causes}` : ""}`;
 }
 
-export async function runSim(flags: SimFlags): Promise<void> {
+export async function runSim(flags: SimFlags): Promise<ExitCode> {
   const simulation = planSimulation(flags);
   const recording = openRecording(flags.record);
   const transport = await openTransport(flags);
@@ -95,7 +95,7 @@ export async function runSim(flags: SimFlags): Promise<void> {
       const lastError = simulator.stats.lastError ?? (publish?.retried ? publish.lastError : undefined);
       if (lastError) process.stderr.write(`last error: ${lastError}\n`);
     }
-    if (report.errors > 0) process.exitCode = 1;
+    return report.errors > 0 ? ExitCode.Failure : ExitCode.Ok;
   } finally {
     if (recording) await new Promise((resolve) => recording!.end(resolve));
     await transport.close();

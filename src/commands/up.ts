@@ -5,7 +5,7 @@ import { untilSignal } from "../cli/signals.js";
 import { wipeEverything } from "../app/adapters.js";
 import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import type { Aggregate } from "../domain/aggregate.js";
-import { EcwatchError, errorMessage, UsageError } from "../errors.js";
+import { EcwatchError, ExitCode, errorMessage, UsageError } from "../errors.js";
 import { NO_FAULTS } from "../sim/faults.js";
 import { planSimulation } from "../sim/setup.js";
 import type { Simulator } from "../sim/simulator.js";
@@ -67,7 +67,7 @@ async function startApiWithFallback(natsUrl: string, redisUrl: string, flags: Up
   }
 }
 
-export async function runUp(flags: UpFlags): Promise<void> {
+export async function runUp(flags: UpFlags): Promise<ExitCode> {
   const colors = colorsFor(process.stderr);
   const warn = (text: string): void => {
     process.stderr.write(`${colors.yellow("warning")} ${text}\n`);
@@ -163,6 +163,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
     if (interrupted) process.stderr.write("stopping…\n");
     await started.stopAll();
   }
+  return ExitCode.Ok;
 }
 
 /** Thrown at a start-up checkpoint after Ctrl-C: not an error, just the way out. */
