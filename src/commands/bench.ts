@@ -6,7 +6,7 @@ import { resolveSecurity, type SecurityFlags } from "../config/connection-settin
 import { ExitCode, UsageError } from "../errors.js";
 import { runBaseline } from "../bench/baseline.js";
 import { benchReport, formatReport, nextRate } from "../bench/bench-report.js";
-import { startBenchStack } from "../bench/bench-stack.js";
+import { startBenchStack } from "../app/stack.js";
 import type { FaultSpec } from "../sim/faults.js";
 import { runAtRate, RunInterrupted, type RunReport, runPassed } from "../bench/pipeline-run.js";
 import { ProcessMonitor } from "../bench/process-stats.js";

@@ -35,6 +35,20 @@ export interface BenchTargets {
 }
 
 /**
+ * What `up`, `bench` and the tests start: local servers and the services on them (issue 16).
+ */
+
+/** A nats-server with JetStream on a free loopback port, its data in `dir`/nats. */
+export async function startLocalNats(dir: string): Promise<LocalServer> {
+  return startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
+}
+
+/** A redis-server on a free loopback port, its data in `dir`/redis. */
+export async function startLocalRedis(dir: string): Promise<LocalServer> {
+  return startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() });
+}
+
+/**
  * Starts what is not given: nats-server and redis-server in a temp dir, and the aggregator and
  * the API as separate `ecwatch aggregate` / `ecwatch serve` processes, so each one's CPU and
  * memory can be told apart. Everything started is stopped by `stop()`, also after a failure.
@@ -56,8 +70,8 @@ export async function startBenchStack(targets: BenchTargets): Promise<BenchStack
   try {
     const dir = mkdtempSync(join(tmpdir(), "ecwatch-bench-"));
     stops.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const natsUrl = await serverUnlessGiven(targets.nats, async () => startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() }));
-    const redisUrl = await serverUnlessGiven(targets.redis, async () => startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() }));
+    const natsUrl = await serverUnlessGiven(targets.nats, () => startLocalNats(dir));
+    const redisUrl = await serverUnlessGiven(targets.redis, () => startLocalRedis(dir));
     let apiUrl = targets.api;
     if (!apiUrl) {
       // URLs and credentials go in the environment: a command line is visible to every user (ps).
