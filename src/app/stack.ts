@@ -6,7 +6,9 @@ import { fileURLToPath } from "node:url";
 import { type ConnectionSecurity, ENV_NAMES, securityEnv } from "../config/connection-settings.js";
 import { EcwatchError } from "../errors.js";
 import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
+import { startNatsCluster } from "../stack/nats-cluster.js";
 import { freePort } from "../stack/ports.js";
+import { STATE_DIR } from "../stack/state-file.js";
 
 /** The ecwatch CLI, relative to this module in both src/ and dist/. */
 const BIN = fileURLToPath(new URL("../../bin/ecwatch", import.meta.url));
@@ -46,6 +48,44 @@ export async function startLocalNats(dir: string): Promise<LocalServer> {
 /** A redis-server on a free loopback port, its data in `dir`/redis. */
 export async function startLocalRedis(dir: string): Promise<LocalServer> {
   return startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() });
+}
+
+/** Everything `up` started (servers, services), stopped in reverse order. */
+export class Started {
+  private readonly stops: Array<() => Promise<unknown>> = [];
+
+  add(stop: () => Promise<unknown>): void {
+    this.stops.push(stop);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const stop of this.stops.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+/** nats-server's client port. */
+const NATS_PORT = 4222;
+
+/** Starts one server, records it in `servers` (a second Ctrl-C kills them) and stops it with the rest. */
+async function startServer(start: () => Promise<LocalServer>, servers: LocalServer[], started: Started): Promise<LocalServer> {
+  const server = await start();
+  servers.push(server);
+  started.add(() => server.stop());
+  return server;
+}
+
+/** One nats-server, or with `clusterSize` a cluster of them; each is recorded in `servers`. */
+export async function startOwnNats(clusterSize: number | undefined, mqttPreferredPort: number | undefined, servers: LocalServer[], started: Started): Promise<{ url: string; mqttUrl?: string }> {
+  if (clusterSize === undefined) return startServer(() => startNats({ dataDir: join(STATE_DIR, "nats"), mqttPreferredPort }), servers, started);
+  const cluster = await startNatsCluster({ dataDir: join(STATE_DIR, "nats-cluster"), size: clusterSize, preferredPort: NATS_PORT, mqttPreferredPort });
+  servers.push(...cluster.nodes);
+  started.add(() => cluster.stop());
+  return cluster;
+}
+
+/** `up`'s redis-server, its data in the state dir; recorded in `servers`. */
+export function startOwnRedis(servers: LocalServer[], started: Started): Promise<LocalServer> {
+  return startServer(() => startRedis({ dataDir: join(STATE_DIR, "redis") }), servers, started);
 }
 
 /**

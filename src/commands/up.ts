@@ -1,16 +1,15 @@
-import { join } from "node:path";
 import { colorsFor, formatKw, LiveBlock } from "../cli/output.js";
 import { type AccessFlags, accessFromFlags } from "../cli/api-access.js";
 import { untilSignal } from "../cli/signals.js";
 import { wipeEverything } from "../app/adapters.js";
+import { Started, startOwnNats, startOwnRedis } from "../app/stack.js";
 import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { EcwatchError, ExitCode, errorMessage, UsageError } from "../errors.js";
 import { NO_FAULTS } from "../sim/faults.js";
 import { planSimulation } from "../sim/setup.js";
 import type { Simulator } from "../sim/simulator.js";
-import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
-import { startNatsCluster } from "../stack/nats-cluster.js";
+import type { LocalServer } from "../stack/local-server.js";
 import { freePort } from "../stack/ports.js";
 import { type AggregationService, type ApiOptions, type ApiService, startAggregation, startApi, startSimulation } from "../app/services.js";
 import { reapOrphans, removeState, runningStack, STATE_DIR, writeState } from "../stack/state-file.js";
@@ -40,21 +39,6 @@ export interface UpFlags extends AccessFlags, SecurityFlags {
 
 /** MQTT's registered port. */
 const MQTT_PORT = 1883;
-/** nats-server's client port. */
-const NATS_PORT = 4222;
-
-/** Everything `up` started, stopped in reverse order. */
-class Started {
-  private readonly stops: Array<() => Promise<unknown>> = [];
-
-  add(stop: () => Promise<unknown>): void {
-    this.stops.push(stop);
-  }
-
-  async stopAll(): Promise<void> {
-    for (const stop of this.stops.reverse()) await stop().catch(() => undefined);
-  }
-}
 
 async function startApiWithFallback(natsUrl: string, redisUrl: string, flags: UpFlags, options: ApiOptions, warn: (text: string) => void): Promise<ApiService> {
   try {
@@ -122,7 +106,7 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
     mqttUrl = nats?.mqttUrl;
     record("", natsUrl, flags.redis ?? "");
     checkpoint();
-    const redisUrl = flags.redis ?? (await startServer(() => startRedis({ dataDir: join(STATE_DIR, "redis") }), servers, started)).url;
+    const redisUrl = flags.redis ?? (await startOwnRedis(servers, started)).url;
     record("", natsUrl, redisUrl);
     checkpoint();
     if (flags.fresh) await wipeEverything(natsUrl, redisUrl, security);
@@ -168,22 +152,6 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
 
 /** Thrown at a start-up checkpoint after Ctrl-C: not an error, just the way out. */
 class StartInterrupted extends Error {}
-
-async function startServer(start: () => Promise<LocalServer>, servers: LocalServer[], started: Started): Promise<LocalServer> {
-  const server = await start();
-  servers.push(server);
-  started.add(() => server.stop());
-  return server;
-}
-
-/** One nats-server, or with `clusterSize` a cluster of them; each is recorded in `servers`. */
-async function startOwnNats(clusterSize: number | undefined, mqttPreferredPort: number | undefined, servers: LocalServer[], started: Started): Promise<{ url: string; mqttUrl?: string }> {
-  if (clusterSize === undefined) return startServer(() => startNats({ dataDir: join(STATE_DIR, "nats"), mqttPreferredPort }), servers, started);
-  const cluster = await startNatsCluster({ dataDir: join(STATE_DIR, "nats-cluster"), size: clusterSize, preferredPort: NATS_PORT, mqttPreferredPort });
-  servers.push(...cluster.nodes);
-  started.add(() => cluster.stop());
-  return cluster;
-}
 
 /** Redraws the per-community status once a second; returns a function that stops it. */
 function showLiveStatus(latest: Map<string, Aggregate>, aggregation: AggregationService, api: ApiService, simulator: Simulator | undefined): () => void {
