@@ -8,48 +8,15 @@ import { HistoryStore } from "../energy/history-store.js";
 import type { MetricsSource } from "../api/observer.js";
 import { createApi, listen } from "../api/server.js";
 import { SseHub } from "../api/sse-hub.js";
-import { type Bus, openBus } from "../nats/bus.js";
 import { aggregatorLag } from "../nats/inspect.js";
-import { clusterReplicas } from "../nats/connect.js";
-import { DEFAULT_RETENTION, ensureTopology, type RetentionOptions } from "../nats/topology.js";
-import { RedisCache } from "../redis/redis-cache.js";
-import type { ConnectionSecurity } from "../config.js";
+import { DEFAULT_RETENTION, type RetentionOptions } from "../nats/topology.js";
+import type { ConnectionSecurity } from "../config/connection-settings.js";
 import { EcwatchError } from "../errors.js";
 import { aggregatorMetrics } from "../prometheus/aggregator-metrics.js";
 import { apiMetrics } from "../prometheus/api-metrics.js";
-
-/** A service's own NATS and Redis connections, with the stream, consumer and buckets in place. */
-interface Connections {
-  readonly bus: Bus;
-  readonly cache: RedisCache;
-  /** What ensureTopology changed (created or updated resources). */
-  readonly changes: readonly string[];
-  close(): Promise<void>;
-}
-
-/** Opens both connections and runs `start` on them; closes them again if anything fails. */
-async function withConnections<T>(
-  natsUrl: string,
-  redisUrl: string,
-  name: string,
-  /** Given by the aggregator, which owns the stream's settings (see ensureTopology). */
-  retention: RetentionOptions | undefined,
-  /** Credentials and TLS besides the URLs' own (issue 10). */
-  security: ConnectionSecurity | undefined,
-  start: (connections: Connections) => Promise<T>,
-): Promise<T> {
-  const bus = await openBus(natsUrl, name, security?.nats);
-  let cache: RedisCache | undefined;
-  try {
-    cache = await RedisCache.connect(redisUrl, security?.redis);
-    const opened = cache;
-    const changes = await ensureTopology(bus.jsm, retention, clusterReplicas(bus.nc));
-    return await start({ bus, cache: opened, changes, close: async () => void (await Promise.all([bus.close(), opened.close()])) });
-  } catch (err) {
-    await Promise.all([bus.close().catch(() => undefined), cache?.close()]);
-    throw err;
-  }
-}
+import type { ReadingSource } from "../sim/sources.js";
+import { Simulator, type SimulatorOptions } from "../sim/simulator.js";
+import { openJetStreamTransport, withConnections } from "./adapters.js";
 
 /** A running aggregator with its own connections. */
 export interface AggregationService {
@@ -93,6 +60,29 @@ export function startAggregation(
         })()),
     };
   });
+}
+
+/** A running simulator publishing to JetStream on a connection of its own. */
+export interface SimulationService {
+  readonly simulator: Simulator;
+  stop(): Promise<void>;
+}
+
+/** Starts publishing `source`'s readings (the stream is the aggregator's to ensure); `stop` stops it, then closes its connection. */
+export async function startSimulation(natsUrl: string, security: ConnectionSecurity | undefined, source: ReadingSource, options: SimulatorOptions): Promise<SimulationService> {
+  const transport = await openJetStreamTransport(natsUrl, security, { ensure: false });
+  const simulator = new Simulator(transport.sink, source, options);
+  void simulator.start();
+  return {
+    simulator,
+    stop: async () => {
+      try {
+        await simulator.stop();
+      } finally {
+        await transport.close();
+      }
+    },
+  };
 }
 
 /** A running API with its own connections. */

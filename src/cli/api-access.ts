@@ -1,7 +1,7 @@
 import type { ApiAccess } from "../api/access.js";
 import { isLoopbackHost } from "../api/auth.js";
 import { rateLimitOf } from "../api/rate-limit.js";
-import { resolveToken, SECURITY_ENV_NAMES } from "../config.js";
+import { resolveToken, SECURITY_ENV_NAMES } from "../config/connection-settings.js";
 import { UsageError } from "../errors.js";
 
 /** The API flags of `serve` and `up` (issue 10). */

@@ -1,3 +1,5 @@
+import { exitNow } from "./exit.js";
+
 /**
  * Resolves with the first SIGINT or SIGTERM. A second one while shutting down exits at
  * once (130), after `onForce` (e.g. killing child servers), so a hung shutdown never traps
@@ -10,7 +12,7 @@ export function untilSignal(onForce?: () => void): Promise<NodeJS.Signals> {
       process.off("SIGTERM", onSignal);
       const force = (code: number) => (): void => {
         onForce?.();
-        process.exit(code);
+        exitNow(code);
       };
       process.once("SIGINT", force(130));
       process.once("SIGTERM", force(143));

@@ -2,8 +2,8 @@ import { PARTITIONS } from "../wire/names.js";
 import { createLogger, type LogLevel } from "../cli/logger.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
-import { EcwatchError, errorMessage } from "../errors.js";
+import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
+import { EcwatchError, ExitCode, errorMessage } from "../errors.js";
 import { serveMetrics } from "../prometheus/metrics-server.js";
 import { redactUrl } from "../url.js";
 import { startAggregation } from "../app/services.js";
@@ -23,7 +23,7 @@ export interface AggregateFlags extends SecurityFlags {
   readonly metricsHost?: string;
 }
 
-export async function runAggregate(flags: AggregateFlags): Promise<void> {
+export async function runAggregate(flags: AggregateFlags): Promise<ExitCode> {
   const natsUrl = resolveEndpoint("nats", flags.nats);
   const redisUrl = resolveEndpoint("redis", flags.redis);
   const log = createLogger({ level: flags.logLevel });
@@ -68,4 +68,5 @@ export async function runAggregate(flags: AggregateFlags): Promise<void> {
   await metrics?.close();
   await service.stop();
   log.info(`stopped after ${stats.readings} readings`);
+  return ExitCode.Ok;
 }

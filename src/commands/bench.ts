@@ -1,14 +1,12 @@
 import { writeFileSync } from "node:fs";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { clusterReplicas, connectNats } from "../nats/connect.js";
-import { ensureTopology } from "../nats/topology.js";
+import { ensureReadingTopology, openNats } from "../app/adapters.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveSecurity, type SecurityFlags } from "../config.js";
-import { UsageError } from "../errors.js";
+import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
+import { ExitCode, UsageError } from "../errors.js";
 import { runBaseline } from "../bench/baseline.js";
 import { benchReport, formatReport, nextRate } from "../bench/bench-report.js";
-import { startBenchStack } from "../bench/bench-stack.js";
+import { startBenchStack } from "../app/stack.js";
 import type { FaultSpec } from "../sim/faults.js";
 import { runAtRate, RunInterrupted, type RunReport, runPassed } from "../bench/pipeline-run.js";
 import { ProcessMonitor } from "../bench/process-stats.js";
@@ -31,7 +29,7 @@ export interface BenchFlags extends SecurityFlags {
   readonly api?: string;
 }
 
-export async function runBench(flags: BenchFlags): Promise<void> {
+export async function runBench(flags: BenchFlags): Promise<ExitCode> {
   if (flags.api && !flags.nats) throw new UsageError("--api needs --nats too: the benchmark publishes to the NATS its aggregator reads.");
   const status = new StatusLine(process.stderr);
   const say = (text: string): void => {
@@ -47,11 +45,10 @@ export async function runBench(flags: BenchFlags): Promise<void> {
   say("bench: starting the stack…");
   const security = resolveSecurity(flags);
   const stack = await startBenchStack({ ...flags, security });
-  const nc = await connectNats(stack.natsUrl, "ecwatch-bench", security.nats);
+  const nc = await openNats(stack.natsUrl, "ecwatch-bench", security);
   const monitor = new ProcessMonitor(stack.processes);
   try {
-    const jsm = await jetstreamManager(nc);
-    await ensureTopology(jsm, undefined, clusterReplicas(nc));
+    const jsm = await ensureReadingTopology(nc);
     monitor.start();
     say(`bench: raw JetStream baseline (${flags.baselineReadings.toLocaleString("en")} readings)…`);
     const baseline = await runBaseline(nc, jsm, flags.baselineReadings, flags.rate);
@@ -86,7 +83,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
     if (flags.out) writeFileSync(flags.out, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
     // Wrong answers fail the command; speed is reported, not judged (machines are shared and noisy).
-    if (report.lost > 0 || !report.totalsExact) process.exitCode = 1;
+    return report.lost > 0 || !report.totalsExact ? ExitCode.Failure : ExitCode.Ok;
   } catch (err) {
     if (!(err instanceof RunInterrupted)) throw err;
     say("bench: interrupted");
@@ -96,6 +93,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
     await nc.close().catch(() => undefined);
     await stack.stop();
   }
+  return ExitCode.Ok;
 }
 
 function bar(done: number, width = 24): string {

@@ -1,8 +1,9 @@
 import type { ChalkInstance } from "chalk";
 import { colorsFor } from "../cli/output.js";
-import { resolveSecurity, type SecurityFlags } from "../config.js";
+import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import { runChecks } from "../doctor/checks.js";
 import type { Check, CheckStatus } from "../doctor/verdicts.js";
+import { ExitCode } from "../errors.js";
 
 export interface DoctorFlags extends SecurityFlags {
   readonly nats?: string;
@@ -36,9 +37,9 @@ export function formatReport(checks: readonly Check[], colors: ChalkInstance): s
   return `${lines.join("\n")}\n`;
 }
 
-export async function runDoctor(flags: DoctorFlags): Promise<void> {
+export async function runDoctor(flags: DoctorFlags): Promise<ExitCode> {
   const checks = await runChecks({ ...flags, security: resolveSecurity(flags) });
   const ok = checks.every((check) => check.status !== "fail");
   process.stdout.write(flags.json ? `${JSON.stringify({ ok, checks })}\n` : formatReport(checks, colorsFor(process.stdout)));
-  if (!ok) process.exitCode = 1;
+  return ok ? ExitCode.Ok : ExitCode.Failure;
 }

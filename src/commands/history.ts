@@ -1,9 +1,9 @@
 import type { ChalkInstance } from "chalk";
 import { colorsFor } from "../cli/output.js";
-import { resolveEndpoint } from "../config.js";
+import { resolveEndpoint } from "../config/connection-settings.js";
 import { formatDuration, parseDuration } from "../domain/duration.js";
 import type { BucketJson, Step } from "../energy/history-query.js";
-import { EcwatchError } from "../errors.js";
+import { EcwatchError, ExitCode } from "../errors.js";
 import { lineChart } from "../tui/line-chart.js";
 
 export interface HistoryFlags {
@@ -107,7 +107,7 @@ async function get(url: string, accept: string): Promise<Response> {
   }
 }
 
-export async function runHistory(communityId: string, flags: HistoryFlags): Promise<void> {
+export async function runHistory(communityId: string, flags: HistoryFlags): Promise<ExitCode> {
   const apiUrl = resolveEndpoint("api", flags.api).replace(/\/+$/, "");
   const url = `${apiUrl}/communities/${encodeURIComponent(communityId)}/history?${historyParams(flags)}`;
   const res = await get(url, flags.csv ? "text/csv" : "application/json");
@@ -121,14 +121,20 @@ export async function runHistory(communityId: string, flags: HistoryFlags): Prom
     }
     throw new EcwatchError(res.status === 400 ? "BAD_QUERY" : "API_ERROR", `The API answered ${res.status}: ${message}.`, { hint: res.status === 400 ? "Check --since, --from, --to, --step and --tz." : "Check --api." });
   }
-  if (flags.csv) return void process.stdout.write(text);
+  if (flags.csv) {
+    process.stdout.write(text);
+    return ExitCode.Ok;
+  }
   const buckets = JSON.parse(text) as BucketJson[];
-  if (flags.json) return void process.stdout.write(`${JSON.stringify(buckets)}\n`);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(buckets)}\n`);
+    return ExitCode.Ok;
+  }
   const c = colorsFor(process.stdout);
   const timeZone = flags.tz ?? "UTC";
   if (!buckets.length) {
     process.stdout.write(`${communityId}: no energy recorded in this range (step ${flags.step}, ${timeZone}).\n`);
-    return;
+    return ExitCode.Ok;
   }
   const totals = totalsOf(buckets);
   const lines = [
@@ -141,4 +147,5 @@ export async function runHistory(communityId: string, flags: HistoryFlags): Prom
     `${c.bold("KPIs")}   self-sufficiency ${formatFraction(totals.selfSufficiency)} · self-consumption ${formatFraction(totals.selfConsumption)}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
+  return ExitCode.Ok;
 }

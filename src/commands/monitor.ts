@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
-import { resolveEndpoint } from "../config.js";
+import { resolveEndpoint } from "../config/connection-settings.js";
 import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
-import { EcwatchError } from "../errors.js";
+import { EcwatchError, ExitCode } from "../errors.js";
 import { followCommunity } from "../tail/follow.js";
 import { type ColorMode, detectColorMode } from "../tui/color.js";
 import { detailLines } from "../tui/details.js";
@@ -52,7 +52,7 @@ async function knownCommunities(apiUrl: string, wanted: string | undefined): Pro
   return ids.sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
 }
 
-export async function runMonitor(communityId: string | undefined, flags: MonitorFlags): Promise<void> {
+export async function runMonitor(communityId: string | undefined, flags: MonitorFlags): Promise<ExitCode> {
   const apiUrl = resolveEndpoint("api", flags.api).replace(/\/+$/, "");
   const colorMode = flags.color ?? detectColorMode(process.env, process.stdout.isTTY === true);
   const maxW = flags.maxKw * 1000;
@@ -79,7 +79,7 @@ export async function runMonitor(communityId: string | undefined, flags: Monitor
       const todayLine = formatTodayLine(await today);
       process.stdout.write(`${communityId}\n${face.join("\n")}\n${[...detailLines(view, now, colorMode, 60), todayLine].join("\n")}\n`);
     }
-    return;
+    return ExitCode.Ok;
   }
 
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
@@ -105,4 +105,5 @@ export async function runMonitor(communityId: string | undefined, flags: Monitor
     { maxFps: 10, patchConsole: false },
   );
   await app.waitUntilExit();
+  return ExitCode.Ok;
 }

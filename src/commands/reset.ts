@@ -1,9 +1,6 @@
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connectNats } from "../nats/connect.js";
-import { wipeTopology } from "../nats/inspect.js";
-import { RedisCache } from "../redis/redis-cache.js";
-import { type ConnectionSecurity, resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
-import { EcwatchError } from "../errors.js";
+import { wipeEverything } from "../app/adapters.js";
+import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
+import { EcwatchError, ExitCode } from "../errors.js";
 import { runningStack, STATE_DIR } from "../stack/state-file.js";
 import { redactUrl } from "../url.js";
 
@@ -12,23 +9,7 @@ export interface ResetFlags extends SecurityFlags {
   readonly redis?: string;
 }
 
-/** Deletes the reading streams (EC_STREAM and its partitions), EC_DLQ, both KV buckets and every cached aggregate. */
-export async function wipeEverything(natsUrl: string, redisUrl: string, security?: ConnectionSecurity): Promise<{ cacheKeys: number }> {
-  const nc = await connectNats(natsUrl, "ecwatch-reset", security?.nats);
-  try {
-    await wipeTopology(await jetstreamManager(nc));
-  } finally {
-    await nc.drain().catch(() => undefined);
-  }
-  const cache = await RedisCache.connect(redisUrl, security?.redis);
-  try {
-    return { cacheKeys: await cache.wipe() };
-  } finally {
-    await cache.close();
-  }
-}
-
-export async function runReset(flags: ResetFlags): Promise<void> {
+export async function runReset(flags: ResetFlags): Promise<ExitCode> {
   const running = runningStack(STATE_DIR);
   if (running && !flags.nats && !flags.redis) {
     // A running aggregator keeps its state in memory and would write it straight back.
@@ -40,4 +21,5 @@ export async function runReset(flags: ResetFlags): Promise<void> {
   const redisUrl = resolveEndpoint("redis", flags.redis);
   const { cacheKeys } = await wipeEverything(natsUrl, redisUrl, resolveSecurity(flags));
   process.stderr.write(`wiped the reading streams (EC_STREAM, EC_STREAM_P0…P7), EC_DLQ and the KV buckets on ${redactUrl(natsUrl)}, and ${cacheKeys} cached aggregates on ${redactUrl(redisUrl)}\n`);
+  return ExitCode.Ok;
 }

@@ -1,8 +1,8 @@
 import { createLogger, type LogLevel } from "../cli/logger.js";
 import { untilSignal } from "../cli/signals.js";
 import { type AccessFlags, accessFromFlags } from "../cli/api-access.js";
-import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
-import { errorMessage } from "../errors.js";
+import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
+import { ExitCode, errorMessage } from "../errors.js";
 import { startApi } from "../app/services.js";
 
 export interface ServeFlags extends AccessFlags, SecurityFlags {
@@ -14,7 +14,7 @@ export interface ServeFlags extends AccessFlags, SecurityFlags {
   readonly logLevel?: LogLevel;
 }
 
-export async function runServe(flags: ServeFlags): Promise<void> {
+export async function runServe(flags: ServeFlags): Promise<ExitCode> {
   // Before connecting: an exposed API without a token is refused, not started.
   const access = accessFromFlags(flags);
   const log = createLogger({ level: flags.logLevel });
@@ -29,4 +29,5 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   await untilSignal();
   await api.stop();
   log.info("stopped");
+  return ExitCode.Ok;
 }

@@ -1,17 +1,11 @@
 import { createWriteStream, openSync, type WriteStream } from "node:fs";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { clusterReplicas, connectNats } from "../nats/connect.js";
-import { ensureTopology } from "../nats/topology.js";
+import { openJetStreamTransport, openMqttTransport, type ReadingTransport } from "../app/adapters.js";
 import { colorsFor, StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config.js";
+import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import { formatDuration } from "../domain/duration.js";
-import { EcwatchError, UsageError } from "../errors.js";
-import { redactUrl } from "../url.js";
-import { JetStreamPublisher, type PublishReport } from "../nats/jetstream-publisher.js";
-import { MqttSink } from "../sim/mqtt-sink.js";
+import { EcwatchError, ExitCode, UsageError } from "../errors.js";
 import type { Transport } from "../sim/reading-sink.js";
-import type { ReadingSink } from "../wire/reading-sink.js";
 import { type SimulationPlan, type SimulationReport, planSimulation, reportOf } from "../sim/setup.js";
 import { Simulator } from "../sim/simulator.js";
 import { formatTraceLine } from "../sim/trace.js";
@@ -27,31 +21,10 @@ export interface SimFlags extends SimulationPlan, SecurityFlags {
   readonly mqtt?: string;
 }
 
-/** Where the readings go, and how to tell what happened to them. */
-interface OpenTransport {
-  readonly sink: ReadingSink;
-  readonly target: string;
-  report(): PublishReport | undefined;
-  close(): Promise<void>;
-}
-
 /** JetStream (the stream and consumer ensured first), or MQTT as a device publishes. */
-async function openTransport(flags: SimFlags): Promise<OpenTransport> {
-  if (flags.transport === "mqtt") {
-    const url = resolveEndpoint("mqtt", flags.mqtt);
-    const sink = await MqttSink.connect(url, `ecwatch-sim-${process.pid}`);
-    return { sink, target: redactUrl(url), report: () => undefined, close: () => sink.close() };
-  }
-  const natsUrl = resolveEndpoint("nats", flags.nats);
-  const nc = await connectNats(natsUrl, "ecwatch-sim", resolveSecurity(flags).nats);
-  try {
-    await ensureTopology(await jetstreamManager(nc), undefined, clusterReplicas(nc));
-  } catch (err) {
-    await nc.close();
-    throw err;
-  }
-  const sink = new JetStreamPublisher(nc);
-  return { sink, target: redactUrl(natsUrl), report: () => sink.report(), close: async () => void (await nc.drain().catch(() => undefined)) };
+function openTransport(flags: SimFlags): Promise<ReadingTransport> {
+  if (flags.transport === "mqtt") return openMqttTransport(resolveEndpoint("mqtt", flags.mqtt), `ecwatch-sim-${process.pid}`);
+  return openJetStreamTransport(resolveEndpoint("nats", flags.nats), resolveSecurity(flags), { ensure: true });
 }
 
 /** Opens the --record file before anything runs: an unwritable path is a usage error, not a crash. */
@@ -76,7 +49,7 @@ function describeRetries(publish: NonNullable<SimulationReport["publish"]>): str
   return `retried ${publish.retried} ${publish.retried === 1 ? "send" : "sends"}${stored}${causes ? `: ${causes}` : ""}`;
 }
 
-export async function runSim(flags: SimFlags): Promise<void> {
+export async function runSim(flags: SimFlags): Promise<ExitCode> {
   const simulation = planSimulation(flags);
   const recording = openRecording(flags.record);
   const transport = await openTransport(flags);
@@ -122,7 +95,7 @@ export async function runSim(flags: SimFlags): Promise<void> {
       const lastError = simulator.stats.lastError ?? (publish?.retried ? publish.lastError : undefined);
       if (lastError) process.stderr.write(`last error: ${lastError}\n`);
     }
-    if (report.errors > 0) process.exitCode = 1;
+    return report.errors > 0 ? ExitCode.Failure : ExitCode.Ok;
   } finally {
     if (recording) await new Promise((resolve) => recording!.end(resolve));
     await transport.close();

@@ -1,7 +1,7 @@
 import { colorsFor } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveEndpoint } from "../config.js";
-import { EcwatchError } from "../errors.js";
+import { resolveEndpoint } from "../config/connection-settings.js";
+import { EcwatchError, ExitCode } from "../errors.js";
 import { followCommunity } from "../tail/follow.js";
 import { formatAggregateLine } from "../tail/format.js";
 
@@ -12,7 +12,7 @@ export interface TailFlags {
   readonly count?: number;
 }
 
-export async function runTail(communityId: string, flags: TailFlags): Promise<void> {
+export async function runTail(communityId: string, flags: TailFlags): Promise<ExitCode> {
   const apiUrl = resolveEndpoint("api", flags.api);
   const out = colorsFor(process.stdout);
   const err = colorsFor(process.stderr);
@@ -43,4 +43,5 @@ export async function runTail(communityId: string, flags: TailFlags): Promise<vo
   await Promise.race([finished, untilSignal()]);
   follower.close();
   if (failed) throw failed;
+  return ExitCode.Ok;
 }

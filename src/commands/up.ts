@@ -1,22 +1,19 @@
-import { join } from "node:path";
-import { connectNats } from "../nats/connect.js";
 import { colorsFor, formatKw, LiveBlock } from "../cli/output.js";
 import { type AccessFlags, accessFromFlags } from "../cli/api-access.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveSecurity, type SecurityFlags } from "../config.js";
+import { wipeEverything } from "../app/adapters.js";
+import { Started, startOwnNats, startOwnRedis } from "../app/stack.js";
+import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import type { Aggregate } from "../domain/aggregate.js";
-import { EcwatchError, errorMessage, UsageError } from "../errors.js";
+import { EcwatchError, ExitCode, errorMessage, UsageError } from "../errors.js";
 import { NO_FAULTS } from "../sim/faults.js";
 import { planSimulation } from "../sim/setup.js";
-import { JetStreamPublisher } from "../nats/jetstream-publisher.js";
-import { Simulator } from "../sim/simulator.js";
-import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
-import { startNatsCluster } from "../stack/nats-cluster.js";
+import type { Simulator } from "../sim/simulator.js";
+import type { LocalServer } from "../stack/local-server.js";
 import { freePort } from "../stack/ports.js";
-import { type AggregationService, type ApiOptions, type ApiService, startAggregation, startApi } from "../app/services.js";
+import { type AggregationService, type ApiOptions, type ApiService, startAggregation, startApi, startSimulation } from "../app/services.js";
 import { reapOrphans, removeState, runningStack, STATE_DIR, writeState } from "../stack/state-file.js";
 import { redactUrl, withoutCredentials } from "../url.js";
-import { wipeEverything } from "./reset.js";
 
 export interface UpFlags extends AccessFlags, SecurityFlags {
   readonly communities: number;
@@ -42,21 +39,6 @@ export interface UpFlags extends AccessFlags, SecurityFlags {
 
 /** MQTT's registered port. */
 const MQTT_PORT = 1883;
-/** nats-server's client port. */
-const NATS_PORT = 4222;
-
-/** Everything `up` started, stopped in reverse order. */
-class Started {
-  private readonly stops: Array<() => Promise<unknown>> = [];
-
-  add(stop: () => Promise<unknown>): void {
-    this.stops.push(stop);
-  }
-
-  async stopAll(): Promise<void> {
-    for (const stop of this.stops.reverse()) await stop().catch(() => undefined);
-  }
-}
 
 async function startApiWithFallback(natsUrl: string, redisUrl: string, flags: UpFlags, options: ApiOptions, warn: (text: string) => void): Promise<ApiService> {
   try {
@@ -69,7 +51,7 @@ async function startApiWithFallback(natsUrl: string, redisUrl: string, flags: Up
   }
 }
 
-export async function runUp(flags: UpFlags): Promise<void> {
+export async function runUp(flags: UpFlags): Promise<ExitCode> {
   const colors = colorsFor(process.stderr);
   const warn = (text: string): void => {
     process.stderr.write(`${colors.yellow("warning")} ${text}\n`);
@@ -124,7 +106,7 @@ export async function runUp(flags: UpFlags): Promise<void> {
     mqttUrl = nats?.mqttUrl;
     record("", natsUrl, flags.redis ?? "");
     checkpoint();
-    const redisUrl = flags.redis ?? (await startServer(() => startRedis({ dataDir: join(STATE_DIR, "redis") }), servers, started)).url;
+    const redisUrl = flags.redis ?? (await startOwnRedis(servers, started)).url;
     record("", natsUrl, redisUrl);
     checkpoint();
     if (flags.fresh) await wipeEverything(natsUrl, redisUrl, security);
@@ -145,12 +127,10 @@ export async function runUp(flags: UpFlags): Promise<void> {
 
     let simulator: Simulator | undefined;
     if (flags.communities > 0) {
-      const simulation = planSimulation({ ...flags, level: "meter", intervalMs: flags.interval, faults: NO_FAULTS });
-      const nc = await connectNats(natsUrl, "ecwatch-sim", security.nats);
-      started.add(() => nc.drain());
-      simulator = new Simulator(new JetStreamPublisher(nc), simulation.source, { speed: 1, staleAfterMs: flags.staleAfter });
-      void simulator.start();
-      started.add(() => simulator!.stop());
+      const plan = planSimulation({ ...flags, level: "meter", intervalMs: flags.interval, faults: NO_FAULTS });
+      const simulation = await startSimulation(natsUrl, security, plan.source, { speed: 1, staleAfterMs: flags.staleAfter });
+      started.add(() => simulation.stop());
+      simulator = simulation.simulator;
     }
     record(api.url, natsUrl, redisUrl);
 
@@ -167,26 +147,11 @@ export async function runUp(flags: UpFlags): Promise<void> {
     if (interrupted) process.stderr.write("stopping…\n");
     await started.stopAll();
   }
+  return ExitCode.Ok;
 }
 
 /** Thrown at a start-up checkpoint after Ctrl-C: not an error, just the way out. */
 class StartInterrupted extends Error {}
-
-async function startServer(start: () => Promise<LocalServer>, servers: LocalServer[], started: Started): Promise<LocalServer> {
-  const server = await start();
-  servers.push(server);
-  started.add(() => server.stop());
-  return server;
-}
-
-/** One nats-server, or with `clusterSize` a cluster of them; each is recorded in `servers`. */
-async function startOwnNats(clusterSize: number | undefined, mqttPreferredPort: number | undefined, servers: LocalServer[], started: Started): Promise<{ url: string; mqttUrl?: string }> {
-  if (clusterSize === undefined) return startServer(() => startNats({ dataDir: join(STATE_DIR, "nats"), mqttPreferredPort }), servers, started);
-  const cluster = await startNatsCluster({ dataDir: join(STATE_DIR, "nats-cluster"), size: clusterSize, preferredPort: NATS_PORT, mqttPreferredPort });
-  servers.push(...cluster.nodes);
-  started.add(() => cluster.stop());
-  return cluster;
-}
 
 /** Redraws the per-community status once a second; returns a function that stops it. */
 function showLiveStatus(latest: Map<string, Aggregate>, aggregation: AggregationService, api: ApiService, simulator: Simulator | undefined): () => void {

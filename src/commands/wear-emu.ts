@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { LiveBlock } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveEndpoint } from "../config.js";
+import { resolveEndpoint } from "../config/connection-settings.js";
 import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
 import { formatDuration } from "../domain/duration.js";
-import { EcwatchError, UsageError } from "../errors.js";
+import { EcwatchError, ExitCode, UsageError } from "../errors.js";
 import { FIXTURES } from "../sim/fixtures.js";
 import { followCommunity } from "../tail/follow.js";
 import { detectColorMode } from "../tui/color.js";
@@ -104,7 +104,7 @@ function liveLines(snapshot: RelaySnapshot, flags: WearEmuFlags, colorMode: Retu
   ];
 }
 
-export async function runWearEmu(flags: WearEmuFlags): Promise<void> {
+export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
   const options = policyOptions(flags);
   if (flags.compare) {
     const trace = loadTrace(flags.replay);
@@ -112,7 +112,7 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<void> {
     const comparison = comparePolicies(trace, glances, options, flags.energy);
     if (flags.json) process.stdout.write(`${JSON.stringify(comparison)}\n`);
     else process.stdout.write(`${comparisonTable(comparison, flags.glances)}\n`);
-    return;
+    return ExitCode.Ok;
   }
   if (flags.replay) throw new UsageError("--replay goes with --compare.");
 
@@ -164,4 +164,5 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<void> {
   clearInterval(timer);
   relay.stop();
   await adbWatch?.stop();
+  return ExitCode.Ok;
 }

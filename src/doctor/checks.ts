@@ -1,4 +1,4 @@
-import { resolveEndpoint } from "../config.js";
+import { resolveEndpoint } from "../config/connection-settings.js";
 import { programVersion, which, type ServerProgram } from "../stack/binaries.js";
 import { isPortFree } from "../stack/ports.js";
 import { runningStack, STATE_DIR } from "../stack/state-file.js";
@@ -17,7 +17,7 @@ import {
   portCheck,
   unreachableCheck,
 } from "./verdicts.js";
-import type { ConnectionSecurity, CoreEndpoint } from "../config.js";
+import type { ConnectionSecurity, CoreEndpoint } from "../config/connection-settings.js";
 
 export type { Check } from "./verdicts.js";
 

@@ -1,6 +1,6 @@
 import type { ConsumerConfig, ConsumerInfo, StreamConfig, StreamState } from "@nats-io/jetstream";
 import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, PARTITIONS, STATE_BUCKET, STRAYS_CONSUMER, STREAM, STREAM_SUBJECTS } from "../wire/names.js";
-import { ENV_NAMES, type CoreEndpoint } from "../config.js";
+import { ENV_NAMES, type CoreEndpoint } from "../config/connection-settings.js";
 import { formatDuration } from "../domain/duration.js";
 import { installHint, type ServerProgram } from "../stack/binaries.js";
 import type { StackState } from "../stack/state-file.js";

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
-import { startNats, startRedis } from "../../src/stack/local-server.js";
+import { startRedis } from "../../src/stack/local-server.js";
 import { type AggregationService, type ApiService, startAggregation, startApi } from "../../src/app/services.js";
-import { freePort } from "../../src/stack/ports.js";
+import { startLocalNats, startLocalRedis } from "../../src/app/stack.js";
 
 export interface TestStack {
   readonly natsUrl: string;
@@ -21,8 +21,8 @@ export interface TestStack {
 /** A real nats-server (JetStream) and redis-server on free loopback ports, in a temp dir. */
 export async function startTestStack(): Promise<TestStack> {
   const dir = mkdtempSync(join(tmpdir(), "ecwatch-test-"));
-  const nats = await startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
-  let redis = await startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() }).catch(async (err) => {
+  const nats = await startLocalNats(dir);
+  let redis = await startLocalRedis(dir).catch(async (err) => {
     await nats.stop();
     throw err;
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { natsKeyFile, natsServers } from "../../src/nats/nats-auth.js";
 import { accessFromFlags } from "../../src/cli/api-access.js";
-import { resolveSecurity, resolveToken, securityEnv } from "../../src/config.js";
+import { resolveSecurity, resolveToken, securityEnv } from "../../src/config/connection-settings.js";
 import { connectFailure } from "../../src/connect-failure.js";
 import { ExitCode, UsageError } from "../../src/errors.js";
 import { redactSecrets, redactUrl, withoutCredentials } from "../../src/url.js";

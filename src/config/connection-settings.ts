@@ -1,6 +1,6 @@
-import type { NatsSecurity } from "./nats/nats-auth.js";
-import type { RedisSecurity } from "./redis/redis-cache.js";
-import { runningStack, STATE_DIR } from "./stack/state-file.js";
+import type { NatsSecurity } from "../nats/nats-auth.js";
+import type { RedisSecurity } from "../redis/redis-cache.js";
+import { runningStack, STATE_DIR } from "../stack/state-file.js";
 
 export const DEFAULTS = {
   nats: "nats://127.0.0.1:4222",

@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ConnectionSecurity, ENV_NAMES, securityEnv } from "../config.js";
+import { type ConnectionSecurity, ENV_NAMES, securityEnv } from "../config/connection-settings.js";
 import { EcwatchError } from "../errors.js";
 import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
+import { startNatsCluster } from "../stack/nats-cluster.js";
 import { freePort } from "../stack/ports.js";
+import { STATE_DIR } from "../stack/state-file.js";
 
 /** The ecwatch CLI, relative to this module in both src/ and dist/. */
 const BIN = fileURLToPath(new URL("../../bin/ecwatch", import.meta.url));
@@ -35,6 +37,58 @@ export interface BenchTargets {
 }
 
 /**
+ * What `up`, `bench` and the tests start: local servers and the services on them (issue 16).
+ */
+
+/** A nats-server with JetStream on a free loopback port, its data in `dir`/nats. */
+export async function startLocalNats(dir: string): Promise<LocalServer> {
+  return startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() });
+}
+
+/** A redis-server on a free loopback port, its data in `dir`/redis. */
+export async function startLocalRedis(dir: string): Promise<LocalServer> {
+  return startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() });
+}
+
+/** Everything `up` started (servers, services), stopped in reverse order. */
+export class Started {
+  private readonly stops: Array<() => Promise<unknown>> = [];
+
+  add(stop: () => Promise<unknown>): void {
+    this.stops.push(stop);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const stop of this.stops.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+/** nats-server's client port. */
+const NATS_PORT = 4222;
+
+/** Starts one server, records it in `servers` (a second Ctrl-C kills them) and stops it with the rest. */
+async function startServer(start: () => Promise<LocalServer>, servers: LocalServer[], started: Started): Promise<LocalServer> {
+  const server = await start();
+  servers.push(server);
+  started.add(() => server.stop());
+  return server;
+}
+
+/** One nats-server, or with `clusterSize` a cluster of them; each is recorded in `servers`. */
+export async function startOwnNats(clusterSize: number | undefined, mqttPreferredPort: number | undefined, servers: LocalServer[], started: Started): Promise<{ url: string; mqttUrl?: string }> {
+  if (clusterSize === undefined) return startServer(() => startNats({ dataDir: join(STATE_DIR, "nats"), mqttPreferredPort }), servers, started);
+  const cluster = await startNatsCluster({ dataDir: join(STATE_DIR, "nats-cluster"), size: clusterSize, preferredPort: NATS_PORT, mqttPreferredPort });
+  servers.push(...cluster.nodes);
+  started.add(() => cluster.stop());
+  return cluster;
+}
+
+/** `up`'s redis-server, its data in the state dir; recorded in `servers`. */
+export function startOwnRedis(servers: LocalServer[], started: Started): Promise<LocalServer> {
+  return startServer(() => startRedis({ dataDir: join(STATE_DIR, "redis") }), servers, started);
+}
+
+/**
  * Starts what is not given: nats-server and redis-server in a temp dir, and the aggregator and
  * the API as separate `ecwatch aggregate` / `ecwatch serve` processes, so each one's CPU and
  * memory can be told apart. Everything started is stopped by `stop()`, also after a failure.
@@ -56,8 +110,8 @@ export async function startBenchStack(targets: BenchTargets): Promise<BenchStack
   try {
     const dir = mkdtempSync(join(tmpdir(), "ecwatch-bench-"));
     stops.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const natsUrl = await serverUnlessGiven(targets.nats, async () => startNats({ dataDir: join(dir, "nats"), preferredPort: await freePort() }));
-    const redisUrl = await serverUnlessGiven(targets.redis, async () => startRedis({ dataDir: join(dir, "redis"), preferredPort: await freePort() }));
+    const natsUrl = await serverUnlessGiven(targets.nats, () => startLocalNats(dir));
+    const redisUrl = await serverUnlessGiven(targets.redis, () => startLocalRedis(dir));
     let apiUrl = targets.api;
     if (!apiUrl) {
       // URLs and credentials go in the environment: a command line is visible to every user (ps).
