@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { ApiClient } from "../api-client/api-client.js";
 import { clusterReplicas, connectNats, ensureTopology } from "../nats/nats-bus.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
@@ -45,9 +46,11 @@ export async function runBench(flags: BenchFlags): Promise<void> {
 
   say("bench: starting the stack…");
   const security = resolveSecurity(flags);
-  const stack = await startBenchStack({ ...flags, security });
+  const stack = await startBenchStack({ ...flags, security, apiAt: (url) => new ApiClient({ baseUrl: url }) });
   const nc = await connectNats(stack.natsUrl, "ecwatch-bench", security.nats);
   const monitor = new ProcessMonitor(stack.processes);
+  // The run's GETs wait as long as the API takes: a slow answer is a finding, not a failure.
+  const api = new ApiClient({ baseUrl: stack.apiUrl, timeoutMs: null });
   try {
     const jsm = await jetstreamManager(nc);
     await ensureTopology(jsm, undefined, clusterReplicas(nc));
@@ -59,7 +62,7 @@ export async function runBench(flags: BenchFlags): Promise<void> {
     for (let rate: number | undefined = flags.rate; rate !== undefined; rate = flags.findMax ? nextRate(steps, flags.maxRate) : undefined) {
       const label = `${rate.toLocaleString("en")} readings/s, ${flags.communities} × ${flags.meters} meters, ${flags.clients} SSE clients`;
       say(`bench: ${label} for ${flags.duration / 1000} s…`);
-      const run = await runAtRate(nc, jsm, stack.apiUrl, {
+      const run = await runAtRate(nc, jsm, api, {
         communities: flags.communities,
         meters: flags.meters,
         rate,
