@@ -34,6 +34,13 @@ export interface BenchTargets {
   readonly api?: string;
   /** Credentials and TLS besides the URLs' own. */
   readonly security?: ConnectionSecurity;
+  /** The API at a URL, to wait until one started here is healthy (the command passes the HTTP API client). */
+  readonly apiAt: (url: string) => HealthCheck;
+}
+
+/** What the stack needs of the API it starts: its /healthz answer; rejects when nothing answers. */
+export interface HealthCheck {
+  healthz(options: { readonly timeoutMs: number }): Promise<{ readonly status: number }>;
 }
 
 /**
@@ -124,7 +131,7 @@ export async function startBenchStack(targets: BenchTargets): Promise<BenchStack
       stops.push(api.stop);
       processes.push({ name: "ecwatch serve", pid: api.pid });
       apiUrl = `http://127.0.0.1:${port}`;
-      await Promise.race([untilHealthy(apiUrl), aggregator.failed, api.failed]);
+      await Promise.race([untilHealthy(targets.apiAt(apiUrl), apiUrl), aggregator.failed, api.failed]);
     }
     return { natsUrl, redisUrl, apiUrl, processes, stop };
   } catch (err) {
@@ -175,10 +182,10 @@ function startChild(command: string, args: string[], env: Record<string, string>
   };
 }
 
-async function untilHealthy(apiUrl: string, timeoutMs = 30_000): Promise<void> {
+async function untilHealthy(api: HealthCheck, apiUrl: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const ok = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(1_000) }).then((res) => res.ok, () => false);
+    const ok = await api.healthz({ timeoutMs: 1_000 }).then(({ status }) => status >= 200 && status < 300, () => false);
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -29,6 +29,14 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What a run needs of the API under test (the HTTP API client satisfies it). */
+export interface ServedApi {
+  /** Where the API answers: the SSE load clients connect there on their own (raw node:http, thousands at once). */
+  readonly baseUrl: string;
+  /** The community's latest aggregate; rejects with a `status` when the API answers without one. */
+  latest(communityId: string): Promise<Aggregate>;
+}
+
 /** A run ended by its signal: nothing to report. */
 export class RunInterrupted extends Error {}
 
@@ -74,11 +82,11 @@ export function intervalForRate(communities: number, meters: number, rate: numbe
  * community; afterwards, every reading is accounted for in the stream and the aggregator's
  * consumer, and the served totals are compared with the simulator's ground truth.
  */
-export async function runAtRate(nc: NatsConnection, jsm: JetStreamManager, apiUrl: string, options: RunOptions): Promise<RunReport> {
+export async function runAtRate(nc: NatsConnection, jsm: JetStreamManager, api: ServedApi, options: RunOptions): Promise<RunReport> {
   const intervalMs = intervalForRate(options.communities, options.meters, options.rate);
   const communityIds = Array.from({ length: options.communities }, (_, i) => `community${i + 1}`);
   const endToEnd = new LatencyHistogram();
-  const fanout = new SseFanout(apiUrl, communityIds, Math.max(options.clients, 1), (_community, _version, measuredAtMs, arrivedAtMs) => endToEnd.record(arrivedAtMs - measuredAtMs));
+  const fanout = new SseFanout(api.baseUrl, communityIds, Math.max(options.clients, 1), (_community, _version, measuredAtMs, arrivedAtMs) => endToEnd.record(arrivedAtMs - measuredAtMs));
   await fanout.start();
 
   const before = await counts(jsm);
@@ -112,7 +120,7 @@ export async function runAtRate(nc: NatsConnection, jsm: JetStreamManager, apiUr
   const aggregatedMs = performance.now();
   const after = await counts(jsm);
   const truth = simulator.totals();
-  const served = await servedTotals(apiUrl, truth);
+  const served = await servedTotals(api, truth);
   const totalsExact = served !== undefined;
   // The last events reach the clients: up to 5 s for each to have its community's served version.
   if (served) await fanout.caughtUp(served, 5_000);
@@ -160,12 +168,15 @@ async function drained(jsm: JetStreamManager, before: Counts, expected: number, 
   }
 }
 
+const hasStatus = (err: unknown): boolean => typeof (err as { status?: unknown } | undefined)?.status === "number";
+
 /** The version each community is served at once its totals equal the ground truth; undefined if they never do. */
-async function servedTotals(apiUrl: string, truth: Record<string, { genW: number; conW: number }>): Promise<Map<string, number> | undefined> {
+async function servedTotals(api: ServedApi, truth: Record<string, { genW: number; conW: number }>): Promise<Map<string, number> | undefined> {
   // The API may serve a value one change-feed hop behind the aggregator: a few tries.
   for (let attempt = 0; attempt < 20; attempt += 1) {
-    const served = await Promise.all(Object.keys(truth).map(async (id) => (await (await fetch(`${apiUrl}/communities/${id}`)).json()) as Aggregate));
-    if (served.every((a) => a.genW === truth[a.communityId]?.genW && a.conW === truth[a.communityId]?.conW)) return new Map(served.map((a) => [a.communityId, a.version]));
+    // An answer without a value (a 404 before the first) counts as not equal yet; no answer at all fails the run.
+    const served = await Promise.all(Object.keys(truth).map((id) => api.latest(id).catch((err: unknown) => (hasStatus(err) ? undefined : Promise.reject(err)))));
+    if (served.every((a) => a !== undefined && a.genW === truth[a.communityId]?.genW && a.conW === truth[a.communityId]?.conW)) return new Map(served.map((a) => [a!.communityId, a!.version]));
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return undefined;

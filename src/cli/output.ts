@@ -6,11 +6,8 @@ export function colorsFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = p
   return new Chalk({ level: off ? 0 : 2 });
 }
 
-/** Watts as kW with two decimals, e.g. `+2.10 kW`. */
-export function formatKw(watts: number, signed = false): string {
-  const kw = (watts / 1000).toFixed(2);
-  return `${signed && watts > 0 ? "+" : ""}${kw} kW`;
-}
+// Pure, so the layers below cli/ (tui/, the tail line) use it from domain/ (issue 16).
+export { formatKw } from "../domain/format-power.js";
 
 /** A live line on a terminal: rewritten in place; elsewhere written only when asked to. */
 export class StatusLine {

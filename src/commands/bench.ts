@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { ApiClient } from "../api-client/api-client.js";
 import { ensureReadingTopology, openNats } from "../app/adapters.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
@@ -44,9 +45,11 @@ export async function runBench(flags: BenchFlags): Promise<ExitCode> {
 
   say("bench: starting the stack…");
   const security = resolveSecurity(flags);
-  const stack = await startBenchStack({ ...flags, security });
+  const stack = await startBenchStack({ ...flags, security, apiAt: (url) => new ApiClient({ baseUrl: url }) });
   const nc = await openNats(stack.natsUrl, "ecwatch-bench", security);
   const monitor = new ProcessMonitor(stack.processes);
+  // The run's GETs wait as long as the API takes: a slow answer is a finding, not a failure.
+  const api = new ApiClient({ baseUrl: stack.apiUrl, timeoutMs: null });
   try {
     const jsm = await ensureReadingTopology(nc);
     monitor.start();
@@ -57,7 +60,7 @@ export async function runBench(flags: BenchFlags): Promise<ExitCode> {
     for (let rate: number | undefined = flags.rate; rate !== undefined; rate = flags.findMax ? nextRate(steps, flags.maxRate) : undefined) {
       const label = `${rate.toLocaleString("en")} readings/s, ${flags.communities} × ${flags.meters} meters, ${flags.clients} SSE clients`;
       say(`bench: ${label} for ${flags.duration / 1000} s…`);
-      const run = await runAtRate(nc, jsm, stack.apiUrl, {
+      const run = await runAtRate(nc, jsm, api, {
         communities: flags.communities,
         meters: flags.meters,
         rate,

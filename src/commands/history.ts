@@ -1,4 +1,7 @@
 import type { ChalkInstance } from "chalk";
+import { ApiClient } from "../api-client/api-client.js";
+import { ApiClientError } from "../api-client/api-client-error.js";
+import { unreachableApiError } from "../cli/api-failure.js";
 import { colorsFor } from "../cli/output.js";
 import { resolveEndpoint } from "../config/connection-settings.js";
 import { formatDuration, parseDuration } from "../domain/duration.js";
@@ -96,36 +99,25 @@ export function historyChart(buckets: readonly BucketJson[], columns: number, c:
   return [`${c.dim("kWh per bucket:")} ${c.green("─ generation")}  ${c.yellow("─ consumption")}`, ...chart];
 }
 
-async function get(url: string, accept: string): Promise<Response> {
-  try {
-    return await fetch(url, { headers: { accept }, signal: AbortSignal.timeout(30_000) });
-  } catch (err) {
-    throw new EcwatchError("API_UNREACHABLE", `Cannot reach the API at ${new URL(url).origin}.`, {
-      hint: "Start the stack with `ecwatch up`, or pass --api <url> / set ECWATCH_API.",
-      cause: err,
-    });
-  }
+/** The API's refusal as the user reads it: its status and its own words. */
+function historyError(err: unknown): unknown {
+  if (!(err instanceof ApiClientError) || err.status === undefined || err.detail === undefined) return unreachableApiError(err);
+  return new EcwatchError(err.status === 400 ? "BAD_QUERY" : "API_ERROR", `The API answered ${err.status}: ${err.detail}.`, { hint: err.status === 400 ? "Check --since, --from, --to, --step and --tz." : "Check --api." });
 }
 
 export async function runHistory(communityId: string, flags: HistoryFlags): Promise<ExitCode> {
-  const apiUrl = resolveEndpoint("api", flags.api).replace(/\/+$/, "");
-  const url = `${apiUrl}/communities/${encodeURIComponent(communityId)}/history?${historyParams(flags)}`;
-  const res = await get(url, flags.csv ? "text/csv" : "application/json");
-  const text = await res.text();
-  if (res.status !== 200) {
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { error?: string }).error ?? text;
-    } catch {
-      // not JSON: the text as it is
+  const api = new ApiClient({ baseUrl: resolveEndpoint("api", flags.api), timeoutMs: 30_000 });
+  const params = historyParams(flags);
+  let buckets: BucketJson[];
+  try {
+    if (flags.csv) {
+      process.stdout.write(await api.historyCsv(communityId, params));
+      return ExitCode.Ok;
     }
-    throw new EcwatchError(res.status === 400 ? "BAD_QUERY" : "API_ERROR", `The API answered ${res.status}: ${message}.`, { hint: res.status === 400 ? "Check --since, --from, --to, --step and --tz." : "Check --api." });
+    buckets = await api.history(communityId, params);
+  } catch (err) {
+    throw historyError(err);
   }
-  if (flags.csv) {
-    process.stdout.write(text);
-    return ExitCode.Ok;
-  }
-  const buckets = JSON.parse(text) as BucketJson[];
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(buckets)}\n`);
     return ExitCode.Ok;

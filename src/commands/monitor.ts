@@ -1,15 +1,15 @@
 import { writeFileSync } from "node:fs";
+import { ApiClient } from "../api-client/api-client.js";
+import { answeredStatus, unreachableApiError } from "../cli/api-failure.js";
 import { resolveEndpoint } from "../config/connection-settings.js";
-import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
+import type { Aggregate } from "../domain/aggregate.js";
 import { EcwatchError, ExitCode } from "../errors.js";
-import { followCommunity } from "../tail/follow.js";
 import { type ColorMode, detectColorMode } from "../tui/color.js";
 import { detailLines } from "../tui/details.js";
 import { renderFace } from "../tui/face.js";
 import { emptyView, withAggregate } from "../tui/monitor-model.js";
 import { renderSvg } from "../tui/svg.js";
-import { type TodayState, apiKpiSource, formatTodayLine } from "../tui/today-kpis.js";
-import type { FeedSource } from "../tui/use-community-views.js";
+import { type KpiSource, type TodayState, formatTodayLine } from "../tui/today-kpis.js";
 
 export interface MonitorFlags {
   readonly all?: boolean;
@@ -24,42 +24,38 @@ export interface MonitorFlags {
   readonly tz?: string;
 }
 
-async function getJson(url: string): Promise<{ status: number; body: unknown }> {
-  let res: Response;
+async function currentValue(api: ApiClient, communityId: string): Promise<Aggregate> {
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    return await api.latest(communityId);
   } catch (err) {
-    throw new EcwatchError("API_UNREACHABLE", `Cannot reach the API at ${new URL(url).origin}.`, {
-      hint: "Start the stack with `ecwatch up`, or pass --api <url> / set ECWATCH_API.",
-      cause: err,
-    });
+    const status = answeredStatus(err);
+    if (status === undefined) throw unreachableApiError(err);
+    throw new EcwatchError("NO_DATA", `Community ${communityId} has no data yet (HTTP ${status}).`, { hint: "Check the id with `curl <api>/communities`, or start a simulator." });
   }
-  return { status: res.status, body: await res.json().catch(() => undefined) };
-}
-
-async function currentValue(apiUrl: string, communityId: string): Promise<Aggregate> {
-  const { status, body } = await getJson(`${apiUrl}/communities/${encodeURIComponent(communityId)}`);
-  const aggregate = status === 200 ? aggregateFromJson(JSON.stringify(body)) : undefined;
-  if (!aggregate) throw new EcwatchError("NO_DATA", `Community ${communityId} has no data yet (HTTP ${status}).`, { hint: "Check the id with `curl <api>/communities`, or start a simulator." });
-  return aggregate;
 }
 
 /** Every community the API knows, sorted; the one asked for is added if it has no data yet. */
-async function knownCommunities(apiUrl: string, wanted: string | undefined): Promise<string[]> {
-  const { body } = await getJson(`${apiUrl}/communities`);
-  const ids = Array.isArray(body) ? body.flatMap((a: { communityId?: unknown }) => (typeof a.communityId === "string" ? [a.communityId] : [])) : [];
+async function knownCommunities(api: ApiClient, wanted: string | undefined): Promise<string[]> {
+  const ids = await api.communityIds().catch((err: unknown): string[] => {
+    // An answer that is not a list counts as no community.
+    if (answeredStatus(err) === undefined) throw unreachableApiError(err);
+    return [];
+  });
   if (wanted && !ids.includes(wanted)) ids.push(wanted);
   return ids.sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
 }
 
+/** Today's KPIs from the API; the day is the calendar day of `timeZone` (the API's default is UTC). */
+const todayFrom = (api: ApiClient, timeZone: string | undefined): KpiSource => ({ today: (communityId) => api.kpis(communityId, { period: "today", timeZone }) });
+
 export async function runMonitor(communityId: string | undefined, flags: MonitorFlags): Promise<ExitCode> {
-  const apiUrl = resolveEndpoint("api", flags.api).replace(/\/+$/, "");
+  const api = new ApiClient({ baseUrl: resolveEndpoint("api", flags.api) });
   const colorMode = flags.color ?? detectColorMode(process.env, process.stdout.isTTY === true);
   const maxW = flags.maxKw * 1000;
 
   if (flags.once || flags.svg) {
     if (!communityId) throw new EcwatchError("USAGE", "--once and --svg show one community: name it, e.g. `ecwatch monitor community1 --once`.", { exitCode: 2 });
-    const kpis = apiKpiSource(apiUrl, flags.tz);
+    const kpis = todayFrom(api, flags.tz);
     // Asked for alongside the value; a failure only leaves the line without numbers.
     const today: Promise<TodayState> = flags.once
       ? kpis.today(communityId).then(
@@ -67,7 +63,7 @@ export async function runMonitor(communityId: string | undefined, flags: Monitor
           () => ({ failed: true }),
         )
       : Promise.resolve({ failed: true });
-    const aggregate = await currentValue(apiUrl, communityId);
+    const aggregate = await currentValue(api, communityId);
     if (flags.svg) {
       writeFileSync(flags.svg, renderSvg(aggregate.netW, maxW));
       process.stderr.write(`wrote ${flags.svg} (437×437, ${communityId} at ${(aggregate.netW / 1000).toFixed(2)} kW)\n`);
@@ -93,15 +89,14 @@ export async function runMonitor(communityId: string | undefined, flags: Monitor
   process.env.CONTINUOUS_INTEGRATION = "0";
   // Heavy modules load only for the command that draws, while the API is asked (ink takes ~0.7 s).
   const [communities, { render }, { createElement }, { default: MonitorApp }] = await Promise.all([
-    knownCommunities(apiUrl, communityId),
+    knownCommunities(api, communityId),
     import("ink"),
     import("react"),
     import("../tui/monitor-app.js"),
   ]);
   if (!communities.length) throw new EcwatchError("NO_DATA", "The API knows no community yet.", { hint: "Start a simulator (`ecwatch sim`), or name a community." });
-  const source: FeedSource = { follow: (id, onAggregate, onStatus) => followCommunity(apiUrl, id, onAggregate, onStatus) };
   const app = render(
-    createElement(MonitorApp, { communities, initial: communityId ?? communities[0]!, all: flags.all === true, source, kpis: apiKpiSource(apiUrl, flags.tz), colorMode, ascii: flags.ascii === true, maxW }),
+    createElement(MonitorApp, { communities, initial: communityId ?? communities[0]!, all: flags.all === true, source: api, kpis: todayFrom(api, flags.tz), colorMode, ascii: flags.ascii === true, maxW }),
     { maxFps: 10, patchConsole: false },
   );
   await app.waitUntilExit();

@@ -1,9 +1,11 @@
+import type { ChalkInstance } from "chalk";
+import { ApiClient } from "../api-client/api-client.js";
 import { colorsFor } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveEndpoint } from "../config/connection-settings.js";
+import type { Aggregate } from "../domain/aggregate.js";
+import { formatKw } from "../domain/format-power.js";
 import { EcwatchError, ExitCode } from "../errors.js";
-import { followCommunity } from "../tail/follow.js";
-import { formatAggregateLine } from "../tail/format.js";
 
 export interface TailFlags {
   readonly api?: string;
@@ -12,8 +14,17 @@ export interface TailFlags {
   readonly count?: number;
 }
 
+/** One human-readable line of an aggregate, e.g. for `ecwatch tail`. */
+export function formatAggregateLine(aggregate: Aggregate, colors: ChalkInstance): string {
+  const time = aggregate.measuredAt.slice(11, 19) || "--:--:--";
+  const surplus = aggregate.netW >= 0;
+  const balance = surplus ? colors.green(`surplus ${formatKw(aggregate.netW)}`) : colors.red(`deficit ${formatKw(-aggregate.netW)}`);
+  const stale = aggregate.stale ? colors.yellow(` stale ${aggregate.stale}`) : "";
+  return `${time}  ${aggregate.communityId}  ${balance}  gen ${formatKw(aggregate.genW)}  con ${formatKw(aggregate.conW)}  meters ${aggregate.meters}${stale}  ${colors.dim(`v${aggregate.version}`)}`;
+}
+
 export async function runTail(communityId: string, flags: TailFlags): Promise<ExitCode> {
-  const apiUrl = resolveEndpoint("api", flags.api);
+  const api = new ApiClient({ baseUrl: resolveEndpoint("api", flags.api) });
   const out = colorsFor(process.stdout);
   const err = colorsFor(process.stderr);
   let received = 0;
@@ -22,8 +33,7 @@ export async function runTail(communityId: string, flags: TailFlags): Promise<Ex
   const finished = new Promise<void>((resolve) => {
     done = resolve;
   });
-  const follower = followCommunity(
-    apiUrl,
+  const follower = api.follow(
     communityId,
     (aggregate) => {
       process.stdout.write(`${flags.json ? JSON.stringify(aggregate) : formatAggregateLine(aggregate, out)}\n`);

@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
+import { ApiClient } from "../api-client/api-client.js";
+import { answeredStatus } from "../cli/api-failure.js";
 import { LiveBlock } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveEndpoint } from "../config/connection-settings.js";
-import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
+import type { Aggregate } from "../domain/aggregate.js";
 import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, ExitCode, UsageError } from "../errors.js";
 import { FIXTURES } from "../sim/fixtures.js";
-import { followCommunity } from "../tail/follow.js";
 import { detectColorMode } from "../tui/color.js";
 import { renderFace } from "../tui/face.js";
 import { AdbClient, adbServerPort } from "../wear-emu/adb-client.js";
@@ -78,9 +79,14 @@ function comparisonTable(comparison: Comparison, glancesPerDay: number): string 
   return lines.join("\n");
 }
 
-async function fetchLatest(apiUrl: string, communityId: string): Promise<Aggregate | undefined> {
-  const res = await fetch(`${apiUrl}/communities/${encodeURIComponent(communityId)}`, { signal: AbortSignal.timeout(5_000) });
-  return res.ok ? aggregateFromJson(await res.text()) : undefined;
+/** The latest value, or undefined when the API answers without one. */
+async function latestOrNone(api: ApiClient, communityId: string): Promise<Aggregate | undefined> {
+  try {
+    return await api.latest(communityId);
+  } catch (err) {
+    if (answeredStatus(err) !== undefined) return undefined;
+    throw err;
+  }
 }
 
 function adbLines(status: AdbWatchStatus): string[] {
@@ -116,10 +122,10 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
   }
   if (flags.replay) throw new UsageError("--replay goes with --compare.");
 
-  const apiUrl = resolveEndpoint("api", flags.api).replace(/\/+$/, "");
+  const api = new ApiClient({ baseUrl: resolveEndpoint("api", flags.api) });
   const [shown] = flags.community;
-  const first = await fetchLatest(apiUrl, shown!).catch((err: unknown) => {
-    throw new EcwatchError("API_UNREACHABLE", `Cannot reach the API at ${apiUrl}.`, { hint: "Start the stack with `ecwatch up`, or pass --api <url>.", cause: err });
+  const first = await latestOrNone(api, shown!).catch((err: unknown) => {
+    throw new EcwatchError("API_UNREACHABLE", `Cannot reach the API at ${api.baseUrl}.`, { hint: "Start the stack with `ecwatch up`, or pass --api <url>.", cause: err });
   });
   const startMs = Date.now();
   let adbWatch: AdbWatch | undefined;
@@ -130,8 +136,7 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
     // A real watch reports its user's glances itself.
     glances: flags.watch.kind === "adb" ? undefined : glancePattern({ seed: flags.seed, perDay: flags.glances, startMs, durationMs: 7 * 86_400_000 }),
     energy: flags.energy,
-    follow: (communityId, onAggregate, onStatus) => followCommunity(apiUrl, communityId, onAggregate, onStatus),
-    fetchLatest: (communityId) => fetchLatest(apiUrl, communityId),
+    feed: api,
     onDelivery: (delivery) => adbWatch?.deliver(delivery),
   });
   if (flags.watch.kind === "adb") {
@@ -150,7 +155,7 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
     await adbWatch.start();
   }
   relay.start();
-  process.stderr.write(`relaying ${flags.community.join(", ")} from ${apiUrl}${first ? "" : ` (${shown} has no value yet)`} — Ctrl-C stops\n`);
+  process.stderr.write(`relaying ${flags.community.join(", ")} from ${api.baseUrl}${first ? "" : ` (${shown} has no value yet)`} — Ctrl-C stops\n`);
   const colorMode = detectColorMode(process.env, process.stdout.isTTY === true);
   const block = new LiveBlock(process.stdout);
   const render = (): void => {

@@ -3,7 +3,7 @@ import { programVersion, which, type ServerProgram } from "../stack/binaries.js"
 import { isPortFree } from "../stack/ports.js";
 import { runningStack, STATE_DIR } from "../stack/state-file.js";
 import { redactUrl } from "../url.js";
-import { probeApi, probeNats, probeRedis } from "./probes.js";
+import { type ApiHealth, probeApi, probeNats, probeRedis } from "./probes.js";
 import {
   type Check,
   type Target,
@@ -27,6 +27,8 @@ export interface DoctorTargets {
   readonly api?: string;
   /** Credentials and TLS of NATS and Redis besides the URLs' own. */
   readonly security?: ConnectionSecurity;
+  /** The API at a URL, as doctor asks it (the command passes the HTTP API client). */
+  readonly apiAt: (url: string) => ApiHealth;
 }
 
 /** `noted`: the nats-server line already explained what 2.9 lacks, so it is not said twice. */
@@ -49,7 +51,7 @@ export async function runChecks(flags: DoctorTargets, env: NodeJS.ProcessEnv = p
   // the default URL meanwhile would reach the probe instead of a server.
   const ports = await Promise.all(endpoints.map((endpoint) => isPortFree(SERVICES[endpoint].port, LOOPBACK)));
   const [probes, natsServer, redisServer] = await Promise.all([
-    Promise.all([probeNats(targets[0]!.url, flags.security?.nats), probeRedis(targets[1]!.url, flags.security?.redis), probeApi(targets[2]!.url)]),
+    Promise.all([probeNats(targets[0]!.url, flags.security?.nats), probeRedis(targets[1]!.url, flags.security?.redis), probeApi(targets[2]!.url, flags.apiAt(targets[2]!.url))]),
     installed("nats-server"),
     installed("redis-server"),
   ]);

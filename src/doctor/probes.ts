@@ -113,19 +113,26 @@ export async function probeRedis(url: string, security?: RedisSecurity): Promise
 
 const API_TIMEOUT_MS = 2_000;
 
-export async function probeApi(url: string): Promise<Probe> {
-  let response: Response;
+/** What doctor needs of the API: its /healthz answer (the HTTP API client satisfies it). */
+export interface ApiHealth {
+  /** Rejects when nothing answers; `cause` says why (e.g. ECONNREFUSED). */
+  healthz(options: { readonly timeoutMs: number }): Promise<{ readonly status: number; readonly body: string }>;
+}
+
+/** `url` is where `api` asks, for the report. */
+export async function probeApi(url: string, api: ApiHealth): Promise<Probe> {
+  let answer: { readonly status: number; readonly body: string };
   try {
-    response = await fetch(`${url.replace(/\/+$/, "")}/healthz`, { signal: AbortSignal.timeout(API_TIMEOUT_MS) });
+    answer = await api.healthz({ timeoutMs: API_TIMEOUT_MS });
   } catch (err) {
     return unreachable(err);
   }
-  const body = await response.text().catch(() => "");
-  if (response.ok) return { reachable: true, checks: [] };
+  const { status, body } = answer;
+  if (status >= 200 && status < 300) return { reachable: true, checks: [] };
   // It answers but is not healthy: a failure whatever the source.
   const unhealthy: Check =
-    response.status === 503
+    status === 503
       ? { name: "API", status: "fail", detail: `${redactUrl(url)} is degraded: ${degradedDetail(body)}`, fix: "Make the API's NATS and Redis reachable again; it reconnects by itself." }
-      : { name: "API", status: "fail", detail: `${redactUrl(url)}/healthz answers ${response.status}; is it an ecwatch API?`, fix: "Pass the URL of `ecwatch serve` with `--api <url>`." };
+      : { name: "API", status: "fail", detail: `${redactUrl(url)}/healthz answers ${status}; is it an ecwatch API?`, fix: "Pass the URL of `ecwatch serve` with `--api <url>`." };
   return { reachable: true, unhealthy, checks: [] };
 }

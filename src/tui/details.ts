@@ -1,4 +1,4 @@
-import { formatKw } from "../cli/output.js";
+import { formatKw } from "../domain/format-power.js";
 import { type ColorMode, DEFICIT_GRADIENT, SURPLUS_GRADIENT, UNIT_COLOR, type Rgb, fg, reset } from "./color.js";
 import { type CommunityView, type DisplayState, displayState, formatAge } from "./monitor-model.js";
 import { sparkline } from "./sparkline.js";

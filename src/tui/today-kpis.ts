@@ -26,34 +26,6 @@ export interface TodayState {
 /** Today's KPIs are asked for at start and then once a minute, never more often per community. */
 export const KPI_REFRESH_MS = 60_000;
 
-function isFraction(value: unknown): value is number | null {
-  return value === null || (typeof value === "number" && Number.isFinite(value));
-}
-
-/** The fields of a /kpis answer, or undefined when it is not one. */
-export function todayKpisFromJson(body: unknown): TodayKpis | undefined {
-  if (typeof body !== "object" || body === null) return undefined;
-  const { genWh, conWh, selfSufficiency, selfConsumption } = body as Record<string, unknown>;
-  if (typeof genWh !== "number" || !Number.isFinite(genWh) || typeof conWh !== "number" || !Number.isFinite(conWh)) return undefined;
-  if (!isFraction(selfSufficiency) || !isFraction(selfConsumption)) return undefined;
-  return { genWh, conWh, selfSufficiency, selfConsumption };
-}
-
-/** The API as a KpiSource; the day is the calendar day of `timeZone` (the API's default is UTC). */
-export function apiKpiSource(apiUrl: string, timeZone?: string, timeoutMs = 5_000): KpiSource {
-  return {
-    async today(communityId) {
-      const params = new URLSearchParams({ period: "today" });
-      if (timeZone) params.set("tz", timeZone);
-      const res = await fetch(`${apiUrl}/communities/${encodeURIComponent(communityId)}/kpis?${params}`, { signal: AbortSignal.timeout(timeoutMs) });
-      const body: unknown = await res.json().catch(() => undefined);
-      const kpis = res.status === 200 ? todayKpisFromJson(body) : undefined;
-      if (!kpis) throw new Error(`GET /kpis answered HTTP ${res.status}`);
-      return kpis;
-    },
-  };
-}
-
 const kwh = (wh: number): string => `${(wh / 1000).toFixed(1)} kWh`;
 const percent = (fraction: number | null): string => (fraction === null ? "–" : `${Math.round(fraction * 100)} %`);
 

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Aggregate } from "../domain/aggregate.js";
-import type { FollowStatus } from "../tail/follow.js";
+import type { FollowStatus } from "../domain/follow-status.js";
 import { type CommunityView, emptyView, withAggregate, withLink } from "./monitor-model.js";
 
 /** Where the monitor gets its updates: the API's SSE stream, or a fake in tests. */

@@ -1,10 +1,18 @@
 import type { Aggregate } from "../domain/aggregate.js";
-import type { FollowStatus } from "../tail/follow.js";
+import type { FollowStatus } from "../domain/follow-status.js";
 import { DataLayer, type WatchDelivery } from "./data-layer.js";
 import { type EnergyParams, type EnergyReport, energyReport } from "./energy-model.js";
 import { type Glance, isLooking } from "./glances.js";
 import { NET_ENERGY_PATH, type RelayPolicy } from "./policy.js";
 import { EmulatedWatch, WATCH_VALIDITY_MS } from "./watch.js";
+
+/** What the relay needs of the API: its stream, and a GET of the latest value. */
+export interface RelayFeed {
+  /** Follows a community's stream of aggregates until closed. */
+  follow(communityId: string, onAggregate: (aggregate: Aggregate) => void, onStatus: (status: FollowStatus) => void): { close(): void };
+  /** The latest value, for the watch's request when the relay's cache is older than a minute; a rejection counts as none. */
+  latest(communityId: string): Promise<Aggregate | undefined>;
+}
 
 /** What the live view shows. */
 export interface RelaySnapshot {
@@ -26,10 +34,8 @@ export interface LiveRelayOptions {
   /** When the user looks (the emulated user); undefined: a real watch says so (`setLooking`). */
   readonly glances: readonly Glance[] | undefined;
   readonly energy: EnergyParams;
-  /** Follows a community's SSE stream (the API's; a fake in tests). */
-  readonly follow: (communityId: string, onAggregate: (aggregate: Aggregate) => void, onStatus: (status: FollowStatus) => void) => { close(): void };
-  /** GET of the latest value, for the watch's request when the relay's cache is older than a minute. */
-  readonly fetchLatest: (communityId: string) => Promise<Aggregate | undefined>;
+  /** Where the values come from: the API (its client satisfies RelayFeed), or a fake in tests. */
+  readonly feed: RelayFeed;
   /** Each delivery that reaches the emulated watch also goes here (a watch app through adb). */
   readonly onDelivery?: (delivery: WatchDelivery) => void;
   readonly now?: () => number;
@@ -82,7 +88,7 @@ export class LiveRelay {
 
   start(): void {
     for (const relayed of this.relayed) {
-      relayed.follower = this.options.follow(
+      relayed.follower = this.options.feed.follow(
         relayed.communityId,
         (aggregate) => this.update(relayed, aggregate),
         (status) => {
@@ -168,7 +174,7 @@ export class LiveRelay {
 
   private async refreshIfOld(relayed: Relayed): Promise<void> {
     if (relayed.latest && this.now() - relayed.latest.receivedAtMs <= WATCH_VALIDITY_MS) return;
-    const fresh = await this.options.fetchLatest(relayed.communityId).catch(() => undefined);
+    const fresh = await this.options.feed.latest(relayed.communityId).catch(() => undefined);
     if (fresh) this.update(relayed, fresh);
   }
 

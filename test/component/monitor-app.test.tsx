@@ -1,7 +1,7 @@
 import { render } from "ink-testing-library";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Aggregate } from "../../src/domain/aggregate.js";
-import type { FollowStatus } from "../../src/tail/follow.js";
+import type { FollowStatus } from "../../src/domain/follow-status.js";
 import MonitorApp from "../../src/tui/monitor-app.js";
 import type { KpiSource, TodayKpis } from "../../src/tui/today-kpis.js";
 import type { FeedSource } from "../../src/tui/use-community-views.js";

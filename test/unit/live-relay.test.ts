@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Aggregate } from "../../src/domain/aggregate.js";
-import type { FollowStatus } from "../../src/tail/follow.js";
+import type { FollowStatus } from "../../src/domain/follow-status.js";
 import type { WatchDelivery } from "../../src/wear-emu/data-layer.js";
 import { DEFAULT_ENERGY } from "../../src/wear-emu/energy-model.js";
 import { LiveRelay } from "../../src/wear-emu/live-relay.js";
@@ -29,12 +29,14 @@ function relayWith(makePolicy: () => ReturnType<typeof prototypePolicy>, glances
     batchDelayMs: 5 * 60_000,
     glances,
     energy: DEFAULT_ENERGY,
-    follow: (communityId, onAggregate, onStatus: (s: FollowStatus) => void) => {
-      pushers.set(communityId, onAggregate);
-      onStatus({ state: "live" });
-      return { close: () => undefined };
+    feed: {
+      follow: (communityId, onAggregate, onStatus: (s: FollowStatus) => void) => {
+        pushers.set(communityId, onAggregate);
+        onStatus({ state: "live" });
+        return { close: () => undefined };
+      },
+      latest: async () => aggregate(999, Date.now()),
     },
-    fetchLatest: async () => aggregate(999, Date.now()),
     onDelivery: (delivery) => delivered.push(delivery),
   });
   relay.start();

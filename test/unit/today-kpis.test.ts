@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatTodayLine, todayKpisFromJson } from "../../src/tui/today-kpis.js";
+import { formatTodayLine } from "../../src/tui/today-kpis.js";
 
 const KPIS = { genWh: 12_400, conWh: 18_940, selfSufficiency: 0.6104, selfConsumption: 0.8349 };
 
@@ -21,19 +21,5 @@ describe("formatTodayLine", () => {
   it("says so briefly before the first answer and when there was none", () => {
     expect(formatTodayLine(undefined)).toBe("today  …");
     expect(formatTodayLine({ failed: true })).toBe("today  – (kWh not available)");
-  });
-});
-
-describe("todayKpisFromJson", () => {
-  it("takes the fields of a /kpis answer", () => {
-    const body = { communityId: "community1", period: "today", timeZone: "UTC", start: "2026-11-22T00:00:00.000Z", ...KPIS, importWh: 1, exportWh: 2, sharedWh: 3, selfConsumption: null };
-    expect(todayKpisFromJson(body)).toEqual({ ...KPIS, selfConsumption: null });
-  });
-
-  it("refuses anything else", () => {
-    expect(todayKpisFromJson(undefined)).toBeUndefined();
-    expect(todayKpisFromJson({ error: "energy history is off in this API" })).toBeUndefined();
-    expect(todayKpisFromJson({ ...KPIS, genWh: "12" })).toBeUndefined();
-    expect(todayKpisFromJson({ ...KPIS, selfSufficiency: "61 %" })).toBeUndefined();
   });
 });

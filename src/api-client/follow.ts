@@ -1,28 +1,27 @@
 import { EventSource } from "eventsource";
 import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
-import { backoffMs } from "./format.js";
-
-export type FollowStatus =
-  | { readonly state: "connecting"; readonly url: string }
-  | { readonly state: "live" }
-  | { readonly state: "reconnecting"; readonly inMs: number; readonly reason: string }
-  | { readonly state: "failed"; readonly reason: string };
+import type { FollowStatus } from "../domain/follow-status.js";
 
 export interface Follower {
   close(): void;
 }
 
+/** Delay before reconnect attempt `attempt` (1, 2, …): doubling from 500 ms up to 30 s. */
+export function backoffMs(attempt: number): number {
+  return Math.min(30_000, 500 * 2 ** Math.max(0, attempt - 1));
+}
+
 /**
- * Follows a community's SSE stream, reconnecting with back-off and resuming with
- * Last-Event-ID. Status is reported as data; a 4xx other than 404/429 is final.
+ * Follows an SSE stream of aggregates at `url`, reconnecting with back-off and resuming with
+ * Last-Event-ID. Status is reported as data; a 4xx other than 404/429 is final. `headers` go
+ * with every request (e.g. Authorization).
  */
-export function followCommunity(
-  apiUrl: string,
-  communityId: string,
+export function followStream(
+  url: string,
+  headers: Readonly<Record<string, string>>,
   onAggregate: (aggregate: Aggregate) => void,
   onStatus: (status: FollowStatus) => void,
 ): Follower {
-  const url = new URL(`communities/${encodeURIComponent(communityId)}/stream`, apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`).toString();
   let lastEventId: string | undefined;
   let source: EventSource | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -33,7 +32,7 @@ export function followCommunity(
     onStatus({ state: "connecting", url });
     const es = new EventSource(url, {
       fetch: (input, init) =>
-        fetch(input, { ...init, headers: { ...init.headers, ...(lastEventId ? { "Last-Event-ID": lastEventId } : {}) } }),
+        fetch(input, { ...init, headers: { ...init.headers, ...headers, ...(lastEventId ? { "Last-Event-ID": lastEventId } : {}) } }),
     });
     source = es;
     es.onopen = () => {

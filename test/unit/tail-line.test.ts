@@ -1,7 +1,7 @@
 import { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
 import type { Aggregate } from "../../src/domain/aggregate.js";
-import { backoffMs, formatAggregateLine } from "../../src/tail/format.js";
+import { formatAggregateLine } from "../../src/commands/tail.js";
 
 const plain = new Chalk({ level: 0 });
 const colored = new Chalk({ level: 2 });
@@ -18,21 +18,6 @@ const aggregate = (patch: Partial<Aggregate> = {}): Aggregate => ({
   aggregatedAt: "2026-11-22T12:34:56.100Z",
   version: 42,
   ...patch,
-});
-
-describe("backoffMs", () => {
-  it("starts at 500 ms and doubles with every attempt", () => {
-    expect([1, 2, 3, 4, 5, 6].map(backoffMs)).toEqual([500, 1_000, 2_000, 4_000, 8_000, 16_000]);
-  });
-
-  it("caps at 30 s", () => {
-    expect(backoffMs(7)).toBe(30_000);
-    expect(backoffMs(100)).toBe(30_000);
-  });
-
-  it("treats attempt 0 like the first attempt", () => {
-    expect(backoffMs(0)).toBe(500);
-  });
 });
 
 describe("formatAggregateLine", () => {

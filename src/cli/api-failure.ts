@@ -1,0 +1,19 @@
+import { ApiClientError, ApiClientErrorCode } from "../api-client/api-client-error.js";
+import { EcwatchError } from "../errors.js";
+
+/**
+ * A request of the API client that got no answer, as the user reads it (exit 1, and how to
+ * fix it); any other error as it is.
+ */
+export function unreachableApiError(err: unknown): unknown {
+  if (!(err instanceof ApiClientError) || err.code !== ApiClientErrorCode.Unreachable || err.status !== undefined) return err;
+  return new EcwatchError("API_UNREACHABLE", `Cannot reach the API at ${new URL(err.url).origin}.`, {
+    hint: "Start the stack with `ecwatch up`, or pass --api <url> / set ECWATCH_API.",
+    cause: err,
+  });
+}
+
+/** The status of the API's answer when a request failed after one (not 2xx, or not what the endpoint promises). */
+export function answeredStatus(err: unknown): number | undefined {
+  return err instanceof ApiClientError ? err.status : undefined;
+}
