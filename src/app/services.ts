@@ -123,7 +123,7 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
       readings: new JetStreamReadingPublisher(bus.js),
       access: options.access,
       history: new HistoryStore(new KvDayRecords(bus.energy)),
-      readiness: pingReadiness({ nats: new NatsPing(bus.nc), redis: { ping: () => cache.redis.ping() } }),
+      readiness: pingReadiness({ nats: new NatsPing(bus.nc), redis: cache }),
       metrics: metrics.registry,
       observer: {
         ...metrics.observer,
