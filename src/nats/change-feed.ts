@@ -1,9 +1,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { changeFeedSubject } from "../wire/names.js";
+import { natsCall } from "./nats-errors.js";
 
 /**
  * The change feed on core NATS: a subscription to `ec.<id>.agg` per community, whose messages
- * are the aggregates' JSON as the aggregator announces them.
+ * are the aggregates' JSON as the aggregator announces them; a failed flush is a NatsError.
  */
 export class NatsChangeFeed {
   constructor(private readonly nc: NatsConnection) {}
@@ -15,6 +16,6 @@ export class NatsChangeFeed {
       },
     });
     // Once the server has answered a flush, it knows the subscription: no later change is missed.
-    return { ready: this.nc.flush(), unsubscribe: () => subscription.unsubscribe() };
+    return { ready: natsCall(this.nc.flush()), unsubscribe: () => subscription.unsubscribe() };
   }
 }
