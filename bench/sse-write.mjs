@@ -22,14 +22,14 @@ const MODES = ["chunked", "close-delimited", "ecwatch"];
 /** The API's fan-out without a NATS server: the hub's change-feed callback is called here, as the subscription would. */
 function apiFanOut() {
   let onChange;
-  const nc = { subscribe: (_, { callback }) => ((onChange = callback), { unsubscribe: () => undefined }), flush: async () => undefined };
-  const hub = new SseHub(nc);
+  const feed = { subscribe: (_, callback) => ((onChange = callback), { ready: Promise.resolve(), unsubscribe: () => undefined }) };
+  const hub = new SseHub(feed);
   const metrics = apiMetrics({ sseClients: () => hub.clientCount() });
   return {
     add: (res) => void hub.join("community1", new SseClient(res, undefined, metrics.observer.onSseEvent)),
     publish: (aggregate) => {
       const json = JSON.stringify(aggregate);
-      onChange(null, { string: () => json });
+      onChange(json);
     },
   };
 }

@@ -28,6 +28,26 @@ export class UsageError extends EcwatchError {
   }
 }
 
+/** The backing services an adapter talks to. */
+export const UPSTREAMS = ["nats", "redis"] as const;
+export type Upstream = (typeof UPSTREAMS)[number];
+
+/**
+ * A backing service failed an operation (unreachable, timed out, refused by the server): thrown
+ * by the adapters in nats/ and redis/ with the client's own error as `cause`, so that a service
+ * tells an upstream failure from its own bug by type (the API answers 503, not 500). The message
+ * is the cause's, unchanged.
+ */
+export class UpstreamError extends EcwatchError {
+  readonly upstream: Upstream;
+
+  constructor(upstream: Upstream, cause: unknown) {
+    super(`${upstream.toUpperCase()}_FAILED`, errorMessage(cause), { cause });
+    this.name = "UpstreamError";
+    this.upstream = upstream;
+  }
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,4 @@
 import { hostname } from "node:os";
-import { type Bus } from "../nats/bus.js";
-import { kvKeys } from "../nats/inspect.js";
 import { PARTITIONS } from "../wire/names.js";
 import { errorMessage } from "../errors.js";
 import { unitsOf } from "./assignment.js";

@@ -1,26 +1,23 @@
-import type { KV } from "@nats-io/kv";
-import { LATEST_KEY_PREFIX, latestKey } from "../wire/names.js";
-import type { RedisCache } from "../redis/redis-cache.js";
 import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
+import type { LatestAggregates, LatestCache, LatestRecords, LatestValue } from "./ports.js";
 
-/** Where a latest value came from, for the `X-Ecwatch-Source` header and tests. */
-export type LatestSource = "redis" | "kv";
+export type { LatestSource } from "./ports.js";
 
-/** Reads latest aggregates: Redis first, NATS KV on a miss (refilling Redis). */
-export class LatestStore {
+/** Reads latest aggregates: the cache (Redis) first, the records (NATS KV) on a miss, refilling the cache. */
+export class LatestStore implements LatestAggregates {
   constructor(
-    private readonly cache: RedisCache,
-    private readonly kv: KV,
+    private readonly cache: LatestCache,
+    private readonly records: LatestRecords,
   ) {}
 
-  async get(communityId: string): Promise<{ aggregate: Aggregate; source: LatestSource } | undefined> {
+  async get(communityId: string): Promise<LatestValue | undefined> {
+    // A cache that fails is a miss: the records answer instead.
     const cached = await this.cache.getLatest(communityId).catch(() => null);
     const fromCache = cached === null ? undefined : aggregateFromJson(cached);
     if (fromCache) return { aggregate: withId(fromCache, communityId), source: "redis" };
 
-    const entry = await this.kv.get(latestKey(communityId));
-    if (!entry || entry.operation !== "PUT") return undefined;
-    const json = entry.string();
+    const json = await this.records.get(communityId);
+    if (json === undefined) return undefined;
     const fromKv = aggregateFromJson(json);
     if (!fromKv) return undefined;
     await this.cache.refillLatest(communityId, json).catch(() => undefined);
@@ -29,11 +26,7 @@ export class LatestStore {
 
   /** Every community's latest aggregate, sorted by id. */
   async all(): Promise<Aggregate[]> {
-    const ids: string[] = [];
-    // No key filter: `/` is not a subject token separator, so `community/*` would match nothing.
-    for await (const key of await this.kv.keys()) {
-      if (key.startsWith(LATEST_KEY_PREFIX)) ids.push(key.slice(LATEST_KEY_PREFIX.length));
-    }
+    const ids = await this.records.communityIds();
     const found = await Promise.all(ids.sort().map((id) => this.get(id)));
     return found.flatMap((f) => (f ? [f.aggregate] : []));
   }

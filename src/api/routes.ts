@@ -1,7 +1,7 @@
 /**
- * The API's routes: path templates (OpenAPI's notation) and the methods each takes. The
- * router answers exactly these, request metrics are labelled with them, and the OpenAPI test
- * checks that the document lists the same (issue 10).
+ * The API's route table (the only one): path templates (OpenAPI's notation) and the methods each
+ * takes. The router answers exactly these, request metrics are labelled with them, and the
+ * OpenAPI test checks that the document lists the same (issue 10).
  */
 export const ROUTES = {
   "/healthz": ["GET"],
@@ -20,8 +20,29 @@ export type RoutePath = keyof typeof ROUTES;
 /** The label of a request whose path matches no route (a bounded label set, whatever clients send). */
 export const UNMATCHED_ROUTE = "unmatched";
 
-/** The endpoints of one segment that only answer GET: health, readiness, metrics and the description. */
-export const OPS_ENDPOINTS: readonly string[] = ["healthz", "readyz", "metrics", "openapi.json"];
+const ID_PARAM = "{communityId}";
+const TEMPLATES = (Object.keys(ROUTES) as RoutePath[]).map((route) => ({ route, segments: route.split("/").filter(Boolean) }));
+
+/** A request's route, with the community id of its path if the route has one (not yet validated). */
+export interface RouteMatch {
+  readonly route: RoutePath;
+  readonly communityId?: string;
+}
+
+/** The route whose template the path segments fill, segment by segment; undefined for none. */
+export function matchRoute(segments: readonly string[]): RouteMatch | undefined {
+  for (const { route, segments: template } of TEMPLATES) {
+    if (template.length !== segments.length) continue;
+    let communityId: string | undefined;
+    if (template.every((part, i) => (part === ID_PARAM ? ((communityId = segments[i]), true) : part === segments[i]))) return { route, communityId };
+  }
+  return undefined;
+}
+
+/** The path of a route with its id filled in (`/communities/c1/stream`). */
+export function concretePath(match: RouteMatch): string {
+  return match.communityId === undefined ? match.route : match.route.replace(ID_PARAM, match.communityId);
+}
 
 /**
  * The route template of a request URL (`/communities/c1/stream` → `/communities/{communityId}/stream`),
@@ -29,11 +50,5 @@ export const OPS_ENDPOINTS: readonly string[] = ["healthz", "readyz", "metrics",
  * split as the router splits them (empty ones dropped), before any %-decoding.
  */
 export function routeOf(url: string): RoutePath | typeof UNMATCHED_ROUTE {
-  const segments = (url.split("?")[0] ?? "").split("/").filter(Boolean);
-  const [root, id, leaf] = segments;
-  if (segments.length === 1 && OPS_ENDPOINTS.includes(root!)) return `/${root}` as RoutePath;
-  if (root !== "communities" || segments.length > 3) return UNMATCHED_ROUTE;
-  if (id === undefined) return "/communities";
-  if (leaf === undefined) return "/communities/{communityId}";
-  return leaf === "stream" || leaf === "history" || leaf === "kpis" ? (`/communities/{communityId}/${leaf}` as RoutePath) : UNMATCHED_ROUTE;
+  return matchRoute((url.split("?")[0] ?? "").split("/").filter(Boolean))?.route ?? UNMATCHED_ROUTE;
 }

@@ -1,24 +1,21 @@
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { changeFeedSubject } from "../wire/names.js";
 import { aggregateFromJson } from "../domain/aggregate.js";
+import type { ChangeFeed, ChangeSubscription } from "./ports.js";
 import { formatEvent, type SseClient } from "./sse.js";
 
 interface Topic {
-  readonly subscription: Subscription;
+  readonly subscription: ChangeSubscription;
   readonly clients: Set<SseClient>;
-  /** Settles once the server knows the subscription: no change after it is missed. */
-  readonly ready: Promise<void>;
   lastVersion: number;
 }
 
 /**
- * Fans the change feed out to SSE clients: one NATS subscription per community, shared
+ * Fans the change feed out to SSE clients: one subscription per community, shared
  * by all of its clients, opened with the first and closed with the last.
  */
 export class SseHub {
   private readonly topics = new Map<string, Topic>();
 
-  constructor(private readonly nc: NatsConnection) {}
+  constructor(private readonly feed: ChangeFeed) {}
 
   /**
    * Adds a client and resolves once the subscription is live at the server, so a current
@@ -32,27 +29,22 @@ export class SseHub {
       const created: Topic = {
         clients,
         lastVersion: -1,
-        subscription: this.nc.subscribe(changeFeedSubject(communityId), {
-          callback: (err, msg) => {
-            if (err) return;
-            const json = msg.string();
-            const aggregate = aggregateFromJson(json);
-            if (!aggregate) return;
-            // A lower version than seen before: the community's state was wiped and started over.
-            if (aggregate.version < created.lastVersion) clients.forEach((c) => c.restart());
-            created.lastVersion = aggregate.version;
-            // One event text for all of the community's clients.
-            const text = formatEvent(aggregate, json);
-            for (const c of clients) c.offer(aggregate, text);
-          },
+        subscription: this.feed.subscribe(communityId, (json) => {
+          const aggregate = aggregateFromJson(json);
+          if (!aggregate) return;
+          // A lower version than seen before: the community's state was wiped and started over.
+          if (aggregate.version < created.lastVersion) clients.forEach((c) => c.restart());
+          created.lastVersion = aggregate.version;
+          // One event text for all of the community's clients.
+          const text = formatEvent(aggregate, json);
+          for (const c of clients) c.offer(aggregate, text);
         }),
-        ready: this.nc.flush(),
       };
       topic = created;
       this.topics.set(communityId, topic);
     }
     topic.clients.add(client);
-    await topic.ready;
+    await topic.subscription.ready;
   }
 
   leave(communityId: string, client: SseClient): void {

@@ -6,8 +6,14 @@ import type { ApiAccess } from "../api/access.js";
 import { LatestStore } from "../api/latest-store.js";
 import { HistoryStore } from "../energy/history-store.js";
 import type { MetricsSource } from "../api/observer.js";
+import { pingReadiness } from "../api/readiness.js";
 import { createApi, listen } from "../api/server.js";
 import { SseHub } from "../api/sse-hub.js";
+import { NatsChangeFeed } from "../nats/change-feed.js";
+import { KvDayRecords } from "../nats/kv-day-records.js";
+import { KvLatestRecords } from "../nats/kv-latest.js";
+import { NatsPing } from "../nats/nats-ping.js";
+import { JetStreamReadingPublisher } from "../nats/reading-publisher.js";
 import { aggregatorLag } from "../nats/inspect.js";
 import { DEFAULT_RETENTION, type RetentionOptions } from "../nats/topology.js";
 import type { ConnectionSecurity } from "../config/connection-settings.js";
@@ -92,18 +98,6 @@ export interface ApiService {
   stop(): Promise<void>;
 }
 
-/** How long a health check may take before its server counts as down (a flush waits for a reconnect). */
-const HEALTH_TIMEOUT_MS = 2_000;
-
-/** Whether `check` succeeds within HEALTH_TIMEOUT_MS. */
-function answers(check: () => Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
-  });
-  return Promise.race([check().then(() => true, () => false), late]).finally(() => clearTimeout(timer));
-}
-
 export interface ApiOptions {
   /** Credentials and TLS of the NATS and Redis connections besides the URLs' own (issue 10). */
   readonly security?: ConnectionSecurity;
@@ -117,18 +111,15 @@ export interface ApiOptions {
 
 export function startApi(natsUrl: string, redisUrl: string, host: string, port: number, options: ApiOptions = {}): Promise<ApiService> {
   return withConnections(natsUrl, redisUrl, "ecwatch-serve", undefined, options.security, async ({ bus, cache, close }) => {
-    const hub = new SseHub(bus.nc);
+    const hub = new SseHub(new NatsChangeFeed(bus.nc));
     const metrics = apiMetrics({ sseClients: () => hub.clientCount() });
     const server = createApi({
-      store: new LatestStore(cache, bus.latest),
+      latest: new LatestStore(cache, new KvLatestRecords(bus.latest)),
       hub,
-      js: bus.js,
+      readings: new JetStreamReadingPublisher(bus.js),
       access: options.access,
-      history: new HistoryStore(bus.energy),
-      health: async () => {
-        const [nats, redis] = await Promise.all([answers(async () => (bus.nc.isClosed() ? Promise.reject(new Error("closed")) : bus.nc.flush())), answers(() => cache.redis.ping())]);
-        return { nats, redis };
-      },
+      history: new HistoryStore(new KvDayRecords(bus.energy)),
+      readiness: pingReadiness({ nats: new NatsPing(bus.nc), redis: cache }),
       metrics: metrics.registry,
       observer: {
         ...metrics.observer,

@@ -68,7 +68,7 @@ export async function runChecks(flags: DoctorTargets, env: NodeJS.ProcessEnv = p
   ];
   endpoints.forEach((endpoint, i) => {
     const [target, probe] = [targets[i]!, probes[i]!];
-    if (!probe.reachable) checks.push(unreachableCheck(endpoint, target, expected, probe.reason));
+    if (!probe.reachable) checks.push(unreachableCheck(endpoint, target, expected, probe.reason, probe.failure));
     else checks.push(probe.unhealthy ?? reachableCheck(endpoint, target.url, probe.version, natsVersionNote(natsServer.version) !== undefined), ...probe.checks);
   });
   return checks;

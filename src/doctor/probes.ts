@@ -4,6 +4,7 @@ import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE
 import { connectNats } from "../nats/connect.js";
 import { RedisCache, type RedisSecurity } from "../redis/redis-cache.js";
 import type { NatsSecurity } from "../nats/nats-auth.js";
+import { type ConnectFailure, connectFailure } from "../connect-failure.js";
 import { errorMessage } from "../errors.js";
 import { redactUrl } from "../url.js";
 import { type Check, degradedDetail, formatBytes, infoField, topologyChecks } from "./verdicts.js";
@@ -12,7 +13,7 @@ import { type Check, degradedDetail, formatBytes, infoField, topologyChecks } fr
 
 
 export type Probe =
-  | { readonly reachable: false; readonly reason: string }
+  | { readonly reachable: false; readonly reason: string; readonly failure: ConnectFailure }
   | {
       readonly reachable: true;
       readonly version?: string;
@@ -26,6 +27,7 @@ export type Probe =
 const unreachable = (err: unknown): Probe => ({
   reachable: false,
   reason: errorMessage(err instanceof Error && err.cause !== undefined ? err.cause : err),
+  failure: connectFailure(err),
 });
 
 function isNotFound(err: unknown, code: number): boolean {

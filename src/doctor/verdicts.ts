@@ -4,7 +4,7 @@ import { ENV_NAMES, type CoreEndpoint } from "../config/connection-settings.js";
 import { formatDuration } from "../domain/duration.js";
 import { installHint, type ServerProgram } from "../stack/binaries.js";
 import type { StackState } from "../stack/state-file.js";
-import { connectFailure } from "../connect-failure.js";
+import type { ConnectFailure } from "../connect-failure.js";
 import { redactUrl } from "../url.js";
 
 /** The verdicts of `ecwatch doctor`: pure decisions on what the probes found, tested without servers. */
@@ -121,10 +121,11 @@ export function expectRunning(sources: readonly EndpointSource[], anyReachable: 
   return anyReachable || sources.some((source) => source !== "default");
 }
 
-export function unreachableCheck(endpoint: CoreEndpoint, target: Target, expected: boolean, reason: string): Check {
+/** `failure` is why the connection failed, told from the client's error by connectFailure. */
+export function unreachableCheck(endpoint: CoreEndpoint, target: Target, expected: boolean, reason: string, failure: ConnectFailure = "unreachable"): Check {
   const service = SERVICES[endpoint];
   // It answers, but refuses the credentials or the TLS handshake (issue 10): starting it is not the fix.
-  const refused = endpoint === "api" ? undefined : refusedCheck(endpoint, target, reason);
+  const refused = endpoint === "api" ? undefined : refusedCheck(endpoint, target, reason, failure);
   if (refused) return refused;
   const detail = `cannot reach ${redactUrl(target.url)}${reason ? ` (${reason})` : ""}`;
   if (!expected) return { name: service.label, status: "warn", detail, fix: "Start the stack with `ecwatch up`." };
@@ -139,8 +140,7 @@ export function unreachableCheck(endpoint: CoreEndpoint, target: Target, expecte
   return { name: service.label, status: "fail", detail, fix: `${start}, or ${repoint}.` };
 }
 
-function refusedCheck(endpoint: "nats" | "redis", target: Target, reason: string): Check | undefined {
-  const failure = connectFailure(reason);
+function refusedCheck(endpoint: "nats" | "redis", target: Target, reason: string, failure: ConnectFailure): Check | undefined {
   if (failure === "unreachable") return undefined;
   const service = SERVICES[endpoint];
   const detail = `${redactUrl(target.url)} refused the ${failure === "auth" ? "credentials" : "TLS connection"} (${reason})`;

@@ -12,7 +12,7 @@ import { errorMessage } from "../errors.js";
 import { readAck } from "../wire/publish-ack.js";
 import type { OutgoingMessage, ReadingSink, SinkDone } from "../wire/reading-sink.js";
 import { EncodedHeaders, SlabEncoder } from "./encoded-message.js";
-import { PUBLISH_ERROR_KINDS, type PublishErrorKind, type RetryPolicy, nextStep } from "./publish-retry.js";
+import { type PublishErrorKind, type RetryPolicy, nextStep } from "./publish-retry.js";
 
 /**
  * A JetStream publisher for many small messages (issue 7). `js.publish` is one request per

@@ -1,7 +1,17 @@
 import { Gauge, Histogram } from "prom-client";
-import type { AggregatorStats } from "../aggregator/options.js";
-import type { MetricsSource } from "../api/observer.js";
-import { counterOf, newRegistry } from "./metrics-server.js";
+import { counterOf, type MetricsSource, newRegistry } from "./metrics-server.js";
+
+/** The aggregator's running totals these metrics read (its AggregatorStats has this shape). */
+export interface AggregatorCounters {
+  readonly readings: number;
+  readonly ignored: number;
+  readonly deadLetters: number;
+  readonly storeErrors: number;
+  readonly cacheErrors: number;
+  readonly forwarded: number;
+  /** Partitions owned now. */
+  readonly partitions: number;
+}
 
 /** Messages one of the aggregator's consumers has yet to process (pending delivery + delivered, not acknowledged). */
 export interface ConsumerLag {
@@ -12,7 +22,7 @@ export interface ConsumerLag {
 
 export interface AggregatorMetricsOptions {
   /** The aggregator's running totals, read at scrape time. */
-  readonly stats: () => AggregatorStats;
+  readonly stats: () => AggregatorCounters;
   /** The lag of every aggregator consumer, asked of JetStream at scrape time. */
   readonly lag: () => Promise<readonly ConsumerLag[]>;
 }
@@ -27,7 +37,7 @@ export interface AggregatorMetrics {
 const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000];
 
 /**
- * The aggregator's metrics. Counters mirror AggregatorStats; the lag is the consumers' view in
+ * The aggregator's metrics. Counters mirror AggregatorCounters; the lag is the consumers' view in
  * JetStream, the same for every aggregator of a stack (it includes partitions others own, so
  * that a partition nobody works on shows too): aggregate it with max(), not sum().
  */

@@ -1,7 +1,6 @@
 import { Counter, Gauge, Histogram } from "prom-client";
-import type { ApiObserver, MetricsSource } from "../api/observer.js";
 import type { Aggregate } from "../domain/aggregate.js";
-import { newRegistry } from "./metrics-server.js";
+import { type MetricsSource, newRegistry } from "./metrics-server.js";
 
 export interface ApiMetricsOptions {
   /** SSE clients connected now, read at scrape time. */
@@ -12,8 +11,13 @@ export interface ApiMetricsOptions {
 
 export interface ApiMetrics {
   readonly registry: MetricsSource;
-  /** The hooks to give createApi. */
-  readonly observer: Required<Pick<ApiObserver, "onResponse" | "onSseEvent">>;
+  /** The hooks to give the API (the shape of its ApiObserver's). */
+  readonly observer: {
+    /** A response ended (or its connection closed first), with its route template. */
+    readonly onResponse: (method: string, route: string, status: number) => void;
+    /** An SSE event was handed to a client's socket; `initial` for the current value sent on connect. */
+    readonly onSseEvent: (aggregate: Aggregate, initial: boolean) => void;
+  };
 }
 
 /** From the ~5 ms of a quiet stack to the tens of seconds of a backlog or a stuck aggregator. */

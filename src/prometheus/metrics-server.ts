@@ -1,13 +1,18 @@
 import { createServer } from "node:http";
 import { Counter, Registry, collectDefaultMetrics } from "prom-client";
-import { type ApiServer, listen } from "../api/server.js";
-import type { MetricsSource } from "../api/observer.js";
+import { type Listening, listen } from "../http/listen.js";
 
 /**
  * Shared plumbing of the Prometheus metrics (issue 10): a registry per service (an API and an
  * aggregator may share a process, as in `ecwatch up` and the tests), and the small HTTP server
  * that serves an aggregator's. The metrics themselves are in api-metrics.ts and aggregator-metrics.ts.
  */
+
+/** A metrics registry as a server serves it (prom-client's Registry is one; the API's MetricsSource has this shape). */
+export interface MetricsSource {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
 
 /** A registry with the process metrics prom-client collects (CPU, memory, event-loop lag, GC). */
 export function newRegistry(): Registry {
@@ -33,7 +38,7 @@ export function counterOf(registry: Registry, name: string, help: string, read: 
 }
 
 /** Serves `GET /metrics` of `source` (and nothing else) on host:port; port 0 picks a free one. */
-export function serveMetrics(source: MetricsSource, host: string, port: number): Promise<ApiServer> {
+export function serveMetrics(source: MetricsSource, host: string, port: number): Promise<Listening> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path !== "/metrics") {

@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import { type ConnectFailure, connectFailure } from "../connect-failure.js";
 import { EcwatchError, UsageError } from "../errors.js";
 import { redactUrl } from "../url.js";
+import { redisCall } from "./redis-errors.js";
 
 /** Redis key of a community's latest aggregate (the prototype's). */
 export const latestCacheKey = (communityId: string): string => `ec:${communityId}:latest`;
@@ -93,11 +94,17 @@ export class RedisCache {
    * one: a newer value written by the aggregator meanwhile must not be overwritten.
    */
   async refillLatest(communityId: string, json: string): Promise<void> {
-    await this.redis.set(latestCacheKey(communityId), json, "EX", LATEST_TTL_SECONDS, "NX");
+    await redisCall(this.redis.set(latestCacheKey(communityId), json, "EX", LATEST_TTL_SECONDS, "NX"));
   }
 
+  /** The cached aggregate's JSON, null on a miss; a failure is a RedisError. */
   async getLatest(communityId: string): Promise<string | null> {
-    return this.redis.get(latestCacheKey(communityId));
+    return redisCall(this.redis.get(latestCacheKey(communityId)));
+  }
+
+  /** Resolves when Redis answers a PING; a failure is a RedisError. */
+  async ping(): Promise<void> {
+    await redisCall(this.redis.ping());
   }
 
   /** Deletes every cached aggregate. */

@@ -1,3 +1,5 @@
+import { errors } from "@nats-io/transport-node";
+import { ReplyError } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { natsKeyFile, natsServers } from "../../src/nats/nats-auth.js";
 import { accessFromFlags } from "../../src/cli/api-access.js";
@@ -63,15 +65,20 @@ describe("natsKeyFile", () => {
 
 describe("connectFailure", () => {
   it.each([
-    [new Error("Authorization Violation"), "auth"],
-    [new Error("WRONGPASS invalid username-password pair or user is disabled."), "auth"],
-    [new Error("NOAUTH Authentication required."), "auth"],
+    // The errors as the clients throw them: classified by type (and Node's code), not by message.
+    [new errors.AuthorizationError("Authorization Violation"), "auth"],
+    [new ReplyError("WRONGPASS invalid username-password pair or user is disabled."), "auth"],
+    [new ReplyError("NOAUTH Authentication required."), "auth"],
     [Object.assign(new Error("self-signed certificate in certificate chain"), { code: "SELF_SIGNED_CERT_IN_CHAIN" }), "tls"],
     [Object.assign(new Error("unable to verify the first certificate"), { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" }), "tls"],
-    [new Error("server does not support 'tls'"), "tls"],
-    [new Error("connection refused"), "unreachable"],
-    [new Error("connect ECONNREFUSED 127.0.0.1:6379"), "unreachable"],
-    [new Error("wrapped", { cause: new Error("Authorization Violation") }), "auth"],
+    [new errors.ConnectionError("server does not support 'tls'"), "tls"],
+    [new errors.ConnectionError("connection refused"), "unreachable"],
+    [Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6379"), { code: "ECONNREFUSED" }), "unreachable"],
+    [new Error("wrapped", { cause: new errors.AuthorizationError("Authorization Violation") }), "auth"],
+    // A message that only reads like a refusal is no refusal: the type says what happened.
+    [new Error("Authorization Violation"), "unreachable"],
+    [new ReplyError("ERR unknown command 'authenticate'"), "unreachable"],
+    [new errors.ConnectionError("the TLS handshake took too long"), "unreachable"],
   ])("%s is %s", (err, kind) => {
     expect(connectFailure(err)).toBe(kind);
   });

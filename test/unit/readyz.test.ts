@@ -1,17 +1,12 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { type ApiDependencies, type ApiServer, createApi, listen } from "../../src/api/server.js";
+import { describe, expect, it, vi } from "vitest";
+import type { ApiDependencies } from "../../src/api/server.js";
+import { FixedReadiness, useFakeApi } from "../helpers/api-fakes.js";
 
-let api: ApiServer | undefined;
-afterEach(async () => {
-  await api?.close();
-  api = undefined;
-});
+const startApi = useFakeApi();
 
-/** The API over fakes: only health matters to /readyz and /healthz; the rest is never called. */
+/** The API over in-memory fakes of its ports: only readiness matters to /readyz and /healthz. */
 async function apiWith(health: { nats: boolean; redis: boolean }, extra: Partial<ApiDependencies> = {}): Promise<string> {
-  const deps = { store: {}, hub: { forEachClient: () => undefined }, js: {}, health: async () => health, ...extra } as unknown as ApiDependencies;
-  api = await listen(createApi(deps), "127.0.0.1", 0);
-  return api.url;
+  return (await startApi({ readiness: new FixedReadiness(health), ...extra })).url;
 }
 
 const get = async (url: string): Promise<{ status: number; body: unknown }> => {
