@@ -37,6 +37,7 @@ describe("doctor's API probe", () => {
     expect(await probeApi(URL_, new FakeApi(new Error("Cannot reach the API at http://127.0.0.1:8000.", { cause: refused })))).toEqual({
       reachable: false,
       reason: "connect ECONNREFUSED 127.0.0.1:8000",
+      failure: "unreachable",
     });
   });
 });
