@@ -1,8 +1,10 @@
 import { type Aggregate, netWatts } from "../domain/aggregate.js";
-import { type MeterState, type Totals, computeTotals, isNewer } from "../domain/totals.js";
-import { type Energy, heldEnergy } from "../energy/meter-energy.js";
+import type { MeterState, Totals } from "../domain/totals.js";
+import { CommunityMeters } from "../energy/community-meters.js";
+import type { Day } from "../energy/day-record.js";
+import { type IntegratorState, MeterIntegrator, type Offered } from "../energy/meter-integrator.js";
 import { DayLedger, type DirtyDay } from "./day-ledger.js";
-import { type CommunitySnapshot, SnapshotShards, type TakenShards } from "./snapshot-shards.js";
+import { type CommunitySnapshot, SnapshotShards, type StoredMeter, type TakenShards } from "./snapshot-shards.js";
 
 export type { MeterState } from "../domain/totals.js";
 export type { DirtyDay } from "./day-ledger.js";
@@ -11,36 +13,52 @@ function sameTotals(a: Totals, b: Totals): boolean {
   return a.genW === b.genW && a.conW === b.conW && a.meters === b.meters && a.stale === b.stale && a.measuredAtMs === b.measuredAtMs;
 }
 
+/** A stored meter back as an integrator: one written before issue 17 holds only the newest reading, and is integrated from it on. */
+function restoredMeter(stored: StoredMeter, floorMs: number): MeterIntegrator {
+  if (Array.isArray(stored)) {
+    const [genW, conW, measuredAtMs, seq] = stored as readonly [number, number, number, number];
+    return MeterIntegrator.startingAt({ genW, conW, measuredAtMs, seq }, floorMs);
+  }
+  return MeterIntegrator.restore(stored as IntegratorState, floorMs);
+}
+
 /**
- * Per-meter state of one community, with the version of its aggregate, the layout of its
- * snapshot (snapshot-shards.ts) and its energy per minute (day-ledger.ts; a reading's power
- * held at most `holdLimitMs`, meter-energy.ts). Pure: no I/O.
+ * Per-meter state of one community — each meter's readings integrated by the rule of
+ * validity.ts (energy/meter-integrator.ts) — with the version of its aggregate, the layout of
+ * its snapshot (snapshot-shards.ts) and its energy per minute (day-ledger.ts). The community's
+ * data time is its newest reading: it makes meters stale and energy final. Pure: no I/O.
  */
 export class CommunityState {
-  private readonly meters = new Map<string, MeterState>();
+  private readonly meters: CommunityMeters;
   private readonly shards: SnapshotShards;
   private readonly ledger = new DayLedger();
   private version = 0;
   private lastTotals: Totals | undefined;
+  /** The community's final data time as last stored (see finalToStore). */
+  private storedFinalMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly communityId: string,
-    private readonly holdLimitMs: number,
+    /** The tolerance's floor: `--stale-after`. */
+    floorMs: number,
   ) {
     this.shards = new SnapshotShards(communityId);
+    this.meters = new CommunityMeters(floorMs, (meterId, fromMs, toMs, power) => {
+      this.ledger.add(meterId, fromMs, toMs, power);
+      this.shards.changed(meterId);
+    });
   }
 
   /**
-   * Merges a stored shard: per meter the newer state wins, so shards left from an earlier
-   * shard count, or a snapshot older than the aggregate, do no harm.
+   * Merges a stored shard: per meter the one with the newer reading wins, so shards left from
+   * an earlier shard count, or a snapshot older than the aggregate, do no harm.
    */
   restore(snapshot: CommunitySnapshot, key: string = this.communityId): void {
     this.shards.restored(key, Object.keys(snapshot.meters).length);
     this.version = Math.max(this.version, snapshot.version);
-    for (const [meterId, [genW, conW, measuredAtMs, seq]] of Object.entries(snapshot.meters)) {
-      const state = { genW, conW, measuredAtMs, seq };
-      if (isNewer(state, this.meters.get(meterId))) this.meters.set(meterId, state);
-      this.ledger.holdDaysUpTo(measuredAtMs);
+    for (const [meterId, stored] of Object.entries(snapshot.meters)) {
+      const meter = restoredMeter(stored, this.meters.floorMs);
+      if (this.meters.restore(meterId, meter)) this.ledger.holdDaysUpTo(meter.newest()!.measuredAtMs);
     }
   }
 
@@ -49,9 +67,9 @@ export class CommunityState {
     return this.meters.size ? this.ledger.heldDays() : [];
   }
 
-  /** Loads a stored day's per-minute sums (a day of `heldDays`). */
-  restoreDay(dayStartMs: number, minutes: ReadonlyMap<number, Energy>): void {
-    this.ledger.restoreDay(dayStartMs, minutes);
+  /** Loads a stored day (a day of `heldDays`): its energy, and how far each meter's energy is in it. */
+  restoreDay(day: Day): void {
+    this.ledger.restoreDay(day);
   }
 
   /** Versions only grow: a stored aggregate may be newer than the snapshot (written first). */
@@ -59,15 +77,28 @@ export class CommunityState {
     this.version = Math.max(this.version, version);
   }
 
-  /** Applies a reading; returns whether it changed the state (false for duplicates and older readings). */
-  apply(meterId: string, reading: MeterState): boolean {
-    const previous = this.meters.get(meterId);
-    if (!isNewer(reading, previous)) return false;
-    this.meters.set(meterId, reading);
-    this.shards.changed(meterId);
+  /**
+   * Applies a reading, and integrates the energy that became final by it. `pending`: it changed
+   * the state (to store); `duplicate`: nothing; `late`: too late to be integrated, counted in its
+   * minute (to store).
+   */
+  apply(meterId: string, reading: MeterState): Offered {
+    // Held days first: energy that becomes final by this reading may belong to its day.
     this.ledger.holdDaysUpTo(reading.measuredAtMs);
-    if (previous) this.ledger.add(heldEnergy(previous, reading, this.holdLimitMs));
-    return true;
+    const offered = this.meters.offer(meterId, reading);
+    if (offered === "late") this.ledger.countLate(reading.measuredAtMs);
+    if (offered === "pending") this.shards.changed(meterId);
+    return offered;
+  }
+
+  /** The community's final data time (CommunityMeters.finalThroughMs) when it moved on since last stored; then call `finalStored`. */
+  finalToStore(): number | undefined {
+    const final = this.meters.finalThroughMs();
+    return final > this.storedFinalMs ? final : undefined;
+  }
+
+  finalStored(finalMs: number): void {
+    this.storedFinalMs = Math.max(this.storedFinalMs, finalMs);
   }
 
   /** The days whose energy changed since the last call: see DayLedger.take. If storing a day fails, hand it to `putBackDays`. */
@@ -84,8 +115,8 @@ export class CommunityState {
    * The aggregate after the readings applied so far, with a new version when the totals
    * differ from the last aggregate returned; undefined when nothing visible changed.
    */
-  nextAggregate(staleAfterMs: number, now: Date): Aggregate | undefined {
-    const totals = computeTotals(this.meters.values(), staleAfterMs);
+  nextAggregate(now: Date): Aggregate | undefined {
+    const totals = this.meters.totals();
     if (this.lastTotals && sameTotals(this.lastTotals, totals)) return undefined;
     this.lastTotals = totals;
     this.version += 1;
@@ -104,7 +135,7 @@ export class CommunityState {
 
   /** What to store of the snapshot (see SnapshotShards.take), with the current version. If storing fails, hand `taken` to `putBack`. */
   takeDirtyShards(): TakenShards {
-    return this.shards.take(this.meters, this.version);
+    return this.shards.take(this.meters.all, (meter) => meter.state(), this.version);
   }
 
   /** Records what a successful store wrote and deleted. */

@@ -2,7 +2,7 @@ import type { Aggregate } from "../domain/aggregate.js";
 
 /** Options of the aggregator service. */
 export interface AggregatorOptions {
-  /** A meter this far (data time) behind its community's newest reading leaves the totals. Default 30 s. */
+  /** The floor of a meter's tolerance for jitter (energy/validity.ts): a meter leaves the totals once its cadence plus the tolerance has passed without a reading. Default 30 s. */
   readonly staleAfterMs?: number;
   /** Called with every new aggregate after it is stored. */
   readonly onAggregate?: (aggregate: Aggregate) => void;
@@ -29,8 +29,10 @@ export interface AggregatorOptions {
 /** Counters of the aggregator, for status lines and `doctor`. */
 export interface AggregatorStats {
   readings: number;
-  /** Duplicates and readings older than the meter's current one: they change nothing. */
+  /** Duplicates: they change nothing. */
   ignored: number;
+  /** Readings too late to be integrated in their place (beyond their meter's grace): counted in their minute's `late`, not in its energy. */
+  late: number;
   deadLetters: number;
   batches: number;
   largestBatch: number;
@@ -45,6 +47,7 @@ export interface AggregatorStats {
 export const emptyStats = (): AggregatorStats => ({
   readings: 0,
   ignored: 0,
+  late: 0,
   deadLetters: 0,
   batches: 0,
   largestBatch: 0,

@@ -123,8 +123,10 @@ export class PartitionWorker {
       this.pending.push({ msg, deadLetter: deadLetterOf(msg, reason) });
     } else if (decoded.ok) {
       this.stats.readings += 1;
-      if (this.stateOf(decoded.communityId).apply(decoded.meterId, decoded.state)) this.dirty.add(decoded.communityId);
-      else this.stats.ignored += 1;
+      const offered = this.stateOf(decoded.communityId).apply(decoded.meterId, decoded.state);
+      if (offered === "duplicate") this.stats.ignored += 1;
+      else this.dirty.add(decoded.communityId);
+      if (offered === "late") this.stats.late += 1;
       this.pending.push({ msg, communityId: decoded.communityId });
     } else {
       this.pending.push({ msg, deadLetter: deadLetterOf(msg, decoded.reason) });
@@ -168,7 +170,7 @@ export class PartitionWorker {
     this.dirty = new Set();
 
     const now = new Date();
-    const aggregates = [...dirty].map((communityId) => [communityId, this.states.get(communityId)!.nextAggregate(this.staleAfterMs, now)] as const);
+    const aggregates = [...dirty].map((communityId) => [communityId, this.states.get(communityId)!.nextAggregate(now)] as const);
     for (const communityId of dirty) this.unsnapshotted.add(communityId);
     // Filled below: the batch's messages of a community whose aggregate was not stored come back.
     const failed = new Set<string>();

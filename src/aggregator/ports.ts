@@ -64,10 +64,11 @@ export interface LatestValueStore {
   put(communityId: string, json: string): Promise<void>;
 }
 
-/** A community's energy per UTC day (`ec_energy`, see energy/day-record.ts). */
+/** A community's energy per UTC day (`ec_energy`, see energy/day-record.ts), and the data time before which it is final. */
 export interface EnergyStore {
   get(communityId: string, dayStartMs: number): Promise<string | undefined>;
   put(communityId: string, dayStartMs: number, record: string): Promise<void>;
+  putFinal(communityId: string, finalMs: number): Promise<void>;
 }
 
 /** Where every stored aggregate is announced (`ec.<id>.agg`). */

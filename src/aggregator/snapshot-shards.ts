@@ -1,18 +1,21 @@
 import { hashString } from "../domain/hash.js";
-import type { MeterState } from "../domain/totals.js";
+import type { IntegratorState } from "../energy/meter-integrator.js";
+
+/** A meter as stored: its integrator (issue 17), or, in a snapshot written before, its newest reading [genW, conW, measuredAtMs, seq]. */
+export type StoredMeter = IntegratorState | readonly [number, number, number, number];
 
 /** Serialised per-meter state of (a shard of) a community, kept in KV so a restarted aggregator stays exact. */
 export interface CommunitySnapshot {
   readonly version: number;
-  /** meterId → [genW, conW, measuredAtMs, seq] */
-  readonly meters: Record<string, readonly [number, number, number, number]>;
+  readonly meters: Record<string, StoredMeter>;
 }
 
 /**
- * Meters per snapshot shard: a KV value must stay under NATS's 1 MB payload limit
- * (~40 bytes a meter), and a batch rewrites only the shards whose meters changed.
+ * Meters per snapshot shard: a KV value must stay under NATS's 1 MB payload limit (a meter's
+ * integrator is ~150–400 bytes: its reading, its last gaps and the readings within its grace),
+ * and a batch rewrites only the shards whose meters changed.
  */
-export const METERS_PER_SHARD = 2_048;
+export const METERS_PER_SHARD = 1_024;
 
 /** 1, 2, 4, … shards: enough that none holds more than METERS_PER_SHARD meters. */
 export function shardCountFor(meters: number): number {
@@ -53,8 +56,6 @@ export interface TakenShards {
   /** Keys to delete once `shards` are stored (then call `stored`). */
   readonly obsolete: string[];
 }
-
-const storedForm = (m: MeterState): readonly [number, number, number, number] => [m.genW, m.conW, m.measuredAtMs, m.seq];
 
 /** The layout of a community's snapshot in KV, and which of its meters changed since they were last taken for storing. Pure: no I/O. */
 export class SnapshotShards {
@@ -97,7 +98,7 @@ export class SnapshotShards {
    * are due to go; then `obsolete` names the keys to delete once the new ones are stored. A
    * restart merges every key, the newest state of each meter winning.
    */
-  take(meters: ReadonlyMap<string, MeterState>, version: number): TakenShards {
+  take<M>(meters: ReadonlyMap<string, M>, storedForm: (meter: M) => StoredMeter, version: number): TakenShards {
     const taken = this.dirtyMeters;
     this.dirtyMeters = new Set();
     const count = shardCountFor(meters.size);
@@ -120,7 +121,7 @@ export class SnapshotShards {
     const rewriteAll = layoutChanged || deltas.length > 0;
     const shardOf = (meterId: string): number => (count === 1 ? 0 : hashString(meterId) % count);
     const wanted = rewriteAll ? new Set(layout.keys()) : new Set([...taken].map(shardOf));
-    const shards = new Map<number, Record<string, readonly [number, number, number, number]>>();
+    const shards = new Map<number, Record<string, StoredMeter>>();
     for (const [meterId, meter] of meters) {
       const index = shardOf(meterId);
       if (!wanted.has(index)) continue;

@@ -37,7 +37,7 @@ export async function loadStates(
       state.heldDays().map(async (dayStartMs) => {
         const record = await ports.energy.get(state.communityId, dayStartMs);
         const stored = record ? decodeDay(record) : undefined;
-        if (stored) state.restoreDay(dayStartMs, stored.minutes);
+        if (stored) state.restoreDay(stored);
       }),
     ),
   );

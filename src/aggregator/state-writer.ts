@@ -1,6 +1,6 @@
 import { decodeDay, encodeDay } from "../energy/day-record.js";
 import type { CommunityState } from "./community-state.js";
-import { type DirtyDay, addMinuteSums } from "./day-ledger.js";
+import { type DirtyDay, mergeInto } from "./day-ledger.js";
 import type { AggregatorPorts } from "./ports.js";
 import type { TakenShards } from "./snapshot-shards.js";
 
@@ -8,10 +8,12 @@ import type { TakenShards } from "./snapshot-shards.js";
 export interface TakenState extends TakenShards {
   readonly communityId: string;
   readonly days: DirtyDay[];
+  /** The community's final data time, when it moved on. */
+  readonly finalMs: number | undefined;
 }
 
 export function takeState(state: CommunityState): TakenState {
-  return { communityId: state.communityId, ...state.takeDirtyShards(), days: state.takeDirtyDays() };
+  return { communityId: state.communityId, ...state.takeDirtyShards(), days: state.takeDirtyDays(), finalMs: state.finalToStore() };
 }
 
 /** A community left out of a store because its aggregate was not stored (it is retried). */
@@ -33,7 +35,7 @@ export async function storeStates(
 ): Promise<Set<string>> {
   const failed = new Set<string>();
   await Promise.all(
-    taken.map(async ({ communityId, shards, taken: meters, obsolete, days }) => {
+    taken.map(async ({ communityId, shards, taken: meters, obsolete, days, finalMs }) => {
       const state = states.get(communityId)!;
       const unstoredDays = new Set(days);
       try {
@@ -55,6 +57,11 @@ export async function storeStates(
           shards.map(([key]) => key),
           obsolete,
         );
+        // After the snapshot: what it says is final is stored, days and all.
+        if (finalMs !== undefined) {
+          await ports.energy.putFinal(communityId, finalMs);
+          state.finalStored(finalMs);
+        }
       } catch (err) {
         failed.add(communityId);
         state.putBack(meters);
@@ -67,13 +74,12 @@ export async function storeStates(
 }
 
 /** Writes a day of a community's energy: a whole day as it is, late energy of an older day added to its record (read, add, write). */
-async function storeDay(ports: Pick<AggregatorPorts, "energy">, communityId: string, { dayStartMs, minutes, merge }: DirtyDay): Promise<void> {
-  let day = minutes;
+async function storeDay(ports: Pick<AggregatorPorts, "energy">, communityId: string, { merge, ...day }: DirtyDay): Promise<void> {
+  let whole = day;
   if (merge) {
-    const record = await ports.energy.get(communityId, dayStartMs);
-    const stored = record ? decodeDay(record) : undefined;
-    day = new Map(minutes);
-    if (stored) addMinuteSums(day, stored.minutes);
+    const record = await ports.energy.get(communityId, day.dayStartMs);
+    whole = (record && decodeDay(record)) || { dayStartMs: day.dayStartMs, minutes: new Map(), cursors: new Map(), late: new Map() };
+    mergeInto(whole, day);
   }
-  await ports.energy.put(communityId, dayStartMs, encodeDay(dayStartMs, day));
+  await ports.energy.put(communityId, day.dayStartMs, encodeDay(whole.dayStartMs, whole.minutes, whole.cursors, whole.late));
 }

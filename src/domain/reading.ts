@@ -12,10 +12,17 @@ export interface MeterReading {
   readonly measuredAt: string;
   /** Increases per meter, across simulator restarts too. */
   readonly seq: number;
+  /** The meter's reporting interval in ms, when it declares one (else its cadence is learned). */
+  readonly intervalMs?: number;
+  /** true: genW/conW are the mean power over the `intervalMs` ending at measuredAt (gateway values, load profiles). */
+  readonly averaged?: boolean;
 }
 
+/** The optional cadence fields a reading may carry (issue 17). */
+export type CadenceFields = Pick<MeterReading, "intervalMs" | "averaged">;
+
 /** The reference prototype's community-level reading, published on `ec.<communityId>.net`. */
-export interface CommunityReading {
+export interface CommunityReading extends CadenceFields {
   readonly communityId: string;
   readonly genW: number;
   readonly conW: number;
@@ -96,6 +103,28 @@ function timestampProblem(field: string, value: unknown): string | undefined {
   return undefined;
 }
 
+/** Longest reporting interval accepted: a day. */
+export const MAX_INTERVAL_MS = 86_400_000;
+
+/** Whether `intervalMs` and `averaged`, when present, are valid; `averaged` needs the interval it is the mean over. */
+function cadenceProblem(record: Record<string, unknown>): string | undefined {
+  const { intervalMs, averaged } = record;
+  if (intervalMs !== undefined && (typeof intervalMs !== "number" || !Number.isSafeInteger(intervalMs) || intervalMs < 1 || intervalMs > MAX_INTERVAL_MS)) {
+    return `intervalMs must be an integer number of milliseconds from 1 to ${MAX_INTERVAL_MS}`;
+  }
+  if (averaged !== undefined && typeof averaged !== "boolean") return "averaged must be true or false";
+  if (averaged === true && intervalMs === undefined) return "averaged needs intervalMs, the interval its power is the mean over";
+  return undefined;
+}
+
+/** The cadence fields of a valid record, left out when absent. */
+function cadenceFields(record: Record<string, unknown>): CadenceFields {
+  return {
+    ...(record.intervalMs !== undefined && { intervalMs: record.intervalMs as number }),
+    ...(record.averaged !== undefined && { averaged: record.averaged as boolean }),
+  };
+}
+
 function asRecord(body: unknown): Record<string, unknown> | undefined {
   return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
 }
@@ -112,7 +141,8 @@ export function parseCommunityReading(body: unknown, defaultMeasuredAt?: string)
     idProblem("communityId", record.communityId) ??
     wattsProblem("genW", record.genW) ??
     wattsProblem("conW", record.conW) ??
-    timestampProblem("measuredAt", measuredAt);
+    timestampProblem("measuredAt", measuredAt) ??
+    cadenceProblem(record);
   if (problem) return fail(problem);
   return {
     ok: true,
@@ -121,6 +151,7 @@ export function parseCommunityReading(body: unknown, defaultMeasuredAt?: string)
       genW: Math.round(record.genW as number),
       conW: Math.round(record.conW as number),
       measuredAt: measuredAt as string,
+      ...cadenceFields(record),
     },
   };
 }
@@ -137,7 +168,8 @@ export function parseMeterReading(body: unknown): Parsed<MeterReading> {
     wattsProblem("genW", record.genW) ??
     wattsProblem("conW", record.conW) ??
     timestampProblem("measuredAt", record.measuredAt) ??
-    (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0 ? "seq must be a non-negative integer" : undefined);
+    (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 0 ? "seq must be a non-negative integer" : undefined) ??
+    cadenceProblem(record);
   if (problem) return fail(problem);
   return {
     ok: true,
@@ -148,6 +180,7 @@ export function parseMeterReading(body: unknown): Parsed<MeterReading> {
       conW: Math.round(record.conW as number),
       measuredAt: record.measuredAt as string,
       seq: seq as number,
+      ...cadenceFields(record),
     },
   };
 }

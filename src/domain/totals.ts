@@ -1,9 +1,21 @@
-/** The winning reading of one meter. */
+/** A reading of one meter, as the aggregator keeps it. */
 export interface MeterState {
   readonly genW: number;
   readonly conW: number;
   readonly measuredAtMs: number;
   readonly seq: number;
+  /** The meter's reporting interval, when the reading declares it. */
+  readonly intervalMs?: number;
+  /** genW/conW are the mean over the `intervalMs` before measuredAt. */
+  readonly averaged?: boolean;
+}
+
+/** A meter's newest reading with how long it holds (energy/validity.ts). */
+export interface LiveMeter {
+  readonly genW: number;
+  readonly conW: number;
+  readonly measuredAtMs: number;
+  readonly holdMs: number;
 }
 
 /** Totals over the meters of a community, before they get a version and a wall-clock stamp. */
@@ -23,17 +35,17 @@ export function isNewer(candidate: MeterState, current: MeterState | undefined):
 }
 
 /**
- * Sums the meters whose newest reading is at most `staleAfterMs` of data time behind
- * the community's newest reading; the others are counted as stale.
+ * Sums the meters whose newest reading still holds (is at most its `holdMs` of data time behind
+ * the community's newest reading); the others are counted as stale.
  */
-export function computeTotals(meters: Iterable<MeterState>, staleAfterMs: number): Totals {
+export function computeTotals(meters: Iterable<LiveMeter>): Totals {
   const all = [...meters];
   const newest = all.reduce((max, m) => Math.max(max, m.measuredAtMs), Number.NEGATIVE_INFINITY);
   let genW = 0;
   let conW = 0;
   let included = 0;
   for (const meter of all) {
-    if (newest - meter.measuredAtMs > staleAfterMs) continue;
+    if (newest - meter.measuredAtMs > meter.holdMs) continue;
     genW += meter.genW;
     conW += meter.conW;
     included += 1;

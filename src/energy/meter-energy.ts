@@ -57,24 +57,17 @@ export function powerOver(power: Pick<PowerReading, "genW" | "conW">, ms: number
 }
 
 /**
- * The energy of `previous` up to `next`, by minute. The rule (step-hold with a limit): a
- * reading's power holds from its measuredAt until the meter's next reading, but for at most
- * `holdLimitMs`; the rest of a longer gap counts as missing, not as the last power held
- * forever. Pass the aggregator's `--stale-after`, so that energy and the live totals agree on
- * when a meter is missing. A `next` that is not newer (a duplicate, an older reading) closes
- * nothing and returns no energy.
- *
- * Import and export are taken per reading interval, where the power is constant, so they are
- * exact, and a meter's import never nets against its own export of another moment.
+ * The energy of `power` held from `fromMs` to `toMs`, split at minute boundaries of data time.
+ * Import and export are taken per piece, where the power is constant, so they are exact, and a
+ * meter's import never nets against its own export of another moment.
  */
-export function heldEnergy(previous: PowerReading, next: PowerReading, holdLimitMs: number): MinuteEnergy[] {
-  const endMs = Math.min(next.measuredAtMs, previous.measuredAtMs + holdLimitMs);
+export function minuteSlices(fromMs: number, toMs: number, power: Pick<PowerReading, "genW" | "conW">): MinuteEnergy[] {
   const slices: MinuteEnergy[] = [];
-  for (let fromMs = previous.measuredAtMs; fromMs < endMs; ) {
-    const minuteStartMs = Math.floor(fromMs / MINUTE_MS) * MINUTE_MS;
-    const toMs = Math.min(endMs, minuteStartMs + MINUTE_MS);
-    slices.push({ minuteStartMs, ...powerOver(previous, toMs - fromMs) });
-    fromMs = toMs;
+  for (let from = fromMs; from < toMs; ) {
+    const minuteStartMs = Math.floor(from / MINUTE_MS) * MINUTE_MS;
+    const to = Math.min(toMs, minuteStartMs + MINUTE_MS);
+    slices.push({ minuteStartMs, ...powerOver(power, to - from) });
+    from = to;
   }
   return slices;
 }

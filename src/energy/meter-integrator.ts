@@ -59,6 +59,8 @@ export class MeterIntegrator {
   private gaps: number[] = [];
   /** Readings after the anchor, in data-time order, not yet final. */
   private pending: RuleReading[] = [];
+  /** holdMs(), until the readings change. */
+  private liveHoldMs: number | undefined;
 
   constructor(
     /** The tolerance's floor (`--stale-after`). */
@@ -111,13 +113,25 @@ export class MeterIntegrator {
     return cadenceMs(undefined, gaps.slice(-LEARNED_GAPS));
   }
 
-  /** How long the newest reading holds after its measuredAt (the live totals' rule). */
+  /** How long the newest reading holds after its measuredAt (the live totals' rule); kept until the readings change. */
   holdMs(): number {
-    return holdMs(this.cadenceMs(), this.floorMs);
+    return (this.liveHoldMs ??= holdMs(this.cadenceMs(), this.floorMs));
+  }
+
+  /** The data time before which this meter's energy is final; Infinity for a meter that stopped. */
+  finalThroughMs(): number {
+    if (this.closed && !this.pending.length) return Number.POSITIVE_INFINITY;
+    return this.anchor?.measuredAtMs ?? Number.NEGATIVE_INFINITY;
   }
 
   /** Takes a reading: waits in its place, changes nothing (same time as one known, not a higher seq), or comes too late. */
   offer(reading: RuleReading): Offered {
+    const offered = this.place(reading);
+    if (offered === "pending") this.liveHoldMs = undefined;
+    return offered;
+  }
+
+  private place(reading: RuleReading): Offered {
     const anchor = this.anchor;
     const at = reading.measuredAtMs;
     if (anchor && at <= anchor.measuredAtMs) {

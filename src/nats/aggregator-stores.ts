@@ -9,6 +9,7 @@ import {
   STREAM,
   changeFeedSubject,
   energyDayKey,
+  energyFinalKey,
   latestKey,
   partitionConsumer,
   partitionStream,
@@ -84,6 +85,9 @@ export function natsAggregatorStores(bus: Bus) {
       get: async (communityId: string, dayStartMs: number) => putValue(await bus.energy.get(energyDayKey(communityId, dayStartMs))),
       async put(communityId: string, dayStartMs: number, record: string) {
         await bus.energy.put(energyDayKey(communityId, dayStartMs), record);
+      },
+      async putFinal(communityId: string, finalMs: number) {
+        await bus.energy.put(energyFinalKey(communityId), JSON.stringify({ finalMs }));
       },
     },
     changes: {

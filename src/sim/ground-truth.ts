@@ -1,6 +1,6 @@
-import { type MeterState, computeTotals, isNewer } from "../domain/totals.js";
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import type { MeterState } from "../domain/totals.js";
+import { CommunityMeters } from "../energy/community-meters.js";
+import { type Energy, WMS_PER_WH, addMinutes, minuteSlices } from "../energy/meter-energy.js";
 
 export interface TruthTotals {
   readonly genW: number;
@@ -9,37 +9,87 @@ export interface TruthTotals {
   readonly stale: number;
 }
 
+/** A community's energy by the rule (energy/validity.ts), as far as it is final. */
+export interface TruthEnergy {
+  readonly genWh: number;
+  readonly conWh: number;
+  readonly importWh: number;
+  readonly exportWh: number;
+  /** Data time before which it is final (null: nothing yet). */
+  readonly finalThrough: string | null;
+  /** Readings that came too late to be integrated. */
+  readonly late: number;
+}
+
+interface Community {
+  readonly meters: CommunityMeters;
+  readonly minutes: Map<number, Energy>;
+  late: number;
+}
+
+const wh = (wms: number): number => Math.round(wms / WMS_PER_WH);
+
 /**
- * What the aggregator must end up with: per meter the winning acknowledged reading,
- * per community the sums over its non-stale meters (the same rules as the aggregator).
+ * What the aggregator must end up with, counted by the same rule (energy/community-meters.ts)
+ * from every acknowledged reading in the order it was acknowledged: per community the sums over
+ * its meters whose newest reading still holds, and its energy per minute as far as it is final.
  */
 export class GroundTruth {
-  private readonly communities = new Map<string, Map<string, Mutable<MeterState>>>();
+  private readonly communities = new Map<string, Community>();
 
-  record(communityId: string, meterId: string, reading: MeterState): void {
-    let meters = this.communities.get(communityId);
-    if (!meters) {
-      meters = new Map();
-      this.communities.set(communityId, meters);
+  constructor(
+    /** The tolerance's floor: the aggregator's `--stale-after`. */
+    private readonly floorMs: number,
+  ) {}
+
+  private community(communityId: string): Community {
+    let community = this.communities.get(communityId);
+    if (!community) {
+      const minutes = new Map<number, Energy>();
+      community = { meters: new CommunityMeters(this.floorMs, (_meterId, fromMs, toMs, power) => addMinutes(minutes, minuteSlices(fromMs, toMs, power))), minutes, late: 0 };
+      this.communities.set(communityId, community);
     }
-    const current = meters.get(meterId);
-    if (!isNewer(reading, current)) return;
-    // A copy of its own, updated in place: keeping each reading's object until the meter's
-    // next one made 100,000 meters' readings outlive the young generation (GC load).
-    if (!current) meters.set(meterId, { genW: reading.genW, conW: reading.conW, measuredAtMs: reading.measuredAtMs, seq: reading.seq });
-    else {
-      current.genW = reading.genW;
-      current.conW = reading.conW;
-      current.measuredAtMs = reading.measuredAtMs;
-      current.seq = reading.seq;
-    }
+    return community;
   }
 
-  totals(staleAfterMs: number): Record<string, TruthTotals> {
+  record(communityId: string, meterId: string, reading: MeterState): void {
+    const community = this.community(communityId);
+    if (community.meters.offer(meterId, reading) === "late") community.late += 1;
+  }
+
+  totals(): Record<string, TruthTotals> {
     const result: Record<string, TruthTotals> = {};
     for (const id of [...this.communities.keys()].sort()) {
-      const { genW, conW, meters, stale } = computeTotals(this.communities.get(id)!.values(), staleAfterMs);
+      const { genW, conW, meters, stale } = this.communities.get(id)!.meters.totals();
       result[id] = { genW, conW, meters, stale };
+    }
+    return result;
+  }
+
+  /** A community's final energy per minute start (W·ms), as the aggregator stores it. */
+  minutes(communityId: string): ReadonlyMap<number, Energy> {
+    return this.communities.get(communityId)?.minutes ?? new Map();
+  }
+
+  /** The data time before which a community's energy is final. */
+  finalThroughMs(communityId: string): number {
+    return this.communities.get(communityId)?.meters.finalThroughMs() ?? Number.NEGATIVE_INFINITY;
+  }
+
+  energy(): Record<string, TruthEnergy> {
+    const result: Record<string, TruthEnergy> = {};
+    for (const id of [...this.communities.keys()].sort()) {
+      const { minutes, late } = this.communities.get(id)!;
+      const sum = (pick: (e: Energy) => number): number => wh([...minutes.values()].reduce((total, e) => total + pick(e), 0));
+      const final = this.finalThroughMs(id);
+      result[id] = {
+        genWh: sum((e) => e.genWms),
+        conWh: sum((e) => e.conWms),
+        importWh: sum((e) => e.importWms),
+        exportWh: sum((e) => e.exportWms),
+        finalThrough: Number.isFinite(final) ? new Date(final).toISOString() : null,
+        late,
+      };
     }
     return result;
   }

@@ -7,7 +7,7 @@ import { type Scenario, ScenarioError, defaultScenario, describeCommunity, parse
 import type { Simulator } from "./simulator.js";
 import { type CommunityEnergy, ModelSource, type ReadingLevel, type ReadingSource, TraceSource } from "./sources.js";
 import { TraceError, parseTrace } from "./trace.js";
-import type { TruthTotals } from "./ground-truth.js";
+import type { TruthEnergy, TruthTotals } from "./ground-truth.js";
 
 /** Everything that decides what a simulation publishes (flags of `sim` and `up`). */
 export interface SimulationPlan {
@@ -116,6 +116,8 @@ export interface SimulationReport {
   readonly communities: Record<string, TruthTotals>;
   readonly faults?: FaultCounts;
   readonly energy?: Record<string, CommunityEnergy>;
+  /** The energy a correct aggregator stores, counted by the rule (energy/validity.ts) from the acknowledged readings, as far as it is final. */
+  readonly truthEnergy: Record<string, TruthEnergy>;
   /** What the publisher went through: retries, duplicate acks, unacknowledged sends by cause. */
   readonly publish?: Omit<PublishReport, "published" | "acked">;
 }
@@ -126,6 +128,7 @@ export function reportOf(simulator: Simulator, simulation: Simulation, publish?:
     published: simulator.stats.acked,
     errors: simulator.stats.errors,
     communities: simulator.totals(),
+    truthEnergy: simulator.truth.energy(),
     ...(simulation.faults && { faults: simulation.faults.counts }),
     ...(energy && { energy: roundEnergy(energy) }),
     ...(publish && { publish: publishDetails(publish) }),

@@ -10,7 +10,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface SimulatorOptions {
   /** Data time per wall-clock time: 1 = real time, 60 = a minute a second, Infinity = as fast as acks allow. */
   readonly speed: number;
-  /** Stale rule of the ground truth; the aggregator's default is 30 s. */
+  /** The ground truth's floor of a meter's tolerance (energy/validity.ts): the aggregator's `--stale-after`, 30 s by default. */
   readonly staleAfterMs: number;
   /** Publishes awaiting acknowledgement at once. Default 1,024. */
   readonly window?: number;
@@ -38,7 +38,7 @@ export interface SimulatorStats {
  */
 export class Simulator {
   readonly stats: SimulatorStats = { sent: 0, acked: 0, errors: 0, ticks: 0, dataTimeMs: undefined };
-  readonly truth = new GroundTruth();
+  readonly truth: GroundTruth;
   private readonly window: PublishWindow;
   private readonly now: () => number;
   private stopped = false;
@@ -51,6 +51,7 @@ export class Simulator {
     private readonly options: SimulatorOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.truth = new GroundTruth(options.staleAfterMs);
     this.window = new PublishWindow(options.window ?? 1_024);
   }
 
@@ -67,7 +68,7 @@ export class Simulator {
   }
 
   totals(): Record<string, TruthTotals> {
-    return this.truth.totals(this.options.staleAfterMs);
+    return this.truth.totals();
   }
 
   private async run(): Promise<void> {

@@ -30,14 +30,16 @@ export function decodeReading(subject: string, payload: string, streamSeq: numbe
     const reading = parseCommunityReading(json.value);
     if (!reading.ok) return { ok: false, reason: reading.error };
     if (reading.value.communityId !== where.communityId) return { ok: false, reason: "communityId differs from the subject" };
-    const { genW, conW, measuredAt } = reading.value;
-    return { ok: true, communityId: where.communityId, meterId: COMMUNITY_METER_ID, state: { genW, conW, measuredAtMs: parseTimestamp(measuredAt)!, seq: streamSeq } };
+    const { genW, conW, measuredAt, intervalMs, averaged } = reading.value;
+    const state = { genW, conW, measuredAtMs: parseTimestamp(measuredAt)!, seq: streamSeq, ...(intervalMs !== undefined && { intervalMs }), ...(averaged !== undefined && { averaged }) };
+    return { ok: true, communityId: where.communityId, meterId: COMMUNITY_METER_ID, state };
   }
 
   const reading = parseMeterReading(json.value);
   if (!reading.ok) return { ok: false, reason: reading.error };
   if (reading.value.communityId !== where.communityId) return { ok: false, reason: "communityId differs from the subject" };
   if (reading.value.meterId !== where.meterId) return { ok: false, reason: "meterId differs from the subject" };
-  const { meterId, genW, conW, measuredAt, seq } = reading.value;
-  return { ok: true, communityId: where.communityId, meterId, state: { genW, conW, measuredAtMs: parseTimestamp(measuredAt)!, seq } };
+  const { meterId, genW, conW, measuredAt, seq, intervalMs, averaged } = reading.value;
+  const state = { genW, conW, measuredAtMs: parseTimestamp(measuredAt)!, seq, ...(intervalMs !== undefined && { intervalMs }), ...(averaged !== undefined && { averaged }) };
+  return { ok: true, communityId: where.communityId, meterId, state };
 }

@@ -13,6 +13,8 @@ export const STATE_BUCKET = "ec_agg_state";
 /** Energy per community and UTC day, one key `<communityId>.<YYYY-MM-DD>` (src/energy/day-record.ts). */
 export const ENERGY_BUCKET = "ec_energy";
 export const energyDayKey = (communityId: string, dayStartMs: number): string => `${communityId}.${new Date(dayStartMs).toISOString().slice(0, 10)}`;
+/** The data time before which a community's stored energy is final: `{"finalMs": …}` (issue 17). */
+export const energyFinalKey = (communityId: string): string => `${communityId}.final`;
 /** ecwatch's three KV buckets, in one place for opening and wiping them. */
 export const KV_BUCKETS = [LATEST_BUCKET, STATE_BUCKET, ENERGY_BUCKET] as const;
 export type KvBucket = (typeof KV_BUCKETS)[number];

@@ -155,6 +155,11 @@ export class MemoryEnergyStore implements EnergyStore {
     if (this.fail) throw new Error("energy put failed");
     this.records.set(`${communityId}@${dayStartMs}`, record);
   }
+  readonly finals = new Map<string, number>();
+  async putFinal(communityId: string, finalMs: number): Promise<void> {
+    if (this.fail) throw new Error("energy put failed");
+    this.finals.set(communityId, finalMs);
+  }
 }
 
 export class RecordingChangeFeed implements ChangeFeed {

@@ -30,14 +30,14 @@ describe("CommunityState.apply", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 2, 100, 50));
     expect(state.apply("m1", reading(T - 1_000, 3, 999, 999))).toBe(false);
-    expect(state.nextAggregate(STALE, NOW)).toMatchObject({ genW: 100, conW: 50 });
+    expect(state.nextAggregate(NOW)).toMatchObject({ genW: 100, conW: 50 });
   });
 
   it("keeps meters apart: the same seq on another meter is a new reading", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 100, 0));
     expect(state.apply("m2", reading(T, 1, 200, 0))).toBe(true);
-    expect(state.nextAggregate(STALE, NOW)).toMatchObject({ genW: 300, meters: 2 });
+    expect(state.nextAggregate(NOW)).toMatchObject({ genW: 300, meters: 2 });
   });
 });
 
@@ -46,7 +46,7 @@ describe("CommunityState.nextAggregate", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 200));
     state.apply("m2", reading(T - 2_000, 1, 0, 3000));
-    expect(state.nextAggregate(STALE, NOW)).toEqual({
+    expect(state.nextAggregate(NOW)).toEqual({
       communityId: "c1",
       genW: 1000,
       conW: 3200,
@@ -62,56 +62,56 @@ describe("CommunityState.nextAggregate", () => {
   it("a duplicate reading does not change the totals or the version", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 200));
-    expect(state.nextAggregate(STALE, NOW)?.version).toBe(1);
+    expect(state.nextAggregate(NOW)?.version).toBe(1);
     state.apply("m1", reading(T, 1, 1000, 200));
-    expect(state.nextAggregate(STALE, NOW)).toBeUndefined();
+    expect(state.nextAggregate(NOW)).toBeUndefined();
   });
 
   it("a newer reading with the same watts and time but higher seq emits nothing", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 200));
-    state.nextAggregate(STALE, NOW);
+    state.nextAggregate(NOW);
     expect(state.apply("m1", reading(T, 2, 1000, 200))).toBe(true);
-    expect(state.nextAggregate(STALE, NOW)).toBeUndefined();
+    expect(state.nextAggregate(NOW)).toBeUndefined();
   });
 
   it("increments the version by one for each change of the totals", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 200));
-    expect(state.nextAggregate(STALE, NOW)?.version).toBe(1);
+    expect(state.nextAggregate(NOW)?.version).toBe(1);
     state.apply("m1", reading(T + 1_000, 2, 1100, 200));
-    expect(state.nextAggregate(STALE, NOW)).toMatchObject({ version: 2, genW: 1100 });
-    expect(state.nextAggregate(STALE, NOW)).toBeUndefined();
+    expect(state.nextAggregate(NOW)).toMatchObject({ version: 2, genW: 1100 });
+    expect(state.nextAggregate(NOW)).toBeUndefined();
     state.apply("m1", reading(T + 2_000, 3, 1200, 200));
-    expect(state.nextAggregate(STALE, NOW)).toMatchObject({ version: 3, genW: 1200 });
+    expect(state.nextAggregate(NOW)).toMatchObject({ version: 3, genW: 1200 });
   });
 
   it("a newer timestamp with the same watts is a change: measuredAt moves on", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 200));
-    state.nextAggregate(STALE, NOW);
+    state.nextAggregate(NOW);
     state.apply("m1", reading(T + 1_000, 2, 1000, 200));
-    expect(state.nextAggregate(STALE, NOW)).toMatchObject({ version: 2, measuredAt: "2026-11-22T12:00:01.000Z" });
+    expect(state.nextAggregate(NOW)).toMatchObject({ version: 2, measuredAt: "2026-11-22T12:00:01.000Z" });
   });
 
   it("a meter that falls behind by more than staleAfterMs leaves the totals and is counted stale", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 0));
     state.apply("m2", reading(T, 1, 500, 0));
-    expect(state.nextAggregate(STALE, NOW)).toMatchObject({ genW: 1500, meters: 2, stale: 0, version: 1 });
+    expect(state.nextAggregate(NOW)).toMatchObject({ genW: 1500, meters: 2, stale: 0, version: 1 });
     state.apply("m1", reading(T + 30_001, 2, 1000, 0));
-    expect(state.nextAggregate(STALE, NOW)).toMatchObject({ genW: 1000, meters: 1, stale: 1, version: 2 });
+    expect(state.nextAggregate(NOW)).toMatchObject({ genW: 1000, meters: 1, stale: 1, version: 2 });
   });
 
   it("after putBack the next call emits the same totals with a new version", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 200));
-    const first = state.nextAggregate(STALE, NOW);
+    const first = state.nextAggregate(NOW);
     const { taken } = state.takeDirtyShards();
     state.putBack(taken);
-    const again = state.nextAggregate(STALE, NOW);
+    const again = state.nextAggregate(NOW);
     expect(again).toEqual({ ...first, version: 2 });
-    expect(state.nextAggregate(STALE, NOW)).toBeUndefined();
+    expect(state.nextAggregate(NOW)).toBeUndefined();
     expect(state.takeDirtyShards().shards).toHaveLength(1);
   });
 });
@@ -128,7 +128,7 @@ describe("CommunityState snapshots", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 7, 1000, 200));
     state.apply("m2", reading(T - 1_000, 3, 0, 800));
-    state.nextAggregate(STALE, NOW);
+    state.nextAggregate(NOW);
     expect(state.takeDirtyShards().shards).toEqual([
       ["c1", { version: 1, meters: { m1: [1000, 200, T, 7], m2: [0, 800, T - 1_000, 3] } }],
     ]);
@@ -229,7 +229,7 @@ describe("CommunityState snapshots", () => {
     // A delta found first, the older shard after: the delta's state of m3 stays.
     const restored = new CommunityState("big", STALE);
     for (const [key, snapshot] of [...stored].reverse()) restored.restore(snapshot, key);
-    expect(restored.nextAggregate(STALE, NOW)).toMatchObject({ genW: state.nextAggregate(STALE, NOW)!.genW, meters: METERS_PER_SHARD * 2 });
+    expect(restored.nextAggregate(NOW)).toMatchObject({ genW: state.nextAggregate(NOW)!.genW, meters: METERS_PER_SHARD * 2 });
     expect(restored.apply("m3", reading(T + 5, 9, 333, 0))).toBe(false);
     // Its first write rewrites every shard (what it found may be a layout half written) and
     // deletes the deltas; then deltas again, numbered after those it found.
@@ -292,13 +292,13 @@ describe("CommunityState snapshots", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 7, 1000, 200));
     state.apply("m2", reading(T - 1_000, 3, 0, 800));
-    const before = state.nextAggregate(STALE, NOW);
+    const before = state.nextAggregate(NOW);
     state.apply("m1", reading(T + 1_000, 8, 1100, 200));
-    state.nextAggregate(STALE, NOW);
+    state.nextAggregate(NOW);
 
     const restored = restoredFrom(state);
     // The restored state keeps counting from the saved version: versions never go back.
-    const after = restored.nextAggregate(STALE, NOW);
+    const after = restored.nextAggregate(NOW);
     expect(after).toMatchObject({ version: 3, genW: 1100, conW: 1000, meters: 2 });
     expect(before?.version).toBe(1);
   });
@@ -307,7 +307,7 @@ describe("CommunityState snapshots", () => {
     const state = new CommunityState("c1", STALE);
     state.restore({ version: 4, meters: { m1: [500, 0, T + 1, 2] } });
     state.restore({ version: 2, meters: { m1: [100, 0, T, 1] } });
-    expect(state.nextAggregate(STALE, NOW)).toMatchObject({ genW: 500, version: 5 });
+    expect(state.nextAggregate(NOW)).toMatchObject({ genW: 500, version: 5 });
   });
 
   it("raiseVersionTo keeps versions above an aggregate stored after the snapshot", () => {
@@ -315,7 +315,7 @@ describe("CommunityState snapshots", () => {
     state.restore({ version: 4, meters: { m1: [500, 0, T, 2] } });
     state.raiseVersionTo(9);
     state.raiseVersionTo(3);
-    expect(state.nextAggregate(STALE, NOW)?.version).toBe(10);
+    expect(state.nextAggregate(NOW)?.version).toBe(10);
   });
 
   it("a restored state treats readings it already has as duplicates", () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { SETTLEMENT_INTERVAL_MS, rollUp, settle } from "../../src/energy/buckets.js";
 import { daysIn, hoursIn } from "../../src/energy/calendar.js";
-import { type Energy, type PowerReading, addMinutes, heldEnergy } from "../../src/energy/meter-energy.js";
-import { integrateReadings } from "../helpers/energy.js";
+import { type Energy, type PowerReading, addMinutes } from "../../src/energy/meter-energy.js";
+import { heldEnergy, integrateReadings } from "../helpers/energy.js";
 
 const T = Date.UTC(2026, 5, 21, 10); // 10:00 UTC
 const MIN = 60_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type PowerReading, WMS_PER_WH, heldEnergy } from "../../src/energy/meter-energy.js";
-import { integrateReadings } from "../helpers/energy.js";
+import { type PowerReading, WMS_PER_WH } from "../../src/energy/meter-energy.js";
+import { heldEnergy, integrateReadings } from "../helpers/energy.js";
 
 const T = Date.UTC(2026, 10, 22, 12); // 12:00:00 UTC, a minute boundary
 const S = 1_000;
