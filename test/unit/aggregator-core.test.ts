@@ -55,7 +55,7 @@ describe("the aggregator core on in-memory ports", () => {
     release();
     await until(() => msg.settled !== undefined, "the ack");
     expect(msg.outcomes).toEqual(["ack"]);
-    expect(JSON.parse(ports.state.entries.get(COMMUNITY)!.value).meters.m1).toEqual([500, 200, T0, 0]);
+    expect(JSON.parse(ports.state.entries.get(COMMUNITY)!.value).meters.m1).toEqual({ gaps: [], pending: [[500, 200, T0, 0, 0, 0]] });
   });
 
   it("hands a reading back (nak) when its snapshot cannot be stored, and acknowledges its redelivery once the store works", async () => {
@@ -153,7 +153,7 @@ describe("the aggregator core on in-memory ports", () => {
     expect(second.outcomes).toEqual([]); // waits for the next store, a minute away
     await worker.stop();
     expect(second.outcomes).toEqual(["ack"]);
-    expect(JSON.parse(ports.state.entries.get(COMMUNITY)!.value).meters.m1).toEqual([600, 200, T0 + 1_000, 1]);
+    expect(JSON.parse(ports.state.entries.get(COMMUNITY)!.value).meters.m1.pending.at(-1)).toEqual([600, 200, T0 + 1_000, 1, 0, 0]);
     expect(released()).toBe(1);
   });
 });

@@ -17,26 +17,27 @@ const reading = (measuredAtMs: number, seq: number, genW: number, conW: number):
 
 describe("CommunityState.apply", () => {
   it("accepts the first reading of a meter", () => {
-    expect(new CommunityState("c1", STALE).apply("m1", reading(T, 1, 100, 50))).toBe(true);
+    expect(new CommunityState("c1", STALE).apply("m1", reading(T, 1, 100, 50))).toBe("pending");
   });
 
   it("a duplicate reading changes nothing", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 100, 50));
-    expect(state.apply("m1", reading(T, 1, 100, 50))).toBe(false);
+    expect(state.apply("m1", reading(T, 1, 100, 50))).toBe("duplicate");
   });
 
   it("an older reading does not replace a newer one", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 2, 100, 50));
-    expect(state.apply("m1", reading(T - 1_000, 3, 999, 999))).toBe(false);
+    // Older than the meter's newest, but within its grace: it waits in its place for the energy; the live value stays.
+    expect(state.apply("m1", reading(T - 1_000, 3, 999, 999))).toBe("pending");
     expect(state.nextAggregate(NOW)).toMatchObject({ genW: 100, conW: 50 });
   });
 
   it("keeps meters apart: the same seq on another meter is a new reading", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 100, 0));
-    expect(state.apply("m2", reading(T, 1, 200, 0))).toBe(true);
+    expect(state.apply("m2", reading(T, 1, 200, 0))).toBe("pending");
     expect(state.nextAggregate(NOW)).toMatchObject({ genW: 300, meters: 2 });
   });
 });
@@ -71,7 +72,7 @@ describe("CommunityState.nextAggregate", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 1, 1000, 200));
     state.nextAggregate(NOW);
-    expect(state.apply("m1", reading(T, 2, 1000, 200))).toBe(true);
+    expect(state.apply("m1", reading(T, 2, 1000, 200))).toBe("pending");
     expect(state.nextAggregate(NOW)).toBeUndefined();
   });
 
@@ -94,13 +95,16 @@ describe("CommunityState.nextAggregate", () => {
     expect(state.nextAggregate(NOW)).toMatchObject({ version: 2, measuredAt: "2026-11-22T12:00:01.000Z" });
   });
 
-  it("a meter that falls behind by more than staleAfterMs leaves the totals and is counted stale", () => {
+  it("a meter that falls behind by more than its hold (its 1 s cadence plus the 30 s floor) leaves the totals and is counted stale", () => {
     const state = new CommunityState("c1", STALE);
+    for (const meterId of ["m1", "m2"]) state.apply(meterId, reading(T - 1_000, 0, meterId === "m1" ? 1000 : 500, 0));
     state.apply("m1", reading(T, 1, 1000, 0));
     state.apply("m2", reading(T, 1, 500, 0));
     expect(state.nextAggregate(NOW)).toMatchObject({ genW: 1500, meters: 2, stale: 0, version: 1 });
-    state.apply("m1", reading(T + 30_001, 2, 1000, 0));
-    expect(state.nextAggregate(NOW)).toMatchObject({ genW: 1000, meters: 1, stale: 1, version: 2 });
+    state.apply("m1", reading(T + 31_000, 2, 1000, 0));
+    expect(state.nextAggregate(NOW)).toMatchObject({ genW: 1500, meters: 2, stale: 0 }); // exactly its hold: still counted
+    state.apply("m1", reading(T + 31_001, 3, 1000, 0));
+    expect(state.nextAggregate(NOW)).toMatchObject({ genW: 1000, meters: 1, stale: 1, version: 3 });
   });
 
   it("after putBack the next call emits the same totals with a new version", () => {
@@ -129,8 +133,9 @@ describe("CommunityState snapshots", () => {
     state.apply("m1", reading(T, 7, 1000, 200));
     state.apply("m2", reading(T - 1_000, 3, 0, 800));
     state.nextAggregate(NOW);
+    // Each meter's integrator: a single reading waits (pending) until its grace has passed.
     expect(state.takeDirtyShards().shards).toEqual([
-      ["c1", { version: 1, meters: { m1: [1000, 200, T, 7], m2: [0, 800, T - 1_000, 3] } }],
+      ["c1", { version: 1, meters: { m1: { gaps: [], pending: [[1000, 200, T, 7, 0, 0]] }, m2: { gaps: [], pending: [[0, 800, T - 1_000, 3, 0, 0]] } } }],
     ]);
   });
 
@@ -154,7 +159,7 @@ describe("CommunityState snapshots", () => {
     state.apply("m5", reading(T + 1, 2, 5, 0));
     state.stored(shards.map(([key]) => key), []);
     const again = state.takeDirtyShards();
-    expect(again.shards).toEqual([["big.d0", { version: 0, meters: { m5: [5, 0, T + 1, 2] } }]]);
+    expect(again.shards).toEqual([["big.d0", { version: 0, meters: { m5: { gaps: [], pending: [[5, 0, T, 1, 0, 0], [5, 0, T + 1, 2, 0, 0]] } } }]]);
     expect(again.obsolete).toEqual([]);
     expect(shards.map(([key]) => communityOfShardKey(key))).toEqual(["big", "big", "big", "big"]);
     expect(communityOfShardKey("big.d0")).toBe("big");
@@ -230,7 +235,7 @@ describe("CommunityState snapshots", () => {
     const restored = new CommunityState("big", STALE);
     for (const [key, snapshot] of [...stored].reverse()) restored.restore(snapshot, key);
     expect(restored.nextAggregate(NOW)).toMatchObject({ genW: state.nextAggregate(NOW)!.genW, meters: METERS_PER_SHARD * 2 });
-    expect(restored.apply("m3", reading(T + 5, 9, 333, 0))).toBe(false);
+    expect(restored.apply("m3", reading(T + 5, 9, 333, 0))).toBe("duplicate");
     // Its first write rewrites every shard (what it found may be a layout half written) and
     // deletes the deltas; then deltas again, numbered after those it found.
     restored.apply("m4", reading(T + 6, 9, 1, 0));
@@ -322,8 +327,7 @@ describe("CommunityState snapshots", () => {
     const state = new CommunityState("c1", STALE);
     state.apply("m1", reading(T, 7, 1000, 200));
     const restored = restoredFrom(state);
-    expect(restored.apply("m1", reading(T, 7, 1000, 200))).toBe(false);
-    expect(restored.apply("m1", reading(T - 1, 9, 1000, 200))).toBe(false);
-    expect(restored.apply("m1", reading(T, 8, 1000, 200))).toBe(true);
+    expect(restored.apply("m1", reading(T, 7, 1000, 200))).toBe("duplicate");
+    expect(restored.apply("m1", reading(T, 8, 1000, 200))).toBe("pending");
   });
 });

@@ -18,7 +18,24 @@ function fullDay(): Map<number, Energy> {
 describe("day records", () => {
   it("give back the minutes they were made from", () => {
     const minutes = fullDay();
-    expect(decodeDay(encodeDay(DAY, minutes))).toEqual({ dayStartMs: DAY, minutes });
+    expect(decodeDay(encodeDay(DAY, minutes))).toEqual({ dayStartMs: DAY, minutes, cursors: new Map(), late: new Map() });
+  });
+
+  it("give back each meter's cursor and the late readings per minute", () => {
+    const cursors = new Map([
+      ["m1", DAY + 90_000],
+      ["gateway", DAY + 24 * 60 * MINUTE_MS],
+    ]);
+    const late = new Map([[DAY + 7 * MINUTE_MS, 2]]);
+    const decoded = decodeDay(encodeDay(DAY, fullDay(), cursors, late));
+    expect(decoded?.cursors).toEqual(cursors);
+    expect(decoded?.late).toEqual(late);
+  });
+
+  it("read a record written before cursors and late counts existed", () => {
+    const old = JSON.parse(encodeDay(DAY, fullDay())) as Record<string, unknown>;
+    expect(Object.keys(old)).toEqual(["day", "gen", "con", "imp", "exp"]);
+    expect(decodeDay(JSON.stringify(old))).toMatchObject({ cursors: new Map(), late: new Map() });
   });
 
   it("hold only their own UTC day and leave out minutes without data", () => {

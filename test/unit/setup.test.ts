@@ -191,7 +191,11 @@ describe("reportOf", () => {
     const simulator = new Simulator(okSink, simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: 30_000 });
     await simulator.start();
     const report = reportOf(simulator, simulation);
-    expect(Object.keys(report).sort()).toEqual(["communities", "energy", "errors", "published"]);
+    expect(Object.keys(report).sort()).toEqual(["communities", "energy", "errors", "published", "truthEnergy"]);
+    expect(report.truthEnergy).toEqual(simulator.truth.energy());
+    // The rule's energy, final up to a grace (3 min) before the last reading: less than the models' hour, most of it.
+    expect(report.truthEnergy.community1!.genWh / 1000).toBeGreaterThan(0.85 * report.energy!.community1!.genKwh);
+    expect(report.truthEnergy.community1!.genWh / 1000).toBeLessThan(report.energy!.community1!.genKwh);
     expect(report.published).toBe(60 * 40);
     expect(report.errors).toBe(0);
     expect(report.communities).toEqual(simulator.totals());
@@ -224,6 +228,12 @@ describe("reportOf", () => {
     const simulation = planSimulation(plan({ replay: path }));
     const simulator = new Simulator(okSink, simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: 30_000 });
     await simulator.start();
-    expect(reportOf(simulator, simulation)).toEqual({ published: 1, errors: 0, communities: { community1: { genW: 5, conW: 3, meters: 1, stale: 0 } } });
+    expect(reportOf(simulator, simulation)).toEqual({
+      published: 1,
+      errors: 0,
+      communities: { community1: { genW: 5, conW: 3, meters: 1, stale: 0 } },
+      // One reading: nothing is final yet.
+      truthEnergy: { community1: { genWh: 0, conWh: 0, importWh: 0, exportWh: 0, finalThrough: null, late: 0 } },
+    });
   });
 });

@@ -120,10 +120,14 @@ describe("Simulator: publishing and ground truth", () => {
     expect(simulator.totals()).toEqual({ community1: { genW: 200, conW: 420, meters: 2, stale: 0 } });
   });
 
-  it("applies its stale rule to the ground truth", async () => {
-    // meter002's last acknowledged reading is 1 s behind meter001's.
-    const rejected = `community1.meter002.${T0 + 1_000}`;
-    const simulator = new Simulator(new FakeSink((c) => c.dedupId === rejected), new ListSource(TICKS), options({ staleAfterMs: 500 }));
+  it("applies the aggregator's rule to the ground truth: a 1-second meter silent for 2 s, with a 500 ms floor, is stale", async () => {
+    // Both meters report every second; meter002's readings after T0 + 1 s are not acknowledged. Its hold: 1 s + 500 ms.
+    const ticks: Tick[] = [0, 1, 2, 3].map((s) => ({
+      atMs: T0 + s * 1_000,
+      emissions: [meter("community1", "meter001", T0 + s * 1_000, 200, 20), meter("community1", "meter002", T0 + s * 1_000, 0, 300)],
+    }));
+    const rejected = new Set([`community1.meter002.${T0 + 2_000}`, `community1.meter002.${T0 + 3_000}`]);
+    const simulator = new Simulator(new FakeSink((c) => rejected.has(c.dedupId!)), new ListSource(ticks), options({ staleAfterMs: 500 }));
     await simulator.start();
     expect(simulator.totals().community1).toEqual({ genW: 200, conW: 20, meters: 1, stale: 1 });
   });
