@@ -155,7 +155,7 @@ describe("hostile messages on the bus", () => {
     for (const id of [b, c, d]) expect(await latest(id)).toBeUndefined();
   });
 
-  it("counts a replayed reading once: a repeated Nats-Msg-Id is dropped by JetStream, the same reading again or with an older seq changes nothing", async () => {
+  it("counts a replayed reading once: a repeated Nats-Msg-Id is dropped by JetStream, the same reading again or with an older seq changes nothing, an older reading no total", async () => {
     const id = "replayed1";
     const subject = meterReadingSubject(id, "m1");
     const stats = pipeline.aggregation.aggregator.stats;
@@ -179,7 +179,9 @@ describe("hostile messages on the bus", () => {
     await drained();
 
     expect(stats.readings - counted.readings).toBe(3);
-    expect(stats.ignored - counted.ignored).toBe(3);
+    // The same reading again, and one of the same time with a lower seq, change nothing. The older reading (12:00:05) comes
+    // within the meter's grace: it waits in its place for the energy (issue 17); the live value stays.
+    expect(stats.ignored - counted.ignored).toBe(2);
     expect(await latest(id)).toEqual(original);
     expect((await jsm.streams.info(DLQ_STREAM)).state.messages).toBe(dlqBefore);
 
