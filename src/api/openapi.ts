@@ -1,4 +1,4 @@
-import { MAX_WATTS } from "../domain/reading.js";
+import { MAX_INTERVAL_MS, MAX_WATTS } from "../domain/reading.js";
 import { VERSION } from "../version.js";
 import { BUCKET_FIELDS } from "../energy/history-query.js";
 import type { JsonSchema, OpenApiDocument, Response } from "./openapi-types.js";
@@ -246,6 +246,8 @@ export const OPENAPI = {
           genW: { type: "number", minimum: 0, maximum: MAX_WATTS },
           conW: { type: "number", minimum: 0, maximum: MAX_WATTS },
           measuredAt: { type: "string", description: "ISO-8601 with a zone, at most 5 minutes ahead; default: the time of arrival" },
+          intervalMs: { type: "integer", minimum: 1, maximum: MAX_INTERVAL_MS, description: "The reporting interval of the source, when it declares one (else its cadence is learned from its readings)" },
+          averaged: { type: "boolean", description: "true: genW/conW are the mean power over the intervalMs ending at measuredAt, as gateway values are; needs intervalMs" },
         },
       },
       Published: {

@@ -19,7 +19,10 @@ export const tokenOption = (): Option => new Option("--token <token>", "POSTs mu
 export const rateLimitOption = (): Option => new Option("--rate-limit <rate>", "POSTs per client address, e.g. 100/s, 6000/m, or off").argParser(rate).default(100, "100/s");
 export const rateBurstOption = (): Option => new Option("--rate-burst <n>", "POSTs a client may send at once (default: two seconds' worth of --rate-limit)").argParser(integer(1, 10_000_000));
 export const corsOption = (): Option => new Option("--cors <origins>", "let web pages of these origins call the API: comma-separated or repeated, * for any (default: CORS off)").argParser(collectOrigins);
-export const staleOption = (): Option => new Option("--stale-after <duration>", "a meter this far behind its community's newest reading (data time) leaves the totals").argParser(duration()).default(30_000, "30s");
+export const staleOption = (): Option => new Option(
+    "--stale-after <duration>",
+    "the floor of a meter's tolerance: a reading holds until its meter's next one, for up to the meter's cadence (declared intervalMs, or the median of its last 5 gaps) plus half a cadence, at least this (data time); a meter silent for longer leaves the totals and the energy and counts as stale",
+  ).argParser(duration()).default(30_000, "30s");
 
 /** Collects a repeatable --community into a list of valid ids. */
 export function collectCommunity(value: string, previous: string[] | undefined): string[] {

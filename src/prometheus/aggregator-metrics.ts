@@ -5,6 +5,7 @@ import { counterOf, type MetricsSource, newRegistry } from "./metrics-server.js"
 export interface AggregatorCounters {
   readonly readings: number;
   readonly ignored: number;
+  readonly late: number;
   readonly deadLetters: number;
   readonly storeErrors: number;
   readonly cacheErrors: number;
@@ -45,7 +46,8 @@ export function aggregatorMetrics(options: AggregatorMetricsOptions): Aggregator
   const registry = newRegistry();
   const { stats } = options;
   counterOf(registry, "ecwatch_aggregator_readings_total", "Readings received from the partitions (a redelivered reading counts again)", () => stats().readings);
-  counterOf(registry, "ecwatch_aggregator_readings_ignored_total", "Readings that changed nothing: duplicates, and readings older than their meter's current one", () => stats().ignored);
+  counterOf(registry, "ecwatch_aggregator_readings_ignored_total", "Readings that changed nothing: duplicates", () => stats().ignored);
+  counterOf(registry, "ecwatch_aggregator_readings_late_total", "Readings too late to be integrated in their place (beyond their meter's grace): counted in their history bucket, which is then not final", () => stats().late);
   counterOf(registry, "ecwatch_aggregator_dead_letters_total", "Messages moved to the dead-letter stream EC_DLQ", () => stats().deadLetters);
   counterOf(registry, "ecwatch_aggregator_store_errors_total", "Failed writes of a community to NATS KV (retried)", () => stats().storeErrors);
   counterOf(registry, "ecwatch_aggregator_cache_errors_total", "Failed writes to the Redis cache (retried)", () => stats().cacheErrors);
