@@ -29,6 +29,8 @@ const BUCKET_PROPERTIES = {
   gridExportWh: { type: "number", minimum: 0, description: "exportWh − sharedWh" },
   selfSufficiency: { anyOf: [{ type: "number", minimum: 0, maximum: 1 }, { type: "null" }], description: "1 − gridImportWh / conWh; null without consumption" },
   selfConsumption: { anyOf: [{ type: "number", minimum: 0, maximum: 1 }, { type: "null" }], description: "1 − gridExportWh / genWh; null without generation" },
+  complete: { type: "boolean", description: "Final: the bucket ended before the community's final data time (every meter's readings within their grace are in) and no reading came too late for it" },
+  late: { type: "integer", minimum: 0, description: "Readings that came too late to be integrated in their place (beyond their meter's grace); they keep the bucket from being final" },
 };
 
 export const OPENAPI = {

@@ -6,7 +6,7 @@
  */
 import type { Aggregate } from "../domain/aggregate.js";
 import type { CommunityReading } from "../domain/reading.js";
-import type { EnergyBucket } from "../energy/buckets.js";
+import type { HistoryBucket } from "../energy/buckets.js";
 import type { KpiPeriod, Step } from "../energy/history-query.js";
 
 /** Where a latest value came from, for the `X-Ecwatch-Source` header and tests. */
@@ -65,8 +65,8 @@ export interface ChangeFeed {
 
 /** Energy history and KPIs of a community (issue 11). */
 export interface EnergyHistory {
-  history(communityId: string, fromMs: number, toMs: number, step: Step, timeZone: string): Promise<EnergyBucket[]>;
-  kpis(communityId: string, period: KpiPeriod, nowMs: number, timeZone: string): Promise<EnergyBucket & { readonly period: KpiPeriod }>;
+  history(communityId: string, fromMs: number, toMs: number, step: Step, timeZone: string): Promise<HistoryBucket[]>;
+  kpis(communityId: string, period: KpiPeriod, nowMs: number, timeZone: string): Promise<HistoryBucket & { readonly period: KpiPeriod }>;
 }
 
 /** Whether each upstream answers now, for /healthz and /readyz. */

@@ -68,7 +68,9 @@ export function historyTable(buckets: readonly BucketJson[], timeZone: string, c
   ]);
   const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
-  return [c.bold(line(COLUMNS)), ...rows.map(line)];
+  // A bucket not final yet (its quarter hour still open, a meter within its grace, late readings counted) is marked.
+  const mark = (b: BucketJson): string => (b.complete ? "" : c.yellow(b.late ? `  ~ not final: ${b.late} late` : "  ~ not final"));
+  return [c.bold(line(COLUMNS)), ...rows.map((row, i) => line(row) + mark(buckets[i]!))];
 }
 
 /** Totals of the buckets: energy added up, shared energy as matched per interval, fractions from the sums. */

@@ -26,6 +26,17 @@ export interface EnergyBucket {
   readonly selfConsumption: number | null;
 }
 
+/**
+ * A bucket as history answers it: `complete` once it is final — it ended before the community's
+ * final data time (no meter can still add to it, every reading within its grace is in) and no
+ * reading came too late for it — and `late`, the readings that did (issue 17). A settlement
+ * report never shows a partial quarter hour as final.
+ */
+export interface HistoryBucket extends EnergyBucket {
+  readonly complete: boolean;
+  readonly late: number;
+}
+
 function bucketOf(startMs: number, endMs: number, energy: Energy, sharedWms: number): EnergyBucket {
   const gridImportWms = energy.importWms - sharedWms;
   const gridExportWms = energy.exportWms - sharedWms;

@@ -1,7 +1,7 @@
 import { parseDuration } from "../domain/duration.js";
 import { parseTimestamp } from "../domain/reading.js";
 import { isTimeZone } from "../domain/local-time.js";
-import type { EnergyBucket } from "./buckets.js";
+import type { HistoryBucket } from "./buckets.js";
 import { MINUTE_MS } from "./meter-energy.js";
 
 /**
@@ -128,12 +128,12 @@ export function parseKpiQuery(params: URLSearchParams): Parsed<KpiQuery> {
   return { ok: true, value: { period: period as KpiPeriod, timeZone: timeZone.value } };
 }
 
-/** A bucket as the API answers it: times as ISO-8601, energy in Wh, fractions 0…1 or null. */
-export type BucketJson = Omit<EnergyBucket, "startMs" | "endMs"> & { readonly start: string; readonly end: string };
+/** A bucket as the API answers it: times as ISO-8601, energy in Wh, fractions 0…1 or null, whether it is final. */
+export type BucketJson = Omit<HistoryBucket, "startMs" | "endMs"> & { readonly start: string; readonly end: string };
 
-export const BUCKET_FIELDS = ["start", "end", "genWh", "conWh", "importWh", "exportWh", "sharedWh", "gridImportWh", "gridExportWh", "selfSufficiency", "selfConsumption"] as const;
+export const BUCKET_FIELDS = ["start", "end", "genWh", "conWh", "importWh", "exportWh", "sharedWh", "gridImportWh", "gridExportWh", "selfSufficiency", "selfConsumption", "complete", "late"] as const;
 
-export function bucketJson(bucket: EnergyBucket): BucketJson {
+export function bucketJson(bucket: HistoryBucket): BucketJson {
   const { startMs, endMs, ...rest } = bucket;
   return { start: new Date(startMs).toISOString(), end: new Date(endMs).toISOString(), ...rest };
 }

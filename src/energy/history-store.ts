@@ -1,5 +1,5 @@
-import { energyDayKey } from "../wire/names.js";
-import { type EnergyBucket, type PeriodOf, SETTLEMENT_INTERVAL_MS, rollUp, settle } from "./buckets.js";
+import { energyDayKey, energyFinalKey } from "../wire/names.js";
+import { type EnergyBucket, type HistoryBucket, type PeriodOf, SETTLEMENT_INTERVAL_MS, rollUp, settle } from "./buckets.js";
 import { daysIn, hoursIn } from "./calendar.js";
 import { decodeDay, utcDayStart } from "./day-record.js";
 import type { KpiPeriod, Step } from "./history-query.js";
@@ -13,8 +13,25 @@ export interface DayRecordSource {
 }
 
 /** A community's energy and KPIs over a whole period (a KPI answer): a bucket that always exists. */
-export interface PeriodKpis extends EnergyBucket {
+export interface PeriodKpis extends HistoryBucket {
   readonly period: KpiPeriod;
+}
+
+/** What the day records of a span hold: energy and late readings per minute, and the community's final data time. */
+interface Recorded {
+  readonly minutes: Map<number, Energy>;
+  readonly late: Map<number, number>;
+  readonly finalMs: number;
+}
+
+function finalOf(entry: { readonly operation?: string; string(): string } | null): number {
+  if (!entry || (entry.operation !== undefined && entry.operation !== "PUT")) return Number.NEGATIVE_INFINITY;
+  try {
+    const { finalMs } = JSON.parse(entry.string()) as { finalMs?: unknown };
+    return typeof finalMs === "number" ? finalMs : Number.NEGATIVE_INFINITY;
+  } catch {
+    return Number.NEGATIVE_INFINITY;
+  }
 }
 
 /** The period of a step, in a time zone: a minute or a quarter hour (UTC-aligned), an hour or a day (local). */
@@ -26,6 +43,13 @@ function periodsOf(step: Step, timeZone: string): PeriodOf {
     const startMs = Math.floor(at / ms) * ms;
     return { startMs, endMs: startMs + ms };
   };
+}
+
+/** A bucket with whether it is final, and the late readings counted in it. */
+function withFinality(bucket: EnergyBucket, { late, finalMs }: Recorded): HistoryBucket {
+  let lateReadings = 0;
+  for (const [minuteMs, count] of late) if (minuteMs >= bucket.startMs && minuteMs < bucket.endMs) lateReadings += count;
+  return { ...bucket, complete: bucket.endMs <= finalMs && lateReadings === 0, late: lateReadings };
 }
 
 function emptyBucket(startMs: number, endMs: number): EnergyBucket {
@@ -40,19 +64,21 @@ function emptyBucket(startMs: number, endMs: number): EnergyBucket {
 export class HistoryStore {
   constructor(private readonly kv: DayRecordSource) {}
 
-  /** The community's per-minute sums within [fromMs, toMs). */
-  async minutes(communityId: string, fromMs: number, toMs: number): Promise<Map<number, Energy>> {
+  /** The community's per-minute sums and late readings within [fromMs, toMs), and its final data time. */
+  async recorded(communityId: string, fromMs: number, toMs: number): Promise<Recorded> {
     const days: number[] = [];
     for (let day = utcDayStart(fromMs); day < toMs; day += DAY_MS) days.push(day);
-    const records = await Promise.all(days.map((day) => this.kv.get(energyDayKey(communityId, day))));
+    const [final, ...records] = await Promise.all([this.kv.get(energyFinalKey(communityId)), ...days.map((day) => this.kv.get(energyDayKey(communityId, day)))]);
     const minutes = new Map<number, Energy>();
+    const late = new Map<number, number>();
     for (const entry of records) {
       if (!entry || (entry.operation !== undefined && entry.operation !== "PUT")) continue;
       const decoded = decodeDay(entry.string());
       if (!decoded) continue;
       for (const [minuteMs, energy] of decoded.minutes) if (minuteMs >= fromMs && minuteMs < toMs) minutes.set(minuteMs, energy);
+      for (const [minuteMs, count] of decoded.late) if (minuteMs >= fromMs && minuteMs < toMs) late.set(minuteMs, count);
     }
-    return minutes;
+    return { minutes, late, finalMs: finalOf(final) };
   }
 
   /**
@@ -60,14 +86,14 @@ export class HistoryStore {
    * start of its bucket, to forward to the end of its), in order, only those with data. Minutes
    * and quarter hours are aligned to UTC, hours and days to `timeZone`.
    */
-  async history(communityId: string, fromMs: number, toMs: number, step: Step, timeZone: string): Promise<EnergyBucket[]> {
+  async history(communityId: string, fromMs: number, toMs: number, step: Step, timeZone: string): Promise<HistoryBucket[]> {
     const periodOf = periodsOf(step, timeZone);
     // Hours and days are made of quarter hours (rollUp): widen to those first.
     const startMs = periodOf(fromMs).startMs;
     const endMs = periodOf(toMs - 1).endMs;
-    const minutes = await this.minutes(communityId, startMs, endMs);
-    if (step === "1m" || step === "15m") return settle(minutes, step === "1m" ? MINUTE_MS : SETTLEMENT_INTERVAL_MS);
-    return rollUp(minutes, periodOf);
+    const recorded = await this.recorded(communityId, startMs, endMs);
+    const buckets = step === "1m" || step === "15m" ? settle(recorded.minutes, step === "1m" ? MINUTE_MS : SETTLEMENT_INTERVAL_MS) : rollUp(recorded.minutes, periodOf);
+    return buckets.map((bucket) => withFinality(bucket, recorded));
   }
 
   /** The data time a KPI period covers at `nowMs`: [start, end), whole settlement intervals. */
@@ -84,8 +110,8 @@ export class HistoryStore {
    */
   async kpis(communityId: string, period: KpiPeriod, nowMs: number, timeZone: string): Promise<PeriodKpis> {
     const { startMs, endMs } = HistoryStore.periodRange(period, nowMs, timeZone);
-    const minutes = await this.minutes(communityId, startMs, endMs);
-    const [bucket] = rollUp(minutes, () => ({ startMs, endMs }));
-    return { period, ...(bucket ?? emptyBucket(startMs, endMs)) };
+    const recorded = await this.recorded(communityId, startMs, endMs);
+    const [bucket] = rollUp(recorded.minutes, () => ({ startMs, endMs }));
+    return { period, ...withFinality(bucket ?? emptyBucket(startMs, endMs), recorded) };
   }
 }

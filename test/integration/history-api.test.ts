@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { energyDayKey } from "../../src/wire/names.js";
+import { energyDayKey, energyFinalKey } from "../../src/wire/names.js";
 import { type Bus, openBus } from "../../src/nats/bus.js";
 import { MINUTES_PER_DAY, encodeDay } from "../../src/energy/day-record.js";
 import { type Energy, MINUTE_MS } from "../../src/energy/meter-energy.js";
@@ -66,6 +66,8 @@ beforeAll(async () => {
   bus = await openBus(pipeline.stack.natsUrl, "history-test");
   await putDay("hist1", DAY1, ALTERNATING);
   await putDay("hist1", DAY2, IMPORT_ONLY);
+  // The aggregator's final data time: what lies before it is final (issue 17).
+  await bus.energy.put(energyFinalKey("hist1"), JSON.stringify({ finalMs: DAY1 + 20 * MINUTE_MS }));
   const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
   // KPIs look back from now: every minute of the last 9 UTC days and tomorrow (zones ahead of UTC).
   await Promise.all(Array.from({ length: 10 }, (_, back) => putDay("kpi1", today + (1 - back) * DAY_MS, STEADY)));
@@ -80,9 +82,9 @@ describe("GET /communities/{id}/history", () => {
     const buckets = await getJson<Bucket[]>(`/communities/hist1/history?from=${iso(DAY1)}&to=${iso(DAY1 + 30 * MINUTE_MS)}&step=15m`);
     expect(buckets).toEqual([
       // Minutes 0–14: 8 exporting (160 Wh), 7 importing (70 Wh), all of the import covered by the neighbours.
-      { start: iso(DAY1), end: iso(DAY1 + 15 * MINUTE_MS), genWh: 160, conWh: 70, importWh: 70, exportWh: 160, sharedWh: 70, gridImportWh: 0, gridExportWh: 90, selfSufficiency: 1, selfConsumption: 0.4375 },
-      // Minutes 15–29: 7 exporting (140 Wh), 8 importing (80 Wh).
-      { start: iso(DAY1 + 15 * MINUTE_MS), end: iso(DAY1 + 30 * MINUTE_MS), genWh: 140, conWh: 80, importWh: 80, exportWh: 140, sharedWh: 80, gridImportWh: 0, gridExportWh: 60, selfSufficiency: 1, selfConsumption: 1 - 60 / 140 },
+      { start: iso(DAY1), end: iso(DAY1 + 15 * MINUTE_MS), genWh: 160, conWh: 70, importWh: 70, exportWh: 160, sharedWh: 70, gridImportWh: 0, gridExportWh: 90, selfSufficiency: 1, selfConsumption: 0.4375, complete: true, late: 0 },
+      // Minutes 15–29: 7 exporting (140 Wh), 8 importing (80 Wh); it ends after the final data time (00:20): not final.
+      { start: iso(DAY1 + 15 * MINUTE_MS), end: iso(DAY1 + 30 * MINUTE_MS), genWh: 140, conWh: 80, importWh: 80, exportWh: 140, sharedWh: 80, gridImportWh: 0, gridExportWh: 60, selfSufficiency: 1, selfConsumption: 1 - 60 / 140, complete: false, late: 0 },
     ]);
   });
 
@@ -102,8 +104,8 @@ describe("GET /communities/{id}/history", () => {
     ]);
     const days = await getJson<Bucket[]>(`/communities/hist1/history?from=${iso(DAY1)}&to=${iso(DAY2 + DAY_MS)}&step=1d`);
     expect(days).toEqual([
-      { start: iso(DAY1), end: iso(DAY2), genWh: 14_400, conWh: 7_200, importWh: 7_200, exportWh: 14_400, sharedWh: 7_200, gridImportWh: 0, gridExportWh: 7_200, selfSufficiency: 1, selfConsumption: 0.5 },
-      { start: iso(DAY2), end: iso(DAY2 + DAY_MS), genWh: 0, conWh: 14_400, importWh: 14_400, exportWh: 0, sharedWh: 0, gridImportWh: 14_400, gridExportWh: 0, selfSufficiency: 0, selfConsumption: null },
+      { start: iso(DAY1), end: iso(DAY2), genWh: 14_400, conWh: 7_200, importWh: 7_200, exportWh: 14_400, sharedWh: 7_200, gridImportWh: 0, gridExportWh: 7_200, selfSufficiency: 1, selfConsumption: 0.5, complete: false, late: 0 },
+      { start: iso(DAY2), end: iso(DAY2 + DAY_MS), genWh: 0, conWh: 14_400, importWh: 14_400, exportWh: 0, sharedWh: 0, gridImportWh: 14_400, gridExportWh: 0, selfSufficiency: 0, selfConsumption: null, complete: false, late: 0 },
     ]);
   });
 
@@ -118,9 +120,9 @@ describe("GET /communities/{id}/history", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
     expect(await res.text()).toBe(
-      "start,end,genWh,conWh,importWh,exportWh,sharedWh,gridImportWh,gridExportWh,selfSufficiency,selfConsumption\r\n" +
-        `${iso(DAY1)},${iso(DAY1 + MINUTE_MS)},20,0,0,20,0,0,20,,0\r\n` +
-        `${iso(DAY1 + MINUTE_MS)},${iso(DAY1 + 2 * MINUTE_MS)},0,10,10,0,0,10,0,0,\r\n`,
+      "start,end,genWh,conWh,importWh,exportWh,sharedWh,gridImportWh,gridExportWh,selfSufficiency,selfConsumption,complete,late\r\n" +
+        `${iso(DAY1)},${iso(DAY1 + MINUTE_MS)},20,0,0,20,0,0,20,,0,true,0\r\n` +
+        `${iso(DAY1 + MINUTE_MS)},${iso(DAY1 + 2 * MINUTE_MS)},0,10,10,0,0,10,0,0,,true,0\r\n`,
     );
   });
 
@@ -162,6 +164,9 @@ describe("GET /communities/{id}/kpis", () => {
       gridExportWh: days * 1_440 * 10,
       selfSufficiency: 1,
       selfConsumption: 0.5,
+      // No final data time stored for kpi1 (its records were written by hand): nothing is known final.
+      complete: false,
+      late: 0,
     });
   });
 
@@ -179,8 +184,8 @@ describe("GET /communities/{id}/kpis", () => {
     expect(await getJson<Kpis>("/communities/nobody/kpis")).toMatchObject({ genWh: 0, conWh: 0, sharedWh: 0, selfSufficiency: null, selfConsumption: null });
     const res = await get("/communities/kpi1/kpis?period=24h", "text/csv");
     const [header, row, end] = (await res.text()).split("\r\n");
-    expect(header).toBe("communityId,period,timeZone,start,end,genWh,conWh,importWh,exportWh,sharedWh,gridImportWh,gridExportWh,selfSufficiency,selfConsumption");
-    expect(row).toMatch(/^kpi1,24h,UTC,[^,]+,[^,]+,28800,14400,14400,28800,14400,0,14400,1,0.5$/);
+    expect(header).toBe("communityId,period,timeZone,start,end,genWh,conWh,importWh,exportWh,sharedWh,gridImportWh,gridExportWh,selfSufficiency,selfConsumption,complete,late");
+    expect(row).toMatch(/^kpi1,24h,UTC,[^,]+,[^,]+,28800,14400,14400,28800,14400,0,14400,1,0.5,false,0$/);
     expect(end).toBe("");
   });
 });

@@ -17,6 +17,8 @@ const bucket = (start: string, genWh: number, conWh: number, sharedWh: number): 
   gridExportWh: genWh - sharedWh,
   selfSufficiency: conWh ? 1 - (conWh - sharedWh) / conWh : null,
   selfConsumption: genWh ? 1 - (genWh - sharedWh) / genWh : null,
+  complete: true,
+  late: 0,
 });
 
 describe("ecwatch history", () => {
@@ -42,6 +44,13 @@ describe("ecwatch history", () => {
       "2026-01-10 00:15      0.0 Wh     100.0 Wh     100.0 Wh       0.0 Wh   0.0 Wh       0.0 %           –",
     ]);
     expect(totalsOf(buckets)).toEqual({ genWh: 160, conWh: 170, gridImportWh: 100, gridExportWh: 90, sharedWh: 70, selfSufficiency: 1 - 100 / 170, selfConsumption: 1 - 90 / 160 });
+  });
+  it("marks a bucket that is not final yet, and one with late readings", () => {
+    const buckets = [bucket("2026-01-10T00:00:00Z", 160, 70, 70), { ...bucket("2026-01-10T00:15:00Z", 10, 0, 0), complete: false, late: 2 }, { ...bucket("2026-01-10T00:30:00Z", 5, 0, 0), complete: false }];
+    const rows = historyTable(buckets, "UTC", plain);
+    expect(rows[1]).not.toContain("~");
+    expect(rows[2]).toMatch(/~ not final: 2 late$/);
+    expect(rows[3]).toMatch(/~ not final$/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EnergyBucket } from "../../src/energy/buckets.js";
+import type { HistoryBucket } from "../../src/energy/buckets.js";
 import { BUCKET_FIELDS, MAX_BUCKETS, bucketCount, bucketJson, parseHistoryQuery, parseKpiQuery, parseTime, toCsv } from "../../src/energy/history-query.js";
 
 const NOW = Date.UTC(2026, 10, 22, 12, 34, 56);
@@ -82,7 +82,7 @@ describe("parseKpiQuery", () => {
 });
 
 describe("CSV", () => {
-  const bucket: EnergyBucket = {
+  const bucket: HistoryBucket = {
     startMs: Date.UTC(2026, 0, 10),
     endMs: Date.UTC(2026, 0, 10, 0, 15),
     genWh: 160,
@@ -94,12 +94,14 @@ describe("CSV", () => {
     gridExportWh: 90,
     selfSufficiency: 1,
     selfConsumption: null,
+    complete: false,
+    late: 2,
   };
 
   it("is a header and a line per bucket, null as an empty field, CRLF line ends", () => {
     expect(toCsv([bucketJson(bucket)], BUCKET_FIELDS)).toBe(
-      "start,end,genWh,conWh,importWh,exportWh,sharedWh,gridImportWh,gridExportWh,selfSufficiency,selfConsumption\r\n" +
-        "2026-01-10T00:00:00.000Z,2026-01-10T00:15:00.000Z,160,70,70,160,70,0,90,1,\r\n",
+      "start,end,genWh,conWh,importWh,exportWh,sharedWh,gridImportWh,gridExportWh,selfSufficiency,selfConsumption,complete,late\r\n" +
+        "2026-01-10T00:00:00.000Z,2026-01-10T00:15:00.000Z,160,70,70,160,70,0,90,1,,false,2\r\n",
     );
   });
 

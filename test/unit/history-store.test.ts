@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { energyDayKey } from "../../src/wire/names.js";
+import { energyDayKey, energyFinalKey } from "../../src/wire/names.js";
 import { MINUTES_PER_DAY, encodeDay } from "../../src/energy/day-record.js";
 import { type DayRecordSource, HistoryStore } from "../../src/energy/history-store.js";
 import { type Energy, MINUTE_MS } from "../../src/energy/meter-energy.js";
@@ -33,7 +33,7 @@ describe("HistoryStore", () => {
     });
     const store = new HistoryStore(kv);
     const days = await store.history("c1", DAY - DAY_MS, DAY + 3 * DAY_MS, "1d", "UTC");
-    expect(kv.gets).toEqual([-1, 0, 1, 2].map((n) => energyDayKey("c1", DAY + n * DAY_MS)));
+    expect(kv.gets).toEqual([energyFinalKey("c1"), ...[-1, 0, 1, 2].map((n) => energyDayKey("c1", DAY + n * DAY_MS))]);
     expect(days).toEqual([expect.objectContaining({ startMs: DAY, endMs: DAY + DAY_MS, conWh: 14_400, gridImportWh: 14_400, selfSufficiency: 0, selfConsumption: null })]);
   });
 
@@ -58,7 +58,24 @@ describe("HistoryStore", () => {
       gridExportWh: 0,
       selfSufficiency: null,
       selfConsumption: null,
+      complete: false,
+      late: 0,
     });
+  });
+
+  it("calls a bucket complete once it ended before the community's final data time and no reading came late for it", async () => {
+    const late = JSON.parse(fullDay(DAY)) as Record<string, unknown>;
+    late.late = { "30": 2 }; // two late readings at 00:30
+    const store = new HistoryStore(memoryKv({ [energyDayKey("c1", DAY)]: JSON.stringify(late), [energyFinalKey("c1")]: JSON.stringify({ finalMs: DAY + 60 * MINUTE_MS }) }));
+    const quarters = await store.history("c1", DAY, DAY + 90 * MINUTE_MS, "15m", "UTC");
+    expect(quarters.map(({ complete, late }) => [complete, late])).toEqual([
+      [true, 0],
+      [true, 0],
+      [false, 2], // 00:30: late readings
+      [true, 0],
+      [false, 0], // 01:00: after the final data time
+      [false, 0],
+    ]);
   });
 
   it("counts today from local midnight, up to the end of the current settlement interval", () => {
