@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { ApiClient } from "../api-client/api-client.js";
+import { apiClientAt } from "../app/api-client.js";
 import { ensureReadingTopology, openNats } from "../app/adapters.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
@@ -45,11 +45,11 @@ export async function runBench(flags: BenchFlags): Promise<ExitCode> {
 
   say("bench: starting the stack…");
   const security = resolveSecurity(flags);
-  const stack = await startBenchStack({ ...flags, security, apiAt: (url) => new ApiClient({ baseUrl: url }) });
+  const stack = await startBenchStack({ ...flags, security, apiAt: (url) => apiClientAt(url) });
   const nc = await openNats(stack.natsUrl, "ecwatch-bench", security);
   const monitor = new ProcessMonitor(stack.processes);
   // The run's GETs wait as long as the API takes: a slow answer is a finding, not a failure.
-  const api = new ApiClient({ baseUrl: stack.apiUrl, timeoutMs: null });
+  const api = apiClientAt(stack.apiUrl, { timeoutMs: null });
   try {
     const jsm = await ensureReadingTopology(nc);
     monitor.start();

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { ApiClient } from "../api-client/api-client.js";
+import type { ApiClient } from "../api-client/api-client.js";
+import { openApiClient } from "../app/api-client.js";
 import { answeredStatus } from "../cli/api-failure.js";
 import { LiveBlock } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveEndpoint } from "../config/connection-settings.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, ExitCode, UsageError } from "../errors.js";
@@ -122,7 +122,7 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
   }
   if (flags.replay) throw new UsageError("--replay goes with --compare.");
 
-  const api = new ApiClient({ baseUrl: resolveEndpoint("api", flags.api) });
+  const api = openApiClient(flags);
   const [shown] = flags.community;
   const first = await latestOrNone(api, shown!).catch((err: unknown) => {
     throw new EcwatchError("API_UNREACHABLE", `Cannot reach the API at ${api.baseUrl}.`, { hint: "Start the stack with `ecwatch up`, or pass --api <url>.", cause: err });
