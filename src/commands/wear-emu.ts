@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { ApiClient } from "../api-client/api-client.js";
+import { openAdb } from "../app/adb.js";
 import { openApiClient } from "../app/api-client.js";
 import { answeredStatus } from "../cli/api-failure.js";
 import { LiveBlock } from "../cli/output.js";
@@ -10,7 +11,6 @@ import { EcwatchError, ExitCode, UsageError } from "../errors.js";
 import { FIXTURES } from "../sim/fixtures.js";
 import { detectColorMode } from "../tui/color.js";
 import { renderFace } from "../tui/face.js";
-import { AdbClient, adbServerPort } from "../wear-emu/adb-client.js";
 import { AdbWatch, type AdbWatchStatus } from "../wear-emu/adb-watch.js";
 import type { BroadcastTarget, WatchTarget } from "../wear-emu/bridge-protocol.js";
 import { CommunityTraceError, parseCommunityTrace } from "../wear-emu/community-trace.js";
@@ -142,7 +142,7 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
   if (flags.watch.kind === "adb") {
     relay.setWatchConnected(false);
     adbWatch = new AdbWatch({
-      adb: new AdbClient(adbServerPort(flags.adbPort)),
+      adb: openAdb(flags.adbPort),
       serial: flags.watch.serial,
       target: flags.target,
       reversePort: flags.reversePort,
