@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { apiClientAt } from "../app/api-client.js";
-import { ensureReadingTopology, openNats } from "../app/adapters.js";
+import { ensureReadingTopology, jetStreamPublisherOn, openNats } from "../app/adapters.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
@@ -54,13 +54,13 @@ export async function runBench(flags: BenchFlags): Promise<ExitCode> {
     const jsm = await ensureReadingTopology(nc);
     monitor.start();
     say(`bench: raw JetStream baseline (${flags.baselineReadings.toLocaleString("en")} readings)…`);
-    const baseline = await runBaseline(nc, jsm, flags.baselineReadings, flags.rate);
+    const baseline = await runBaseline(nc, jsm, () => jetStreamPublisherOn(nc), flags.baselineReadings, flags.rate);
     checkpoint();
     const steps: RunReport[] = [];
     for (let rate: number | undefined = flags.rate; rate !== undefined; rate = flags.findMax ? nextRate(steps, flags.maxRate) : undefined) {
       const label = `${rate.toLocaleString("en")} readings/s, ${flags.communities} × ${flags.meters} meters, ${flags.clients} SSE clients`;
       say(`bench: ${label} for ${flags.duration / 1000} s…`);
-      const run = await runAtRate(nc, jsm, api, {
+      const run = await runAtRate(() => jetStreamPublisherOn(nc), jsm, api, {
         communities: flags.communities,
         meters: flags.meters,
         rate,
