@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Aggregate } from "../domain/aggregate.js";
 
 /** One SSE event of an aggregate; `id:` is its version, valid across API instances. */
@@ -12,8 +11,14 @@ export function formatEvent(aggregate: Aggregate, json = JSON.stringify(aggregat
 
 export const HEARTBEAT = ": keep-alive\n\n";
 
+/** What forEachSseBlock reads: a response as text chunks (an `IncomingMessage`, or any readable stream). */
+export interface SseBody {
+  setEncoding(encoding: "utf8"): unknown;
+  on(event: "data", listener: (chunk: string) => void): unknown;
+}
+
 /** The client side of the wire format: calls `onBlock` with each event (or comment) block of a response, without its blank line. */
-export function forEachSseBlock(res: IncomingMessage, onBlock: (block: string) => void): void {
+export function forEachSseBlock(res: SseBody, onBlock: (block: string) => void): void {
   res.setEncoding("utf8");
   let buffer = "";
   res.on("data", (chunk: string) => {
@@ -24,6 +29,15 @@ export function forEachSseBlock(res: IncomingMessage, onBlock: (block: string) =
       buffer = buffer.slice(end + 2);
     }
   });
+}
+
+/** What an SseClient needs of the response it writes to (a `ServerResponse`): write with back-pressure, "drain", and what is still buffered. */
+export interface SseResponse {
+  /** false when the socket's buffer is full: wait for "drain". */
+  write(chunk: string): boolean;
+  on(event: "drain", listener: () => void): unknown;
+  /** Bytes written but not yet handed to the kernel. */
+  readonly writableLength: number;
 }
 
 /** An event on its way to one client. */
@@ -45,7 +59,7 @@ export class SseClient {
   private draining = false;
 
   constructor(
-    private readonly res: ServerResponse,
+    private readonly res: SseResponse,
     private readonly lastEventId: number | undefined,
     /** Called as an event is handed to the socket (metrics: events sent, end-to-end latency). */
     private readonly onSent?: (aggregate: Aggregate, initial: boolean) => void,

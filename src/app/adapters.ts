@@ -102,6 +102,11 @@ export async function openJetStreamTransport(natsUrl: string, security: Connecti
   return { sink, target: redactUrl(natsUrl), report: () => sink.report(), close: async () => void (await nc.drain().catch(() => undefined)) };
 }
 
+/** The simulator's JetStream publisher on a connection already open (bench opens one per run). */
+export function jetStreamPublisherOn(nc: NatsConnection): JetStreamPublisher {
+  return new JetStreamPublisher(nc);
+}
+
 /** MQTT QoS 1, as a meter device publishes. */
 export async function openMqttTransport(mqttUrl: string, clientId: string): Promise<ReadingTransport> {
   const sink = await MqttSink.connect(mqttUrl, clientId);

@@ -1,8 +1,8 @@
 import { AckPolicy, type JetStreamManager, jetstream, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { PublishWindow } from "../sim/reading-sink.js";
-import { JetStreamPublisher } from "../nats/jetstream-publisher.js";
 import { LatencyHistogram, type LatencySummary } from "./latency.js";
+import type { OpenRunSink } from "./run-sink.js";
 
 export const BASELINE_STREAM = "BENCH_RAW";
 const SUBJECT = "bench.raw";
@@ -27,11 +27,11 @@ export interface BaselineReport {
  * are shaped like meter readings. First `readings` as fast as acknowledged (throughput), then
  * 3 s at `rate` readings/s, each message carrying its publish time (latency).
  */
-export async function runBaseline(nc: NatsConnection, jsm: JetStreamManager, readings: number, rate: number): Promise<BaselineReport> {
+export async function runBaseline(nc: NatsConnection, jsm: JetStreamManager, openSink: OpenRunSink, readings: number, rate: number): Promise<BaselineReport> {
   await jsm.streams.delete(BASELINE_STREAM).catch(() => undefined);
   await jsm.streams.add({ name: BASELINE_STREAM, subjects: [SUBJECT], storage: StorageType.File, duplicate_window: 120_000_000_000 });
   await jsm.consumers.add(BASELINE_STREAM, { durable_name: "bench", ack_policy: AckPolicy.All, max_ack_pending: 20_000 });
-  const sink = new JetStreamPublisher(nc);
+  const sink = openSink();
   const window = new PublishWindow(1_024);
   const release = (): void => window.release();
   let sent = 0;

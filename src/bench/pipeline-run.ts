@@ -1,13 +1,12 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
 import { DLQ_STREAM } from "../wire/names.js";
 import { aggregatorBacklog, readingsStored } from "../nats/inspect.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { type FaultSpec, NO_FAULTS } from "../sim/faults.js";
-import { JetStreamPublisher } from "../nats/jetstream-publisher.js";
 import { planSimulation } from "../sim/setup.js";
 import { Simulator } from "../sim/simulator.js";
 import { LatencyHistogram, type LatencySummary } from "./latency.js";
+import type { OpenRunSink } from "./run-sink.js";
 import { type FanoutReport, SseFanout } from "./sse-fanout.js";
 
 export interface RunOptions {
@@ -82,7 +81,7 @@ export function intervalForRate(communities: number, meters: number, rate: numbe
  * community; afterwards, every reading is accounted for in the stream and the aggregator's
  * consumer, and the served totals are compared with the simulator's ground truth.
  */
-export async function runAtRate(nc: NatsConnection, jsm: JetStreamManager, api: ServedApi, options: RunOptions): Promise<RunReport> {
+export async function runAtRate(openSink: OpenRunSink, jsm: JetStreamManager, api: ServedApi, options: RunOptions): Promise<RunReport> {
   const intervalMs = intervalForRate(options.communities, options.meters, options.rate);
   const communityIds = Array.from({ length: options.communities }, (_, i) => `community${i + 1}`);
   const endToEnd = new LatencyHistogram();
@@ -90,7 +89,7 @@ export async function runAtRate(nc: NatsConnection, jsm: JetStreamManager, api: 
   await fanout.start();
 
   const before = await counts(jsm);
-  const sink = new JetStreamPublisher(nc);
+  const sink = openSink();
   const plan = (startMs: number) =>
     planSimulation({ communities: options.communities, meters: options.meters, seed: options.seed, level: "meter", intervalMs, durationMs: options.durationMs, faults: options.faults ?? NO_FAULTS, startMs });
   // Latency is measured from data time, which must start when publishing does: a first plan

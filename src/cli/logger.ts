@@ -19,11 +19,17 @@ export interface Logger {
   enabled(level: LogLevel): boolean;
 }
 
+/** Where the logger writes (process.stderr): lines of text, and whether a terminal reads them. */
+export interface LogStream {
+  readonly isTTY?: boolean;
+  write(text: string): unknown;
+}
+
 export interface LoggerOptions {
   /** Default `info`. */
   readonly level?: LogLevel;
   /** Default process.stderr. */
-  readonly stream?: NodeJS.WriteStream;
+  readonly stream?: LogStream;
   /** One JSON object per line; default: when the stream is not a terminal. */
   readonly json?: boolean;
   readonly now?: () => Date;

@@ -1,7 +1,7 @@
 import { Chalk, type ChalkInstance } from "chalk";
 
 /** Colours for a stream: none under NO_COLOR or when the stream is not a terminal. */
-export function colorsFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
+export function colorsFor(stream: { readonly isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
   const off = (env.NO_COLOR !== undefined && env.NO_COLOR !== "") || !stream.isTTY;
   return new Chalk({ level: off ? 0 : 2 });
 }

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
-import { ApiClient } from "../api-client/api-client.js";
-import { ensureReadingTopology, openNats } from "../app/adapters.js";
+import { apiClientAt } from "../app/api-client.js";
+import { ensureReadingTopology, jetStreamPublisherOn, openNats } from "../app/adapters.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
@@ -45,22 +45,22 @@ export async function runBench(flags: BenchFlags): Promise<ExitCode> {
 
   say("bench: starting the stack…");
   const security = resolveSecurity(flags);
-  const stack = await startBenchStack({ ...flags, security, apiAt: (url) => new ApiClient({ baseUrl: url }) });
+  const stack = await startBenchStack({ ...flags, security, apiAt: (url) => apiClientAt(url) });
   const nc = await openNats(stack.natsUrl, "ecwatch-bench", security);
   const monitor = new ProcessMonitor(stack.processes);
   // The run's GETs wait as long as the API takes: a slow answer is a finding, not a failure.
-  const api = new ApiClient({ baseUrl: stack.apiUrl, timeoutMs: null });
+  const api = apiClientAt(stack.apiUrl, { timeoutMs: null });
   try {
     const jsm = await ensureReadingTopology(nc);
     monitor.start();
     say(`bench: raw JetStream baseline (${flags.baselineReadings.toLocaleString("en")} readings)…`);
-    const baseline = await runBaseline(nc, jsm, flags.baselineReadings, flags.rate);
+    const baseline = await runBaseline(nc, jsm, () => jetStreamPublisherOn(nc), flags.baselineReadings, flags.rate);
     checkpoint();
     const steps: RunReport[] = [];
     for (let rate: number | undefined = flags.rate; rate !== undefined; rate = flags.findMax ? nextRate(steps, flags.maxRate) : undefined) {
       const label = `${rate.toLocaleString("en")} readings/s, ${flags.communities} × ${flags.meters} meters, ${flags.clients} SSE clients`;
       say(`bench: ${label} for ${flags.duration / 1000} s…`);
-      const run = await runAtRate(nc, jsm, api, {
+      const run = await runAtRate(() => jetStreamPublisherOn(nc), jsm, api, {
         communities: flags.communities,
         meters: flags.meters,
         rate,

@@ -1,5 +1,5 @@
 import type { ChalkInstance } from "chalk";
-import { ApiClient } from "../api-client/api-client.js";
+import { doctorProbes } from "../app/doctor.js";
 import { colorsFor } from "../cli/output.js";
 import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import { runChecks } from "../doctor/checks.js";
@@ -39,7 +39,7 @@ export function formatReport(checks: readonly Check[], colors: ChalkInstance): s
 }
 
 export async function runDoctor(flags: DoctorFlags): Promise<ExitCode> {
-  const checks = await runChecks({ ...flags, security: resolveSecurity(flags), apiAt: (url) => new ApiClient({ baseUrl: url }) });
+  const checks = await runChecks({ ...flags, ...doctorProbes(resolveSecurity(flags)) });
   const ok = checks.every((check) => check.status !== "fail");
   process.stdout.write(flags.json ? `${JSON.stringify({ ok, checks })}\n` : formatReport(checks, colorsFor(process.stdout)));
   return ok ? ExitCode.Ok : ExitCode.Failure;

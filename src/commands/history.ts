@@ -1,9 +1,8 @@
 import type { ChalkInstance } from "chalk";
-import { ApiClient } from "../api-client/api-client.js";
 import { ApiClientError } from "../api-client/api-client-error.js";
+import { openApiClient } from "../app/api-client.js";
 import { unreachableApiError } from "../cli/api-failure.js";
 import { colorsFor } from "../cli/output.js";
-import { resolveEndpoint } from "../config/connection-settings.js";
 import { formatDuration, parseDuration } from "../domain/duration.js";
 import type { BucketJson, Step } from "../energy/history-query.js";
 import { EcwatchError, ExitCode } from "../errors.js";
@@ -108,7 +107,7 @@ function historyError(err: unknown): unknown {
 }
 
 export async function runHistory(communityId: string, flags: HistoryFlags): Promise<ExitCode> {
-  const api = new ApiClient({ baseUrl: resolveEndpoint("api", flags.api), timeoutMs: 30_000 });
+  const api = openApiClient(flags, { timeoutMs: 30_000 });
   const params = historyParams(flags);
   let buckets: BucketJson[];
   try {

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
-import { ApiClient } from "../api-client/api-client.js";
+import type { ApiClient } from "../api-client/api-client.js";
+import { openApiClient } from "../app/api-client.js";
 import { answeredStatus, unreachableApiError } from "../cli/api-failure.js";
-import { resolveEndpoint } from "../config/connection-settings.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { EcwatchError, ExitCode } from "../errors.js";
 import { type ColorMode, detectColorMode } from "../tui/color.js";
@@ -49,7 +49,7 @@ async function knownCommunities(api: ApiClient, wanted: string | undefined): Pro
 const todayFrom = (api: ApiClient, timeZone: string | undefined): KpiSource => ({ today: (communityId) => api.kpis(communityId, { period: "today", timeZone }) });
 
 export async function runMonitor(communityId: string | undefined, flags: MonitorFlags): Promise<ExitCode> {
-  const api = new ApiClient({ baseUrl: resolveEndpoint("api", flags.api) });
+  const api = openApiClient(flags);
   const colorMode = flags.color ?? detectColorMode(process.env, process.stdout.isTTY === true);
   const maxW = flags.maxKw * 1000;
 

@@ -1,8 +1,7 @@
 import type { ChalkInstance } from "chalk";
-import { ApiClient } from "../api-client/api-client.js";
+import { openApiClient } from "../app/api-client.js";
 import { colorsFor } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveEndpoint } from "../config/connection-settings.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { formatKw } from "../domain/format-power.js";
 import { EcwatchError, ExitCode } from "../errors.js";
@@ -24,7 +23,7 @@ export function formatAggregateLine(aggregate: Aggregate, colors: ChalkInstance)
 }
 
 export async function runTail(communityId: string, flags: TailFlags): Promise<ExitCode> {
-  const api = new ApiClient({ baseUrl: resolveEndpoint("api", flags.api) });
+  const api = openApiClient(flags);
   const out = colorsFor(process.stdout);
   const err = colorsFor(process.stderr);
   let received = 0;

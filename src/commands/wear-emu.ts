@@ -1,16 +1,16 @@
 import { readFileSync } from "node:fs";
-import { ApiClient } from "../api-client/api-client.js";
+import type { ApiClient } from "../api-client/api-client.js";
+import { openAdb } from "../app/adb.js";
+import { openApiClient } from "../app/api-client.js";
 import { answeredStatus } from "../cli/api-failure.js";
 import { LiveBlock } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
-import { resolveEndpoint } from "../config/connection-settings.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, ExitCode, UsageError } from "../errors.js";
 import { FIXTURES } from "../sim/fixtures.js";
 import { detectColorMode } from "../tui/color.js";
 import { renderFace } from "../tui/face.js";
-import { AdbClient, adbServerPort } from "../wear-emu/adb-client.js";
 import { AdbWatch, type AdbWatchStatus } from "../wear-emu/adb-watch.js";
 import type { BroadcastTarget, WatchTarget } from "../wear-emu/bridge-protocol.js";
 import { CommunityTraceError, parseCommunityTrace } from "../wear-emu/community-trace.js";
@@ -122,7 +122,7 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
   }
   if (flags.replay) throw new UsageError("--replay goes with --compare.");
 
-  const api = new ApiClient({ baseUrl: resolveEndpoint("api", flags.api) });
+  const api = openApiClient(flags);
   const [shown] = flags.community;
   const first = await latestOrNone(api, shown!).catch((err: unknown) => {
     throw new EcwatchError("API_UNREACHABLE", `Cannot reach the API at ${api.baseUrl}.`, { hint: "Start the stack with `ecwatch up`, or pass --api <url>.", cause: err });
@@ -142,7 +142,7 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
   if (flags.watch.kind === "adb") {
     relay.setWatchConnected(false);
     adbWatch = new AdbWatch({
-      adb: new AdbClient(adbServerPort(flags.adbPort)),
+      adb: openAdb(flags.adbPort),
       serial: flags.watch.serial,
       target: flags.target,
       reversePort: flags.reversePort,

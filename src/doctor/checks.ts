@@ -3,7 +3,7 @@ import { programVersion, which, type ServerProgram } from "../stack/binaries.js"
 import { isPortFree } from "../stack/ports.js";
 import { runningStack, STATE_DIR } from "../stack/state-file.js";
 import { redactUrl } from "../url.js";
-import { type ApiHealth, probeApi, probeNats, probeRedis } from "./probes.js";
+import { type ApiHealth, type BusProbe, type CacheProbe, probeApi, probeNats, probeRedis } from "./probes.js";
 import {
   type Check,
   type Target,
@@ -17,7 +17,7 @@ import {
   portCheck,
   unreachableCheck,
 } from "./verdicts.js";
-import type { ConnectionSecurity, CoreEndpoint } from "../config/connection-settings.js";
+import type { CoreEndpoint } from "../config/connection-settings.js";
 
 export type { Check } from "./verdicts.js";
 
@@ -25,9 +25,11 @@ export interface DoctorTargets {
   readonly nats?: string;
   readonly redis?: string;
   readonly api?: string;
-  /** Credentials and TLS of NATS and Redis besides the URLs' own. */
-  readonly security?: ConnectionSecurity;
-  /** The API at a URL, as doctor asks it (the command passes the HTTP API client). */
+  /** Connects to the bus at a URL, as doctor looks at it (app/ builds it, with the credentials and TLS besides the URL's own). */
+  readonly busAt: (url: string) => Promise<BusProbe>;
+  /** Connects to the cache at a URL, likewise. */
+  readonly cacheAt: (url: string) => Promise<CacheProbe>;
+  /** The API at a URL, as doctor asks it (app/ passes the HTTP API client). */
   readonly apiAt: (url: string) => ApiHealth;
 }
 
@@ -51,7 +53,7 @@ export async function runChecks(flags: DoctorTargets, env: NodeJS.ProcessEnv = p
   // the default URL meanwhile would reach the probe instead of a server.
   const ports = await Promise.all(endpoints.map((endpoint) => isPortFree(SERVICES[endpoint].port, LOOPBACK)));
   const [probes, natsServer, redisServer] = await Promise.all([
-    Promise.all([probeNats(targets[0]!.url, flags.security?.nats), probeRedis(targets[1]!.url, flags.security?.redis), probeApi(targets[2]!.url, flags.apiAt(targets[2]!.url))]),
+    Promise.all([probeNats(() => flags.busAt(targets[0]!.url)), probeRedis(() => flags.cacheAt(targets[1]!.url)), probeApi(targets[2]!.url, flags.apiAt(targets[2]!.url))]),
     installed("nats-server"),
     installed("redis-server"),
   ]);

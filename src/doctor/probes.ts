@@ -1,16 +1,39 @@
-import type { NatsConnection } from "@nats-io/transport-node";
-import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type ConsumerInfo, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET } from "../wire/names.js";
-import { connectNats } from "../nats/connect.js";
-import { RedisCache, type RedisSecurity } from "../redis/redis-cache.js";
-import type { NatsSecurity } from "../nats/nats-auth.js";
 import { type ConnectFailure, connectFailure } from "../connect-failure.js";
 import { errorMessage } from "../errors.js";
 import { redactUrl } from "../url.js";
-import { type Check, degradedDetail, formatBytes, infoField, topologyChecks } from "./verdicts.js";
+import { type Check, type ConsumerView, type StreamView, degradedDetail, formatBytes, topologyChecks } from "./verdicts.js";
 
-/** The I/O edge of `ecwatch doctor`: each probe connects, looks, and closes what it opened. */
+/**
+ * The I/O edge of `ecwatch doctor`: each probe connects, looks, and closes what it opened.
+ * What it connects with are ports of doctor's own, built in app/ (issue 16), so these are
+ * tested with hand-written fakes (test/unit/doctor-probes.test.ts).
+ */
 
+/** What doctor needs of the bus: who answers, and what JetStream holds (nats/nats-probe.ts implements it). */
+export interface BusProbe {
+  /** The version the server introduced itself with. */
+  readonly serverVersion: string | undefined;
+  /** Rejects when the server has no JetStream. */
+  jetStream(): Promise<JetStreamProbe>;
+  close(): Promise<void>;
+}
+
+/** JetStream's account and the resources ecwatch uses, each undefined when it does not exist. */
+export interface JetStreamProbe {
+  account(): Promise<{ readonly streams: number; readonly consumers: number; readonly storage: number }>;
+  stream(name: string): Promise<StreamView | undefined>;
+  consumer(stream: string, name: string): Promise<ConsumerView | undefined>;
+}
+
+/** What doctor needs of the cache: the version of the server that answers (RedisCache implements it). */
+export interface CacheProbe {
+  serverVersion(): Promise<string | undefined>;
+  close(): Promise<void>;
+}
+
+/** Connects to the bus or the cache at a URL; rejects when that fails, the `cause` saying why (e.g. ECONNREFUSED). */
+export type Connect<T> = () => Promise<T>;
 
 export type Probe =
   | { readonly reachable: false; readonly reason: string; readonly failure: ConnectFailure }
@@ -30,42 +53,19 @@ const unreachable = (err: unknown): Probe => ({
   failure: connectFailure(err),
 });
 
-function isNotFound(err: unknown, code: number): boolean {
-  return err instanceof JetStreamApiError && err.code === code;
-}
-
-async function findStream(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {
+async function jetStreamChecks(bus: BusProbe): Promise<Check[]> {
+  let js: JetStreamProbe;
   try {
-    return await jsm.streams.info(name);
-  } catch (err) {
-    if (isNotFound(err, JetStreamApiCodes.StreamNotFound)) return undefined;
-    throw err;
-  }
-}
-
-async function findConsumer(jsm: JetStreamManager, stream: string, name: string): Promise<ConsumerInfo | undefined> {
-  try {
-    return await jsm.consumers.info(stream, name);
-  } catch (err) {
-    // A partition stream not created yet has no consumer either.
-    if (isNotFound(err, JetStreamApiCodes.ConsumerNotFound) || isNotFound(err, JetStreamApiCodes.StreamNotFound)) return undefined;
-    throw err;
-  }
-}
-
-async function jetStreamChecks(nc: NatsConnection): Promise<Check[]> {
-  let jsm: JetStreamManager;
-  try {
-    jsm = await jetstreamManager(nc);
+    js = await bus.jetStream();
   } catch (err) {
     return [{ name: "JetStream", status: "fail", detail: `not available: ${errorMessage(err)}`, fix: "Restart nats-server with `-js` (ecwatch up does)." }];
   }
   try {
-    const account = await jsm.getAccountInfo();
+    const account = await js.account();
     const checks: Check[] = [
       { name: "JetStream", status: "ok", detail: `${account.streams} streams, ${account.consumers} consumers, ${formatBytes(account.storage)} stored` },
     ];
-    const [stream, ...partitions] = await Promise.all(READING_STREAMS.map((name) => findStream(jsm, name)));
+    const [stream, ...partitions] = await Promise.all(READING_STREAMS.map((name) => js.stream(name)));
     checks.push(
       ...topologyChecks({
         // EC_STREAM's settings, with what all reading streams hold together.
@@ -73,10 +73,10 @@ async function jetStreamChecks(nc: NatsConnection): Promise<Check[]> {
           config: stream.config,
           state: [stream, ...partitions].reduce((sum, each) => ({ messages: sum.messages + (each?.state.messages ?? 0), bytes: sum.bytes + (each?.state.bytes ?? 0) }), { messages: 0, bytes: 0 }),
         },
-        consumers: stream ? Object.fromEntries(await Promise.all(AGGREGATOR_CONSUMERS.map(async ({ stream: of, name }) => [name, await findConsumer(jsm, of, name)]))) : {},
-        latest: await findStream(jsm, `KV_${LATEST_BUCKET}`),
-        state: await findStream(jsm, `KV_${STATE_BUCKET}`),
-        dlq: await findStream(jsm, DLQ_STREAM),
+        consumers: stream ? Object.fromEntries(await Promise.all(AGGREGATOR_CONSUMERS.map(async ({ stream: of, name }) => [name, await js.consumer(of, name)]))) : {},
+        latest: await js.stream(`KV_${LATEST_BUCKET}`),
+        state: await js.stream(`KV_${STATE_BUCKET}`),
+        dlq: await js.stream(DLQ_STREAM),
       }),
     );
     return checks;
@@ -85,29 +85,29 @@ async function jetStreamChecks(nc: NatsConnection): Promise<Check[]> {
   }
 }
 
-export async function probeNats(url: string, security?: NatsSecurity): Promise<Probe> {
-  let nc: NatsConnection;
+export async function probeNats(connect: Connect<BusProbe>): Promise<Probe> {
+  let bus: BusProbe;
   try {
-    nc = await connectNats(url, "ecwatch-doctor", security);
+    bus = await connect();
   } catch (err) {
     return unreachable(err);
   }
   try {
-    return { reachable: true, version: nc.info?.version, checks: await jetStreamChecks(nc) };
+    return { reachable: true, version: bus.serverVersion, checks: await jetStreamChecks(bus) };
   } finally {
-    await nc.close();
+    await bus.close();
   }
 }
 
-export async function probeRedis(url: string, security?: RedisSecurity): Promise<Probe> {
-  let cache: RedisCache;
+export async function probeRedis(connect: Connect<CacheProbe>): Promise<Probe> {
+  let cache: CacheProbe;
   try {
-    cache = await RedisCache.connect(url, security);
+    cache = await connect();
   } catch (err) {
     return unreachable(err);
   }
   try {
-    return { reachable: true, version: infoField(await cache.redis.info("server"), "redis_version"), checks: [] };
+    return { reachable: true, version: await cache.serverVersion(), checks: [] };
   } finally {
     await cache.close();
   }

@@ -277,8 +277,3 @@ export function degradedDetail(body: string): string {
   }
   return body.slice(0, 200) || "no details";
 }
-
-/** The value of one field of Redis's INFO text, e.g. `redis_version`. */
-export function infoField(info: string, field: string): string | undefined {
-  return new RegExp(`^${field}:(.*)$`, "m").exec(info)?.[1]?.trim();
-}

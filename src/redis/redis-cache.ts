@@ -119,7 +119,17 @@ export class RedisCache {
     return deleted;
   }
 
+  /** The server's version, from INFO (`ecwatch doctor`). */
+  async serverVersion(): Promise<string | undefined> {
+    return infoField(await this.redis.info("server"), "redis_version");
+  }
+
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
+}
+
+/** The value of one field of Redis's INFO text, e.g. `redis_version`. */
+export function infoField(info: string, field: string): string | undefined {
+  return new RegExp(`^${field}:(.*)$`, "m").exec(info)?.[1]?.trim();
 }

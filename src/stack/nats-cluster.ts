@@ -123,6 +123,9 @@ async function everyGroupLed(jsm: JetStreamManager): Promise<boolean> {
  * or fails after `timeoutMs`.
  */
 async function waitForJetStream(url: string, timeoutMs: number): Promise<void> {
+  // A readiness check of the processes stack/ starts, like waiting for a port: part of
+  // starting the cluster, not a use of the bus, so it connects here rather than through
+  // app/ (issue 16). The connection lives only until the cluster has formed.
   const nc = await connectNats(url, "ecwatch-cluster-probe");
   // Every node lists the whole cluster by now (startNats waits for its routes).
   const replicas = clusterReplicas(nc);

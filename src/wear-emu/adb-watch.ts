@@ -1,12 +1,34 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { EcwatchError, errorMessage } from "../errors.js";
-import type { AdbClient, AdbDevice } from "./adb-client.js";
 import { type BroadcastTarget, broadcastCommand, broadcastSucceeded, MAX_WATCH_LINE_BYTES, parseWatchMessage, type WatchMessage } from "./bridge-protocol.js";
 import type { WatchDelivery } from "./data-layer.js";
 import { REQUEST_LATEST_PATH } from "./policy.js";
 
+/** A device as the bridge lists it. */
+export interface BridgeDevice {
+  readonly serial: string;
+  /** `device` when usable; `offline`, `unauthorized`, `connecting`, … otherwise. */
+  readonly state: string;
+}
+
+/**
+ * What the relay needs to reach a watch app on a device (issue 16): list the devices, forward
+ * a port back from the device, run a shell command on it. The adb client (adb/adb-client.ts)
+ * implements it; app/ builds it.
+ */
+export interface DeviceBridge {
+  /** Makes sure the bridge answers (starting adb's server when none runs). */
+  ensureServer(): Promise<void>;
+  devices(): Promise<BridgeDevice[]>;
+  /** Connections to `remote` on the device reach `local` here. */
+  reverse(serial: string, remote: string, local: string): Promise<void>;
+  removeReverse(serial: string, remote: string): Promise<void>;
+  /** The command's output. */
+  shell(serial: string, commandLine: string): Promise<string>;
+}
+
 export interface AdbWatchOptions {
-  readonly adb: AdbClient;
+  readonly adb: DeviceBridge;
   /** The device; undefined: the only one attached. */
   readonly serial: string | undefined;
   readonly target: BroadcastTarget;
@@ -108,7 +130,7 @@ export class AdbWatch {
   /** One look at the device list: connect when the device is usable, disconnect when it is not. */
   private async poll(): Promise<void> {
     if (this.stopped) return;
-    let devices: AdbDevice[];
+    let devices: BridgeDevice[];
     try {
       devices = await this.options.adb.devices();
     } catch (err) {
@@ -134,7 +156,7 @@ export class AdbWatch {
     void this.send();
   }
 
-  private choose(devices: AdbDevice[]): { device?: AdbDevice; detail: string } {
+  private choose(devices: BridgeDevice[]): { device?: BridgeDevice; detail: string } {
     if (this.options.serial !== undefined) {
       const device = devices.find((d) => d.serial === this.options.serial);
       if (!device) return { detail: `waiting for ${this.options.serial}` };

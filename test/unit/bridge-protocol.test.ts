@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { adbServerPort, parseDeviceList } from "../../src/wear-emu/adb-client.js";
+import { adbServerPort, parseDeviceList } from "../../src/adb/adb-client.js";
 import {
   broadcastArgs,
   broadcastCommand,

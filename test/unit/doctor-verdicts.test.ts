@@ -10,7 +10,6 @@ import {
   expectRunning,
   formatBytes,
   hostPort,
-  infoField,
   natsVersionNote,
   nodeCheck,
   portCheck,
@@ -21,6 +20,7 @@ import {
   type ConsumerView,
   type StreamView,
 } from "../../src/doctor/verdicts.js";
+import { infoField } from "../../src/redis/redis-cache.js";
 import type { StackState } from "../../src/stack/state-file.js";
 
 const NANOS_PER_DAY = 86_400_000 * 1_000_000;

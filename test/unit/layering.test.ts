@@ -23,7 +23,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   // connection settings from flags, environment and the state file
   ["config/"],
   // adapters, named for what they wrap; stack/ runs the server processes
-  ["nats/", "redis/", "api-client/", "prometheus/", "http/", "stack/"],
+  ["nats/", "redis/", "api-client/", "adb/", "prometheus/", "http/", "stack/"],
   // pure: names and codecs of the wire, ids, readings, aggregates, energy math
   ["wire/", "domain/", "energy/", "errors.ts", "connect-failure.ts", "url.ts", "version.ts"],
 ];

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { createLogger, type LoggerOptions } from "../../src/cli/logger.js";
+import { createLogger, type LogStream, type LoggerOptions } from "../../src/cli/logger.js";
 
 /** A stream that keeps what is written; `isTTY` decides the default format. */
-function capture(isTTY: boolean): { stream: NodeJS.WriteStream; lines: () => string[] } {
+function capture(isTTY: boolean): { stream: LogStream; lines: () => string[] } {
   let text = "";
-  const stream = { isTTY, write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WriteStream;
+  const stream: LogStream = { isTTY, write: (chunk: string) => ((text += chunk), true) };
   return { stream, lines: () => text.split("\n").filter(Boolean) };
 }
 

@@ -1,4 +1,3 @@
-import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import { SseClient } from "../../src/api/sse.js";
 import { emptyStats } from "../../src/aggregator/options.js";
@@ -129,7 +128,7 @@ describe("SseClient's onSent hook", () => {
     const drain: Array<() => void> = [];
     const res = { write: () => accepting, on: (_: string, listener: () => void) => drain.push(listener), writableLength: 0 };
     const sent: Array<[number, boolean]> = [];
-    const client = new SseClient(res as unknown as ServerResponse, undefined, (a, initial) => sent.push([a.version, initial]));
+    const client = new SseClient(res, undefined, (a, initial) => sent.push([a.version, initial]));
     client.offerInitial(aggregate(1));
     accepting = false;
     client.offer(aggregate(2)); // written, the socket is now full

@@ -1,11 +1,12 @@
-import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
-import { HEARTBEAT, SseClient, formatEvent } from "../../src/api/sse.js";
+import { HEARTBEAT, SseClient, type SseResponse, formatEvent } from "../../src/api/sse.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 
 /** The part of ServerResponse an SseClient uses: write with back-pressure, and "drain". */
-class FakeResponse {
+class FakeResponse implements SseResponse {
   readonly chunks: string[] = [];
+  /** Nothing is held back: the chunks are taken as written. */
+  readonly writableLength = 0;
   /** What write returns: false simulates a socket whose buffer is full. */
   accepting = true;
   private drainListeners: Array<() => void> = [];
@@ -44,7 +45,7 @@ const aggregate = (version: number, netW = 100): Aggregate => ({
 
 function connect(lastEventId?: number): { res: FakeResponse; client: SseClient } {
   const res = new FakeResponse();
-  return { res, client: new SseClient(res as unknown as ServerResponse, lastEventId) };
+  return { res, client: new SseClient(res, lastEventId) };
 }
 
 describe("formatEvent", () => {
