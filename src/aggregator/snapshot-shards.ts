@@ -48,6 +48,13 @@ export function deltaNumber(key: string): number | undefined {
 /** Deltas a community keeps before its next write rewrites every shard and deletes them (bounds what a restart reads). */
 export const MAX_DELTAS = 64;
 
+/**
+ * A community of one shard writes its changed meters as deltas too once it has more meters than
+ * this: a meter's integrator is ~100–250 bytes, and rewriting 1,000 meters at every store for the
+ * few that changed made the aggregator's KV writes its largest cost (`npm run bench:aggregator`).
+ */
+export const DELTAS_FROM_METERS = 64;
+
 /** What to store of a community's snapshot: see SnapshotShards.take. */
 export interface TakenShards {
   readonly shards: Array<[key: string, snapshot: CommunitySnapshot]>;
@@ -91,9 +98,10 @@ export class SnapshotShards {
 
   /**
    * What to store of the meters changed since the last call, keyed for KV, each with
-   * `version`: in a community of one shard, that shard; in a larger one, the changed meters
-   * alone as a new delta key, while they fit one value and the deltas hold no more meters than
-   * the community (so a batch writes what changed, not 2,048 meters a shard). Otherwise the
+   * `version`: in a community of one shard and at most DELTAS_FROM_METERS meters, that shard; in
+   * a larger one, the changed meters alone as a new delta key, while they fit one value and the
+   * deltas hold no more meters than the community (so a batch writes what changed, not 1,024
+   * meters a shard). Otherwise the
    * changed shards, or every shard when the community outgrew its shard layout or its deltas
    * are due to go; then `obsolete` names the keys to delete once the new ones are stored. A
    * restart merges every key, the newest state of each meter winning.
@@ -109,7 +117,7 @@ export class SnapshotShards {
     // the new layout alone would drop those that have no other key yet.
     const layoutChanged = this.storedLayout !== count || oldLayout.length > 0;
     if (!taken.size && !layoutChanged) return { shards: [], taken, obsolete: [] };
-    const fitsDelta = count > 1 && !layoutChanged && taken.size <= METERS_PER_SHARD && deltas.length < MAX_DELTAS && this.deltaMeters + taken.size <= meters.size;
+    const fitsDelta = (count > 1 || meters.size > DELTAS_FROM_METERS) && !layoutChanged && taken.size <= METERS_PER_SHARD && deltas.length < MAX_DELTAS && this.deltaMeters + taken.size <= meters.size;
     if (fitsDelta) {
       const key = deltaKey(this.communityId, this.nextDelta++);
       // Known before it is stored: a write that failed may still have landed, and must go with the others.

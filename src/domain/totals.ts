@@ -38,8 +38,7 @@ export function isNewer(candidate: MeterState, current: MeterState | undefined):
  * Sums the meters whose newest reading still holds (is at most its `holdMs` of data time behind
  * the community's newest reading); the others are counted as stale.
  */
-export function computeTotals(meters: Iterable<LiveMeter>): Totals {
-  const all = [...meters];
+export function computeTotals(all: readonly LiveMeter[]): Totals {
   const newest = all.reduce((max, m) => Math.max(max, m.measuredAtMs), Number.NEGATIVE_INFINITY);
   let genW = 0;
   let conW = 0;

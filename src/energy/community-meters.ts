@@ -13,6 +13,8 @@ export type MeterEnergySink = (meterId: string, fromMs: number, toMs: number, po
  */
 export class CommunityMeters {
   private readonly meters = new Map<string, MeterIntegrator>();
+  /** The meters' integrators, for the totals (a meter once added stays). */
+  private readonly list: MeterIntegrator[] = [];
   private readonly due = new DeadlineHeap();
   private watermarkMs = Number.NEGATIVE_INFINITY;
 
@@ -34,8 +36,11 @@ export class CommunityMeters {
   /** Takes a meter as it was stored, unless one with a newer reading is known; returns whether it was taken. */
   restore(meterId: string, meter: MeterIntegrator): boolean {
     const newest = meter.newest();
-    if (!newest || !isNewer(newest, this.meters.get(meterId)?.newest())) return false;
+    const known = this.meters.get(meterId);
+    if (!newest || !isNewer(newest, known?.newest())) return false;
     this.meters.set(meterId, meter);
+    if (known) this.list[this.list.indexOf(known)] = meter;
+    else this.list.push(meter);
     this.watermarkMs = Math.max(this.watermarkMs, newest.measuredAtMs);
     this.due.push(meter.deadlineMs(), meterId);
     return true;
@@ -44,7 +49,10 @@ export class CommunityMeters {
   /** Offers a meter's reading, and hands the sink every meter's energy that became final by it. */
   offer(meterId: string, reading: MeterState): Offered {
     let meter = this.meters.get(meterId);
-    if (!meter) this.meters.set(meterId, (meter = new MeterIntegrator(this.floorMs)));
+    if (!meter) {
+      this.meters.set(meterId, (meter = new MeterIntegrator(this.floorMs)));
+      this.list.push(meter);
+    }
     const offered = meter.offer(reading);
     if (offered !== "pending") return offered;
     this.watermarkMs = Math.max(this.watermarkMs, reading.measuredAtMs);
@@ -67,7 +75,7 @@ export class CommunityMeters {
 
   /** The live totals: the meters whose newest reading still holds; the others are stale. */
   totals(): Totals {
-    return computeTotals([...this.meters.values()].map((meter) => ({ ...meter.newest()!, holdMs: meter.holdMs() })));
+    return computeTotals(this.list);
   }
 
   /** The data time before which the community's energy is final: no meter can still add to it, save a late reading. */

@@ -49,6 +49,9 @@ export function readingOf([genW, conW, measuredAtMs, seq, intervalMs, averaged]:
   return { genW, conW, measuredAtMs, seq, ...(intervalMs > 0 && { intervalMs }), ...(averaged === 1 && { averaged: true }) };
 }
 
+/** Scratch space of cadenceMs and cadenceAt (the order of the gaps does not matter to a median). */
+const recentGaps: number[] = [];
+
 export class MeterIntegrator {
   /** The newest reading whose energy before it is final. */
   private anchor: RuleReading | undefined;
@@ -90,7 +93,7 @@ export class MeterIntegrator {
       ...(this.anchor && { anchor: storedReading(this.anchor) }),
       ...(this.closed && { closed: true }),
       ...(Number.isFinite(this.cursorMs) && { cursorMs: this.cursorMs }),
-      gaps: this.gaps,
+      gaps: [...this.gaps],
       pending: this.pending.map(storedReading),
     };
   }
@@ -100,22 +103,35 @@ export class MeterIntegrator {
     return this.pending.at(-1) ?? this.anchor;
   }
 
-  /** The meter's cadence now (declared by its newest reading, or learned from its gaps, pending ones included). */
+  /** The meter's cadence now (declared by its newest reading, or learned from its last gaps, pending ones included). */
   cadenceMs(): number | undefined {
     const newest = this.newest();
     if (newest?.intervalMs !== undefined) return newest.intervalMs;
-    const gaps = [...this.gaps];
-    let before = this.anchor;
-    for (const reading of this.pending) {
-      if (before) gaps.push(reading.measuredAtMs - before.measuredAtMs);
-      before = reading;
+    // The last LEARNED_GAPS gaps, newest first: between pending readings, then the anchor's, then those kept.
+    const gaps = recentGaps;
+    gaps.length = 0;
+    for (let i = this.pending.length - 1; i >= 0 && gaps.length < LEARNED_GAPS; i -= 1) {
+      const before = i > 0 ? this.pending[i - 1] : this.anchor;
+      if (before) gaps.push(this.pending[i]!.measuredAtMs - before.measuredAtMs);
     }
-    return cadenceMs(undefined, gaps.slice(-LEARNED_GAPS));
+    for (let i = this.gaps.length - 1; i >= 0 && gaps.length < LEARNED_GAPS; i -= 1) gaps.push(this.gaps[i]!);
+    return cadenceMs(undefined, gaps);
   }
 
   /** How long the newest reading holds after its measuredAt (the live totals' rule); kept until the readings change. */
-  holdMs(): number {
+  get holdMs(): number {
     return (this.liveHoldMs ??= holdMs(this.cadenceMs(), this.floorMs));
+  }
+
+  // The newest reading's power and time: with `holdMs`, the meter as the live totals count it (LiveMeter).
+  get genW(): number {
+    return this.newest()!.genW;
+  }
+  get conW(): number {
+    return this.newest()!.conW;
+  }
+  get measuredAtMs(): number {
+    return this.newest()!.measuredAtMs;
   }
 
   /** The data time before which this meter's energy is final; Infinity for a meter that stopped. */
@@ -157,7 +173,11 @@ export class MeterIntegrator {
   /** The cadence at `reading` were it the next anchor: declared, or learned from the gaps up to it. */
   private cadenceAt(reading: RuleReading): number | undefined {
     if (reading.intervalMs !== undefined) return reading.intervalMs;
-    const gaps = this.anchor ? [...this.gaps, reading.measuredAtMs - this.anchor.measuredAtMs].slice(-LEARNED_GAPS) : this.gaps;
+    if (!this.anchor) return cadenceMs(undefined, this.gaps);
+    const gaps = recentGaps;
+    gaps.length = 0;
+    gaps.push(reading.measuredAtMs - this.anchor.measuredAtMs);
+    for (let i = this.gaps.length - 1; i >= 0 && gaps.length < LEARNED_GAPS; i -= 1) gaps.push(this.gaps[i]!);
     return cadenceMs(undefined, gaps);
   }
 
@@ -190,7 +210,10 @@ export class MeterIntegrator {
       this.emit(anchor.measuredAtMs, Math.min(nextStartMs, anchor.measuredAtMs + holdMs(cadence, this.floorMs)), anchor, emit);
     }
     if (next.averaged && next.intervalMs !== undefined) this.emit(Math.max(nextStartMs, anchor?.measuredAtMs ?? nextStartMs), next.measuredAtMs, next, emit);
-    if (anchor) this.gaps = [...this.gaps, next.measuredAtMs - anchor.measuredAtMs].slice(-LEARNED_GAPS);
+    if (anchor) {
+      if (this.gaps.length >= LEARNED_GAPS) this.gaps.shift();
+      this.gaps.push(next.measuredAtMs - anchor.measuredAtMs);
+    }
     this.anchor = next;
     this.closed = false;
   }

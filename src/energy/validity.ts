@@ -28,11 +28,26 @@ export const GRACE_INTERVALS = 3;
 /** The floor of the tolerance by default: `--stale-after`. */
 export const DEFAULT_STALE_AFTER_MS = 30_000;
 
-/** The median of the gaps (the lower one of an even count: a long outage gap does not stretch the hold); undefined without gaps. */
+const scratch: number[] = [];
+
+/**
+ * The median of the gaps (the lower one of an even count: a long outage gap does not stretch the
+ * hold); undefined without gaps. Sorts a copy of at most LEARNED_GAPS in place: it runs per reading.
+ */
 export function learnedCadenceMs(gaps: readonly number[]): number | undefined {
-  if (!gaps.length) return undefined;
-  const sorted = [...gaps].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
+  const n = gaps.length;
+  if (!n) return undefined;
+  scratch.length = n;
+  for (let i = 0; i < n; i += 1) {
+    const gap = gaps[i]!;
+    let j = i;
+    while (j > 0 && scratch[j - 1]! > gap) {
+      scratch[j] = scratch[j - 1]!;
+      j -= 1;
+    }
+    scratch[j] = gap;
+  }
+  return scratch[(n - 1) >> 1];
 }
 
 /** A meter's cadence: declared by its reading, else learned from its gaps; undefined while unknown. */

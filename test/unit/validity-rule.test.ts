@@ -144,7 +144,7 @@ describe("a meter that really stops", () => {
     const readings = regular(MINUTE, 10);
     const last = readings.at(-1)!.measuredAtMs;
     const { collected, meter } = integrate(readings, FLOOR, last + 6 * 60 * MINUTE);
-    expect(meter.holdMs()).toBe(MINUTE + FLOOR);
+    expect(meter.holdMs).toBe(MINUTE + FLOOR);
     expect(collected.total).toBe(1_000 * (last - T0 + MINUTE + FLOOR));
     // Its next reading, hours later, starts again without filling the gap.
     const back = { genW: 1_000, conW: 0, measuredAtMs: last + 6 * 60 * MINUTE, seq: 1 };
