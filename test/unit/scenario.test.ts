@@ -47,8 +47,8 @@ function broken(edit: (s: any) => void): unknown {
 }
 
 describe("parseScenario: the shipped scenarios", () => {
-  it("ships village, apartment-block and business-park", () => {
-    expect(FILES).toEqual(["apartment-block.json", "business-park.json", "village.json"]);
+  it("ships village, apartment-block, business-park and mixed-cadence", () => {
+    expect(FILES).toEqual(["apartment-block.json", "business-park.json", "mixed-cadence.json", "village.json"]);
   });
 
   it.each(FILES)("parses fixtures/scenarios/%s, named after its file", (file) => {
