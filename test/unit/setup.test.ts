@@ -59,7 +59,7 @@ describe("loadScenario", () => {
     const err = usageError(() => loadScenario("metropolis"));
     expect(err.exitCode).toBe(2);
     expect(err.message).toBe("--scenario metropolis: no such scenario or file.");
-    expect(err.hint).toContain("village, apartment-block, business-park");
+    expect(err.hint).toContain("village, apartment-block, business-park, mixed-cadence");
   });
 
   it("names the bad field of a scenario file", () => {
