@@ -186,12 +186,14 @@ describe("planSimulation: replay", () => {
 });
 
 describe("reportOf", () => {
-  it("reports acked readings, errors, the ground truth and the energy rounded to Wh, without faults when none are active", async () => {
+  it("reports acked readings, errors, the ground truth, the models' energy rounded to Wh and the energy by the rule, without faults when none are active", async () => {
     const simulation = planSimulation(plan({ scenario: "village", intervalMs: 60_000, durationMs: 3_600_000 }));
     const simulator = new Simulator(okSink, simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: 30_000 });
     await simulator.start();
     const report = reportOf(simulator, simulation);
-    expect(Object.keys(report).sort()).toEqual(["communities", "energy", "errors", "published"]);
+    expect(Object.keys(report).sort()).toEqual(["communities", "energy", "errors", "published", "truthEnergy"]);
+    expect(report.truthEnergy).toEqual(simulator.truth.energy());
+    expect(report.truthEnergy.community1!.conWh).toBeGreaterThan(0);
     expect(report.published).toBe(60 * 40);
     expect(report.errors).toBe(0);
     expect(report.communities).toEqual(simulator.totals());
@@ -224,6 +226,6 @@ describe("reportOf", () => {
     const simulation = planSimulation(plan({ replay: path }));
     const simulator = new Simulator(okSink, simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: 30_000 });
     await simulator.start();
-    expect(reportOf(simulator, simulation)).toEqual({ published: 1, errors: 0, communities: { community1: { genW: 5, conW: 3, meters: 1, stale: 0 } } });
+    expect(reportOf(simulator, simulation)).toEqual({ published: 1, errors: 0, communities: { community1: { genW: 5, conW: 3, meters: 1, stale: 0 } }, truthEnergy: simulator.truth.energy() });
   });
 });

@@ -120,10 +120,14 @@ describe("Simulator: publishing and ground truth", () => {
     expect(simulator.totals()).toEqual({ community1: { genW: 200, conW: 420, meters: 2, stale: 0 } });
   });
 
-  it("applies its stale rule to the ground truth", async () => {
-    // meter002's last acknowledged reading is 1 s behind meter001's.
-    const rejected = `community1.meter002.${T0 + 1_000}`;
-    const simulator = new Simulator(new FakeSink((c) => c.dedupId === rejected), new ListSource(TICKS), options({ staleAfterMs: 500 }));
+  it("applies the rule of how long a reading holds (energy/validity.ts) to the ground truth", async () => {
+    // meter002 declares a 250 ms cadence: its reading holds 250 ms + the 500 ms floor, less than the 1 s to meter001's newest.
+    const declared = (e: Emission): Emission => ({ ...e, counted: { ...e.counted!, state: { ...e.counted!.state, intervalMs: 250 } } });
+    const ticks: Tick[] = [
+      { atMs: T0, emissions: [meter("community1", "meter001", T0, 100, 10), declared(meter("community1", "meter002", T0, 0, 300))] },
+      { atMs: T0 + 1_000, emissions: [meter("community1", "meter001", T0 + 1_000, 200, 20)] },
+    ];
+    const simulator = new Simulator(new FakeSink(), new ListSource(ticks), options({ staleAfterMs: 500 }));
     await simulator.start();
     expect(simulator.totals().community1).toEqual({ genW: 200, conW: 20, meters: 1, stale: 1 });
   });
