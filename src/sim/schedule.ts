@@ -109,7 +109,11 @@ export class ReadingSchedule {
   /** The next event in the order of the unjittered slots, with its jittered time; false when none is left. */
   private produce(): boolean {
     let next: Cadence | undefined;
-    for (const cadence of this.cadences) if (cadence.slotMs < (next?.slotMs ?? Number.POSITIVE_INFINITY)) next = cadence;
+    for (const cadence of this.cadences) {
+      // At the same data time, the units in their order (a burst community by community, as before issue 17).
+      if (!next || cadence.slotMs < next.slotMs || (cadence.slotMs === next.slotMs && cadence.members[cadence.position]! < next.members[next.position]!)) next = cadence;
+    }
+    if (next?.slotMs === Number.POSITIVE_INFINITY) next = undefined;
     if (!next) return false;
     const unit = next.members[next.position]!;
     const cycle = next.cycle - next.firstCycles[next.position]!;
