@@ -104,6 +104,21 @@ describe("planSimulation: models", () => {
     expect(simulation.source.next()!.emissions.map((e) => e.subject)).toEqual(["ec.community1.net", "ec.community2.net", "ec.community3.net"]);
   });
 
+  it("refuses a scenario whose groups set their own interval at community level, naming the group", () => {
+    const err = usageError(() => planSimulation(plan({ scenario: "mixed-cadence", level: "community" })));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toBe("--level community sends one reading per community every --interval; the scenario's groups[0].intervalMs needs --level meter.");
+  });
+
+  it("simulates the mixed-cadence scenario with spread phases and jitter, saying so", () => {
+    const simulation = planSimulation(plan({ scenario: "mixed-cadence", phase: "spread", jitter: 0.1, durationMs: 3_600_000 }));
+    expect(simulation.describe).toBe("1 × mixed-cadence (32 meters), meter readings, spread phases, jitter ±10 %");
+    const payloads = drain(simulation.source).flatMap((t) => t.emissions.map((e) => JSON.parse(e.payload) as { meterId: string; intervalMs?: number; averaged?: boolean }));
+    const intervals = new Map(payloads.map((p) => [p.meterId, `${p.intervalMs}/${p.averaged ?? false}`]));
+    expect(intervals.size).toBe(32);
+    expect(new Set(intervals.values())).toEqual(new Set(["900000/true", "60000/false", "2000/false", "5000/false", "10000/false"]));
+  });
+
   it("rejects a bad scenario name with a UsageError", () => {
     expect(usageError(() => planSimulation(plan({ scenario: "no-such-place" }))).message).toBe("--scenario no-such-place: no such scenario or file.");
   });
