@@ -46,13 +46,16 @@ export class ReadingSchedule {
   private readonly endMs: number;
   private readonly heap = new EventHeap();
   private produced = 0;
+  /** Per unit, the seed of its jitter (the units themselves are not kept: 100,000 meters). */
+  private readonly keys: Uint32Array;
 
   constructor(
-    private readonly units: readonly ScheduledUnit[],
+    units: readonly ScheduledUnit[],
     private readonly startMs: number,
     endMs?: number,
   ) {
     this.endMs = endMs ?? Number.POSITIVE_INFINITY;
+    this.keys = Uint32Array.from(units, (unit) => unit.key);
     const byCadence = new Map<string, number[]>();
     units.forEach((unit, index) => {
       const id = `${unit.periodMs}/${unit.jitterMs}`;
@@ -117,7 +120,7 @@ export class ReadingSchedule {
     if (!next) return false;
     const unit = next.members[next.position]!;
     const cycle = next.cycle - next.firstCycles[next.position]!;
-    const jitter = next.jitterMs > 0 ? jitterMs(this.units[unit]!.key, cycle, next.jitterMs) : 0;
+    const jitter = next.jitterMs > 0 ? jitterMs(this.keys[unit]!, cycle, next.jitterMs) : 0;
     this.unit = unit;
     this.cycle = cycle;
     this.atMs = Math.max(this.startMs, next.slotMs + jitter);

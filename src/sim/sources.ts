@@ -86,7 +86,10 @@ interface MeterWire {
   readonly payloadTail: string;
 }
 
-function meterWire(communityId: string, meterId: string, cadence: CadenceFields = {}): MeterWire {
+/** The cadence of a meter that declares none: one object for all of them. */
+const NO_CADENCE: CadenceFields = Object.freeze({});
+
+function meterWire(communityId: string, meterId: string, cadence: CadenceFields = NO_CADENCE): MeterWire {
   const community = meterId === COMMUNITY_METER_ID;
   // Same key order as the reading objects below, so the bytes equal JSON.stringify's.
   const payloadHead = community
@@ -164,15 +167,22 @@ export class ModelSource implements ReadingSource {
     communities.forEach((spec, community) => {
       const cadences: Array<{ meter: number; meterId: string; spec: MeterSpec | undefined }> =
         level === "community" ? [{ meter: -1, meterId: COMMUNITY_METER_ID, spec: undefined }] : spec.meters.map((meter, index) => ({ meter: index, meterId: meter.meterId, spec: meter }));
+      // Per interval: how many of the community's meters report at it, and how many came before (cadence.ts phaseOffsetMs).
+      const counts = new Map<number, number>();
+      for (const { spec: meterSpec } of cadences) counts.set(meterSpec?.intervalMs ?? intervalMs, (counts.get(meterSpec?.intervalMs ?? intervalMs) ?? 0) + 1);
+      const ranks = new Map<number, number>();
+      const communityKey = cadenceKey(seed, spec.communityId);
       for (const { meter, meterId, spec: meterSpec } of cadences) {
         const unitIntervalMs = meterSpec?.intervalMs ?? intervalMs;
+        const rank = ranks.get(unitIntervalMs) ?? 0;
+        ranks.set(unitIntervalMs, rank + 1);
         const averaged = meterSpec?.averaged === true;
         const stepMs = averaged ? averagingStepMs(unitIntervalMs) : unitIntervalMs;
-        const cadence: CadenceFields = meterSpec?.intervalMs === undefined ? {} : { intervalMs: meterSpec.intervalMs, ...(averaged && { averaged: true }) };
+        const cadence: CadenceFields = meterSpec?.intervalMs === undefined ? NO_CADENCE : { intervalMs: meterSpec.intervalMs, ...(averaged && { averaged: true }) };
         const key = cadenceKey(seed, `${spec.communityId}/${meterId}`);
         this.units.push({ community, meter, wire: meterWire(spec.communityId, meterId, cadence), intervalMs: unitIntervalMs, stepMs, samples: unitIntervalMs / stepMs, averaged });
         // An averaged meter's first reading comes an interval after its first sample.
-        scheduled.push({ periodMs: stepMs, firstMs: phase === "spread" ? phaseOffsetMs(key, unitIntervalMs) : 0, jitterMs: averaged ? 0 : maxJitterMs(jitter, unitIntervalMs), key });
+        scheduled.push({ periodMs: stepMs, firstMs: phase === "spread" ? phaseOffsetMs(key, unitIntervalMs, communityKey, rank, counts.get(unitIntervalMs)) : 0, jitterMs: averaged ? 0 : maxJitterMs(jitter, unitIntervalMs), key });
         this.unitsOf[community] = this.unitsOf[community]! + 1;
       }
     });

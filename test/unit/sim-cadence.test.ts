@@ -95,6 +95,19 @@ describe("ReadingSchedule: spread phases", () => {
     expect(firstOf({ seed: 5 })).not.toEqual(alone);
   });
 
+  it("spreads a community's meters of one interval evenly over it, one in each of n equal parts, each at its own place", () => {
+    const plan: SimulationPlan = { communities: 2, meters: 20, seed: 4, level: "meter", intervalMs: 10_000, phase: "spread", startMs: T0, durationMs: 10_000, faults: NO_FAULTS };
+    const ticks = drain(planSimulation(plan).source);
+    for (const communityId of ["community1", "community2"]) {
+      const offsets = ticks.flatMap((t) => t.emissions.filter((e) => e.subject.startsWith(`ec.${communityId}.`)).map(() => t.atMs - T0)).sort((a, b) => a - b);
+      expect(offsets).toHaveLength(20);
+      const gaps = offsets.map((offset, i) => (i === 0 ? offset + 10_000 - offsets.at(-1)! : offset - offsets[i - 1]!));
+      // Neighbours in their own parts of 500 ms: less than two parts apart; not a grid either.
+      expect(Math.max(...gaps)).toBeLessThan(1_000);
+      expect(new Set(gaps).size).toBeGreaterThan(10);
+    }
+  });
+
   it("ends before endMs and runs on without one", () => {
     expect(all.every(([, at]) => at < endMs)).toBe(true);
     const endless = new ReadingSchedule(spreadUnits(1, [1_000, 2_000]), T0);
