@@ -41,6 +41,8 @@ export interface Simulation {
   readonly describe: string;
   readonly faults: FaultInjector | undefined;
   readonly models: ModelSource | undefined;
+  /** Some of the scenario's groups report at their own interval instead of `intervalMs`. */
+  readonly ownIntervals?: boolean;
 }
 
 /** The scenarios shipped in fixtures/scenarios/. */
@@ -119,6 +121,7 @@ export function planSimulation(plan: SimulationPlan, now = Date.now()): Simulati
     describe: `${plan.communities} × ${scenario.name} (${meters} meters), ${plan.level} readings${plan.phase === "spread" ? ", spread phases" : ""}${plan.jitter ? `, jitter ±${plan.jitter * 100} %` : ""}`,
     faults: faults.active ? faults : undefined,
     models,
+    ...(paced >= 0 && { ownIntervals: true }),
   };
 }
 

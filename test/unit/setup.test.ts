@@ -113,6 +113,8 @@ describe("planSimulation: models", () => {
   it("simulates the mixed-cadence scenario with spread phases and jitter, saying so", () => {
     const simulation = planSimulation(plan({ scenario: "mixed-cadence", phase: "spread", jitter: 0.1, durationMs: 3_600_000 }));
     expect(simulation.describe).toBe("1 × mixed-cadence (32 meters), meter readings, spread phases, jitter ±10 %");
+    expect(simulation.ownIntervals).toBe(true);
+    expect(planSimulation(plan({ scenario: "village" })).ownIntervals).toBeUndefined();
     const payloads = drain(simulation.source).flatMap((t) => t.emissions.map((e) => JSON.parse(e.payload) as { meterId: string; intervalMs?: number; averaged?: boolean }));
     const intervals = new Map(payloads.map((p) => [p.meterId, `${p.intervalMs}/${p.averaged ?? false}`]));
     expect(intervals.size).toBe(32);
