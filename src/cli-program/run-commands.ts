@@ -1,13 +1,28 @@
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULTS } from "../config/connection-settings.js";
 import { UsageError } from "../errors.js";
 import { apiOption, corsOption, examples, logLevelOption, natsOption, rateBurstOption, rateLimitOption, redisOption, staleOption, tokenOption } from "../cli/common-options.js";
 import type { StatusReport } from "../cli/exit.js";
 import { duration, faults, integer, oneOf, speed, timestamp, url } from "../cli/options.js";
+import { PHASES, parseJitter } from "../sim/cadence.js";
 import { NO_FAULTS } from "../sim/faults.js";
 import { BUILT_IN_SCENARIOS } from "../sim/setup.js";
 import { TRANSPORTS } from "../sim/reading-sink.js";
 import { READING_LEVELS } from "../sim/sources.js";
+
+/** `--jitter`, its error sentence as commander's usage error (exit code 2). */
+function jitter(value: string): number {
+  try {
+    return parseJitter(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${(err as Error).message}.`);
+  }
+}
+
+/** `--phase` and `--jitter` of the commands that simulate meters (issue 17). */
+const phaseOption = (): Option =>
+  new Option("--phase <phase>", "spread: each meter reports at its own seeded offset within its interval; aligned: all meters in the same instant").argParser(oneOf(PHASES)).default("spread");
+const jitterOption = (): Option => new Option("--jitter <fraction>", "move each reading by up to ± this fraction of its interval, seeded (e.g. 0.1; below 0.5)").argParser(jitter).default(0);
 
 /**
  * The commands that run, measure or look after the pipeline: their flags as a table, and an
@@ -22,7 +37,9 @@ export function addUpCommand(program: Command, report: StatusReport): void {
     .option("--communities <n>", "simulated communities", integer(0, 10_000), 5)
     .option("--meters <n>", "meters per community", integer(1, 100_000), 20)
     .option("--scenario <name|file>", `simulate this mix of meters instead: ${BUILT_IN_SCENARIOS.join(", ")}, or a JSON file`)
-    .option("--interval <duration>", "time between two readings of a meter", duration(), 1_000)
+    .option("--interval <duration>", "time between two readings of a meter (a scenario group may set its own intervalMs)", duration(), 1_000)
+    .addOption(phaseOption())
+    .addOption(jitterOption())
     .option("--seed <n>", "random seed of the simulation", integer(0), 1)
     .option("--port <n>", "API port (the prototype's phone app calls 8000)", integer(0, 65_535), 8000)
     .option("--host <addr>", "API address", "127.0.0.1")
@@ -52,7 +69,9 @@ export function addSimCommand(program: Command, report: StatusReport): void {
     .option("--communities <n>", "communities community1..N (each a copy of the scenario, elsewhere, with other draws)", integer(1, 10_000), 5)
     .option("--scenario <name|file>", `a community's mix of meters: ${BUILT_IN_SCENARIOS.join(", ")}, or a JSON file (default: --meters households, 40 % with PV)`)
     .option("--meters <n>", "meters per community of the default scenario", integer(1, 100_000), 20)
-    .option("--interval <duration>", "data time between two readings of a meter", duration(), 1_000)
+    .option("--interval <duration>", "data time between two readings of a meter (a scenario group may set its own intervalMs)", duration(), 1_000)
+    .addOption(phaseOption())
+    .addOption(jitterOption())
     .addOption(new Option("--start <time>", "data time of the first reading, ISO-8601 (default: now)").argParser(timestamp))
     .addOption(new Option("--speed <x>", "data time per wall-clock time, e.g. 60 = a minute a second; max = as fast as acknowledged").argParser(speed).default(1))
     .option("--duration <duration>", "data time to simulate (default: until Ctrl-C)", duration())
@@ -66,12 +85,14 @@ export function addSimCommand(program: Command, report: StatusReport): void {
     .addOption(new Option("--transport <name>", "jetstream: publish to JetStream with de-duplication ids; mqtt: QoS 1 on ec/<community>/meter/<meter>, as a meter device does").argParser(oneOf(TRANSPORTS)).default("jetstream"))
     .addOption(natsOption())
     .addOption(new Option("--mqtt <url>", `with --transport mqtt: the MQTT listener (env MQTT_URL; default: a running \`ecwatch up --mqtt\`, else ${DEFAULTS.mqtt})`).argParser(url(["mqtt", "mqtts", "tcp", "ws", "wss"])))
-    .option("--json", "print {published, errors, communities: {id: {genW, conW, meters, stale}}, faults, energy} at exit")
+    .option("--json", "print {published, errors, communities: {id: {genW, conW, meters, stale}}, faults, energy, truthEnergy} at exit (energy: the models' own; truthEnergy: by the rule, from what was acknowledged, as far as final)")
     .addHelpText(
       "after",
       examples(
         "ecwatch sim --communities 5",
         "ecwatch sim --scenario village --start 2026-06-21T00:00:00Z --duration 1d --interval 1m --speed max --json",
+        "ecwatch sim --scenario mixed-cadence --communities 1 --start 2026-06-21T06:00:00Z --duration 6h --speed max --json",
+        "ecwatch sim --phase aligned --jitter 0.1",
         "ecwatch sim --faults dropout=0.01,duplicate=0.01,reorder=0.01,skew=2s,malformed=0.001,offline=0.001",
         "ecwatch sim --replay fixtures/traces/village-june-day.ndjson --start 2026-11-22T00:00:00Z --speed 3600",
         "ecwatch sim --level community --communities 1",
@@ -84,7 +105,7 @@ export function addSimCommand(program: Command, report: StatusReport): void {
       }
       if (flags.replay) {
         // A trace is replayed as recorded: the flags that shape a simulation would be silently ignored.
-        const modelFlags = ["scenario", "faults", "communities", "meters", "interval", "duration", "seed", "level"];
+        const modelFlags = ["scenario", "faults", "communities", "meters", "interval", "phase", "jitter", "duration", "seed", "level"];
         const given = modelFlags.find((name) => command.getOptionValueSource(name) === "cli");
         if (given) throw new UsageError(`--replay publishes a recorded trace as it is; it takes no --${given}.`, "Drop it, or simulate instead of replaying.");
       }

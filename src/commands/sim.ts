@@ -63,7 +63,7 @@ export async function runSim(flags: SimFlags): Promise<ExitCode> {
       record: recording && ((entry) => recording!.write(`${formatTraceLine(entry)}\n`)),
     });
     if (!flags.json) {
-      const pace = flags.replay ? "" : ` every ${formatDuration(flags.intervalMs)} of data time`;
+      const pace = flags.replay ? "" : ` every ${formatDuration(flags.intervalMs)} of data time${simulation.ownIntervals ? " unless its group sets its own interval" : ""}`;
       const speed = flags.speed === Number.POSITIVE_INFINITY ? "as fast as acknowledged" : flags.speed === 1 ? "in real time" : `at ${flags.speed}× speed`;
       const length = flags.durationMs ? ` for ${formatDuration(flags.durationMs)}` : simulation.models ? " (Ctrl-C stops)" : "";
       process.stderr.write(`${colors.bold("sim")} ${simulation.describe}${pace}, ${speed}${length} → ${transport.target}\n`);

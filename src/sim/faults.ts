@@ -96,7 +96,11 @@ export class FaultInjector {
     return PROBABILITIES.some((name) => this.spec[name] > 0) || this.spec.skewMs > 0;
   }
 
-  /** Decisions for one reading; `stepMs` is the simulated time since the meter's previous reading. */
+  /**
+   * Decisions for one reading; `stepMs` is the meter's own interval (its group's, issue 17), the
+   * simulated time since its previous reading: a 15-minute meter goes offline as often per minute
+   * as a 1-second one. A held (reordered) reading goes out after that meter's next reading.
+   */
   decide(reading: MeterEmission, stepMs: number): Decision[] {
     const key = `${reading.communityId}/${reading.meterId}`;
     if (this.isOffline(key, reading.measuredAtMs, stepMs)) {

@@ -62,14 +62,15 @@ export class MeterModel {
     this.pvFactor = Math.max(0.6, Math.min(1.05, 0.9 + 0.07 * gaussian(random)));
   }
 
-  step(at: Surroundings): MeterPower {
+  /** The power over a step of `seconds` (by default the surroundings' step: a meter may step at its own cadence). */
+  step(at: Surroundings, seconds = at.seconds): MeterPower {
     const nowMs = at.date.getTime();
     const pvW = this.spec.pvKwp > 0 ? pvPowerW(at.sunElevationDeg, this.spec.pvKwp, at.clearness * this.pvFactor * (1 + 0.03 * gaussian(this.random))) : 0;
     const loadW =
-      this.baseLoadW(at) +
-      (this.ev?.powerW(at.localDate.getTime(), at.seconds) ?? 0) +
-      (this.heatPump?.powerW(at.outdoorC, at.seconds) ?? 0);
-    const flow = this.battery?.step(pvW - loadW, at.seconds) ?? { chargeW: 0, dischargeW: 0 };
+      this.baseLoadW(at, seconds) +
+      (this.ev?.powerW(at.localDate.getTime(), seconds) ?? 0) +
+      (this.heatPump?.powerW(at.outdoorC, seconds) ?? 0);
+    const flow = this.battery?.step(pvW - loadW, seconds) ?? { chargeW: 0, dischargeW: 0 };
     return {
       meterId: this.spec.meterId,
       genW: Math.round(pvW + flow.dischargeW),
@@ -77,15 +78,15 @@ export class MeterModel {
     };
   }
 
-  private baseLoadW(at: Surroundings): number {
+  private baseLoadW(at: Surroundings, seconds: number): number {
     if (this.spec.annualKwh <= 0) return 0;
     const expected = profilePowerW(this.profiles[this.spec.kind], at.localDate, this.spec.annualKwh);
     // Noise with memory (~5 minutes), so consecutive 1-second readings are related.
-    const keep = Math.exp(-at.seconds / 300);
+    const keep = Math.exp(-seconds / 300);
     this.loadNoise = this.loadNoise * keep + Math.sqrt(1 - keep * keep) * 0.25 * gaussian(this.random);
     const noisy = Math.max(0.2, 1 + this.loadNoise);
     if (this.spec.kind !== "household") return expected * noisy;
-    return expected * (1 - SPIKE_KWH_PER_KWH) * noisy + this.spikeW(at.date.getTime(), at.seconds);
+    return expected * (1 - SPIKE_KWH_PER_KWH) * noisy + this.spikeW(at.date.getTime(), seconds);
   }
 
   /** The spike's average power over the step [now, now + seconds), so coarse steps keep the energy right. */

@@ -2,6 +2,7 @@ import type { BatterySpec } from "./battery.js";
 import type { EvSpec } from "./ev.js";
 import type { HeatPumpSpec } from "./heat-pump.js";
 import { DEFAULT_TIME_ZONE, isTimeZone } from "../domain/local-time.js";
+import { MAX_INTERVAL_MS } from "../domain/reading.js";
 import { type Random, hashString, seededRandom } from "./random.js";
 
 /**
@@ -23,6 +24,13 @@ export interface MeterGroup {
   readonly battery?: { readonly capacityKwh: Range; readonly powerKw: Range };
   readonly ev?: { readonly chargeKw: Range; readonly dailyKwh: Range };
   readonly heatPump?: { readonly electricKw: Range; readonly heatLossWPerK: Range };
+  /**
+   * The group's reporting interval in ms, sent with every reading (issue 17); default: the
+   * simulator's `--interval`, not sent. One value per group: a meter's cadence is configured, not drawn.
+   */
+  readonly intervalMs?: number;
+  /** Readings carry the mean power over the `intervalMs` before them (a smart-meter gateway's 15-minute values). Default false. */
+  readonly averaged?: boolean;
 }
 
 export interface Scenario {
@@ -43,6 +51,9 @@ export interface MeterSpec {
   readonly battery?: BatterySpec;
   readonly ev?: EvSpec;
   readonly heatPump?: HeatPumpSpec;
+  /** The group's reporting interval, when it sets one. */
+  readonly intervalMs?: number;
+  readonly averaged?: boolean;
 }
 
 export interface CommunitySpec {
@@ -107,7 +118,7 @@ function parseGroup(value: unknown, field: string): MeterGroup {
     throw new ScenarioError(`${field}.count must be a whole number from 1 to ${MAX_METERS_PER_SCENARIO}`);
   }
   if (!METER_KINDS.includes(kind as MeterKind)) throw new ScenarioError(`${field}.kind must be one of ${METER_KINDS.join(", ")}`);
-  onlyKnown(value, field, ["count", "kind", "annualKwh", "pvKwp", "battery", "ev", "heatPump"]);
+  onlyKnown(value, field, ["count", "kind", "annualKwh", "pvKwp", "battery", "ev", "heatPump", "intervalMs", "averaged"]);
   const battery = optionalObject(value.battery, `${field}.battery`, ["capacityKwh", "powerKw"]);
   const ev = optionalObject(value.ev, `${field}.ev`, ["chargeKw", "dailyKwh"]);
   const heatPump = optionalObject(value.heatPump, `${field}.heatPump`, ["electricKw", "heatLossWPerK"]);
@@ -131,7 +142,23 @@ function parseGroup(value: unknown, field: string): MeterGroup {
         heatLossWPerK: range(heatPump.heatLossWPerK, `${field}.heatPump.heatLossWPerK`, 1, 100_000),
       },
     }),
+    ...cadence(value, field),
   };
+}
+
+/** A group's `intervalMs` and `averaged`, as a reading carries them (domain/reading.ts). */
+function cadence(value: Json, field: string): Pick<MeterGroup, "intervalMs" | "averaged"> {
+  const { intervalMs, averaged } = value;
+  if (intervalMs !== undefined && (typeof intervalMs !== "number" || !Number.isSafeInteger(intervalMs) || intervalMs < 1 || intervalMs > MAX_INTERVAL_MS)) {
+    throw new ScenarioError(`${field}.intervalMs must be a whole number of milliseconds from 1 to ${MAX_INTERVAL_MS}`);
+  }
+  if (averaged !== undefined && typeof averaged !== "boolean") throw new ScenarioError(`${field}.averaged must be true or false`);
+  if (averaged === true) {
+    if (intervalMs === undefined) throw new ScenarioError(`${field}.averaged needs ${field}.intervalMs, the interval its power is the mean over`);
+    // The mean is sampled at whole-second model steps (sim/cadence.ts).
+    if (intervalMs % 1000 !== 0) throw new ScenarioError(`${field}.intervalMs must be a whole number of seconds when averaged`);
+  }
+  return { ...(intervalMs !== undefined && { intervalMs }), ...(averaged !== undefined && { averaged }) };
 }
 
 /** Validates a parsed scenario file; throws a ScenarioError naming the first bad field. */
@@ -175,6 +202,9 @@ function drawMeter(group: MeterGroup, meterId: string, random: Random): MeterSpe
     ...(group.heatPump && {
       heatPump: { electricKw: draw(group.heatPump.electricKw, random), heatLossWPerK: draw(group.heatPump.heatLossWPerK, random, 0) },
     }),
+    // Not drawn: the meters of a group before issue 17 keep their draws.
+    ...(group.intervalMs !== undefined && { intervalMs: group.intervalMs }),
+    ...(group.averaged === true && { averaged: true }),
   };
 }
 

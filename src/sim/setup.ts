@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { UsageError } from "../errors.js";
 import { FaultInjector, type FaultCounts, type FaultSpec } from "./faults.js";
 import type { PublishReport } from "../nats/jetstream-publisher.js";
+import type { Phase } from "./cadence.js";
 import { FIXTURES, loadProfiles } from "./fixtures.js";
 import { type Scenario, ScenarioError, defaultScenario, describeCommunity, parseScenario } from "./scenario.js";
 import type { Simulator } from "./simulator.js";
@@ -18,7 +19,12 @@ export interface SimulationPlan {
   readonly communities: number;
   readonly seed: number;
   readonly level: ReadingLevel;
+  /** Data time between two readings of a meter whose scenario group sets no `intervalMs`. */
   readonly intervalMs: number;
+  /** When meters report within their interval (sim/cadence.ts). Default `aligned`, the load shape of `ecwatch bench`; `sim` and `up` default to `spread`. */
+  readonly phase?: Phase;
+  /** Each reading moved by up to ± this fraction of its interval (0 ≤ jitter < 0.5). Default 0. */
+  readonly jitter?: number;
   /** Data time of the first reading; now (aligned to the interval) when undefined. */
   readonly startMs?: number;
   /** Data time to simulate; endless when undefined. */
@@ -35,10 +41,12 @@ export interface Simulation {
   readonly describe: string;
   readonly faults: FaultInjector | undefined;
   readonly models: ModelSource | undefined;
+  /** Some of the scenario's groups report at their own interval instead of `intervalMs`. */
+  readonly ownIntervals?: boolean;
 }
 
 /** The scenarios shipped in fixtures/scenarios/. */
-export const BUILT_IN_SCENARIOS = ["village", "apartment-block", "business-park"] as const;
+export const BUILT_IN_SCENARIOS = ["village", "apartment-block", "business-park", "mixed-cadence"] as const;
 
 /** Loads a shipped scenario by name, or a scenario file by path; a UsageError names the bad field. */
 export function loadScenario(nameOrFile: string): Scenario {
@@ -87,6 +95,11 @@ export function planSimulation(plan: SimulationPlan, now = Date.now()): Simulati
     return { source: new TraceSource(entries, shiftMs), describe: `replay of ${plan.replay} (${entries.length} messages)`, faults: undefined, models: undefined };
   }
   const scenario = plan.scenario ? loadScenario(plan.scenario) : defaultScenario(plan.meters);
+  const paced = scenario.groups.findIndex((group) => group.intervalMs !== undefined);
+  if (plan.level === "community" && paced >= 0) {
+    // One community-level reading sums all meters at one time: a meter's own cadence has no place in it.
+    throw new UsageError(`--level community sends one reading per community every --interval; the scenario's groups[${paced}].intervalMs needs --level meter.`, "Drop --level community, or use a scenario without intervalMs.");
+  }
   const communities = Array.from({ length: plan.communities }, (_, index) => describeCommunity(scenario, index, plan.seed));
   const startMs = plan.startMs ?? Math.floor(now / plan.intervalMs) * plan.intervalMs;
   const faults = new FaultInjector(plan.faults, plan.seed);
@@ -96,6 +109,8 @@ export function planSimulation(plan: SimulationPlan, now = Date.now()): Simulati
     seed: plan.seed,
     level: plan.level,
     intervalMs: plan.intervalMs,
+    ...(plan.phase && { phase: plan.phase }),
+    ...(plan.jitter && { jitter: plan.jitter }),
     startMs,
     endMs: plan.durationMs === undefined ? undefined : startMs + plan.durationMs,
     faults,
@@ -103,9 +118,10 @@ export function planSimulation(plan: SimulationPlan, now = Date.now()): Simulati
   const meters = communities[0]?.meters.length ?? 0;
   return {
     source: models,
-    describe: `${plan.communities} × ${scenario.name} (${meters} meters), ${plan.level} readings`,
+    describe: `${plan.communities} × ${scenario.name} (${meters} meters), ${plan.level} readings${plan.phase === "spread" ? ", spread phases" : ""}${plan.jitter ? `, jitter ±${plan.jitter * 100} %` : ""}`,
     faults: faults.active ? faults : undefined,
     models,
+    ...(paced >= 0 && { ownIntervals: true }),
   };
 }
 

@@ -47,8 +47,8 @@ function broken(edit: (s: any) => void): unknown {
 }
 
 describe("parseScenario: the shipped scenarios", () => {
-  it("ships village, apartment-block and business-park", () => {
-    expect(FILES).toEqual(["apartment-block.json", "business-park.json", "village.json"]);
+  it("ships village, apartment-block, business-park and mixed-cadence", () => {
+    expect(FILES).toEqual(["apartment-block.json", "business-park.json", "mixed-cadence.json", "village.json"]);
   });
 
   it.each(FILES)("parses fixtures/scenarios/%s, named after its file", (file) => {
@@ -111,9 +111,33 @@ describe("parseScenario: validation names the bad field", () => {
     ["a heat pump that is a list", (s) => (s.groups[1].heatPump = []), "groups[1].heatPump"],
     ["a heat pump without heat loss", (s) => (s.groups[1].heatPump = { electricKw: 2 }), "groups[1].heatPump.heatLossWPerK"],
     ["a group that is not an object", (s) => (s.groups[1] = "household"), "groups[1]"],
+    ["an interval of 0 ms", (s) => (s.groups[1].intervalMs = 0), "groups[1].intervalMs"],
+    ["a fractional interval", (s) => (s.groups[1].intervalMs = 1_500.5), "groups[1].intervalMs"],
+    ["an interval given as a duration text", (s) => (s.groups[1].intervalMs = "15m"), "groups[1].intervalMs"],
+    ["an interval longer than a day", (s) => (s.groups[0].intervalMs = 86_400_001), "groups[0].intervalMs"],
+    ["an interval given as a range", (s) => (s.groups[0].intervalMs = [1_000, 2_000]), "groups[0].intervalMs"],
+    ["averaged as text", (s) => (s.groups[2].averaged = "yes"), "groups[2].averaged"],
+    ["averaged without an interval", (s) => (s.groups[2].averaged = true), "groups[2].averaged"],
+    ["an averaged interval of fractional seconds", (s) => Object.assign(s.groups[1], { intervalMs: 900_500, averaged: true }), "groups[1].intervalMs"],
   ])("rejects %s, naming the field", (_, edit, field) => {
     const err = scenarioError(broken(edit));
     expect(err.message.startsWith(`${field} `)).toBe(true);
+  });
+
+  it("keeps a group's intervalMs and averaged, and gives them to its meters without drawing (the other draws stay)", () => {
+    const paced = broken((s) => Object.assign(s.groups[1], { intervalMs: 900_000, averaged: true }));
+    const scenario = parseScenario(paced);
+    expect(scenario.groups[1]).toEqual({ count: 2, kind: "household", annualKwh: 3_000, pvKwp: 5, intervalMs: 900_000, averaged: true });
+    expect(parseScenario(broken((s) => (s.groups[0].intervalMs = 2_000))).groups[0]).toMatchObject({ intervalMs: 2_000 });
+    const plain = describeCommunity(parseScenario(valid()), 0, 1).meters;
+    const meters = describeCommunity(scenario, 0, 1).meters;
+    expect(meters.map(({ intervalMs: _i, averaged: _a, ...rest }) => rest)).toEqual(plain);
+    expect(meters.map((m) => [m.intervalMs, m.averaged])).toEqual([[undefined, undefined], [undefined, undefined], [undefined, undefined], [900_000, true], [900_000, true], [undefined, undefined]]);
+  });
+
+  it("says what an interval must be", () => {
+    expect(scenarioError(broken((s) => (s.groups[0].intervalMs = -1))).message).toBe("groups[0].intervalMs must be a whole number of milliseconds from 1 to 86400000");
+    expect(scenarioError(broken((s) => (s.groups[0].averaged = true))).message).toBe("groups[0].averaged needs groups[0].intervalMs, the interval its power is the mean over");
   });
 
   it("rejects a scenario that is not a JSON object", () => {

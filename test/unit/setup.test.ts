@@ -59,7 +59,7 @@ describe("loadScenario", () => {
     const err = usageError(() => loadScenario("metropolis"));
     expect(err.exitCode).toBe(2);
     expect(err.message).toBe("--scenario metropolis: no such scenario or file.");
-    expect(err.hint).toContain("village, apartment-block, business-park");
+    expect(err.hint).toContain("village, apartment-block, business-park, mixed-cadence");
   });
 
   it("names the bad field of a scenario file", () => {
@@ -102,6 +102,23 @@ describe("planSimulation: models", () => {
     const simulation = planSimulation(plan({ communities: 3, level: "community" }));
     expect(simulation.describe).toBe("3 × default (5 meters), community readings");
     expect(simulation.source.next()!.emissions.map((e) => e.subject)).toEqual(["ec.community1.net", "ec.community2.net", "ec.community3.net"]);
+  });
+
+  it("refuses a scenario whose groups set their own interval at community level, naming the group", () => {
+    const err = usageError(() => planSimulation(plan({ scenario: "mixed-cadence", level: "community" })));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toBe("--level community sends one reading per community every --interval; the scenario's groups[0].intervalMs needs --level meter.");
+  });
+
+  it("simulates the mixed-cadence scenario with spread phases and jitter, saying so", () => {
+    const simulation = planSimulation(plan({ scenario: "mixed-cadence", phase: "spread", jitter: 0.1, durationMs: 3_600_000 }));
+    expect(simulation.describe).toBe("1 × mixed-cadence (32 meters), meter readings, spread phases, jitter ±10 %");
+    expect(simulation.ownIntervals).toBe(true);
+    expect(planSimulation(plan({ scenario: "village" })).ownIntervals).toBeUndefined();
+    const payloads = drain(simulation.source).flatMap((t) => t.emissions.map((e) => JSON.parse(e.payload) as { meterId: string; intervalMs?: number; averaged?: boolean }));
+    const intervals = new Map(payloads.map((p) => [p.meterId, `${p.intervalMs}/${p.averaged ?? false}`]));
+    expect(intervals.size).toBe(32);
+    expect(new Set(intervals.values())).toEqual(new Set(["900000/true", "60000/false", "2000/false", "5000/false", "10000/false"]));
   });
 
   it("rejects a bad scenario name with a UsageError", () => {
@@ -186,7 +203,7 @@ describe("planSimulation: replay", () => {
 });
 
 describe("reportOf", () => {
-  it("reports acked readings, errors, the ground truth and the energy rounded to Wh, without faults when none are active", async () => {
+  it("reports acked readings, errors, the ground truth, the models' energy rounded to Wh and the energy by the rule, without faults when none are active", async () => {
     const simulation = planSimulation(plan({ scenario: "village", intervalMs: 60_000, durationMs: 3_600_000 }));
     const simulator = new Simulator(okSink, simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: 30_000 });
     await simulator.start();
