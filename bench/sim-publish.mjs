@@ -5,7 +5,7 @@
 //   b) the same simulator, window and messages through the stock `js.publish`, the baseline;
 //   c) 100,000 meters every 2 s in real time: sustained readings/s, peak RSS and heap.
 // Each part runs in a process of its own, so that none inherits another's heap or JIT state.
-// Usage: npm run bench:sim [-- readings=500000 baseline=200000 realtimeSeconds=20]
+// Usage: npm run bench:sim [-- readings=500000 baseline=200000 realtimeSeconds=20 phase=spread]
 // Prints one JSON line and writes it to bench/results/sim-publish.json.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connectNats } from "../dist/nats/connect.js";
 import { ensureTopology } from "../dist/nats/topology.js";
-import { CONSUMER, STREAM } from "../dist/wire/names.js";
+import { AGGREGATOR_CONSUMERS, READING_STREAMS } from "../dist/wire/names.js";
 import { NO_FAULTS } from "../dist/sim/faults.js";
 import { JetStreamPublisher } from "../dist/nats/jetstream-publisher.js";
 import { planSimulation } from "../dist/sim/setup.js";
@@ -25,7 +25,9 @@ import { freePort } from "../dist/stack/ports.js";
 
 const argv = process.argv.slice(2);
 const PART = argv.find((arg) => arg.startsWith("--part="))?.slice("--part=".length);
-const args = Object.fromEntries(argv.filter((arg) => !arg.startsWith("--")).map((arg) => arg.split("=")).map(([k, v]) => [k, Number(v)]));
+const args = Object.fromEntries(argv.filter((arg) => !arg.startsWith("--")).map((arg) => arg.split("=")).map(([k, v]) => [k, k === "phase" ? v : Number(v)]));
+// phase=spread: each meter at its own phase (the simulator's default since issue 17); aligned otherwise.
+const PHASE = args.phase;
 const READINGS = args.readings ?? 500_000;
 const BASELINE_READINGS = args.baseline ?? 200_000;
 const REALTIME_SECONDS = args.realtimeSeconds ?? 20;
@@ -65,7 +67,7 @@ async function withServer(run) {
   try {
     const jsm = await jetstreamManager(nc);
     await ensureTopology(jsm);
-    await jsm.consumers.delete(STREAM, CONSUMER);
+    for (const { stream, name } of AGGREGATOR_CONSUMERS) await jsm.consumers.delete(stream, name).catch(() => undefined);
     return await run({ nc, jsm, pid: nats.pid });
   } finally {
     await nc.close();
@@ -86,7 +88,8 @@ async function measure({ sink, source, speed, pid, jsm, sample }) {
   if (sampler) clearInterval(sampler);
   const cpu = process.cpuUsage(cpuBefore);
   const { sent, acked, errors } = simulator.stats;
-  const stored = (await jsm.streams.info(STREAM)).state.messages;
+  let stored = 0;
+  for (const stream of READING_STREAMS) stored += (await jsm.streams.info(stream)).state.messages;
   return {
     readings: acked,
     seconds: +seconds.toFixed(2),
@@ -101,7 +104,7 @@ async function measure({ sink, source, speed, pid, jsm, sample }) {
 }
 
 const planned = (moments, startMs = START_MS) =>
-  planSimulation({ communities: COMMUNITIES, meters: METERS, seed: 1, level: "meter", intervalMs: INTERVAL_MS, startMs, durationMs: moments * INTERVAL_MS, faults: NO_FAULTS });
+  planSimulation({ communities: COMMUNITIES, meters: METERS, seed: 1, level: "meter", intervalMs: INTERVAL_MS, startMs, durationMs: moments * INTERVAL_MS, faults: NO_FAULTS, ...(PHASE && { phase: PHASE }) });
 
 /** Live heap after a full GC (the part runs with --expose-gc). */
 function liveHeapMB() {
