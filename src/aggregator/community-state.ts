@@ -82,13 +82,22 @@ export class CommunityState {
    * the state (to store); `duplicate`: nothing; `late`: too late to be integrated, counted in its
    * minute (to store).
    */
-  apply(meterId: string, reading: MeterState): Offered {
+  apply(meterId: string, reading: MeterState, redelivered = false): Offered {
     // Held days first: energy that becomes final by this reading may belong to its day.
     this.ledger.holdDaysUpTo(reading.measuredAtMs);
-    const offered = this.meters.offer(meterId, reading);
+    const offered = this.meters.offer(meterId, reading, redelivered);
     if (offered === "late") this.ledger.countLate(reading.measuredAtMs);
     if (offered === "pending") this.shards.changed(meterId);
     return offered;
+  }
+
+  /** Settles no energy until `releaseEnergy` (CommunityMeters.hold). */
+  holdEnergy(): void {
+    this.meters.hold();
+  }
+
+  releaseEnergy(): void {
+    this.meters.release();
   }
 
   /** The community's final data time (CommunityMeters.finalThroughMs) when it moved on since last stored; then call `finalStored`. */

@@ -1,26 +1,14 @@
 import type { Aggregate } from "../domain/aggregate.js";
 import { decodeReading } from "../wire/decode-reading.js";
-import { PARTITIONS, partitionOf } from "../wire/names.js";
+import { CONSUMER_ACK_WAIT_MS, PARTITIONS, partitionOf } from "../wire/names.js";
 import { CacheWriter } from "./cache-writer.js";
 import { CommunityState } from "./community-state.js";
 import { deadLetterOf } from "./dead-letter.js";
 import type { AggregatorOptions, AggregatorStats } from "./options.js";
-import type { AggregatorPorts, Consumption, DeadLetter, ReadingMessage } from "./ports.js";
+import type { AggregatorPorts, Consumption, ReadingMessage } from "./ports.js";
+import { type Announced, type Received, acknowledge } from "./acknowledge.js";
 import { loadStates } from "./state-loader.js";
 import { type TakenState, storeStates, takeState } from "./state-writer.js";
-
-interface Received {
-  readonly msg: ReadingMessage;
-  /** The community whose stored state must hold this reading's effect before the ack. */
-  readonly communityId?: string;
-  readonly deadLetter?: DeadLetter;
-}
-
-/** A batch announced, waiting for the store that acknowledges it: `failed` names the communities whose aggregate could not be stored. */
-interface Announced {
-  readonly batch: readonly Received[];
-  readonly failed: ReadonlySet<string>;
-}
 
 /** What a partition gives up when it stops: the lease, if the worker holds one. */
 export interface PartitionLease {
@@ -28,6 +16,7 @@ export interface PartitionLease {
 }
 
 const DEFAULT_STORE_INTERVAL_MS = 100;
+const DEFAULT_SETTLE_HOLD_MS = CONSUMER_ACK_WAIT_MS + 2_000;
 const DEFAULT_RETRY_DELAY_MS = 1_000;
 
 /**
@@ -68,6 +57,11 @@ export class PartitionWorker {
   private abandoned = false;
   private consumption: Consumption | undefined;
   private stopped = false;
+  /** Energy is held (see AggregatorOptions.settleHoldMs) until this timer releases it. */
+  private energyHeld = false;
+  /** Energy released from its hold waits for a store, though no batch may. */
+  private releasedEnergy = false;
+  private holdTimer: NodeJS.Timeout | undefined;
   private readonly staleAfterMs: number;
   private readonly storeIntervalMs: number;
   private readonly retryDelayMs: number;
@@ -94,12 +88,34 @@ export class PartitionWorker {
     const worker = new PartitionWorker(ports, partition, lease, stats, options);
     try {
       worker.states = await loadStates(ports, (communityId) => worker.owns(communityId), worker.staleAfterMs);
+      worker.holdEnergy(options.settleHoldMs ?? DEFAULT_SETTLE_HOLD_MS);
       worker.consumption = await ports.readings.consumePartition(partition, { maxMessages: options.maxMessages ?? 1_000 }, (msg) => worker.receive(msg));
     } catch (err) {
       await lease.release();
       throw err;
     }
     return worker;
+  }
+
+  /** Settles no energy for `holdMs`: the readings a crashed owner of the partition had not acknowledged come back meanwhile. */
+  private holdEnergy(holdMs: number): void {
+    if (holdMs <= 0) return;
+    this.energyHeld = true;
+    for (const state of this.states.values()) state.holdEnergy();
+    this.holdTimer = setTimeout(() => this.releaseEnergy(), holdMs);
+  }
+
+  /** Settles what became final during the hold, and stores it. */
+  private releaseEnergy(): void {
+    clearTimeout(this.holdTimer);
+    if (!this.energyHeld) return;
+    this.energyHeld = false;
+    this.releasedEnergy = true;
+    for (const [communityId, state] of this.states) {
+      state.releaseEnergy();
+      this.dirty.add(communityId);
+    }
+    this.scheduleFlush();
   }
 
   private owns(communityId: string): boolean {
@@ -110,6 +126,7 @@ export class PartitionWorker {
     let state = this.states.get(communityId);
     if (!state) {
       state = new CommunityState(communityId, this.staleAfterMs);
+      if (this.energyHeld) state.holdEnergy();
       this.states.set(communityId, state);
     }
     return state;
@@ -123,7 +140,7 @@ export class PartitionWorker {
       this.pending.push({ msg, deadLetter: deadLetterOf(msg, reason) });
     } else if (decoded.ok) {
       this.stats.readings += 1;
-      const offered = this.stateOf(decoded.communityId).apply(decoded.meterId, decoded.state);
+      const offered = this.stateOf(decoded.communityId).apply(decoded.meterId, decoded.state, msg.info.redelivered);
       if (offered === "duplicate") this.stats.ignored += 1;
       else this.dirty.add(decoded.communityId);
       if (offered === "late") this.stats.late += 1;
@@ -150,9 +167,9 @@ export class PartitionWorker {
     while (!this.abandoned && (this.pending.length || this.storeDue()));
   }
 
-  /** Batches wait for a store, and the last one began `storeIntervalMs` ago (or the worker stops). */
+  /** Batches (or energy released from its hold) wait for a store, and the last one began `storeIntervalMs` ago (or the worker stops). */
   private storeDue(): boolean {
-    return this.unacked.length > 0 && (this.stopping || performance.now() - this.lastStoreMs >= this.storeIntervalMs);
+    return (this.unacked.length > 0 || this.releasedEnergy) && (this.stopping || performance.now() - this.lastStoreMs >= this.storeIntervalMs);
   }
 
   /**
@@ -180,6 +197,7 @@ export class PartitionWorker {
     const batches = storing ? this.unacked : [];
     if (storing) {
       this.unacked = [];
+      this.releasedEnergy = false;
       this.lastStoreMs = performance.now();
     }
 
@@ -209,7 +227,7 @@ export class PartitionWorker {
     for (const aggregate of changed) this.options.onAggregate?.(aggregate);
 
     if (storing) await this.store(taken, failed, batches);
-    else if (this.unacked.length) this.storeTimer ??= setTimeout(() => {
+    else if (this.unacked.length || this.releasedEnergy) this.storeTimer ??= setTimeout(() => {
       this.storeTimer = undefined;
       this.scheduleFlush();
     }, this.storeIntervalMs);
@@ -232,14 +250,7 @@ export class PartitionWorker {
       this.dirty.add(communityId);
       this.unsnapshotted.add(communityId);
     }
-    const messages = batches.flatMap(({ batch, failed: unannounced }) => batch.map((received) => ({ ...received, stored: !received.communityId || !(unannounced.has(received.communityId) || failed.has(received.communityId)) })));
-    const deadLettered = await Promise.all(messages.map(({ msg, deadLetter }) => (deadLetter ? this.ports.deadLetters.store(msg, deadLetter) : true)));
-    messages.forEach(({ msg, deadLetter, stored }, index) => {
-      // Not stored, or stored by an owner that lost the lease meanwhile: it comes back and is applied again, idempotently.
-      if (!this.abandoned && (deadLetter ? deadLettered[index] : stored)) msg.ack();
-      else msg.nak(this.retryDelayMs);
-    });
-    this.stats.deadLetters += messages.filter((received, index) => received.deadLetter && deadLettered[index]).length;
+    this.stats.deadLetters += await acknowledge(batches, failed, this.ports.deadLetters, { keep: !this.abandoned, retryDelayMs: this.retryDelayMs });
   }
 
   /** Puts a stored aggregate into the cache, then on the change feed (a client that GETs on an event finds it). */
@@ -259,6 +270,8 @@ export class PartitionWorker {
   async stop(): Promise<void> {
     if (this.stopped) return;
     await this.consumption?.stop();
+    // A clean stop stores its energy settled (the next owner would settle it anyway).
+    this.releaseEnergy();
     this.stopping = true;
     clearTimeout(this.storeTimer);
     if (this.unacked.length) this.scheduleFlush();
@@ -278,6 +291,7 @@ export class PartitionWorker {
     if (this.stopped) return;
     this.abandoned = true;
     clearTimeout(this.storeTimer);
+    clearTimeout(this.holdTimer);
     await this.consumption?.stop();
     await this.settled();
     for (const { batch } of this.unacked) for (const { msg } of batch) msg.nak();

@@ -9,7 +9,11 @@ export interface ReadingMessage {
   readonly subject: string;
   /** Its sequence in its stream. */
   readonly seq: number;
-  readonly info: { readonly stream: string };
+  readonly info: {
+    readonly stream: string;
+    /** Delivered before (to this aggregator, or to a partition's owner that died before acknowledging it). */
+    readonly redelivered: boolean;
+  };
   readonly data: Uint8Array;
   string(): string;
   ack(): void;

@@ -17,6 +17,8 @@ export class CommunityMeters {
   private readonly list: MeterIntegrator[] = [];
   private readonly due = new DeadlineHeap();
   private watermarkMs = Number.NEGATIVE_INFINITY;
+  /** While held, readings wait and nothing is settled (see hold). */
+  private held = false;
 
   constructor(
     /** The tolerance's floor: `--stale-after`. */
@@ -46,14 +48,34 @@ export class CommunityMeters {
     return true;
   }
 
-  /** Offers a meter's reading, and hands the sink every meter's energy that became final by it. */
-  offer(meterId: string, reading: MeterState): Offered {
+  /**
+   * Settles nothing until `release`: readings only wait in their place. A partition's new owner
+   * holds while the readings its crashed owner had not acknowledged come back (they are delivered
+   * again only after the consumer's ack wait); settled before, they would be late.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Settles what became final meanwhile, and from now on as readings come. */
+  release(): void {
+    this.held = false;
+    this.settleDue();
+  }
+
+  /**
+   * Offers a meter's reading, and hands the sink every meter's energy that became final by it.
+   * A reading delivered again (`redelivered`) that is older than what its meter integrated is one
+   * it already has: a duplicate, not late.
+   */
+  offer(meterId: string, reading: MeterState, redelivered = false): Offered {
     let meter = this.meters.get(meterId);
     if (!meter) {
       this.meters.set(meterId, (meter = new MeterIntegrator(this.floorMs)));
       this.list.push(meter);
     }
     const offered = meter.offer(reading);
+    if (offered === "late" && redelivered) return "duplicate";
     if (offered !== "pending") return offered;
     this.watermarkMs = Math.max(this.watermarkMs, reading.measuredAtMs);
     this.due.push(meter.deadlineMs(), meterId);
@@ -63,6 +85,7 @@ export class CommunityMeters {
 
   /** Integrates the energy of every meter whose deadline the community's data time has passed. */
   private settleDue(): void {
+    if (this.held) return;
     for (let entry = this.due.popDue(this.watermarkMs); entry; entry = this.due.popDue(this.watermarkMs)) {
       const { meterId } = entry;
       const meter = this.meters.get(meterId)!;

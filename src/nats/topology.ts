@@ -12,6 +12,7 @@ import {
 import { formatDuration } from "../domain/duration.js";
 import {
   AGGREGATOR_CONSUMERS,
+  CONSUMER_ACK_WAIT_MS,
   DLQ_STREAM,
   DLQ_SUBJECT,
   PARTITIONS,
@@ -195,7 +196,7 @@ async function ensureConsumers(jsm: JetStreamManager, update: boolean): Promise<
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       // What a crashed aggregator had received comes to the partition's next owner after this long.
-      ack_wait: nanos(10_000),
+      ack_wait: nanos(CONSUMER_ACK_WAIT_MS),
       max_ack_pending: MAX_ACK_PENDING,
       max_deliver: -1,
     });

@@ -84,6 +84,8 @@ export const mqttTopicOf = (subject: string): string => subject.replaceAll(".", 
  * ~100 messages/s, and separate streams spread their leaders over a cluster's nodes.
  */
 export const PARTITIONS = 8;
+/** How long the aggregator's consumers wait for an ack before they deliver a message again (to a partition's next owner after a crash). */
+export const CONSUMER_ACK_WAIT_MS = 10_000;
 export const PARTITIONED_SUBJECT_PREFIX = "ecp";
 
 /** The partition of a community: what nats-server's `partition(n,1)` computes (FNV-1a of the id, mod n). */

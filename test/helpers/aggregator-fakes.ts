@@ -21,7 +21,7 @@ import { meterReadingSubject, partitionOf, partitionedSubject } from "../../src/
 
 /** A delivered message that records what the aggregator did with it. */
 export class FakeMessage implements ReadingMessage {
-  readonly info: { readonly stream: string };
+  readonly info: { readonly stream: string; readonly redelivered: boolean };
   readonly data: Uint8Array;
   /** Every ack and nak, in order. */
   readonly outcomes: Array<"ack" | "nak"> = [];
@@ -31,8 +31,9 @@ export class FakeMessage implements ReadingMessage {
     private readonly text: string,
     readonly seq: number,
     stream = "EC_STREAM_P0",
+    redelivered = false,
   ) {
-    this.info = { stream };
+    this.info = { stream, redelivered };
     this.data = new TextEncoder().encode(text);
   }
 

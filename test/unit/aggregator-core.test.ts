@@ -4,6 +4,7 @@ import { partitionLeaseKey } from "../../src/aggregator/lease.js";
 import { type AggregatorOptions, type AggregatorStats, emptyStats } from "../../src/aggregator/options.js";
 import { PartitionWorker } from "../../src/aggregator/partition-worker.js";
 import { aggregateFromJson } from "../../src/domain/aggregate.js";
+import { decodeDay } from "../../src/energy/day-record.js";
 import { partitionOf } from "../../src/wire/names.js";
 import { FakeMessage, fakePorts, meterMessage } from "../helpers/aggregator-fakes.js";
 
@@ -21,7 +22,8 @@ const PARTITION = partitionOf(COMMUNITY);
 const T0 = Date.UTC(2026, 5, 21, 12);
 const reading = (meterId: string, secondsIn: number, genW: number, conW: number, community = COMMUNITY) =>
   meterMessage({ communityId: community, meterId, genW, conW, measuredAt: new Date(T0 + secondsIn * 1_000).toISOString(), seq: secondsIn });
-const again = (msg: FakeMessage): FakeMessage => new FakeMessage(msg.subject, msg.string(), msg.seq, msg.info.stream);
+/** The same message delivered again, as JetStream marks it. */
+const again = (msg: FakeMessage): FakeMessage => new FakeMessage(msg.subject, msg.string(), msg.seq, msg.info.stream, true);
 
 const running: Array<{ stop(): Promise<void> }> = [];
 afterEach(async () => {
@@ -34,7 +36,7 @@ async function startWorker(options: AggregatorOptions = {}) {
   const stats: AggregatorStats = emptyStats();
   const errors: unknown[] = [];
   let released = 0;
-  const worker = await PartitionWorker.start(ports, PARTITION, { release: async () => void (released += 1) }, stats, { retryDelayMs: 5, onError: (err) => errors.push(err), ...options });
+  const worker = await PartitionWorker.start(ports, PARTITION, { release: async () => void (released += 1) }, stats, { retryDelayMs: 5, settleHoldMs: 0, onError: (err) => errors.push(err), ...options });
   running.push(worker);
   const deliver = (...messages: FakeMessage[]) => messages.forEach((msg) => expect(ports.readings.deliver(PARTITION, msg)).toBe(true));
   const latest = () => aggregateFromJson(ports.latest.values.get(COMMUNITY) ?? "");
@@ -140,6 +142,21 @@ describe("the aggregator core on in-memory ports", () => {
     ports.cache.fail = false;
     await until(() => ports.cache.values.has(COMMUNITY), "the retried cache write");
     expect(aggregateFromJson(ports.cache.values.get(COMMUNITY)!)).toMatchObject({ genW: 500, conW: 200 });
+  });
+
+  it("a new owner stores no energy until its hold is over, then the energy of every reading, in its place", async () => {
+    const { ports, deliver } = await startWorker({ settleHoldMs: 150 });
+    // A minute meter's readings; the one at 3 min comes back last, as a crashed owner's would after the ack wait.
+    const readings = [0, 1, 2, 4, 5, 6, 7, 8].map((minute) => reading("m1", minute * 60, 600, 0));
+    deliver(...readings);
+    await until(() => readings.every((msg) => msg.settled === "ack"), "the acks");
+    deliver(again(reading("m1", 3 * 60, 600, 0)));
+    expect(ports.energy.records.size).toBe(0);
+    await until(() => ports.energy.records.size > 0, "the day record after the hold");
+    const day = decodeDay(ports.energy.records.values().next().value!)!;
+    // Final up to 5 min (8 min − a grace of 3 intervals): 5 minutes of 600 W, the returned reading in its place.
+    expect([...day.minutes.values()].reduce((sum, e) => sum + e.genWms, 0)).toBe(600 * 5 * 60_000);
+    expect(day.late).toEqual(new Map());
   });
 
   it("stop stores and acknowledges what waits for the next store, then gives the lease up", async () => {
