@@ -23,9 +23,10 @@ export interface AggregatorOptions {
    */
   readonly storeIntervalMs?: number;
   /**
-   * How long a partition's new owner settles no energy: the consumers' ack wait and 2 s, so that
-   * the readings a crashed owner had not acknowledged, delivered again only after the ack wait,
-   * are back and integrated in their place (a restart makes nothing late). Default 12 s.
+   * How long a partition's new owner settles no energy when the one before left readings
+   * unacknowledged (it crashed): the consumers' ack wait and 2 s, so that those readings,
+   * delivered again only after the ack wait, are back and integrated in their place (a crash
+   * makes nothing late). Default 12 s.
    */
   readonly settleHoldMs?: number;
   /** How long a reading that could not be stored waits before it is delivered again, and a failed cache write before it is retried. Default 1 s. */

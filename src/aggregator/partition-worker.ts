@@ -17,27 +17,28 @@ export interface PartitionLease {
 
 const DEFAULT_STORE_INTERVAL_MS = 100;
 const DEFAULT_SETTLE_HOLD_MS = CONSUMER_ACK_WAIT_MS + 2_000;
+/**
+ * Readings a hold keeps waiting at most: they are stored in the snapshot, whose values NATS
+ * limits to 1 MB. A replay at full speed reaches it within the hold; then energy is released
+ * early, and a crashed owner's reading that comes back later still is counted late.
+ */
+const MAX_HELD_READINGS = 10_000;
 const DEFAULT_RETRY_DELAY_MS = 1_000;
 
 /**
  * Aggregates one partition, read from its stream (`EC_STREAM_P<n>`) through its durable pull
- * consumer (`agg-p<n>`), while its aggregator holds the partition's lease, and keeps the totals of
- * the partition's communities exact: per-meter state in memory, and per batch and changed
- * community the aggregate (`ec_latest`, then the cache and the change feed); at most every
- * `storeIntervalMs`, the changed days of energy (`ec_energy`) and the changed shards of the
- * per-meter snapshots (`ec_agg_state`) of every community changed since the last time; a
- * message is acknowledged only after all are stored. A crash in between means redelivery, and
- * a redelivered reading missing from the snapshot is applied again and gives a new version of
- * the same totals; one already in it changes nothing. Energy is not idempotent in that window:
- * after a crash between a day record and the snapshot, the redelivered readings add their
- * intervals to that day a second time — at most one store's.
- * A community whose store fails is retried on its own; the others go on. The next owner of
- * the partition starts from the snapshots and the day records of the days it holds.
+ * consumer (`agg-p<n>`), while its aggregator holds the partition's lease: per-meter state in
+ * memory; per batch and changed community the aggregate (`ec_latest`, then the cache and the
+ * change feed); at most every `storeIntervalMs`, the changed days of energy (`ec_energy`), the
+ * changed shards of the per-meter snapshots (`ec_agg_state`) and the final data time; a message
+ * is acknowledged only after all are stored. A crash in between means redelivery: a reading
+ * missing from the snapshot is applied again (a new version of the same totals), one in it
+ * changes nothing, and the day records' cursors keep energy from being counted twice
+ * (day-ledger.ts). A community whose store fails is retried on its own; the others go on.
  *
  * Batching needs no timer: messages arrive through a synchronous callback and a flush is
- * scheduled with setImmediate, so one flush takes everything that arrived in the same
- * socket reads, and whatever arrives during a flush forms the next batch; a timer stores
- * what waits when no batch comes.
+ * scheduled with setImmediate, so one flush takes everything that arrived in the same socket
+ * reads, and whatever arrives during a flush forms the next batch; a timer stores what waits.
  */
 export class PartitionWorker {
   private states = new Map<string, CommunityState>();
@@ -59,6 +60,7 @@ export class PartitionWorker {
   private stopped = false;
   /** Energy is held (see AggregatorOptions.settleHoldMs) until this timer releases it. */
   private energyHeld = false;
+  private heldReadings = 0;
   /** Energy released from its hold waits for a store, though no batch may. */
   private releasedEnergy = false;
   private holdTimer: NodeJS.Timeout | undefined;
@@ -88,7 +90,8 @@ export class PartitionWorker {
     const worker = new PartitionWorker(ports, partition, lease, stats, options);
     try {
       worker.states = await loadStates(ports, (communityId) => worker.owns(communityId), worker.staleAfterMs);
-      worker.holdEnergy(options.settleHoldMs ?? DEFAULT_SETTLE_HOLD_MS);
+      // Only after a crash: then the consumer still has the dead owner's readings out, unacknowledged.
+      if ((await ports.readings.unacknowledged(partition)) > 0) worker.holdEnergy(options.settleHoldMs ?? DEFAULT_SETTLE_HOLD_MS);
       worker.consumption = await ports.readings.consumePartition(partition, { maxMessages: options.maxMessages ?? 1_000 }, (msg) => worker.receive(msg));
     } catch (err) {
       await lease.release();
@@ -144,6 +147,7 @@ export class PartitionWorker {
       if (offered === "duplicate") this.stats.ignored += 1;
       else this.dirty.add(decoded.communityId);
       if (offered === "late") this.stats.late += 1;
+      if (this.energyHeld && offered === "pending" && ++this.heldReadings > MAX_HELD_READINGS) this.releaseEnergy();
       this.pending.push({ msg, communityId: decoded.communityId });
     } else {
       this.pending.push({ msg, deadLetter: deadLetterOf(msg, decoded.reason) });

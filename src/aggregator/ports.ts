@@ -32,6 +32,8 @@ export type OnReading = (msg: ReadingMessage) => void;
 export interface ReadingSource {
   consumePartition(partition: number, options: { readonly maxMessages: number }, onReading: OnReading): Promise<Consumption>;
   consumeStrays(options: { readonly maxMessages: number }, onReading: OnReading): Promise<Consumption>;
+  /** Readings of a partition delivered and not acknowledged yet: before its owner consumes, what a crashed one left. */
+  unacknowledged(partition: number): Promise<number>;
   /** Stores a stray reading in its partition's stream; `msgId` makes a repeated forward a duplicate. */
   forward(subject: string, data: Uint8Array, msgId: string): Promise<void>;
 }

@@ -69,6 +69,7 @@ export function natsAggregatorStores(bus: Bus) {
         const consumer = await bus.js.consumers.get(STREAM, STRAYS_CONSUMER);
         return consumption(await consumer.consume({ max_messages: maxMessages, callback: onReading }));
       },
+      unacknowledged: async (partition: number) => (await bus.jsm.consumers.info(partitionStream(partition), partitionConsumer(partition))).num_ack_pending,
       async forward(subject: string, data: Uint8Array, msgId: string) {
         await bus.js.publish(subject, data, { msgID: msgId });
       },

@@ -64,6 +64,12 @@ export class FakeReadingSource implements ReadingSource {
   readonly consumers = new Map<number | "strays", OnReading>();
   readonly forwarded: Array<{ subject: string; msgId: string }> = [];
   failForward = false;
+  /** What a crashed owner left unacknowledged, as the consumer reports it. */
+  leftUnacknowledged = 0;
+
+  async unacknowledged(): Promise<number> {
+    return this.leftUnacknowledged;
+  }
 
   private consumption(key: number | "strays", onReading: OnReading): Consumption {
     this.consumers.set(key, onReading);

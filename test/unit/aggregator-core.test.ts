@@ -31,12 +31,11 @@ afterEach(async () => {
 });
 
 /** A partition worker on fakes; `errors` collects what it reports. */
-async function startWorker(options: AggregatorOptions = {}) {
-  const ports = fakePorts();
+async function startWorker(options: AggregatorOptions = {}, ports = fakePorts()) {
   const stats: AggregatorStats = emptyStats();
   const errors: unknown[] = [];
   let released = 0;
-  const worker = await PartitionWorker.start(ports, PARTITION, { release: async () => void (released += 1) }, stats, { retryDelayMs: 5, settleHoldMs: 0, onError: (err) => errors.push(err), ...options });
+  const worker = await PartitionWorker.start(ports, PARTITION, { release: async () => void (released += 1) }, stats, { retryDelayMs: 5, onError: (err) => errors.push(err), ...options });
   running.push(worker);
   const deliver = (...messages: FakeMessage[]) => messages.forEach((msg) => expect(ports.readings.deliver(PARTITION, msg)).toBe(true));
   const latest = () => aggregateFromJson(ports.latest.values.get(COMMUNITY) ?? "");
@@ -145,7 +144,9 @@ describe("the aggregator core on in-memory ports", () => {
   });
 
   it("a new owner stores no energy until its hold is over, then the energy of every reading, in its place", async () => {
-    const { ports, deliver } = await startWorker({ settleHoldMs: 150 });
+    const ports = fakePorts();
+    ports.readings.leftUnacknowledged = 3; // the owner before crashed
+    const { deliver } = await startWorker({ settleHoldMs: 150 }, ports);
     // A minute meter's readings; the one at 3 min comes back last, as a crashed owner's would after the ack wait.
     const readings = [0, 1, 2, 4, 5, 6, 7, 8].map((minute) => reading("m1", minute * 60, 600, 0));
     deliver(...readings);
