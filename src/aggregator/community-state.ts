@@ -91,15 +91,6 @@ export class CommunityState {
     return offered;
   }
 
-  /** Settles no energy until `releaseEnergy` (CommunityMeters.hold). */
-  holdEnergy(): void {
-    this.meters.hold();
-  }
-
-  releaseEnergy(): void {
-    this.meters.release();
-  }
-
   /** The community's final data time (CommunityMeters.finalThroughMs) when it moved on since last stored; then call `finalStored`. */
   finalToStore(): number | undefined {
     const final = this.meters.finalThroughMs();

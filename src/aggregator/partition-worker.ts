@@ -1,6 +1,6 @@
 import type { Aggregate } from "../domain/aggregate.js";
 import { decodeReading } from "../wire/decode-reading.js";
-import { CONSUMER_ACK_WAIT_MS, PARTITIONS, partitionOf } from "../wire/names.js";
+import { PARTITIONS, partitionOf } from "../wire/names.js";
 import { CacheWriter } from "./cache-writer.js";
 import { CommunityState } from "./community-state.js";
 import { deadLetterOf } from "./dead-letter.js";
@@ -16,13 +16,7 @@ export interface PartitionLease {
 }
 
 const DEFAULT_STORE_INTERVAL_MS = 100;
-const DEFAULT_SETTLE_HOLD_MS = CONSUMER_ACK_WAIT_MS + 2_000;
-/**
- * Readings a hold keeps waiting at most: they are stored in the snapshot, whose values NATS
- * limits to 1 MB. A replay at full speed reaches it within the hold; then energy is released
- * early, and a crashed owner's reading that comes back later still is counted late.
- */
-const MAX_HELD_READINGS = 10_000;
+
 const DEFAULT_RETRY_DELAY_MS = 1_000;
 
 /**
@@ -58,12 +52,7 @@ export class PartitionWorker {
   private abandoned = false;
   private consumption: Consumption | undefined;
   private stopped = false;
-  /** Energy is held (see AggregatorOptions.settleHoldMs) until this timer releases it. */
-  private energyHeld = false;
-  private heldReadings = 0;
-  /** Energy released from its hold waits for a store, though no batch may. */
-  private releasedEnergy = false;
-  private holdTimer: NodeJS.Timeout | undefined;
+
   private readonly staleAfterMs: number;
   private readonly storeIntervalMs: number;
   private readonly retryDelayMs: number;
@@ -90,8 +79,8 @@ export class PartitionWorker {
     const worker = new PartitionWorker(ports, partition, lease, stats, options);
     try {
       worker.states = await loadStates(ports, (communityId) => worker.owns(communityId), worker.staleAfterMs);
-      // Only after a crash: then the consumer still has the dead owner's readings out, unacknowledged.
-      if ((await ports.readings.unacknowledged(partition)) > 0) worker.holdEnergy(options.settleHoldMs ?? DEFAULT_SETTLE_HOLD_MS);
+      // After a crash, the dead owner's readings first: in their place, before any newer one makes them late.
+      for (const msg of await ports.readings.unacknowledged(partition)) worker.replay(msg);
       worker.consumption = await ports.readings.consumePartition(partition, { maxMessages: options.maxMessages ?? 1_000 }, (msg) => worker.receive(msg));
     } catch (err) {
       await lease.release();
@@ -100,25 +89,14 @@ export class PartitionWorker {
     return worker;
   }
 
-  /** Settles no energy for `holdMs`: the readings a crashed owner of the partition had not acknowledged come back meanwhile. */
-  private holdEnergy(holdMs: number): void {
-    if (holdMs <= 0) return;
-    this.energyHeld = true;
-    for (const state of this.states.values()) state.holdEnergy();
-    this.holdTimer = setTimeout(() => this.releaseEnergy(), holdMs);
-  }
-
-  /** Settles what became final during the hold, and stores it. */
-  private releaseEnergy(): void {
-    clearTimeout(this.holdTimer);
-    if (!this.energyHeld) return;
-    this.energyHeld = false;
-    this.releasedEnergy = true;
-    for (const [communityId, state] of this.states) {
-      state.releaseEnergy();
-      this.dirty.add(communityId);
-    }
-    this.scheduleFlush();
+  /**
+   * Applies a reading a crashed owner had been delivered, without taking it for acknowledgement
+   * (the consumer delivers it again, then a duplicate). A malformed one is dead-lettered then.
+   */
+  private replay(msg: ReadingMessage): void {
+    const decoded = decodeReading(msg.subject, msg.string(), msg.seq);
+    if (!decoded.ok || !this.owns(decoded.communityId)) return;
+    if (this.stateOf(decoded.communityId).apply(decoded.meterId, decoded.state, true) === "pending") this.dirty.add(decoded.communityId);
   }
 
   private owns(communityId: string): boolean {
@@ -129,7 +107,6 @@ export class PartitionWorker {
     let state = this.states.get(communityId);
     if (!state) {
       state = new CommunityState(communityId, this.staleAfterMs);
-      if (this.energyHeld) state.holdEnergy();
       this.states.set(communityId, state);
     }
     return state;
@@ -147,7 +124,6 @@ export class PartitionWorker {
       if (offered === "duplicate") this.stats.ignored += 1;
       else this.dirty.add(decoded.communityId);
       if (offered === "late") this.stats.late += 1;
-      if (this.energyHeld && offered === "pending" && ++this.heldReadings > MAX_HELD_READINGS) this.releaseEnergy();
       this.pending.push({ msg, communityId: decoded.communityId });
     } else {
       this.pending.push({ msg, deadLetter: deadLetterOf(msg, decoded.reason) });
@@ -171,9 +147,9 @@ export class PartitionWorker {
     while (!this.abandoned && (this.pending.length || this.storeDue()));
   }
 
-  /** Batches (or energy released from its hold) wait for a store, and the last one began `storeIntervalMs` ago (or the worker stops). */
+  /** Batches wait for a store, and the last one began `storeIntervalMs` ago (or the worker stops). */
   private storeDue(): boolean {
-    return (this.unacked.length > 0 || this.releasedEnergy) && (this.stopping || performance.now() - this.lastStoreMs >= this.storeIntervalMs);
+    return this.unacked.length > 0 && (this.stopping || performance.now() - this.lastStoreMs >= this.storeIntervalMs);
   }
 
   /**
@@ -201,7 +177,6 @@ export class PartitionWorker {
     const batches = storing ? this.unacked : [];
     if (storing) {
       this.unacked = [];
-      this.releasedEnergy = false;
       this.lastStoreMs = performance.now();
     }
 
@@ -231,7 +206,7 @@ export class PartitionWorker {
     for (const aggregate of changed) this.options.onAggregate?.(aggregate);
 
     if (storing) await this.store(taken, failed, batches);
-    else if (this.unacked.length || this.releasedEnergy) this.storeTimer ??= setTimeout(() => {
+    else if (this.unacked.length) this.storeTimer ??= setTimeout(() => {
       this.storeTimer = undefined;
       this.scheduleFlush();
     }, this.storeIntervalMs);
@@ -274,8 +249,6 @@ export class PartitionWorker {
   async stop(): Promise<void> {
     if (this.stopped) return;
     await this.consumption?.stop();
-    // A clean stop stores its energy settled (the next owner would settle it anyway).
-    this.releaseEnergy();
     this.stopping = true;
     clearTimeout(this.storeTimer);
     if (this.unacked.length) this.scheduleFlush();
@@ -295,7 +268,6 @@ export class PartitionWorker {
     if (this.stopped) return;
     this.abandoned = true;
     clearTimeout(this.storeTimer);
-    clearTimeout(this.holdTimer);
     await this.consumption?.stop();
     await this.settled();
     for (const { batch } of this.unacked) for (const { msg } of batch) msg.nak();

@@ -32,8 +32,13 @@ export type OnReading = (msg: ReadingMessage) => void;
 export interface ReadingSource {
   consumePartition(partition: number, options: { readonly maxMessages: number }, onReading: OnReading): Promise<Consumption>;
   consumeStrays(options: { readonly maxMessages: number }, onReading: OnReading): Promise<Consumption>;
-  /** Readings of a partition delivered and not acknowledged yet: before its owner consumes, what a crashed one left. */
-  unacknowledged(partition: number): Promise<number>;
+  /**
+   * The readings a partition's crashed owner had been delivered and not acknowledged, read from
+   * the stream itself (a new owner would get them again only after the consumer's ack wait, behind
+   * newer ones). Empty after a clean hand-over. They are not to be acknowledged: the consumer
+   * delivers them again.
+   */
+  unacknowledged(partition: number): Promise<ReadingMessage[]>;
   /** Stores a stray reading in its partition's stream; `msgId` makes a repeated forward a duplicate. */
   forward(subject: string, data: Uint8Array, msgId: string): Promise<void>;
 }

@@ -17,8 +17,6 @@ export class CommunityMeters {
   private readonly list: MeterIntegrator[] = [];
   private readonly due = new DeadlineHeap();
   private watermarkMs = Number.NEGATIVE_INFINITY;
-  /** While held, readings wait and nothing is settled (see hold). */
-  private held = false;
 
   constructor(
     /** The tolerance's floor: `--stale-after`. */
@@ -49,21 +47,6 @@ export class CommunityMeters {
   }
 
   /**
-   * Settles nothing until `release`: readings only wait in their place. A partition's new owner
-   * holds while the readings its crashed owner had not acknowledged come back (they are delivered
-   * again only after the consumer's ack wait); settled before, they would be late.
-   */
-  hold(): void {
-    this.held = true;
-  }
-
-  /** Settles what became final meanwhile, and from now on as readings come. */
-  release(): void {
-    this.held = false;
-    this.settleDue();
-  }
-
-  /**
    * Offers a meter's reading, and hands the sink every meter's energy that became final by it.
    * A reading delivered again (`redelivered`) that is older than what its meter integrated is one
    * it already has: a duplicate, not late.
@@ -85,7 +68,6 @@ export class CommunityMeters {
 
   /** Integrates the energy of every meter whose deadline the community's data time has passed. */
   private settleDue(): void {
-    if (this.held) return;
     for (let entry = this.due.popDue(this.watermarkMs); entry; entry = this.due.popDue(this.watermarkMs)) {
       const { meterId } = entry;
       const meter = this.meters.get(meterId)!;

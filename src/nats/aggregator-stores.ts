@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import { type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
 import type { KV, KvEntry } from "@nats-io/kv";
 import {
   DLQ_SUBJECT,
@@ -69,7 +69,20 @@ export function natsAggregatorStores(bus: Bus) {
         const consumer = await bus.js.consumers.get(STREAM, STRAYS_CONSUMER);
         return consumption(await consumer.consume({ max_messages: maxMessages, callback: onReading }));
       },
-      unacknowledged: async (partition: number) => (await bus.jsm.consumers.info(partitionStream(partition), partitionConsumer(partition))).num_ack_pending,
+      /** From the consumer's ack floor to the last it delivered, through an ordered consumer on the stream. */
+      async unacknowledged(partition: number): Promise<JsMsg[]> {
+        const stream = partitionStream(partition);
+        const { num_ack_pending: pending, ack_floor: floor, delivered } = await bus.jsm.consumers.info(stream, partitionConsumer(partition));
+        if (!pending || delivered.stream_seq <= floor.stream_seq) return [];
+        const ordered = await bus.js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor.stream_seq + 1 });
+        const messages: JsMsg[] = [];
+        const batch = await ordered.fetch({ max_messages: delivered.stream_seq - floor.stream_seq, expires: 5_000 });
+        for await (const msg of batch) {
+          messages.push(msg);
+          if (msg.seq >= delivered.stream_seq) break;
+        }
+        return messages;
+      },
       async forward(subject: string, data: Uint8Array, msgId: string) {
         await bus.js.publish(subject, data, { msgID: msgId });
       },

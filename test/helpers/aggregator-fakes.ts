@@ -64,11 +64,11 @@ export class FakeReadingSource implements ReadingSource {
   readonly consumers = new Map<number | "strays", OnReading>();
   readonly forwarded: Array<{ subject: string; msgId: string }> = [];
   failForward = false;
-  /** What a crashed owner left unacknowledged, as the consumer reports it. */
-  leftUnacknowledged = 0;
+  /** What a crashed owner left unacknowledged, per partition. */
+  readonly leftUnacknowledged = new Map<number, FakeMessage[]>();
 
-  async unacknowledged(): Promise<number> {
-    return this.leftUnacknowledged;
+  async unacknowledged(partition: number): Promise<FakeMessage[]> {
+    return this.leftUnacknowledged.get(partition) ?? [];
   }
 
   private consumption(key: number | "strays", onReading: OnReading): Consumption {

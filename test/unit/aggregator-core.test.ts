@@ -143,21 +143,25 @@ describe("the aggregator core on in-memory ports", () => {
     expect(aggregateFromJson(ports.cache.values.get(COMMUNITY)!)).toMatchObject({ genW: 500, conW: 200 });
   });
 
-  it("a new owner stores no energy until its hold is over, then the energy of every reading, in its place", async () => {
+  it("a new owner applies first the readings its crashed predecessor had out, in their place, and acknowledges them when they come again", async () => {
+    // A minute meter: the reading at 3 min was delivered to the owner that crashed, never acknowledged.
     const ports = fakePorts();
-    ports.readings.leftUnacknowledged = 3; // the owner before crashed
-    const { deliver } = await startWorker({ settleHoldMs: 150 }, ports);
-    // A minute meter's readings; the one at 3 min comes back last, as a crashed owner's would after the ack wait.
-    const readings = [0, 1, 2, 4, 5, 6, 7, 8].map((minute) => reading("m1", minute * 60, 600, 0));
-    deliver(...readings);
-    await until(() => readings.every((msg) => msg.settled === "ack"), "the acks");
-    deliver(again(reading("m1", 3 * 60, 600, 0)));
-    expect(ports.energy.records.size).toBe(0);
-    await until(() => ports.energy.records.size > 0, "the day record after the hold");
+    const leftOut = reading("m1", 3 * 60, 1_200, 0);
+    ports.readings.leftUnacknowledged.set(PARTITION, [leftOut]);
+    const { deliver, stats } = await startWorker({}, ports);
+    const newer = [0, 1, 2, 4, 5, 6, 7, 8].map((minute) => reading("m1", minute * 60, 600, 0));
+    deliver(...newer);
+    await until(() => newer.every((msg) => msg.settled === "ack") && ports.energy.records.size > 0, "the acks and the day record");
+    expect(leftOut.outcomes).toEqual([]); // read from the stream, not taken from the consumer
     const day = decodeDay(ports.energy.records.values().next().value!)!;
-    // Final up to 5 min (8 min − a grace of 3 intervals): 5 minutes of 600 W, the returned reading in its place.
-    expect([...day.minutes.values()].reduce((sum, e) => sum + e.genWms, 0)).toBe(600 * 5 * 60_000);
-    expect(day.late).toEqual(new Map());
+    // Final up to 5 min (8 min − a grace of 3 intervals): 4 minutes of 600 W and, in its place, the minute of 1,200 W at 3 min.
+    expect([...day.minutes.values()].reduce((sum, e) => sum + e.genWms, 0)).toBe((600 * 4 + 1_200) * 60_000);
+    // After the consumer's ack wait it comes again: a duplicate, acknowledged; nothing was late.
+    const redelivered = again(leftOut);
+    deliver(redelivered);
+    await until(() => redelivered.settled !== undefined, "the redelivery's ack");
+    expect(redelivered.outcomes).toEqual(["ack"]);
+    expect(stats).toMatchObject({ late: 0, ignored: 1 });
   });
 
   it("stop stores and acknowledges what waits for the next store, then gives the lease up", async () => {

@@ -113,22 +113,6 @@ describe("CommunityState energy", () => {
     expect(state.takeDirtyDays()).toEqual([]);
   });
 
-  it("settles nothing while held, and a reading that comes back meanwhile is integrated in its place", () => {
-    const inOrder = new CommunityState("c1", FLOOR);
-    every(inOrder, "m1", T, T + 5 * MIN, 10 * S, 0, 3600);
-    const expected = inOrder.takeDirtyDays()[0]!.minutes;
-
-    // A new owner: what its crashed predecessor had not acknowledged (T + 60 s … T + 120 s) comes back after the newer readings.
-    const state = new CommunityState("c1", FLOOR);
-    state.holdEnergy();
-    every(state, "m1", T, T + 50 * S, 10 * S, 0, 3600);
-    every(state, "m1", T + 130 * S, T + 5 * MIN, 10 * S, 0, 3600);
-    expect(state.takeDirtyDays()).toEqual([]);
-    every(state, "m1", T + 60 * S, T + 120 * S, 10 * S, 0, 3600);
-    state.releaseEnergy();
-    expect(state.takeDirtyDays()[0]!.minutes).toEqual(expected);
-  });
-
   it("counts a reading beyond its meter's grace as late in its minute, and leaves the energy as it was", () => {
     const state = new CommunityState("c1", FLOOR);
     every(state, "m1", T, T + 5 * MIN, 10 * S, 0, 3600);
