@@ -229,7 +229,9 @@ export class PartitionWorker {
       this.dirty.add(communityId);
       this.unsnapshotted.add(communityId);
     }
-    this.stats.deadLetters += await acknowledge(batches, failed, this.ports.deadLetters, { keep: !this.abandoned, retryDelayMs: this.retryDelayMs });
+    // Counted after the await: `stats` is shared by the aggregator's partitions, and `+= await` would add to a stale value.
+    const deadLettered = await acknowledge(batches, failed, this.ports.deadLetters, { keep: !this.abandoned, retryDelayMs: this.retryDelayMs });
+    this.stats.deadLetters += deadLettered;
   }
 
   /** Puts a stored aggregate into the cache, then on the change feed (a client that GETs on an event finds it). */
