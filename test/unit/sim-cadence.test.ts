@@ -12,22 +12,15 @@ import { type SimulationPlan, planSimulation } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import { type Emission, ModelSource, type ModelSourceOptions, type Tick } from "../../src/sim/sources.js";
 import type { ReadingSink } from "../../src/wire/reading-sink.js";
+import type { MeterReading } from "../../src/domain/reading.js";
 
 const profiles = loadProfiles();
 const T0 = Date.UTC(2026, 5, 21, 6);
 const MINUTE = 60_000;
 const QUARTER = 15 * MINUTE;
 
-interface Payload {
-  meterId: string;
-  communityId: string;
-  genW: number;
-  conW: number;
-  measuredAt: string;
-  seq: number;
-  intervalMs?: number;
-  averaged?: boolean;
-}
+/** A meter reading as published (the wire contract). */
+type Payload = MeterReading;
 const payloadOf = (e: Emission): Payload => JSON.parse(e.payload) as Payload;
 
 function drain(source: { next(): Tick | undefined }, limit = 10_000_000): Tick[] {

@@ -5,6 +5,7 @@ import { loadProfiles } from "../../src/sim/fixtures.js";
 import type { CommunitySpec } from "../../src/sim/scenario.js";
 import { type Emission, ModelSource, type ModelSourceOptions, type Tick, TraceSource } from "../../src/sim/sources.js";
 import type { TraceEntry } from "../../src/sim/trace.js";
+import type { MeterReading } from "../../src/domain/reading.js";
 
 const profiles = loadProfiles();
 /** Midday in June: the PV meters produce. */
@@ -60,14 +61,8 @@ function drain(s: { next(): Tick | undefined }, limit = 100_000): Tick[] {
   return ticks;
 }
 
-interface Payload {
-  meterId: string;
-  communityId: string;
-  genW: number;
-  conW: number;
-  measuredAt: string;
-  seq: number;
-}
+/** A meter reading as published (the wire contract). */
+type Payload = MeterReading;
 const payloadOf = (e: Emission): Payload => JSON.parse(e.payload) as Payload;
 
 describe("ModelSource: time", () => {
