@@ -7,7 +7,7 @@ import { NO_FAULTS, FaultInjector } from "../dist/sim/faults.js";
 import { loadProfiles } from "../dist/sim/fixtures.js";
 import { describeCommunity } from "../dist/sim/scenario.js";
 import { loadScenario } from "../dist/sim/setup.js";
-import { ModelSource } from "../dist/sim/sources.js";
+import { ModelSource } from "../dist/sim/model-source.js";
 
 const START = "2026-06-21T00:00:00.000Z";
 const SEED = 1;

@@ -64,7 +64,6 @@ export class MeterModel {
 
   /** The power over a step of `seconds` (by default the surroundings' step: a meter may step at its own cadence). */
   step(at: Surroundings, seconds = at.seconds): MeterPower {
-    const nowMs = at.date.getTime();
     const pvW = this.spec.pvKwp > 0 ? pvPowerW(at.sunElevationDeg, this.spec.pvKwp, at.clearness * this.pvFactor * (1 + 0.03 * gaussian(this.random))) : 0;
     const loadW =
       this.baseLoadW(at, seconds) +

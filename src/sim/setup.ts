@@ -6,7 +6,9 @@ import type { Phase } from "./cadence.js";
 import { FIXTURES, loadProfiles } from "./fixtures.js";
 import { type Scenario, ScenarioError, defaultScenario, describeCommunity, parseScenario } from "./scenario.js";
 import type { Simulator } from "./simulator.js";
-import { type CommunityEnergy, ModelSource, type ReadingLevel, type ReadingSource, TraceSource } from "./sources.js";
+import { type CommunityEnergy, type ReadingLevel, type ReadingSource } from "./sources.js";
+import { ModelSource } from "./model-source.js";
+import { TraceSource } from "./trace-source.js";
 import { TraceError, parseTrace } from "./trace.js";
 import type { TruthEnergy, TruthTotals } from "./ground-truth.js";
 

@@ -7,7 +7,9 @@ import { NO_FAULTS, parseFaults } from "../../src/sim/faults.js";
 import type { ReadingSink } from "../../src/wire/reading-sink.js";
 import { BUILT_IN_SCENARIOS, type SimulationPlan, loadScenario, planSimulation, reportOf } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
-import { ModelSource, type Tick, TraceSource } from "../../src/sim/sources.js";
+import { ModelSource } from "../../src/sim/model-source.js";
+import { type Tick } from "../../src/sim/sources.js";
+import { TraceSource } from "../../src/sim/trace-source.js";
 import { formatTraceLine } from "../../src/sim/trace.js";
 
 const T0 = Date.UTC(2026, 5, 21, 11);

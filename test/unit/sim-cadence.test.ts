@@ -10,7 +10,8 @@ import type { CommunitySpec, MeterSpec } from "../../src/sim/scenario.js";
 import { ReadingSchedule, type ScheduledUnit } from "../../src/sim/schedule.js";
 import { type SimulationPlan, planSimulation } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
-import { type Emission, ModelSource, type ModelSourceOptions, type Tick } from "../../src/sim/sources.js";
+import { type Emission, type Tick } from "../../src/sim/sources.js";
+import { ModelSource, type ModelSourceOptions } from "../../src/sim/model-source.js";
 import type { ReadingSink } from "../../src/wire/reading-sink.js";
 import type { MeterReading } from "../../src/domain/reading.js";
 

@@ -3,7 +3,9 @@ import { decodeReading } from "../../src/wire/decode-reading.js";
 import { FaultInjector, type FaultSpec, NO_FAULTS } from "../../src/sim/faults.js";
 import { loadProfiles } from "../../src/sim/fixtures.js";
 import type { CommunitySpec } from "../../src/sim/scenario.js";
-import { type Emission, ModelSource, type ModelSourceOptions, type Tick, TraceSource } from "../../src/sim/sources.js";
+import { type Emission, type Tick } from "../../src/sim/sources.js";
+import { ModelSource, type ModelSourceOptions } from "../../src/sim/model-source.js";
+import { TraceSource } from "../../src/sim/trace-source.js";
 import type { TraceEntry } from "../../src/sim/trace.js";
 import type { MeterReading } from "../../src/domain/reading.js";
 
