@@ -86,7 +86,8 @@ export class CommunityState {
     // Held days first: energy that becomes final by this reading may belong to its day.
     this.ledger.holdDaysUpTo(reading.measuredAtMs);
     const offered = this.meters.offer(meterId, reading, redelivered);
-    if (offered === "late") this.ledger.countLate(reading.measuredAtMs);
+    // An averaged reading stands for the interval before its measuredAt: that bucket is the one it leaves unfinished.
+    if (offered === "late") this.ledger.countLate(reading.averaged && reading.intervalMs ? reading.measuredAtMs - reading.intervalMs : reading.measuredAtMs);
     if (offered === "pending") this.shards.changed(meterId);
     return offered;
   }

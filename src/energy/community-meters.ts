@@ -37,7 +37,10 @@ export class CommunityMeters {
   restore(meterId: string, meter: MeterIntegrator): boolean {
     const newest = meter.newest();
     const known = this.meters.get(meterId);
-    if (!newest || !isNewer(newest, known?.newest())) return false;
+    const knownNewest = known?.newest();
+    // Of two stored states with the same newest reading (a shard and a delta written after the meter settled), the one further on wins.
+    const tie = !!knownNewest && !!newest && !isNewer(newest, knownNewest) && !isNewer(knownNewest, newest);
+    if (!newest || !(isNewer(newest, knownNewest) || (tie && meter.progressMs() > known!.progressMs()))) return false;
     this.meters.set(meterId, meter);
     if (known) this.list[this.list.indexOf(known)] = meter;
     else this.list.push(meter);

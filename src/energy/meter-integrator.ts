@@ -75,8 +75,9 @@ export class MeterIntegrator {
     integrator.anchor = state.anchor && readingOf(state.anchor);
     integrator.closed = state.closed === true;
     integrator.cursorMs = state.cursorMs ?? Number.NEGATIVE_INFINITY;
-    integrator.gaps = [...state.gaps];
-    integrator.pending = state.pending.map(readingOf);
+    // Fields a hand-edited or damaged snapshot may lack: a meter then starts from what is there.
+    integrator.gaps = [...(state.gaps ?? [])];
+    integrator.pending = (state.pending ?? []).map(readingOf);
     return integrator;
   }
 
@@ -132,6 +133,11 @@ export class MeterIntegrator {
   }
   get measuredAtMs(): number {
     return this.newest()!.measuredAtMs;
+  }
+
+  /** How far this meter's integration has come: where its energy ends, or its anchor. */
+  progressMs(): number {
+    return Math.max(this.cursorMs, this.anchor?.measuredAtMs ?? Number.NEGATIVE_INFINITY);
   }
 
   /** The data time before which this meter's energy is final; Infinity for a meter that stopped. */

@@ -25,6 +25,9 @@ import { kvKeys } from "./inspect.js";
  */
 const PULL_EXPIRES_MS = 5_000;
 
+/** Readings a partition's new owner reads back from the stream at most (its consumer hands out at most 2,000 unacknowledged). */
+const MAX_REPLAYED = 20_000;
+
 const putValue = (entry: KvEntry | null): string | undefined => (entry?.operation === "PUT" ? entry.string() : undefined);
 
 function consumption(messages: ConsumerMessages): { stop(): Promise<void> } {
@@ -76,7 +79,8 @@ export function natsAggregatorStores(bus: Bus) {
         if (!pending || delivered.stream_seq <= floor.stream_seq) return [];
         const ordered = await bus.js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor.stream_seq + 1 });
         const messages: JsMsg[] = [];
-        const batch = await ordered.fetch({ max_messages: delivered.stream_seq - floor.stream_seq, expires: 5_000 });
+        // At most MAX_REPLAYED: a message stuck at the floor could make the span the whole stream (what is left out is counted late).
+        const batch = await ordered.fetch({ max_messages: Math.min(delivered.stream_seq - floor.stream_seq, MAX_REPLAYED), expires: 5_000 });
         for await (const msg of batch) {
           messages.push(msg);
           if (msg.seq >= delivered.stream_seq) break;

@@ -113,6 +113,17 @@ describe("CommunityState energy", () => {
     expect(state.takeDirtyDays()).toEqual([]);
   });
 
+  it("counts a late averaged reading in the minute its interval starts: the quarter hour it stands for is the one not final", () => {
+    const state = new CommunityState("c1", FLOOR);
+    const quarter = 15 * MIN;
+    for (let i = 1; i <= 8; i += 1) state.apply("gw", { genW: 0, conW: 400, measuredAtMs: T + i * quarter, seq: i, intervalMs: quarter, averaged: true });
+    state.takeDirtyDays();
+    // A value for 12:00–12:15 (stamped 12:15:00.001) comes after the community's data time passed its grace.
+    expect(state.apply("gw", { genW: 0, conW: 999, measuredAtMs: T + quarter + 1, seq: 99, intervalMs: quarter, averaged: true })).toBe("late");
+    // Counted in 12:00 (where its interval starts), not 12:15.
+    expect(state.takeDirtyDays()[0]!.late).toEqual(new Map([[T, 1]]));
+  });
+
   it("counts a reading beyond its meter's grace as late in its minute, and leaves the energy as it was", () => {
     const state = new CommunityState("c1", FLOOR);
     every(state, "m1", T, T + 5 * MIN, 10 * S, 0, 3600);

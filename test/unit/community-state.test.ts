@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CommunityState, type MeterState } from "../../src/aggregator/community-state.js";
+import type { IntegratorState } from "../../src/energy/meter-integrator.js";
 import {
   type CommunitySnapshot,
   MAX_DELTAS,
@@ -313,6 +314,21 @@ describe("CommunityState snapshots", () => {
     state.restore({ version: 4, meters: { m1: [500, 0, T + 1, 2] } });
     state.restore({ version: 2, meters: { m1: [100, 0, T, 1] } });
     expect(state.nextAggregate(NOW)).toMatchObject({ genW: 500, version: 5 });
+  });
+
+  it("of two stored states of a meter with the same newest reading, takes the one further on, in either order", () => {
+    // A shard written while the reading at T + 1 s waited, and a delta written after it settled.
+    const waiting: IntegratorState = { gaps: [], pending: [[100, 0, T, 1, 0, 0], [100, 0, T + 1_000, 2, 0, 0]] };
+    const settled: IntegratorState = { anchor: [100, 0, T + 1_000, 2, 0, 0], cursorMs: T + 1_000, gaps: [1_000], pending: [] };
+    for (const order of [
+      [waiting, settled],
+      [settled, waiting],
+    ]) {
+      const state = new CommunityState("c1", STALE);
+      order.forEach((meter, i) => state.restore({ version: 1, meters: { m1: meter } }, i ? "c1.d0" : "c1"));
+      // The first write after a restart rewrites every shard: it holds the state that won.
+      expect(state.takeDirtyShards().shards[0]![1].meters.m1).toEqual(settled);
+    }
   });
 
   it("raiseVersionTo keeps versions above an aggregate stored after the snapshot", () => {
