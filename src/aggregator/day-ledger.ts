@@ -1,36 +1,46 @@
 import { type Day, MINUTES_PER_DAY, utcDayStart } from "../energy/day-record.js";
-import { type Energy, MINUTE_MS, type MinuteEnergy, type PowerReading, addMinutes, minuteSlices } from "../energy/meter-energy.js";
+import { MINUTE_MS, type PowerReading, addMinutes, minuteSlices } from "../energy/meter-energy.js";
 
 const DAY_MS = MINUTES_PER_DAY * MINUTE_MS;
-
-/** Adds per-minute sums `from` into `into`. */
-export function addMinuteSums(into: Map<number, Energy>, from: ReadonlyMap<number, Energy>): void {
-  addMinutes(
-    into,
-    [...from].map(([minuteStartMs, energy]): MinuteEnergy => ({ minuteStartMs, ...energy })),
-  );
-}
 
 /** Adds counts `from` into `into`. */
 export function addCounts<K>(into: Map<K, number>, from: ReadonlyMap<K, number>): void {
   for (const [key, count] of from) into.set(key, (into.get(key) ?? 0) + count);
 }
 
-/** Raises each cursor of `into` to that of `from`. */
-export function raiseCursors(into: Map<string, number>, from: ReadonlyMap<string, number>): void {
-  for (const [meterId, atMs] of from) into.set(meterId, Math.max(into.get(meterId) ?? Number.NEGATIVE_INFINITY, atMs));
+/** A meter's `power` from `fromMs` to `toMs`, within one UTC day. */
+export interface Segment {
+  readonly meterId: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly power: PowerReading;
+}
+
+/** Adds a segment to a day, except what the meter's cursor says the day holds already; moves the cursor on. */
+export function addSegment(day: Day, { meterId, fromMs, toMs, power }: Segment): void {
+  const from = Math.max(fromMs, day.cursors.get(meterId) ?? Number.NEGATIVE_INFINITY);
+  if (toMs <= from) return;
+  addMinutes(day.minutes, minuteSlices(from, toMs, power));
+  day.cursors.set(meterId, toMs);
 }
 
 /**
  * A UTC day of a community's energy to store (see day-record.ts): with `merge` false the
- * whole day as it is held in memory, to write as it is; with `merge` true only what was added
- * since it was last stored, for a day older than those held, to add to its stored record.
+ * whole day as it is held in memory, to write as it is; with `merge` true, for a day older than
+ * those held, the meters' segments and late readings since it was last stored, to add to its
+ * stored record — each segment against that record's cursors, so it too is counted once.
  */
 export interface DirtyDay extends Day {
   readonly merge: boolean;
+  readonly segments: readonly Segment[];
 }
 
-const emptyDay = (dayStartMs: number): Day => ({ dayStartMs, minutes: new Map(), cursors: new Map(), late: new Map() });
+/** What came for a day older than those held: segments to add to its stored record, and late readings. */
+interface LateDay extends Day {
+  readonly segments: Segment[];
+}
+
+const emptyDay = (dayStartMs: number): LateDay => ({ dayStartMs, minutes: new Map(), cursors: new Map(), late: new Map(), segments: [] });
 const copyDay = (day: Day): Day => ({ dayStartMs: day.dayStartMs, minutes: new Map(day.minutes), cursors: new Map(day.cursors), late: new Map(day.late) });
 
 /**
@@ -49,8 +59,8 @@ export class DayLedger {
   private readonly days = new Map<number, Day>();
   /** Held days changed since last taken. */
   private dirtyDays = new Set<number>();
-  /** What was added to days older than those held, since last taken. */
-  private lateDays = new Map<number, Day>();
+  /** What came for days older than those held, since last taken. */
+  private lateDays = new Map<number, LateDay>();
   /** The oldest day held: the day before that of the newest reading. */
   private firstHeldDayMs = Number.NEGATIVE_INFINITY;
 
@@ -69,36 +79,36 @@ export class DayLedger {
     this.days.set(day.dayStartMs, copyDay(day));
   }
 
-  /** The day a minute belongs in: a held day (marked changed), or the late part of an older one. */
-  private dayOf(minuteStartMs: number): Day {
+  /** The day a minute belongs in: a held day (marked changed), or what came for an older one. */
+  private dayOf(minuteStartMs: number): { readonly held: Day } | { readonly late: LateDay } {
     const dayStartMs = utcDayStart(minuteStartMs);
     let day = this.days.get(dayStartMs);
     if (day || dayStartMs >= this.firstHeldDayMs) {
       // A held day not in memory yet is new: the days held were restored on loading.
       if (!day) this.days.set(dayStartMs, (day = emptyDay(dayStartMs)));
       this.dirtyDays.add(dayStartMs);
-    } else if (!(day = this.lateDays.get(dayStartMs))) {
-      this.lateDays.set(dayStartMs, (day = emptyDay(dayStartMs)));
+      return { held: day };
     }
-    return day;
+    let late = this.lateDays.get(dayStartMs);
+    if (!late) this.lateDays.set(dayStartMs, (late = emptyDay(dayStartMs)));
+    return { late };
   }
 
   /** Adds a meter's `power` from `fromMs` to `toMs`, except what its cursor says a day holds already. */
   add(meterId: string, fromMs: number, toMs: number, power: PowerReading): void {
     for (let dayStartMs = utcDayStart(fromMs); dayStartMs < toMs; dayStartMs += DAY_MS) {
-      const day = this.dayOf(Math.max(fromMs, dayStartMs));
-      const from = Math.max(fromMs, dayStartMs, day.cursors.get(meterId) ?? Number.NEGATIVE_INFINITY);
-      const to = Math.min(toMs, dayStartMs + DAY_MS);
-      if (to <= from) continue;
-      addMinutes(day.minutes, minuteSlices(from, to, power));
-      day.cursors.set(meterId, to);
+      const segment = { meterId, fromMs: Math.max(fromMs, dayStartMs), toMs: Math.min(toMs, dayStartMs + DAY_MS), power };
+      const day = this.dayOf(segment.fromMs);
+      if ("held" in day) addSegment(day.held, segment);
+      else day.late.segments.push(segment);
     }
   }
 
   /** A reading of `measuredAtMs` came too late to be integrated: its minute counts it. */
   countLate(measuredAtMs: number): void {
     const minuteStartMs = Math.floor(measuredAtMs / MINUTE_MS) * MINUTE_MS;
-    const day = this.dayOf(minuteStartMs);
+    const found = this.dayOf(minuteStartMs);
+    const day = "held" in found ? found.held : found.late;
     day.late.set(minuteStartMs, (day.late.get(minuteStartMs) ?? 0) + 1);
   }
 
@@ -109,7 +119,7 @@ export class DayLedger {
    */
   take(): DirtyDay[] {
     const taken: DirtyDay[] = [
-      ...[...this.dirtyDays].map((dayStartMs) => ({ ...copyDay(this.days.get(dayStartMs)!), merge: false })),
+      ...[...this.dirtyDays].map((dayStartMs) => ({ ...copyDay(this.days.get(dayStartMs)!), merge: false, segments: [] })),
       ...[...this.lateDays.values()].map((day) => ({ ...day, merge: true })),
     ];
     this.dirtyDays = new Set();
@@ -120,29 +130,25 @@ export class DayLedger {
 
   /** After a failed store of days: they are dirty again, a whole day forgotten meanwhile held again. */
   putBack(days: Iterable<DirtyDay>): void {
-    for (const { merge, ...day } of days) {
-      const { dayStartMs } = day;
+    for (const { merge, segments, ...taken } of days) {
+      const { dayStartMs } = taken;
       if (!merge && this.days.has(dayStartMs)) {
         // Still held: the day in memory has all of it and more.
         this.dirtyDays.add(dayStartMs);
         continue;
       }
-      // What came since it was taken was kept apart as late: it belongs with it.
+      // What came since it was taken was kept apart: it belongs with it.
       const sinceTaken = this.lateDays.get(dayStartMs);
-      if (sinceTaken) mergeInto(day, sinceTaken);
+      const day: LateDay = { ...taken, segments: [...segments, ...(sinceTaken?.segments ?? [])] };
+      addCounts(day.late, sinceTaken?.late ?? new Map());
       if (merge) this.lateDays.set(dayStartMs, day);
       else {
+        // A whole day again: its segments go into it, against its cursors.
+        for (const segment of day.segments.splice(0)) addSegment(day, segment);
         this.lateDays.delete(dayStartMs);
         this.days.set(dayStartMs, day);
         this.dirtyDays.add(dayStartMs);
       }
     }
   }
-}
-
-/** Adds what `from` holds to `into`: energy and late counts summed, cursors raised. */
-export function mergeInto(into: Day, from: Day): void {
-  addMinuteSums(into.minutes, from.minutes);
-  addCounts(into.late, from.late);
-  raiseCursors(into.cursors, from.cursors);
 }

@@ -1,6 +1,6 @@
 import { decodeDay, encodeDay } from "../energy/day-record.js";
 import type { CommunityState } from "./community-state.js";
-import { type DirtyDay, mergeInto } from "./day-ledger.js";
+import { type DirtyDay, addCounts, addSegment } from "./day-ledger.js";
 import type { AggregatorPorts } from "./ports.js";
 import type { TakenShards } from "./snapshot-shards.js";
 
@@ -73,13 +73,15 @@ export async function storeStates(
   return failed;
 }
 
-/** Writes a day of a community's energy: a whole day as it is, late energy of an older day added to its record (read, add, write). */
-async function storeDay(ports: Pick<AggregatorPorts, "energy">, communityId: string, { merge, ...day }: DirtyDay): Promise<void> {
+/** Writes a day of a community's energy: a whole day as it is, what came for an older day added to its record (read, add, write). */
+async function storeDay(ports: Pick<AggregatorPorts, "energy">, communityId: string, { merge, segments, ...day }: DirtyDay): Promise<void> {
   let whole = day;
   if (merge) {
     const record = await ports.energy.get(communityId, day.dayStartMs);
     whole = (record && decodeDay(record)) || { dayStartMs: day.dayStartMs, minutes: new Map(), cursors: new Map(), late: new Map() };
-    mergeInto(whole, day);
+    // Against the stored record's cursors: a segment it holds already (stored before a crash) is not added again.
+    for (const segment of segments) addSegment(whole, segment);
+    addCounts(whole.late, day.late);
   }
   await ports.energy.put(communityId, day.dayStartMs, encodeDay(whole.dayStartMs, whole.minutes, whole.cursors, whole.late));
 }

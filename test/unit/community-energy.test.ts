@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CommunityState, type MeterState } from "../../src/aggregator/community-state.js";
-import { type DirtyDay } from "../../src/aggregator/day-ledger.js";
+import { DayLedger, type DirtyDay, addSegment } from "../../src/aggregator/day-ledger.js";
 import { type Energy, WMS_PER_WH } from "../../src/energy/meter-energy.js";
 
 const DAY = 86_400_000;
@@ -103,6 +103,20 @@ describe("CommunityState energy", () => {
     // Its first readings are integrated (nothing came before them), then its hold is over by the community's data time,
     // and each reading before the end of that hold comes too late: 3 in its first minute, 1 in the next.
     expect(state.takeDirtyDays()[0]!.late).toEqual(new Map([[T - 10 * MIN, 3], [T - 9 * MIN, 1]]));
+  });
+
+  it("adds energy for a day older than those held against that day's stored cursors: a segment stored before a crash is not added twice", () => {
+    const ledger = new DayLedger();
+    ledger.holdDaysUpTo(D + 4 * DAY); // the community is 4 days on
+    // A meter's daily value, settled now, for the day D.
+    ledger.add("daily", D, D + DAY, { genW: 1_000, conW: 0, measuredAtMs: D + DAY });
+    const [late] = ledger.take();
+    expect(late).toMatchObject({ dayStartMs: D, merge: true });
+    const stored = { dayStartMs: D, minutes: new Map<number, Energy>(), cursors: new Map<string, number>(), late: new Map<number, number>() };
+    for (const segment of late!.segments) addSegment(stored, segment); // the first store
+    for (const segment of late!.segments) addSegment(stored, segment); // the same again, integrated anew after a crash
+    expect([...stored.minutes.values()].reduce((sum, e) => sum + e.genWms, 0)).toBe(1_000 * DAY);
+    expect(stored.cursors.get("daily")).toBe(D + DAY);
   });
 
   it("takes a reading delivered again that is older than what its meter integrated as a duplicate, not late", () => {
