@@ -44,11 +44,7 @@ export class CommunityState {
   ) {
     this.shards = new SnapshotShards(communityId);
     this.meters = new CommunityMeters(floorMs, (meterId, fromMs, toMs, power) => {
-      // Energy before the final data time already stored (a new or resumed averaged meter's first interval) would change
-      // buckets shown as final: it is counted late there instead, and the bucket is not final any more.
-      const from = Math.max(fromMs, this.storedFinalMs);
-      if (from > fromMs) this.ledger.countLate(fromMs);
-      if (toMs > from) this.ledger.add(meterId, from, toMs, power);
+      this.ledger.add(meterId, fromMs, toMs, power);
       this.shards.changed(meterId);
     });
   }

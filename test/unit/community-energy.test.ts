@@ -119,20 +119,6 @@ describe("CommunityState energy", () => {
     expect(stored.cursors.get("daily")).toBe(D + DAY);
   });
 
-  it("counts energy that would land before the final data time already stored as late there: a bucket shown final does not change", () => {
-    const state = new CommunityState("c1", FLOOR);
-    every(state, "plug", T, T + 20 * MIN, 10 * S, 100, 0);
-    const final = state.finalToStore()!;
-    state.finalStored(final);
-    const before = state.takeDirtyDays()[0]!;
-    // A gateway joins: its first 15-minute mean reaches back before the final data time.
-    state.apply("gw", { genW: 900, conW: 0, measuredAtMs: T + 20 * MIN, seq: 1, intervalMs: 15 * MIN, averaged: true });
-    every(state, "plug", T + 20 * MIN + 10 * S, T + 70 * MIN, 10 * S, 100, 0); // until the gateway's value is final (a grace of 45 min)
-    const after = state.takeDirtyDays()[0]!;
-    for (const [minute, energy] of before.minutes) if (minute + MIN <= final) expect(after.minutes.get(minute)).toEqual(energy);
-    expect(after.late.get(T + 5 * MIN)).toBe(1);
-  });
-
   it("takes a reading delivered again that is older than what its meter integrated as a duplicate, not late", () => {
     const state = new CommunityState("c1", FLOOR);
     every(state, "m1", T, T + 5 * MIN, 10 * S, 0, 3600);
