@@ -1,4 +1,4 @@
-import { type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
+import type { ConsumerMessages, JsMsg, StoredMsg } from "@nats-io/jetstream";
 import type { KV, KvEntry } from "@nats-io/kv";
 import {
   DLQ_SUBJECT,
@@ -25,8 +25,32 @@ import { kvKeys } from "./inspect.js";
  */
 const PULL_EXPIRES_MS = 5_000;
 
-/** Readings a partition's new owner reads back from the stream at most (its consumer hands out at most 2,000 unacknowledged). */
+/** Readings a partition's new owner reads back from the stream at most (its consumer hands out at most 2,000 unacknowledged; a stuck ack floor could make the span longer). */
 const MAX_REPLAYED = 20_000;
+
+/** A reading read back from the stream, shaped as a delivered one (the aggregator's ReadingMessage). */
+interface ReplayedReading {
+  readonly subject: string;
+  readonly seq: number;
+  readonly info: { readonly stream: string; readonly redelivered: boolean };
+  readonly data: Uint8Array;
+  string(): string;
+  ack(): void;
+  nak(): void;
+}
+
+/** A stored message as a reading delivered again: never acknowledged (the consumer delivers it again itself). */
+function replayed(stream: string, msg: StoredMsg): ReplayedReading {
+  return {
+    subject: msg.subject,
+    seq: msg.seq,
+    info: { stream, redelivered: true },
+    data: msg.data,
+    string: () => new TextDecoder().decode(msg.data),
+    ack: () => undefined,
+    nak: () => undefined,
+  };
+}
 
 const putValue = (entry: KvEntry | null): string | undefined => (entry?.operation === "PUT" ? entry.string() : undefined);
 
@@ -72,18 +96,22 @@ export function natsAggregatorStores(bus: Bus) {
         const consumer = await bus.js.consumers.get(STREAM, STRAYS_CONSUMER);
         return consumption(await consumer.consume({ max_messages: maxMessages, callback: onReading }));
       },
-      /** From the consumer's ack floor to the last it delivered, through an ordered consumer on the stream. */
-      async unacknowledged(partition: number): Promise<JsMsg[]> {
+      /**
+       * From the consumer's ack floor to the last it delivered, each read from the stream by its
+       * sequence (deterministic: an ordered consumer's fetch may end early under load), 100 at a time.
+       */
+      async unacknowledged(partition: number): Promise<ReplayedReading[]> {
         const stream = partitionStream(partition);
         const { num_ack_pending: pending, ack_floor: floor, delivered } = await bus.jsm.consumers.info(stream, partitionConsumer(partition));
-        if (!pending || delivered.stream_seq <= floor.stream_seq) return [];
-        const ordered = await bus.js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor.stream_seq + 1 });
-        const messages: JsMsg[] = [];
-        // At most MAX_REPLAYED: a message stuck at the floor could make the span the whole stream (what is left out is counted late).
-        const batch = await ordered.fetch({ max_messages: Math.min(delivered.stream_seq - floor.stream_seq, MAX_REPLAYED), expires: 5_000 });
-        for await (const msg of batch) {
-          messages.push(msg);
-          if (msg.seq >= delivered.stream_seq) break;
+        if (!pending) return [];
+        const last = Math.min(delivered.stream_seq, floor.stream_seq + MAX_REPLAYED);
+        const messages: ReplayedReading[] = [];
+        for (let from = floor.stream_seq + 1; from <= last; from += 100) {
+          const seqs = Array.from({ length: Math.min(100, last - from + 1) }, (_, i) => from + i);
+          // A message gone (the stream's limits, or deleted) answers null: no reading to replay. Any other failure (a
+          // timeout under load) fails the partition's start, tried again at the next rebalance: a reading skipped here would be lost.
+          const stored = await Promise.all(seqs.map((seq) => bus.jsm.streams.getMessage(stream, { seq })));
+          for (const msg of stored) if (msg) messages.push(replayed(stream, msg));
         }
         return messages;
       },
