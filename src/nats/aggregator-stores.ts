@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JsMsg, StoredMsg } from "@nats-io/jetstream";
+import type { ConsumerInfo, ConsumerMessages, JsMsg, StoredMsg } from "@nats-io/jetstream";
 import type { KV, KvEntry } from "@nats-io/kv";
 import {
   DLQ_SUBJECT,
@@ -27,6 +27,21 @@ const PULL_EXPIRES_MS = 5_000;
 
 /** Readings a partition's new owner reads back from the stream at most (its consumer hands out at most 2,000 unacknowledged; a stuck ack floor could make the span longer). */
 const MAX_REPLAYED = 20_000;
+
+/**
+ * The consumer's state once the pull requests of a crashed owner have expired: until then the
+ * server goes on delivering readings to its dead inbox, and those would be missed by a replay
+ * read earlier (they come again only after the ack wait, too late for their place). Waits at most
+ * a pull request's lifetime and a second.
+ */
+async function settledConsumerInfo(bus: Bus, stream: string, consumer: string): Promise<ConsumerInfo> {
+  const deadline = Date.now() + PULL_EXPIRES_MS + 1_000;
+  for (;;) {
+    const info = await bus.jsm.consumers.info(stream, consumer);
+    if (info.num_waiting === 0 || Date.now() >= deadline) return info;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
 
 /** A reading read back from the stream, shaped as a delivered one (the aggregator's ReadingMessage). */
 interface ReplayedReading {
@@ -102,7 +117,7 @@ export function natsAggregatorStores(bus: Bus) {
        */
       async unacknowledged(partition: number): Promise<ReplayedReading[]> {
         const stream = partitionStream(partition);
-        const { num_ack_pending: pending, ack_floor: floor, delivered } = await bus.jsm.consumers.info(stream, partitionConsumer(partition));
+        const { num_ack_pending: pending, ack_floor: floor, delivered } = await settledConsumerInfo(bus, stream, partitionConsumer(partition));
         if (!pending) return [];
         const last = Math.min(delivered.stream_seq, floor.stream_seq + MAX_REPLAYED);
         const messages: ReplayedReading[] = [];
