@@ -1,3 +1,4 @@
+import type { Registry } from "prom-client";
 import { Aggregator, type AggregatorOptions } from "../aggregator/aggregator.js";
 import type { AggregatorPorts } from "../aggregator/ports.js";
 import { natsAggregatorStores } from "../nats/aggregator-stores.js";
@@ -5,7 +6,6 @@ import { emptyStats } from "../aggregator/options.js";
 import type { ApiAccess } from "../api/access.js";
 import { LatestStore } from "../api/latest-store.js";
 import { HistoryStore } from "../energy/history-store.js";
-import type { MetricsSource } from "../api/observer.js";
 import { pingReadiness } from "../api/readiness.js";
 import { createApi, listen } from "../api/server.js";
 import { SseHub } from "../api/sse-hub.js";
@@ -20,6 +20,7 @@ import type { ConnectionSecurity } from "../config/connection-settings.js";
 import { EcwatchError } from "../errors.js";
 import { aggregatorMetrics } from "../prometheus/aggregator-metrics.js";
 import { apiMetrics } from "../prometheus/api-metrics.js";
+import { exposition } from "../prometheus/metrics-server.js";
 import type { ReadingSource } from "../sim/sources.js";
 import { Simulator, type SimulatorOptions } from "../sim/simulator.js";
 import { openJetStreamTransport, withConnections } from "./adapters.js";
@@ -29,8 +30,8 @@ export interface AggregationService {
   readonly aggregator: Aggregator;
   /** What ensureTopology changed on start (created or updated resources). */
   readonly changes: readonly string[];
-  /** Its Prometheus metrics (served by `aggregate --metrics-port`, see serveMetrics). */
-  readonly metrics: MetricsSource;
+  /** Its own Prometheus metrics: served by `aggregate --metrics-port` (serveMetrics), and by `up` on its API's /metrics (ApiOptions.inProcessMetrics). */
+  readonly metrics: Registry;
   stop(): Promise<void>;
 }
 
@@ -107,6 +108,8 @@ export interface ApiOptions {
   readonly onServerError?: (err: unknown, status: number) => void;
   /** Called as each response ends, after the metrics counted it (for a debug log). */
   readonly onResponse?: (method: string, route: string, status: number) => void;
+  /** The metrics of other services in this process, served on the API's /metrics too (`up`: its aggregator's, issue 18); default none. */
+  readonly inProcessMetrics?: readonly Registry[];
 }
 
 export function startApi(natsUrl: string, redisUrl: string, host: string, port: number, options: ApiOptions = {}): Promise<ApiService> {
@@ -120,7 +123,7 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
       access: options.access,
       history: new HistoryStore(new KvDayRecords(bus.energy)),
       readiness: pingReadiness({ nats: new NatsPing(bus.nc), redis: cache }),
-      metrics: metrics.registry,
+      metrics: exposition([metrics.registry, ...(options.inProcessMetrics ?? [])]),
       observer: {
         ...metrics.observer,
         onResponse: (method, route, status) => {

@@ -39,7 +39,7 @@ export async function runAggregate(flags: AggregateFlags): Promise<ExitCode> {
     },
   });
   for (const change of service.changes) log.info(change);
-  const metrics = flags.metricsPort === undefined ? undefined : await serveMetrics(service.metrics, flags.metricsHost ?? "127.0.0.1", flags.metricsPort).catch(async (err: unknown) => {
+  const metrics = flags.metricsPort === undefined ? undefined : await serveMetrics([service.metrics], flags.metricsHost ?? "127.0.0.1", flags.metricsPort).catch(async (err: unknown) => {
     await service.stop();
     throw new EcwatchError("PORT_IN_USE", `Cannot serve the metrics on ${flags.metricsHost ?? "127.0.0.1"}:${flags.metricsPort} (${errorMessage(err)}).`, {
       hint: "Pass another --metrics-port, or stop what uses it.",

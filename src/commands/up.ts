@@ -121,7 +121,8 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
     for (const change of aggregation.changes) process.stderr.write(`${colors.dim(change)}\n`);
     checkpoint();
 
-    const api = await startApiWithFallback(natsUrl, redisUrl, flags, { security, access }, warn);
+    // The aggregator runs in this process: one /metrics, the API's, serves both (issue 18).
+    const api = await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics] }, warn);
     started.add(() => api.stop());
     checkpoint();
 

@@ -1,5 +1,5 @@
-import { Gauge, Histogram } from "prom-client";
-import { counterOf, type MetricsSource, newRegistry } from "./metrics-server.js";
+import { Gauge, Histogram, Registry } from "prom-client";
+import { counterOf } from "./metrics-server.js";
 
 /** The aggregator's running totals these metrics read (its AggregatorStats has this shape). */
 export interface AggregatorCounters {
@@ -29,7 +29,8 @@ export interface AggregatorMetricsOptions {
 }
 
 export interface AggregatorMetrics {
-  readonly registry: MetricsSource;
+  /** The aggregator's own metrics (served with the process's by exposition()). */
+  readonly registry: Registry;
   /** The hook of AggregatorOptions.onBatch. */
   readonly observeBatch: (size: number) => void;
 }
@@ -43,7 +44,7 @@ const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000];
  * that a partition nobody works on shows too): aggregate it with max(), not sum().
  */
 export function aggregatorMetrics(options: AggregatorMetricsOptions): AggregatorMetrics {
-  const registry = newRegistry();
+  const registry = new Registry();
   const { stats } = options;
   counterOf(registry, "ecwatch_aggregator_readings_total", "Readings received from the partitions (a redelivered reading counts again)", () => stats().readings);
   counterOf(registry, "ecwatch_aggregator_readings_ignored_total", "Readings that changed nothing: duplicates", () => stats().ignored);

@@ -27,7 +27,7 @@ beforeAll(async () => {
   stack = await startTestStack();
   aggregation = await startAggregation(stack.natsUrl, stack.redisUrl, { staleAfterMs: STALE_AFTER_MS });
   api = await startApi(stack.natsUrl, stack.redisUrl, "127.0.0.1", 0);
-  aggregatorMetrics = await serveMetrics(aggregation.metrics, "127.0.0.1", 0);
+  aggregatorMetrics = await serveMetrics([aggregation.metrics], "127.0.0.1", 0);
 });
 
 afterAll(async () => {

@@ -4,7 +4,8 @@ import { emptyStats } from "../../src/aggregator/options.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { aggregatorMetrics } from "../../src/prometheus/aggregator-metrics.js";
 import { apiMetrics } from "../../src/prometheus/api-metrics.js";
-import { parseSamples, Scrape } from "../helpers/prometheus.js";
+import { exposition } from "../../src/prometheus/metrics-server.js";
+import { declaredTwice, parseSamples, Scrape } from "../helpers/prometheus.js";
 
 const aggregate = (version: number, measuredAt = "2026-11-22T12:00:00.000Z"): Aggregate => ({
   communityId: "c1",
@@ -119,6 +120,27 @@ describe("aggregatorMetrics", () => {
     const s = await scrape(registry);
     expect(s.value("ecwatch_aggregator_lag_messages")).toBeNaN();
     expect(s.series("ecwatch_aggregator_partition_lag_messages")).toEqual([]);
+  });
+});
+
+describe("exposition", () => {
+  const services = () => [apiMetrics({ sseClients: () => 0 }).registry, aggregatorMetrics({ stats: emptyStats, lag: async () => [] }).registry];
+
+  it("serves the process metrics once beside every service's, and `_total` only on counters", async () => {
+    const text = await exposition(services()).metrics();
+    const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => ({ name: name!, type: type! }));
+    const names = families.map((family) => family.name);
+    expect(names).toContain("process_cpu_seconds_total");
+    expect(names).toContain("nodejs_active_handles");
+    expect(names).toContain("ecwatch_api_requests_total");
+    expect(names).toContain("ecwatch_aggregator_readings_total");
+    expect(declaredTwice(text)).toEqual([]);
+    expect(families.filter((family) => family.name.endsWith("_total") && family.type !== "counter").map((family) => family.name)).toEqual([]);
+  });
+
+  it("refuses a metric name that two registries both hold, at start rather than in a scrape", () => {
+    const api = apiMetrics({ sseClients: () => 0 }).registry;
+    expect(() => exposition([apiMetrics({ sseClients: () => 0 }).registry, apiMetrics({ sseClients: () => 0 }).registry])).toThrow(/ecwatch_api_requests_total/);
   });
 });
 
