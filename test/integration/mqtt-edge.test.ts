@@ -57,7 +57,7 @@ interface DeviceRun {
 }
 
 /** `mosquitto_pub` as a shell user runs it: resolves its exit code (0 once a QoS 1 publish got its PUBACK) and what it printed. */
-function mosquittoPub(topic: string, message: string, qos: 0 | 1 = 1): Promise<DeviceRun> {
+function mosquittoPub(topic: string, message: string, qos: 0 | 1 | 2 = 1): Promise<DeviceRun> {
   return new Promise((resolve) => {
     execFile(MOSQUITTO_PUB, ["-h", "127.0.0.1", "-p", String(mqttPort), "-q", String(qos), "-t", topic, "-m", message], { timeout: 10_000 }, (err, _stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stderr });
@@ -143,6 +143,12 @@ describe("the topic rules nats-server enforces (docs/mqtt.md)", () => {
       expect(await mqttJsPublish(topic, "{}", 0)).toBe("connection closed");
       expect(await mosquittoPub(topic, "{}", 1)).toEqual({ code: 7, stderr: expect.stringContaining("The connection was lost") as string });
     }
+    expect((await jsm.streams.info(STREAM)).state.last_seq).toBe(before);
+  });
+
+  it("QoS 2 is not supported: the server closes the connection, nothing is stored", async () => {
+    const before = (await jsm.streams.info(STREAM)).state.last_seq;
+    expect(await mosquittoPub("ec/mq3/meter/m1/extra", "{}", 2)).toEqual({ code: 7, stderr: expect.stringContaining("The connection was lost") as string });
     expect((await jsm.streams.info(STREAM)).state.last_seq).toBe(before);
   });
 
