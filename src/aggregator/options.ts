@@ -33,7 +33,10 @@ export interface AggregatorStats {
   ignored: number;
   /** Readings too late to be integrated in their place (beyond their meter's grace): counted in their minute's `late`, not in its energy. */
   late: number;
+  /** Messages stored in the dead letters (EC_DLQ). */
   deadLetters: number;
+  /** Of those, the messages whose subject is not a reading subject (e.g. an MQTT topic under `ec/` with a level too many). */
+  notReadingSubjects: number;
   batches: number;
   largestBatch: number;
   storeErrors: number;
@@ -49,6 +52,7 @@ export const emptyStats = (): AggregatorStats => ({
   ignored: 0,
   late: 0,
   deadLetters: 0,
+  notReadingSubjects: 0,
   batches: 0,
   largestBatch: 0,
   storeErrors: 0,

@@ -3,7 +3,7 @@ import { decodeReading } from "../wire/decode-reading.js";
 import { PARTITIONS, partitionOf } from "../wire/names.js";
 import { CacheWriter } from "./cache-writer.js";
 import { CommunityState } from "./community-state.js";
-import { deadLetterOf } from "./dead-letter.js";
+import { countDeadLetter, deadLetterOf } from "./dead-letter.js";
 import type { AggregatorOptions, AggregatorStats } from "./options.js";
 import type { AggregatorPorts, Consumption, ReadingMessage } from "./ports.js";
 import { type Announced, type Received, acknowledge } from "./acknowledge.js";
@@ -231,7 +231,7 @@ export class PartitionWorker {
     }
     // Counted after the await: `stats` is shared by the aggregator's partitions, and `+= await` would add to a stale value.
     const deadLettered = await acknowledge(batches, failed, this.ports.deadLetters, { keep: !this.abandoned, retryDelayMs: this.retryDelayMs });
-    this.stats.deadLetters += deadLettered;
+    for (const deadLetter of deadLettered) countDeadLetter(this.stats, deadLetter);
   }
 
   /** Puts a stored aggregate into the cache, then on the change feed (a client that GETs on an event finds it). */

@@ -82,7 +82,7 @@ export interface EnergyStore {
   putFinal(communityId: string, finalMs: number): Promise<void>;
 }
 
-/** Where every stored aggregate is announced (`ec.<id>.agg`). */
+/** Where every stored aggregate is announced (`ecagg.<id>`). */
 export interface ChangeFeed {
   announce(communityId: string, json: string): void;
 }

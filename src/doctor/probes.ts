@@ -2,7 +2,7 @@ import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE
 import { type ConnectFailure, connectFailure } from "../connect-failure.js";
 import { errorMessage } from "../errors.js";
 import { redactUrl } from "../url.js";
-import { type Check, type ConsumerView, type StreamView, degradedDetail, formatBytes, topologyChecks } from "./verdicts.js";
+import { type Check, type ConsumerView, type StreamView, type DeadLetterView, degradedDetail, formatBytes, topologyChecks } from "./verdicts.js";
 
 /**
  * The I/O edge of `ecwatch doctor`: each probe connects, looks, and closes what it opened.
@@ -22,7 +22,8 @@ export interface BusProbe {
 /** JetStream's account and the resources ecwatch uses, each undefined when it does not exist. */
 export interface JetStreamProbe {
   account(): Promise<{ readonly streams: number; readonly consumers: number; readonly storage: number }>;
-  stream(name: string): Promise<StreamView | undefined>;
+  /** With `subjectsFilter`, its state also counts the messages per subject matching it. */
+  stream(name: string, subjectsFilter?: string): Promise<(StreamView & DeadLetterView) | undefined>;
   consumer(stream: string, name: string): Promise<ConsumerView | undefined>;
 }
 
@@ -76,7 +77,7 @@ async function jetStreamChecks(bus: BusProbe): Promise<Check[]> {
         consumers: stream ? Object.fromEntries(await Promise.all(AGGREGATOR_CONSUMERS.map(async ({ stream: of, name }) => [name, await js.consumer(of, name)]))) : {},
         latest: await js.stream(`KV_${LATEST_BUCKET}`),
         state: await js.stream(`KV_${STATE_BUCKET}`),
-        dlq: await js.stream(DLQ_STREAM),
+        dlq: await js.stream(DLQ_STREAM, ">"),
       }),
     );
     return checks;

@@ -1,5 +1,18 @@
 import type { ConsumerConfig, ConsumerInfo, StreamConfig, StreamState } from "@nats-io/jetstream";
-import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, PARTITIONS, STATE_BUCKET, STRAYS_CONSUMER, STREAM, STREAM_SUBJECTS } from "../wire/names.js";
+import {
+  AGGREGATOR_CONSUMERS,
+  DEAD_LETTER_KINDS,
+  DLQ_STREAM,
+  DLQ_SUBJECTS,
+  type DeadLetterKind,
+  LATEST_BUCKET,
+  PARTITIONS,
+  STATE_BUCKET,
+  STRAYS_CONSUMER,
+  STREAM,
+  STREAM_SUBJECTS,
+  deadLetterSubject,
+} from "../wire/names.js";
 import { ENV_NAMES, type CoreEndpoint } from "../config/connection-settings.js";
 import { formatDuration } from "../domain/duration.js";
 import { installHint, type ServerProgram } from "../stack/binaries.js";
@@ -18,6 +31,8 @@ export interface Check {
   readonly detail: string;
   /** One sentence saying exactly what to run. */
   readonly fix?: string;
+  /** The figures behind the detail, for `--json` (the dead letters by kind). */
+  readonly counts?: Readonly<Record<string, number>>;
 }
 
 /** Where an endpoint's URL came from, which decides how loudly an unreachable one is reported. */
@@ -234,10 +249,47 @@ export function consumerCheck(consumers: Readonly<Record<string, ConsumerView | 
 
 export type CountView = { readonly state: Pick<StreamState, "messages"> };
 
-/** A KV bucket or the DLQ: a stream the aggregator creates, reported with how much it holds. */
+/** A KV bucket: a stream the aggregator creates, reported with how much it holds. */
 export function ownedStreamCheck(name: string, stream: CountView | undefined, what: string): Check {
   if (!stream) return { name, status: "warn", detail: "does not exist yet", fix: CREATED_BY_AGGREGATE };
   return { name, status: "ok", detail: `${stream.state.messages} ${what}` };
+}
+
+export type DeadLetterView = {
+  readonly config: Pick<StreamConfig, "subjects">;
+  /** `subjects`: the messages per subject (asked with a subjects filter). */
+  readonly state: Pick<StreamState, "messages" | "subjects">;
+};
+
+/**
+ * EC_DLQ, with its dead letters by kind (the last token of their subject). Those whose subject is
+ * not a reading subject are a device or publisher writing under `ec.` where no reading goes
+ * (e.g. an MQTT topic with a level too many): a warning, as none of them is aggregated.
+ */
+export function deadLetterCheck(dlq: DeadLetterView | undefined): Check {
+  const name = `stream ${DLQ_STREAM}`;
+  if (!dlq) return { name, status: "warn", detail: "does not exist yet", fix: CREATED_BY_AGGREGATE };
+  const subjects = [...(dlq.config.subjects ?? [])].sort();
+  if (subjects.join() !== [...DLQ_SUBJECTS].sort().join()) {
+    return {
+      name,
+      status: "warn",
+      detail: `${dlq.state.messages} dead letters; holds ${JSON.stringify(subjects)} instead of ${JSON.stringify(DLQ_SUBJECTS)} (ecwatch before issue 18)`,
+      fix: "Run `ecwatch aggregate` (or `ecwatch up`), which moves the dead letters' subject on start.",
+    };
+  }
+  const counts = Object.fromEntries(DEAD_LETTER_KINDS.map((kind) => [kind, dlq.state.subjects?.[deadLetterSubject(kind)] ?? 0])) as Record<DeadLetterKind, number>;
+  const detail = `${dlq.state.messages} dead letters: ${counts.subject} not on a reading subject, ${counts.reading} not a valid reading`;
+  if (counts.subject > 0) {
+    return {
+      name,
+      status: "warn",
+      detail: `${detail} — something publishes under ec. (MQTT ec/) where no reading goes`,
+      fix: `See their subjects and reasons with \`nats stream view ${DLQ_STREAM}\`, and point the device at ec/<communityId>/meter/<meterId> (docs/mqtt.md).`,
+      counts,
+    };
+  }
+  return { name, status: "ok", detail, counts };
 }
 
 /** What exists of the JetStream resources ecwatch uses; undefined where missing. */
@@ -246,7 +298,7 @@ export interface Topology {
   readonly consumers: Readonly<Record<string, ConsumerView | undefined>>;
   readonly latest: CountView | undefined;
   readonly state: CountView | undefined;
-  readonly dlq: CountView | undefined;
+  readonly dlq: DeadLetterView | undefined;
 }
 
 /** One line per resource, or a single line when nothing was created yet (a fresh server). */
@@ -262,7 +314,7 @@ export function topologyChecks(topology: Topology): Check[] {
     ...(stream ? [consumerCheck(consumers)] : []),
     ownedStreamCheck(`KV ${LATEST_BUCKET}`, latest, "keys"),
     ownedStreamCheck(`KV ${STATE_BUCKET}`, state, "keys"),
-    ownedStreamCheck(`stream ${DLQ_STREAM}`, dlq, "dead letters"),
+    deadLetterCheck(dlq),
   ];
 }
 

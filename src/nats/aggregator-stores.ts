@@ -1,13 +1,14 @@
 import type { ConsumerInfo, ConsumerMessages, JsMsg, StoredMsg } from "@nats-io/jetstream";
 import type { KV, KvEntry } from "@nats-io/kv";
 import {
-  DLQ_SUBJECT,
   LATEST_BUCKET,
   LATEST_KEY_PREFIX,
   STATE_BUCKET,
   STRAYS_CONSUMER,
   STREAM,
   changeFeedSubject,
+  deadLetterKind,
+  deadLetterSubject,
   energyDayKey,
   energyFinalKey,
   latestKey,
@@ -160,8 +161,8 @@ export function natsAggregatorStores(bus: Bus) {
        * sequence alone is not unique: every partition stream (and EC_STREAM) numbers its messages
        * from 1, and a dead letter of one would be dropped as a duplicate of another's (issue 10).
        */
-      store: (msg: { readonly seq: number; readonly info: { readonly stream: string } }, deadLetter: object) =>
-        bus.js.publish(DLQ_SUBJECT, JSON.stringify(deadLetter), { msgID: `dlq.${msg.info.stream}.${msg.seq}` }).then(
+      store: (msg: { readonly seq: number; readonly info: { readonly stream: string } }, deadLetter: { readonly subject: string }) =>
+        bus.js.publish(deadLetterSubject(deadLetterKind(deadLetter.subject)), JSON.stringify(deadLetter), { msgID: `dlq.${msg.info.stream}.${msg.seq}` }).then(
           () => true,
           () => false,
         ),

@@ -42,10 +42,10 @@ export class JetStreamProbe {
     return this.jsm.getAccountInfo();
   }
 
-  /** undefined when the stream does not exist. */
-  async stream(name: string): Promise<StreamInfo | undefined> {
+  /** undefined when the stream does not exist. With `subjectsFilter`, `state.subjects` counts the messages per subject matching it. */
+  async stream(name: string, subjectsFilter?: string): Promise<StreamInfo | undefined> {
     try {
-      return await this.jsm.streams.info(name);
+      return await this.jsm.streams.info(name, subjectsFilter === undefined ? undefined : { subjects_filter: subjectsFilter });
     } catch (err) {
       if (isNotFound(err, JetStreamApiCodes.StreamNotFound)) return undefined;
       throw err;

@@ -1,4 +1,5 @@
-import { Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { DeadLetterKind } from "../wire/names.js";
 import { counterOf } from "./metrics-server.js";
 
 /** The aggregator's running totals these metrics read (its AggregatorStats has this shape). */
@@ -7,6 +8,8 @@ export interface AggregatorCounters {
   readonly ignored: number;
   readonly late: number;
   readonly deadLetters: number;
+  /** Of deadLetters, those whose subject is not a reading subject. */
+  readonly notReadingSubjects: number;
   readonly storeErrors: number;
   readonly cacheErrors: number;
   readonly forwarded: number;
@@ -49,7 +52,18 @@ export function aggregatorMetrics(options: AggregatorMetricsOptions): Aggregator
   counterOf(registry, "ecwatch_aggregator_readings_total", "Readings received from the partitions (a redelivered reading counts again)", () => stats().readings);
   counterOf(registry, "ecwatch_aggregator_readings_ignored_total", "Readings that changed nothing: duplicates", () => stats().ignored);
   counterOf(registry, "ecwatch_aggregator_readings_late_total", "Readings too late to be integrated in their place (beyond their meter's grace): counted in their history bucket, which is then not final", () => stats().late);
-  counterOf(registry, "ecwatch_aggregator_dead_letters_total", "Messages moved to the dead-letter stream EC_DLQ", () => stats().deadLetters);
+  new Counter({
+    name: "ecwatch_aggregator_dead_letters_total",
+    help: "Messages moved to the dead-letter stream EC_DLQ, by kind: subject (not a reading subject, e.g. an MQTT topic under ec/ that is no reading topic), reading (on a reading subject, but not a valid reading)",
+    labelNames: ["kind"],
+    registers: [registry],
+    collect() {
+      const { deadLetters, notReadingSubjects } = stats();
+      this.reset();
+      this.inc({ kind: "subject" satisfies DeadLetterKind }, notReadingSubjects);
+      this.inc({ kind: "reading" satisfies DeadLetterKind }, deadLetters - notReadingSubjects);
+    },
+  });
   counterOf(registry, "ecwatch_aggregator_store_errors_total", "Failed writes of a community to NATS KV (retried)", () => stats().storeErrors);
   counterOf(registry, "ecwatch_aggregator_cache_errors_total", "Failed writes to the Redis cache (retried)", () => stats().cacheErrors);
   counterOf(registry, "ecwatch_aggregator_forwarded_total", "Readings stored unpartitioned and moved into their partition", () => stats().forwarded);

@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { connectNats } from "../../src/nats/connect.js";
-import { DLQ_STREAM, partitionedSubject } from "../../src/wire/names.js";
+import { DLQ_STREAM, deadLetterSubject, partitionedSubject } from "../../src/wire/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { NO_FAULTS } from "../../src/sim/faults.js";
 import { JetStreamPublisher } from "../../src/nats/jetstream-publisher.js";
@@ -114,7 +114,7 @@ describe("bad input", () => {
       return info.state.messages >= before + 2 ? info.state.messages : undefined;
     });
     expect(letters).toBe(before + 2);
-    const last = await jsm.streams.getMessage(DLQ_STREAM, { last_by_subj: "ec.dlq" });
+    const last = await jsm.streams.getMessage(DLQ_STREAM, { last_by_subj: deadLetterSubject("reading") });
     // The subject as stored: nats-server's mapping moved it into its partition.
     expect(last?.json()).toMatchObject({ reason: "meterId differs from the subject", subject: partitionedSubject("ec.community9.meter.m1") });
     const served = await eventually(async () => {

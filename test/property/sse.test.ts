@@ -60,7 +60,7 @@ const aggregateOf = (version: number, communityId = "community1"): Aggregate => 
   version,
 });
 
-/** JSON as it may arrive on the change feed (`ec.<id>.agg` is core NATS: anyone may publish it), line breaks between tokens included. */
+/** JSON as it may arrive on the change feed (`ecagg.<id>` is core NATS: anyone may publish it), line breaks between tokens included. */
 const feedJson = (): fc.Arbitrary<string> =>
   fc.tuple(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom(undefined, 1, "\t", "\n", "\r\n", "\r", "\n\n")).map(([value, indent]) => {
     const text = JSON.stringify(value, null, indent as string | number | undefined);

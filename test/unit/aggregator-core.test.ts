@@ -3,6 +3,8 @@ import { Aggregator } from "../../src/aggregator/aggregator.js";
 import { partitionLeaseKey } from "../../src/aggregator/lease.js";
 import { type AggregatorOptions, type AggregatorStats, emptyStats } from "../../src/aggregator/options.js";
 import { PartitionWorker } from "../../src/aggregator/partition-worker.js";
+import { StrayForwarder } from "../../src/aggregator/stray-forwarder.js";
+import { NOT_A_READING_SUBJECT } from "../../src/wire/decode-reading.js";
 import { aggregateFromJson } from "../../src/domain/aggregate.js";
 import { decodeDay } from "../../src/energy/day-record.js";
 import { partitionOf } from "../../src/wire/names.js";
@@ -115,8 +117,28 @@ describe("the aggregator core on in-memory ports", () => {
     await until(() => [malformed, misplaced, valid].every((msg) => msg.settled), "all three settled");
     expect([malformed.settled, misplaced.settled, valid.settled]).toEqual(["ack", "ack", "ack"]);
     expect(stats.deadLetters).toBe(2);
+    expect(stats.notReadingSubjects).toBe(0); // both were on reading subjects
     expect(ports.deadLetters.stored.map(({ reason }) => reason)).toEqual([expect.stringMatching(/JSON/i), expect.stringContaining(`belongs in partition ${partitionOf(elsewhere)}`)]);
     expect(ports.deadLetters.stored[0]).toMatchObject({ subject: malformed.subject, data: "{not json" });
+  });
+
+  it("what EC_STREAM holds under ec. that is no reading subject (an MQTT topic with a level too many) is acknowledged once stored as a dead letter with its reason and subject, and counted apart", async () => {
+    const ports = fakePorts();
+    const stats = emptyStats();
+    running.push(await StrayForwarder.start(ports, { release: async () => undefined }, stats, { retryDelayMs: 5 }));
+    const strays = (msg: FakeMessage) => ports.readings.consumers.get("strays")!(msg);
+    ports.deadLetters.fail = true;
+    const extra = new FakeMessage("ec.mq1.meter.m1.extra", '{"genW":1}', 3, "EC_STREAM");
+    strays(extra);
+    await until(() => extra.settled !== undefined, "the nak");
+    expect([extra.settled, stats.deadLetters]).toEqual(["nak", 0]);
+    ports.deadLetters.fail = false;
+    const again = new FakeMessage(extra.subject, extra.string(), extra.seq, "EC_STREAM", true);
+    strays(again);
+    await until(() => again.settled !== undefined, "the ack");
+    expect(again.settled).toBe("ack");
+    expect(ports.deadLetters.stored).toEqual([{ reason: NOT_A_READING_SUBJECT, subject: "ec.mq1.meter.m1.extra", data: '{"genW":1}' }]);
+    expect([stats.deadLetters, stats.notReadingSubjects, stats.forwarded]).toEqual([1, 1, 0]);
   });
 
   it("hands a malformed message back when its dead letter cannot be stored", async () => {

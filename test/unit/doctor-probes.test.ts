@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type BusProbe, type CacheProbe, type JetStreamProbe, probeNats, probeRedis } from "../../src/doctor/probes.js";
 import type { ConsumerView, StreamView } from "../../src/doctor/verdicts.js";
-import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET, STREAM_SUBJECTS } from "../../src/wire/names.js";
+import { AGGREGATOR_CONSUMERS, DLQ_STREAM, DLQ_SUBJECTS, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET, STREAM_SUBJECTS } from "../../src/wire/names.js";
 
 const GiB = 1024 ** 3;
 const DAY_NS = 86_400 * 1e9;
@@ -85,7 +85,7 @@ describe("doctor's NATS probe", () => {
       ...Object.fromEntries(READING_STREAMS.map((name, i) => [name, stream(i === 0 ? 5 : 10, 1024)])),
       [`KV_${LATEST_BUCKET}`]: stream(3, 0),
       [`KV_${STATE_BUCKET}`]: stream(40, 0),
-      [DLQ_STREAM]: stream(0, 0),
+      [DLQ_STREAM]: { ...stream(0, 0), config: { ...stream(0, 0).config, subjects: [...DLQ_SUBJECTS] } },
     };
     const consumers = Object.fromEntries(AGGREGATOR_CONSUMERS.map(({ name }) => [name, pull]));
     const probe = await probeNats(() => Promise.resolve(new FakeBus("2.10.4", new FakeJetStream(streams, consumers))));

@@ -79,7 +79,7 @@ describe("apiMetrics, one change to many clients", () => {
 
 describe("aggregatorMetrics", () => {
   it("mirrors the aggregator's stats and sums the lag of its consumers", async () => {
-    const stats = { ...emptyStats(), readings: 41, ignored: 4, late: 3, deadLetters: 2, partitions: 3, cacheErrors: 1 };
+    const stats = { ...emptyStats(), readings: 41, ignored: 4, late: 3, deadLetters: 5, notReadingSubjects: 2, partitions: 3, cacheErrors: 1 };
     const { registry, observeBatch } = aggregatorMetrics({
       stats: () => stats,
       lag: async () => [
@@ -94,7 +94,8 @@ describe("aggregatorMetrics", () => {
     expect(s.value("ecwatch_aggregator_readings_total")).toBe(41);
     expect(s.value("ecwatch_aggregator_readings_ignored_total")).toBe(4);
     expect(s.value("ecwatch_aggregator_readings_late_total")).toBe(3);
-    expect(s.value("ecwatch_aggregator_dead_letters_total")).toBe(2);
+    expect(s.value("ecwatch_aggregator_dead_letters_total", { kind: "subject" })).toBe(2);
+    expect(s.value("ecwatch_aggregator_dead_letters_total", { kind: "reading" })).toBe(3);
     expect(s.value("ecwatch_aggregator_cache_errors_total")).toBe(1);
     expect(s.value("ecwatch_aggregator_partitions_owned")).toBe(3);
     expect(s.value("ecwatch_aggregator_lag_messages")).toBe(7);
