@@ -70,9 +70,10 @@ describe("sim → aggregate → serve", () => {
         await post({ communityId: "ssecheck", genW, conW: 400, measuredAt: new Date(Date.UTC(2026, 10, 22, 12, 0, i)).toISOString() });
         const event = await reader.waitFor((e) => (JSON.parse(e.data) as Aggregate).genW === genW);
         latencies.push(performance.now() - sentAt);
-        expect(Number(event.id)).toBe((JSON.parse(event.data) as Aggregate).version);
+        const aggregate = JSON.parse(event.data) as Aggregate;
+        expect(event.id).toBe(`${aggregate.epoch}:${aggregate.version}`);
       }
-      const versions = reader.events.map((e) => Number(e.id));
+      const versions = reader.events.map((e) => (JSON.parse(e.data) as Aggregate).version);
       expect(versions).toEqual([...versions].sort((a, b) => a - b));
       expect(reader.events).toHaveLength(26);
 
