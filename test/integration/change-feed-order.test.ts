@@ -141,7 +141,7 @@ describe("resuming with Last-Event-ID", () => {
     await cache.putLatest([{ communityId: "proto1", json: JSON.stringify({ genW: 5200, conW: 3100, measuredAt: "2026-11-22T12:00:00Z" }) }]);
     const clients = [new Follower("proto1", "0"), new Follower("proto1", "v7; drop"), new Follower("resume1", "0"), new Follower("resume1", "1:2:3")];
     try {
-      const first = await Promise.all(clients.map(async (client) => (await client.receives(1))[0]));
+      const first = await Promise.all(clients.map(async (client) => (await client.receives(1))[0]!));
       expect(first).toMatchObject([{ version: 0 }, { version: 0 }, { version: 2 }, { version: 2 }]);
       expect(first.map((e) => e.id)).toEqual(["0:0", "0:0", `${RESET}:2`, `${RESET}:2`]);
     } finally {
