@@ -137,7 +137,7 @@ describe("exactness", () => {
     seq,
   });
 
-  it("ignores duplicates and older readings, and stays exact across an aggregator restart", async () => {
+  it("ignores duplicates and older readings, and stays exact across an aggregator restart, in the same epoch", async () => {
     const nc = await connectNats(pipeline.stack.natsUrl, "test-exact");
     const js = jetstream(nc);
     const publish = (r: ReturnType<typeof reading>) => js.publish(`ec.exact1.meter.${r.meterId}`, JSON.stringify(r));
@@ -160,6 +160,9 @@ describe("exactness", () => {
       return (body as Aggregate).genW === 350 ? (body as Aggregate) : undefined;
     });
     expect(after.version).toBeGreaterThan(first.version);
+    // Not a reset: the restarted aggregator goes on in the community's epoch (the snapshot holds it).
+    expect(first.epoch).toBeGreaterThan(0);
+    expect(after.epoch).toBe(first.epoch);
 
     // A meter 31 s behind the newest reading leaves the totals and is counted as stale.
     await publish(reading("b", 250, 42));
