@@ -28,12 +28,13 @@ export async function loadStates(
   }
   // A stored aggregate without a snapshot: the owner stored it and died before its snapshot (the
   // readings come back from the stream). Its epoch goes on, rather than one from this machine's
-  // clock, which may be behind the other's.
+  // clock, which may be behind the other's. Version 0 is no aggregate of ecwatch's (the prototype's
+  // values carry none): that community starts a new epoch.
   for (const communityId of await ports.latest.communities()) {
     if (!owns(communityId)) continue;
     const json = await ports.latest.get(communityId);
     const stored = json ? aggregateFromJson(json) : undefined;
-    if (!stored) continue;
+    if (!stored?.version) continue;
     let state = states.get(communityId);
     if (!state) states.set(communityId, (state = new CommunityState(communityId, staleAfterMs)));
     state.continueFrom(stored);

@@ -55,7 +55,7 @@ interface PendingEvent {
  */
 export class SseClient {
   /** The newest aggregate the client has: only one that supersedes it is sent. */
-  private has: AggregatePosition | undefined;
+  private newest: AggregatePosition | undefined;
   /** An old numeric Last-Event-ID: the version, in epoch 0, the client has until it is sent anything. */
   private readonly bareVersion: number | undefined;
   private waiting: PendingEvent | undefined;
@@ -74,7 +74,7 @@ export class SseClient {
     private readonly onSent?: (aggregate: Aggregate, initial: boolean) => void,
   ) {
     const named = lastEventId && lastEventId.version > 0 ? lastEventId : undefined;
-    this.has = named?.epoch === undefined ? undefined : { epoch: named.epoch, version: named.version };
+    this.newest = named?.epoch === undefined ? undefined : { epoch: named.epoch, version: named.version };
     this.bareVersion = named?.epoch === undefined ? named?.version : undefined;
     res.on("drain", () => this.onDrain());
   }
@@ -106,8 +106,8 @@ export class SseClient {
   }
 
   private send(aggregate: Aggregate, text: string | undefined, initial: boolean): void {
-    if (this.has ? !supersedes(aggregate, this.has) : aggregate.epoch === 0 && aggregate.version === this.bareVersion) return;
-    this.has = { epoch: aggregate.epoch, version: aggregate.version };
+    if (this.newest ? !supersedes(aggregate, this.newest) : aggregate.epoch === 0 && aggregate.version === this.bareVersion) return;
+    this.newest = { epoch: aggregate.epoch, version: aggregate.version };
     this.write(text ?? formatEvent(aggregate), aggregate, initial);
   }
 

@@ -133,6 +133,17 @@ describe("the aggregator core on in-memory ports", () => {
     expect(latest()).toMatchObject({ epoch: 42, version: 8 });
   });
 
+  it("starts a new epoch over a stored value that is not ecwatch's (the prototype's: no version)", async () => {
+    const ports = fakePorts();
+    ports.latest.values.set(COMMUNITY, JSON.stringify({ genW: 1, conW: 1, measuredAt: "2026-06-21T12:00:00Z" }));
+    const before = Date.now();
+    const { deliver, latest } = await startWorker({}, ports);
+    deliver(reading("m1", 0, 500, 200));
+    await until(() => latest()?.genW === 500, "the aggregate");
+    expect(latest()!.epoch).toBeGreaterThanOrEqual(before);
+    expect(latest()!.version).toBe(1);
+  });
+
   it("dead-letters a malformed message and a reading of another partition, acknowledging each once its dead letter is stored", async () => {
     const { ports, stats, deliver } = await startWorker();
     const malformed = new FakeMessage(reading("m1", 0, 1, 1).subject, "{not json", 7);
