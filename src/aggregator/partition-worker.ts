@@ -106,7 +106,8 @@ export class PartitionWorker {
   private stateOf(communityId: string): CommunityState {
     let state = this.states.get(communityId);
     if (!state) {
-      state = new CommunityState(communityId, this.staleAfterMs);
+      // Nothing stored of it: a new community, or one whose state was wiped (`reset`, `up --fresh`), so a new epoch.
+      state = new CommunityState(communityId, this.staleAfterMs, Date.now());
       this.states.set(communityId, state);
     }
     return state;

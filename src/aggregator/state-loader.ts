@@ -6,9 +6,9 @@ import type { AggregatorPorts } from "./ports.js";
 import { type CommunitySnapshot, communityOfShardKey } from "./snapshot-shards.js";
 
 /**
- * A partition's state as its last owner stored it: every stored shard merged, each version
- * raised to that of the stored aggregate (written before the snapshot), and the days of energy
- * each community holds restored.
+ * A partition's state as its last owner stored it: every stored shard merged, each epoch and
+ * version carried on from the stored aggregate when that is newer (it is written before the
+ * snapshot), and the days of energy each community holds restored.
  */
 export async function loadStates(
   ports: Pick<AggregatorPorts, "state" | "latest" | "energy">,
@@ -26,11 +26,18 @@ export async function loadStates(
     if (!state) states.set(communityId, (state = new CommunityState(communityId, staleAfterMs)));
     state.restore(JSON.parse(entry.value) as CommunitySnapshot, key);
   }
+  // A stored aggregate without a snapshot: the owner stored it and died before its snapshot (the
+  // readings come back from the stream). Its epoch goes on, rather than one from this machine's
+  // clock, which may be behind the other's. Version 0 is no aggregate of ecwatch's (the prototype's
+  // values carry none): that community starts a new epoch.
   for (const communityId of await ports.latest.communities()) {
-    const state = states.get(communityId);
-    const json = state && (await ports.latest.get(communityId));
+    if (!owns(communityId)) continue;
+    const json = await ports.latest.get(communityId);
     const stored = json ? aggregateFromJson(json) : undefined;
-    if (stored) state!.raiseVersionTo(stored.version);
+    if (!stored?.version) continue;
+    let state = states.get(communityId);
+    if (!state) states.set(communityId, (state = new CommunityState(communityId, staleAfterMs)));
+    state.continueFrom(stored);
   }
   await Promise.all(
     [...states.values()].flatMap((state) =>

@@ -4,6 +4,7 @@ import { aheadProblem, parseCommunityReading, parseJson } from "../domain/readin
 import { BUCKET_FIELDS, bucketJson, parseHistoryQuery, parseKpiQuery, toCsv } from "../energy/history-query.js";
 import { UpstreamError } from "../errors.js";
 import { type Listening, listen } from "../http/listen.js";
+import { parseLastEventId } from "../wire/sse-event-id.js";
 import { type ApiAccess, accessGuard } from "./access.js";
 import { answerClientError, answerConnect } from "./client-error.js";
 import { HttpError, pathSegments, readBody, sendCsv, sendJson, wantsCsv } from "./http.js";
@@ -72,7 +73,7 @@ export function createApi(deps: ApiDependencies): Server {
   }
 
   async function stream(req: IncomingMessage, res: ServerResponse, communityId: string): Promise<void> {
-    const lastEventId = Number.parseInt(String(req.headers["last-event-id"] ?? ""), 10);
+    const lastEventId = parseLastEventId(req.headers["last-event-id"]?.toString());
     // Close-delimited rather than chunked: each event goes out as it is, without chunk framing
     // (≈ 20 % less API CPU per delivered event with 1,000 clients: `npm run bench:sse-write`); an SSE
     // response ends with its connection anyway.
@@ -84,7 +85,7 @@ export function createApi(deps: ApiDependencies): Server {
       "x-accel-buffering": "no",
     });
     res.write("retry: 1000\n\n");
-    const client = new SseClient(res, Number.isSafeInteger(lastEventId) ? lastEventId : undefined, deps.observer?.onSseEvent);
+    const client = new SseClient(res, lastEventId, deps.observer?.onSseEvent);
     req.on("close", () => hub.leave(communityId, client));
     await hub.join(communityId, client);
     const current = await latest.get(communityId);

@@ -16,8 +16,27 @@ export interface Aggregate {
   readonly measuredAt: string;
   /** Wall-clock time the aggregate was computed (ISO-8601). */
   readonly aggregatedAt: string;
-  /** Increases with every change of this community; the SSE event id. */
+  /** Increases with every change of this community, within its epoch. */
   readonly version: number;
+  /**
+   * New (and larger) on every reset of the community's state: the wall-clock ms at which the
+   * aggregator created the state from nothing; 0 for state stored before epochs (issue 18).
+   */
+  readonly epoch: number;
+}
+
+/** Where an aggregate stands in its community's sequence: its epoch, then its version. */
+export type AggregatePosition = Pick<Aggregate, "epoch" | "version">;
+
+/**
+ * True when `candidate` replaces `current`: a higher epoch (the state was reset since), or the
+ * same epoch and a higher version. An older or equal one changes nothing; a lower version alone
+ * is never a reset (a late message or a slow aggregator can deliver one, issue 18).
+ */
+export function supersedes(candidate: AggregatePosition, current: AggregatePosition | undefined): boolean {
+  if (!current) return true;
+  if (candidate.epoch !== current.epoch) return candidate.epoch > current.epoch;
+  return candidate.version > current.version;
 }
 
 export function netWatts(genW: number, conW: number): number {
@@ -45,5 +64,6 @@ export function aggregateFromJson(text: string): Aggregate | undefined {
     measuredAt: typeof v.measuredAt === "string" ? v.measuredAt : "",
     aggregatedAt: typeof v.aggregatedAt === "string" ? v.aggregatedAt : "",
     version: typeof v.version === "number" ? v.version : 0,
+    epoch: typeof v.epoch === "number" ? v.epoch : 0,
   };
 }

@@ -35,6 +35,7 @@ class FakeFeed implements FeedSource {
       measuredAt: new Date(aggregatedAt).toISOString(),
       aggregatedAt: new Date(aggregatedAt).toISOString(),
       version: 1,
+      epoch: 1795354800000,
     });
   }
 }

@@ -70,9 +70,10 @@ describe("sim → aggregate → serve", () => {
         await post({ communityId: "ssecheck", genW, conW: 400, measuredAt: new Date(Date.UTC(2026, 10, 22, 12, 0, i)).toISOString() });
         const event = await reader.waitFor((e) => (JSON.parse(e.data) as Aggregate).genW === genW);
         latencies.push(performance.now() - sentAt);
-        expect(Number(event.id)).toBe((JSON.parse(event.data) as Aggregate).version);
+        const aggregate = JSON.parse(event.data) as Aggregate;
+        expect(event.id).toBe(`${aggregate.epoch}:${aggregate.version}`);
       }
-      const versions = reader.events.map((e) => Number(e.id));
+      const versions = reader.events.map((e) => (JSON.parse(e.data) as Aggregate).version);
       expect(versions).toEqual([...versions].sort((a, b) => a - b));
       expect(reader.events).toHaveLength(26);
 
@@ -136,7 +137,7 @@ describe("exactness", () => {
     seq,
   });
 
-  it("ignores duplicates and older readings, and stays exact across an aggregator restart", async () => {
+  it("ignores duplicates and older readings, and stays exact across an aggregator restart, in the same epoch", async () => {
     const nc = await connectNats(pipeline.stack.natsUrl, "test-exact");
     const js = jetstream(nc);
     const publish = (r: ReturnType<typeof reading>) => js.publish(`ec.exact1.meter.${r.meterId}`, JSON.stringify(r));
@@ -159,6 +160,9 @@ describe("exactness", () => {
       return (body as Aggregate).genW === 350 ? (body as Aggregate) : undefined;
     });
     expect(after.version).toBeGreaterThan(first.version);
+    // Not a reset: the restarted aggregator goes on in the community's epoch (the snapshot holds it).
+    expect(first.epoch).toBeGreaterThan(0);
+    expect(after.epoch).toBe(first.epoch);
 
     // A meter 31 s behind the newest reading leaves the totals and is counted as stale.
     await publish(reading("b", 250, 42));

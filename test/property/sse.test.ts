@@ -48,6 +48,8 @@ async function blocksOf(bytes: Buffer, cuts: readonly number[] = []): Promise<st
 /** The text as it arrives after UTF-8 encoding and decoding. */
 const utf8 = (text: string): string => Buffer.from(text, "utf8").toString("utf8");
 
+const EPOCH = 1_795_354_800_000;
+
 const aggregateOf = (version: number, communityId = "community1"): Aggregate => ({
   communityId,
   genW: 1,
@@ -58,6 +60,7 @@ const aggregateOf = (version: number, communityId = "community1"): Aggregate => 
   measuredAt: "2026-11-22T12:00:00.000Z",
   aggregatedAt: "2026-11-22T12:00:00.001Z",
   version,
+  epoch: EPOCH,
 });
 
 /** JSON as it may arrive on the change feed (`ecagg.<id>` is core NATS: anyone may publish it), line breaks between tokens included. */
@@ -76,7 +79,7 @@ describe("formatEvent → forEachSseBlock", () => {
         const blocks = await blocksOf(Buffer.from(text, "utf8"));
         expect(blocks).toHaveLength(1);
         const event = interpret(blocks[0]!);
-        expect(event.id).toBe(String(version));
+        expect(event.id).toBe(`${EPOCH}:${version}`);
         // SSE carries lines of UTF-8: a CR or CRLF inside the data arrives as LF (which JSON reads
         // the same), a lone surrogate (which no decoded message holds) as U+FFFD.
         expect(event.data).toBe(utf8(data).replace(/\r\n|\r/g, "\n"));
@@ -104,7 +107,7 @@ describe("formatEvent → forEachSseBlock", () => {
       "SSE: serialised aggregates are sent verbatim",
       fc.property(anyString(80), fc.nat(), (communityId, version) => {
         const aggregate = aggregateOf(version, communityId);
-        expect(formatEvent(aggregate)).toBe(`id: ${version}\ndata: ${JSON.stringify(aggregate)}\n\n`);
+        expect(formatEvent(aggregate)).toBe(`id: ${EPOCH}:${version}\ndata: ${JSON.stringify(aggregate)}\n\n`);
       }),
       3_000,
     );

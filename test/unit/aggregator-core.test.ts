@@ -107,6 +107,45 @@ describe("the aggregator core on in-memory ports", () => {
     expect(latest()).toMatchObject({ version, genW: 500, conW: 500, meters: 2 });
   });
 
+  it("a new community's aggregates carry a new epoch, the wall-clock ms its state was created at; a restart keeps it", async () => {
+    const ports = fakePorts();
+    const before = Date.now();
+    const first = await startWorker({}, ports);
+    const msg = reading("m1", 0, 500, 200);
+    first.deliver(msg);
+    await until(() => msg.settled !== undefined, "the ack");
+    const epoch = first.latest()!.epoch;
+    expect(epoch).toBeGreaterThanOrEqual(before);
+    expect(epoch).toBeLessThanOrEqual(Date.now());
+    expect(JSON.parse(ports.state.entries.get(COMMUNITY)!.value)).toMatchObject({ epoch, version: 1 });
+    await first.worker.stop();
+    // A restart (or the next owner of the partition) goes on in the same epoch.
+    const restarted = await startWorker({}, ports);
+    restarted.deliver(reading("m1", 1, 600, 200));
+    await until(() => restarted.latest()?.version === 2, "the next aggregate");
+    expect(restarted.latest()).toMatchObject({ epoch, version: 2, genW: 600 });
+  });
+
+  it("carries on the epoch and version of a stored aggregate whose snapshot its owner never stored", async () => {
+    const ports = fakePorts();
+    ports.latest.values.set(COMMUNITY, JSON.stringify({ communityId: COMMUNITY, genW: 1, conW: 1, netW: 0, meters: 1, stale: 0, measuredAt: "", aggregatedAt: "", version: 7, epoch: 42 }));
+    const { deliver, latest } = await startWorker({}, ports);
+    deliver(reading("m1", 0, 500, 200));
+    await until(() => latest()?.genW === 500, "the aggregate");
+    expect(latest()).toMatchObject({ epoch: 42, version: 8 });
+  });
+
+  it("starts a new epoch over a stored value that is not ecwatch's (the prototype's: no version)", async () => {
+    const ports = fakePorts();
+    ports.latest.values.set(COMMUNITY, JSON.stringify({ genW: 1, conW: 1, measuredAt: "2026-06-21T12:00:00Z" }));
+    const before = Date.now();
+    const { deliver, latest } = await startWorker({}, ports);
+    deliver(reading("m1", 0, 500, 200));
+    await until(() => latest()?.genW === 500, "the aggregate");
+    expect(latest()!.epoch).toBeGreaterThanOrEqual(before);
+    expect(latest()!.version).toBe(1);
+  });
+
   it("dead-letters a malformed message and a reading of another partition, acknowledging each once its dead letter is stored", async () => {
     const { ports, stats, deliver } = await startWorker();
     const malformed = new FakeMessage(reading("m1", 0, 1, 1).subject, "{not json", 7);

@@ -17,6 +17,7 @@ const aggregate = (netW: number, atMs: number): Aggregate => ({
   measuredAt: new Date(atMs).toISOString(),
   aggregatedAt: new Date(atMs).toISOString(),
   version: 1,
+  epoch: 1795354800000,
 });
 
 function relayWith(makePolicy: () => ReturnType<typeof prototypePolicy>, glances: Array<{ startMs: number; endMs: number }> | undefined, communities = ["community1"]) {

@@ -17,6 +17,7 @@ const aggregate = (version: number, measuredAt = "2026-11-22T12:00:00.000Z"): Ag
   measuredAt,
   aggregatedAt: measuredAt,
   version,
+  epoch: 1795354800000,
 });
 
 const scrape = async (registry: { metrics(): Promise<string> }): Promise<Scrape> => new Scrape(parseSamples(await registry.metrics()));
