@@ -63,7 +63,7 @@ export function logLine(entry: RelayLogEntry): string {
   const updates = entry.count === 1 ? "1 update" : `${entry.count} updates`;
   const outcome =
     entry.what === "held"
-      ? `not sent (${updates}; ${entry.looking ? "coalesced, the newest goes next" : "screen off: not worth a wake-up"})`
+      ? `not sent (${updates}; ${entry.looking ? "no change the face would show yet, or coalesced" : "screen off: not worth a wake-up"})`
       : entry.wakeup !== undefined
       ? `${entry.bytes} B, wake-up ${entry.wakeup}`
       : entry.unchanged

@@ -80,3 +80,9 @@ describe("the Data Layer log lines", () => {
     expect(logLine(entry({ what: "batched" }))).toBe("12:00:00  batched /net_energy +2.10 kW → waits for the watch");
   });
 });
+
+describe("a held run seen while looking", () => {
+  it("says the face would show no change yet, or the update was coalesced", () => {
+    expect(logLine(entry({ what: "held", looking: true }))).toBe("12:00:00  held    /net_energy +2.10 kW → not sent (1 update; no change the face would show yet, or coalesced)");
+  });
+});
