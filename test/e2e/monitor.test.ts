@@ -88,9 +88,10 @@ describe("ecwatch monitor in a real terminal", () => {
   it("wear-emu: space raises the wrist, and the watch wakes with the API's current value; the log shows that wake-up", async () => {
     const current = (await (await fetch(`${api}/communities/community1`)).json()) as { netW: number };
     const value = formatKw(current.netW, true).replace(/[+.]/g, "\\$&");
-    // No seeded glances: only the key opens the watch app.
-    const terminal = TmuxSession.start(`exec ${process.execPath} ${BIN} wear-emu --glances 0/day`, { cwd, width: 110, height: 40 });
+    const terminal = TmuxSession.start("env PS1='$ ' bash --norc --noprofile", { cwd, width: 110, height: 40 });
     try {
+      // No seeded glances: only the key opens the watch app.
+      terminal.sendKeys(`${process.execPath} ${BIN} wear-emu --glances 0/day`, "Enter");
       const before = await terminal.waitForScreen(/wrist down — watch screen off \(space raises it\)/, 20_000);
       expect(before).toContain("(screen off)");
       expect(before).toContain("keys: space raise / lower the wrist · q or Ctrl-C quit");
@@ -105,7 +106,13 @@ describe("ecwatch monitor in a real terminal", () => {
       terminal.sendKeys("Space");
       await terminal.waitForScreen(/wrist down — watch screen off/, 10_000);
       terminal.sendKeys("q");
-      expect(["exit 0", "ended"], terminal.screen()).toContain(await terminal.ended(20_000));
+      // The terminal is given back as it was (line mode, echo), and the relay ended with 0.
+      await terminal.waitForScreen(/^\$\s*$/m, 10_000);
+      terminal.sendKeys("echo EXIT $?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo; echo END", "Enter");
+      const after = await terminal.waitForScreen(/^END$/m);
+      expect(after).toMatch(/^EXIT 0$/m);
+      expect(after).toMatch(/^icanon$/m);
+      expect(after).toMatch(/^echo$/m);
     } finally {
       terminal.kill();
     }
