@@ -35,11 +35,6 @@ export class FakeClock implements Clock {
     return this.schedule(ms, Math.max(1, ms), run);
   }
 
-  /** Timers not yet run or cancelled. */
-  get pending(): number {
-    return this.scheduled.filter((s) => !s.cancelled).length;
-  }
-
   /** Moves time forward by `ms`, running what falls due (timers a run schedules included). */
   advance(ms: number): void {
     const until = this.monotonicMs + ms;
