@@ -82,10 +82,4 @@ describe("MQTT devices", () => {
       }, 10_000, `${id} to match the simulator`);
     }
   });
-
-  it("--mqtt does not go with --nats (exit 2)", async () => {
-    const run = await runCli(["up", "--mqtt", "--nats", "nats://127.0.0.1:1"], { cwd: tmpdir() });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain("--mqtt");
-  });
 });
