@@ -185,7 +185,6 @@ export const aggregate: CommandSpec<AggregateFlags> = {
       description: "largest size of the readings in bytes: the partitions share it, EC_STREAM (unpartitioned readings) may take as much again",
       parse: integer(1_048_576),
       default: 1024 ** 3,
-      defaultText: `${1024 ** 3} (1 GiB)`,
     },
     json: { flags: "--json", description: "print every new aggregate as a JSON line" },
     metricsPort: { flags: "--metrics-port <n>", description: "serve Prometheus metrics at http://<metrics-host>:<n>/metrics (0: a free port; default: off)", parse: integer(0, 65_535) },
