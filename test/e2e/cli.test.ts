@@ -27,6 +27,26 @@ describe("ecwatch --help, as a process", () => {
     expect(run.stdout).toMatch(/--interval <duration>[^]*?\(default:\s+1s\)/);
   });
 
+  it("`--help` loads only what it shows: no command, adapter or simulator model (issue 19)", async () => {
+    const log = join(tmpdir(), `ecwatch-help-modules-${process.pid}.txt`);
+    // A module hook that notes every module the process loads.
+    const hooks = `data:text/javascript,${encodeURIComponent('import{appendFileSync}from"node:fs";export async function load(url,context,next){appendFileSync(process.env.ECWATCH_MODULE_LOG,url+"\\n");return next(url,context)}')}`;
+    const register = `data:text/javascript,${encodeURIComponent(`import{register}from"node:module";register(${JSON.stringify(hooks)})`)}`;
+    try {
+      for (const args of [["--help"], ["sim", "--help"], ["wear-emu", "--help"]]) {
+        rmSync(log, { force: true });
+        const run = await runCli(args, { env: { NODE_OPTIONS: `--import=${register}`, ECWATCH_MODULE_LOG: log } });
+        expect(run.code).toBe(0);
+        const loaded = readFileSync(log, "utf8").split("\n");
+        expect(loaded.filter((url) => url.includes("/dist/")).length, "ecwatch's modules").toBeGreaterThan(5);
+        const heavy = loaded.filter((url) => /\/dist\/(commands|app|nats|redis|api-client|stack|sim\/setup|sim\/model|aggregator|api\/(?!cors|rate-limit))/.test(url) || /node_modules\/(?!commander\/)/.test(url));
+        expect(heavy, `ecwatch ${args.join(" ")}`).toEqual([]);
+      }
+    } finally {
+      rmSync(log, { force: true });
+    }
+  });
+
   it("prints its version", async () => {
     const run = await runCli(["--version"]);
     expect(run.code).toBe(0);
