@@ -1,5 +1,6 @@
 import { PARTITIONS } from "../wire/names.js";
-import { createLogger, type LogLevel } from "../cli/logger.js";
+import type { LogLevel } from "../cli/log-levels.js";
+import { createLogger } from "../cli/logger.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";

@@ -14,17 +14,17 @@ import { FIXTURES } from "../sim/fixtures.js";
 import { detectColorMode } from "../tui/color.js";
 import { keyAction, wearEmuLines } from "../tui/wear-emu-view.js";
 import { AdbWatch } from "../wear-emu/adb-watch.js";
-import type { BroadcastTarget, WatchTarget } from "../wear-emu/bridge-protocol.js";
+import type { WatchTarget } from "../wear-emu/bridge-protocol.js";
 import { CommunityTraceError, parseCommunityTrace } from "../wear-emu/community-trace.js";
 import { type Comparison, type PolicyResult, comparePolicies } from "../wear-emu/compare.js";
-import type { EnergyParams } from "../wear-emu/energy-model.js";
+import { DEFAULT_ENERGY, type EnergyParams } from "../wear-emu/energy-model.js";
 import { glancePattern } from "../wear-emu/glances.js";
 import { LiveRelay } from "../wear-emu/live-relay.js";
 import { type EnergyAwareOptions, type PolicyName, energyAwarePolicy, prototypePolicy } from "../wear-emu/policy.js";
 
 export interface WearEmuFlags {
-  /** The communities relayed; the watch face shows the first. */
-  readonly community: readonly string[];
+  /** The communities relayed; the watch face shows the first (default community1). */
+  readonly community?: readonly string[];
   readonly api?: string;
   readonly policy: PolicyName;
   readonly idleInterval: number;
@@ -37,11 +37,32 @@ export interface WearEmuFlags {
   readonly compare?: boolean;
   readonly replay?: string;
   readonly json?: boolean;
-  readonly energy: EnergyParams;
+  /** The watch's energy figures (energy-model.ts): mJ per wake-up, per KB, the radio's tail, mW, mAh. */
+  readonly wakeupMj: number;
+  readonly radioMjPerKb: number;
+  readonly radioTail: number;
+  readonly radioTailMw: number;
+  readonly screenMw: number;
+  readonly batteryMah: number;
   readonly watch: WatchTarget;
   readonly adbPort?: number;
   readonly reversePort: number;
-  readonly target: BroadcastTarget;
+  /** The broadcasts to the watch app (with adb). */
+  readonly package: string;
+  readonly receiver: string;
+  readonly action: string;
+}
+
+function energyOf(flags: WearEmuFlags): EnergyParams {
+  return {
+    ...DEFAULT_ENERGY,
+    wakeupMj: flags.wakeupMj,
+    radioMjPerKb: flags.radioMjPerKb,
+    radioTailMs: flags.radioTail,
+    radioTailMw: flags.radioTailMw,
+    screenOnMw: flags.screenMw,
+    batteryMah: flags.batteryMah,
+  };
 }
 
 /** The day of the village at 1-second aggregates shipped for --compare. */
@@ -91,12 +112,14 @@ async function latestOrNone(api: ApiClient, communityId: string): Promise<Aggreg
   }
 }
 
-export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
+export async function runWearEmu(given: WearEmuFlags): Promise<ExitCode> {
+  const flags = { ...given, community: given.community ?? ["community1"] };
+  const energy = energyOf(flags);
   const options = policyOptions(flags);
   if (flags.compare) {
     const trace = loadTrace(flags.replay);
     const glances = glancePattern({ seed: flags.seed, perDay: flags.glances, startMs: trace.startMs, durationMs: trace.netW.length * trace.stepMs });
-    const comparison = comparePolicies(trace, glances, options, flags.energy);
+    const comparison = comparePolicies(trace, glances, options, energy);
     if (flags.json) process.stdout.write(`${JSON.stringify(comparison)}\n`);
     else process.stdout.write(`${comparisonTable(comparison, flags.glances)}\n`);
     return ExitCode.Ok;
@@ -117,7 +140,7 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
     batchDelayMs: flags.batchDelay,
     // A real watch reports its user's glances itself.
     glances: flags.watch.kind === "adb" ? undefined : glancePattern({ seed: flags.seed, perDay: flags.glances, startMs, durationMs: 7 * 86_400_000 }),
-    energy: flags.energy,
+    energy: energy,
     feed: api,
     onDelivery: (delivery) => adbWatch?.deliver(delivery),
     clock,
@@ -127,7 +150,7 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
     adbWatch = new AdbWatch({
       adb: openAdb(flags.adbPort),
       serial: flags.watch.serial,
-      target: flags.target,
+      target: { action: flags.action, packageName: flags.package, receiver: flags.receiver },
       reversePort: flags.reversePort,
       onConnected: (connected) => relay.setWatchConnected(connected),
       onMessage: (message) => {

@@ -100,9 +100,4 @@ describe("MQTT devices", () => {
     expect(dlq).toMatchObject({ status: "warn", counts: { subject: 1 } });
   });
 
-  it("--mqtt does not go with --nats (exit 2)", async () => {
-    const run = await runCli(["up", "--mqtt", "--nats", "nats://127.0.0.1:1"], { cwd: tmpdir() });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain("--mqtt");
-  });
 });
