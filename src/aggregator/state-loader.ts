@@ -1,9 +1,16 @@
-import { aggregateFromJson } from "../domain/aggregate.js";
+import { ecwatchAggregateFromJson } from "../domain/aggregate.js";
 import { decodeDay } from "../energy/day-record.js";
 import { CommunityState } from "./community-state.js";
 import { CONTROL_KEY_PREFIX } from "./lease.js";
 import type { AggregatorPorts } from "./ports.js";
 import { type CommunitySnapshot, communityOfShardKey } from "./snapshot-shards.js";
+
+/** A partition's states, and the communities among them whose stored aggregate is another writer's. */
+export interface LoadedStates {
+  readonly states: Map<string, CommunityState>;
+  /** Their aggregate in `ec_latest` is not ecwatch's (issue 18): to be written again. */
+  readonly foreign: readonly string[];
+}
 
 /**
  * A partition's state as its last owner stored it: every stored shard merged, each version
@@ -14,7 +21,7 @@ export async function loadStates(
   ports: Pick<AggregatorPorts, "state" | "latest" | "energy">,
   owns: (communityId: string) => boolean,
   staleAfterMs: number,
-): Promise<Map<string, CommunityState>> {
+): Promise<LoadedStates> {
   const states = new Map<string, CommunityState>();
   for (const key of await ports.state.keys()) {
     if (key.startsWith(CONTROL_KEY_PREFIX)) continue;
@@ -26,11 +33,14 @@ export async function loadStates(
     if (!state) states.set(communityId, (state = new CommunityState(communityId, staleAfterMs)));
     state.restore(JSON.parse(entry.value) as CommunitySnapshot, key);
   }
+  const foreign: string[] = [];
   for (const communityId of await ports.latest.communities()) {
     const state = states.get(communityId);
     const json = state && (await ports.latest.get(communityId));
-    const stored = json ? aggregateFromJson(json) : undefined;
+    if (json === undefined) continue;
+    const stored = ecwatchAggregateFromJson(json, communityId);
     if (stored) state!.raiseVersionTo(stored.version);
+    else foreign.push(communityId);
   }
   await Promise.all(
     [...states.values()].flatMap((state) =>
@@ -41,5 +51,5 @@ export async function loadStates(
       }),
     ),
   );
-  return states;
+  return { states, foreign };
 }

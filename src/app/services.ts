@@ -22,6 +22,7 @@ import { aggregatorMetrics } from "../prometheus/aggregator-metrics.js";
 import { apiMetrics } from "../prometheus/api-metrics.js";
 import type { ReadingSource } from "../sim/sources.js";
 import { Simulator, type SimulatorOptions } from "../sim/simulator.js";
+import { foreignConsumerNotice, isPrototypeAggregator } from "../wire/foreign-consumers.js";
 import { openJetStreamTransport, withConnections } from "./adapters.js";
 
 /** A running aggregator with its own connections. */
@@ -29,6 +30,8 @@ export interface AggregationService {
   readonly aggregator: Aggregator;
   /** What ensureTopology changed on start (created or updated resources). */
   readonly changes: readonly string[];
+  /** One warning per foreign consumer of the reading streams found on start, with its fix (issue 18; the wording `doctor` uses). */
+  readonly warnings: readonly string[];
   /** Its Prometheus metrics (served by `aggregate --metrics-port`, see serveMetrics). */
   readonly metrics: MetricsSource;
   stop(): Promise<void>;
@@ -57,6 +60,11 @@ export function startAggregation(
     return {
       aggregator: started,
       changes: connections.changes,
+      warnings: connections.foreignConsumers.map((consumer) => {
+        // ensureTopology removed the prototype's consumer on adoption; any other is left as it is.
+        const { detail, fix } = foreignConsumerNotice(consumer, isPrototypeAggregator(consumer));
+        return `${detail}. ${fix}`;
+      }),
       metrics: metrics.registry,
       // Once, however often it is called: a test's cleanup may stop what it already stopped.
       stop: () =>

@@ -5,6 +5,7 @@ import { wipeEverything } from "../app/adapters.js";
 import { Started, startOwnNats, startOwnRedis } from "../app/stack.js";
 import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import type { Aggregate } from "../domain/aggregate.js";
+import { foreignWriteMessage } from "../aggregator/foreign-writes.js";
 import { EcwatchError, ExitCode, errorMessage, UsageError } from "../errors.js";
 import { NO_FAULTS } from "../sim/faults.js";
 import { planSimulation } from "../sim/setup.js";
@@ -116,9 +117,11 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
       security,
       onAggregate: (aggregate) => latest.set(aggregate.communityId, aggregate),
       onError: (err) => warn(`aggregator: ${errorMessage(err)}`),
+      onForeignWrite: (write) => warn(`aggregator: ${foreignWriteMessage(write)}`),
     });
     started.add(() => aggregation.stop());
     for (const change of aggregation.changes) process.stderr.write(`${colors.dim(change)}\n`);
+    for (const warning of aggregation.warnings) warn(warning);
     checkpoint();
 
     const api = await startApiWithFallback(natsUrl, redisUrl, flags, { security, access }, warn);

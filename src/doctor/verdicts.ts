@@ -1,4 +1,5 @@
 import type { ConsumerConfig, ConsumerInfo, StreamConfig, StreamState } from "@nats-io/jetstream";
+import { type ForeignConsumer, foreignConsumerNotice, isPrototypeAggregator } from "../wire/foreign-consumers.js";
 import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, PARTITIONS, STATE_BUCKET, STRAYS_CONSUMER, STREAM, STREAM_SUBJECTS } from "../wire/names.js";
 import { ENV_NAMES, type CoreEndpoint } from "../config/connection-settings.js";
 import { formatDuration } from "../domain/duration.js";
@@ -240,10 +241,22 @@ export function ownedStreamCheck(name: string, stream: CountView | undefined, wh
   return { name, status: "ok", detail: `${stream.state.messages} ${what}` };
 }
 
+/**
+ * A durable consumer of the reading streams that ecwatch did not create (issue 18). The
+ * prototype's `agg-worker` is a problem: its aggregator writes `ec_latest` and Redis, fighting
+ * ecwatch's. Any other is a warning: it may only read.
+ */
+export function foreignConsumerCheck(consumer: ForeignConsumer): Check {
+  const { detail, fix } = foreignConsumerNotice(consumer, false);
+  return { name: `consumer ${consumer.name}`, status: isPrototypeAggregator(consumer) ? "fail" : "warn", detail, fix };
+}
+
 /** What exists of the JetStream resources ecwatch uses; undefined where missing. */
 export interface Topology {
   readonly stream: StreamView | undefined;
   readonly consumers: Readonly<Record<string, ConsumerView | undefined>>;
+  /** The reading streams' consumers that are not ecwatch's. */
+  readonly foreign: readonly ForeignConsumer[];
   readonly latest: CountView | undefined;
   readonly state: CountView | undefined;
   readonly dlq: CountView | undefined;
@@ -251,7 +264,7 @@ export interface Topology {
 
 /** One line per resource, or a single line when nothing was created yet (a fresh server). */
 export function topologyChecks(topology: Topology): Check[] {
-  const { stream, consumers, latest, state, dlq } = topology;
+  const { stream, consumers, latest, state, dlq, foreign } = topology;
   if (!stream && !latest && !state && !dlq) {
     const names = [STREAM, "its consumers", LATEST_BUCKET, STATE_BUCKET, DLQ_STREAM].join(", ");
     return [{ name: "resources", status: "warn", detail: `none created yet (${names})`, fix: "Run `ecwatch aggregate` (or `ecwatch up`), which creates them." }];
@@ -260,6 +273,7 @@ export function topologyChecks(topology: Topology): Check[] {
     streamCheck(stream),
     // Without the stream the consumers cannot exist; the stream's line already says what to run.
     ...(stream ? [consumerCheck(consumers)] : []),
+    ...foreign.map(foreignConsumerCheck),
     ownedStreamCheck(`KV ${LATEST_BUCKET}`, latest, "keys"),
     ownedStreamCheck(`KV ${STATE_BUCKET}`, state, "keys"),
     ownedStreamCheck(`stream ${DLQ_STREAM}`, dlq, "dead letters"),
