@@ -122,7 +122,7 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
     const hub = new SseHub(new NatsChangeFeed(bus.nc));
     const metrics = apiMetrics({ sseClients: () => hub.clientCount() });
     const server = createApi({
-      latest: new LatestStore(cache, new KvLatestRecords(bus.latest)),
+      latest: new LatestStore(cache, new KvLatestRecords(bus.latest, bus.jsm)),
       hub,
       readings: new JetStreamReadingPublisher(bus.js),
       access: options.access,
