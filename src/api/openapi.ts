@@ -58,7 +58,7 @@ export const OPENAPI = {
         tags: ["communities"],
         responses: {
           "200": { description: "Every community with data", content: json({ type: "array", items: ref("Aggregate") }) },
-          "503": { $ref: "#/components/responses/Upstream" },
+          "503": { $ref: "#/components/responses/UpstreamOrForeign" },
         },
       },
       post: {
@@ -96,7 +96,7 @@ export const OPENAPI = {
           },
           "400": { $ref: "#/components/responses/BadId" },
           "404": error("The community has no data yet"),
-          "503": { $ref: "#/components/responses/Upstream" },
+          "503": { $ref: "#/components/responses/UpstreamOrForeign" },
         },
       },
     },
@@ -203,6 +203,10 @@ export const OPENAPI = {
     responses: {
       BadId: error("The community id does not match [A-Za-z0-9_-]{1,64}"),
       Upstream: error("NATS or Redis failed"),
+      UpstreamOrForeign: {
+        ...error("NATS or Redis failed; or the stored value was written by another writer, not ecwatch's aggregator (e.g. the prototype's aggregator running beside it), and is restored within seconds"),
+        headers: { "retry-after": { description: "1 when another writer's value was found: ask again then", schema: { type: "integer" } } },
+      },
     },
     schemas: {
       Aggregate: {

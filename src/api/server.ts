@@ -7,6 +7,7 @@ import { type Listening, listen } from "../http/listen.js";
 import { parseLastEventId } from "../wire/sse-event-id.js";
 import { type ApiAccess, accessGuard } from "./access.js";
 import { answerClientError, answerConnect } from "./client-error.js";
+import { ForeignValueError } from "./foreign-value.js";
 import { HttpError, pathSegments, readBody, sendCsv, sendJson, wantsCsv } from "./http.js";
 import type { ApiObserver, MetricsSource } from "./observer.js";
 import { OPENAPI } from "./openapi.js";
@@ -88,7 +89,12 @@ export function createApi(deps: ApiDependencies): Server {
     const client = new SseClient(res, lastEventId, deps.observer?.onSseEvent);
     req.on("close", () => hub.leave(communityId, client));
     await hub.join(communityId, client);
-    const current = await latest.get(communityId);
+    // Another writer's stored value is not sent (it would be `id: 0`): ecwatch's aggregator puts its
+    // own back within seconds and announces it on the change feed, which this client now follows.
+    const current = await latest.get(communityId).catch((err: unknown) => {
+      if (err instanceof ForeignValueError) return undefined;
+      throw err;
+    });
     if (current) client.offerInitial(current.aggregate);
   }
 
@@ -157,7 +163,7 @@ export function createApi(deps: ApiDependencies): Server {
     }
     if (match.communityId !== undefined) checkId(match.communityId);
     const methods: readonly string[] = ROUTES[match.route];
-    if (!methods.includes(method)) throw new HttpError(405, `use ${methods.join(" or ")} on ${concretePath(match)}`, methods.join(", "));
+    if (!methods.includes(method)) throw new HttpError(405, `use ${methods.join(" or ")} on ${concretePath(match)}`, { allow: methods.join(", ") });
     return handlers[`${method} ${match.route}` as keyof Handlers](req, res, match.communityId ?? "");
   }
 
@@ -172,7 +178,7 @@ export function createApi(deps: ApiDependencies): Server {
       }
       if (err instanceof HttpError) {
         if (err.status === 413) res.setHeader("connection", "close");
-        return sendJson(res, err.status, { error: err.message }, err.allow ? { allow: err.allow } : {});
+        return sendJson(res, err.status, { error: err.message }, err.headers);
       }
       // NATS or Redis failing is the upstream's fault (503): the adapters say so by type; anything else is ours (500).
       const upstream = err instanceof UpstreamError;

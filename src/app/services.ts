@@ -23,6 +23,7 @@ import { apiMetrics } from "../prometheus/api-metrics.js";
 import { exposition } from "../prometheus/metrics-server.js";
 import type { ReadingSource } from "../sim/sources.js";
 import { Simulator, type SimulatorOptions } from "../sim/simulator.js";
+import { foreignConsumerNotice, isPrototypeAggregator } from "../wire/foreign-consumers.js";
 import { openJetStreamTransport, withConnections } from "./adapters.js";
 
 /** A running aggregator with its own connections. */
@@ -30,6 +31,8 @@ export interface AggregationService {
   readonly aggregator: Aggregator;
   /** What ensureTopology changed on start (created or updated resources). */
   readonly changes: readonly string[];
+  /** One warning per foreign consumer of the reading streams found on start, with its fix (issue 18; the wording `doctor` uses). */
+  readonly warnings: readonly string[];
   /** Its own Prometheus metrics: served by `aggregate --metrics-port` (serveMetrics), and by `up` on its API's /metrics (ApiOptions.inProcessMetrics). */
   readonly metrics: Registry;
   stop(): Promise<void>;
@@ -58,6 +61,11 @@ export function startAggregation(
     return {
       aggregator: started,
       changes: connections.changes,
+      warnings: connections.foreignConsumers.map((consumer) => {
+        // ensureTopology removed the prototype's consumer on adoption; any other is left as it is.
+        const { detail, fix } = foreignConsumerNotice(consumer, isPrototypeAggregator(consumer));
+        return `${detail}. ${fix}`;
+      }),
       metrics: metrics.registry,
       // Once, however often it is called: a test's cleanup may stop what it already stopped.
       stop: () =>
@@ -117,7 +125,7 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
     const hub = new SseHub(new NatsChangeFeed(bus.nc));
     const metrics = apiMetrics({ sseClients: () => hub.clientCount() });
     const server = createApi({
-      latest: new LatestStore(cache, new KvLatestRecords(bus.latest)),
+      latest: new LatestStore(cache, new KvLatestRecords(bus.latest, bus.jsm)),
       hub,
       readings: new JetStreamReadingPublisher(bus.js),
       access: options.access,

@@ -5,6 +5,7 @@ import { wipeEverything } from "../app/adapters.js";
 import { Started, startOwnNats, startOwnRedis } from "../app/stack.js";
 import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import type { Aggregate } from "../domain/aggregate.js";
+import { foreignWriteMessage } from "../aggregator/foreign-writes.js";
 import { EcwatchError, ExitCode, errorMessage, UsageError } from "../errors.js";
 import type { Phase } from "../sim/cadence.js";
 import { NO_FAULTS } from "../sim/faults.js";
@@ -123,9 +124,11 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
       security,
       onAggregate: (aggregate) => latest.set(aggregate.communityId, aggregate),
       onError: (err) => warn(`aggregator: ${errorMessage(err)}`),
+      onForeignWrite: (write) => warn(`aggregator: ${foreignWriteMessage(write)}`),
     });
     started.add(() => aggregation.stop());
     for (const change of aggregation.changes) process.stderr.write(`${colors.dim(change)}\n`);
+    for (const warning of aggregation.warnings) warn(warning);
     checkpoint();
 
     // The aggregator runs in this process: one /metrics, the API's, serves both (issue 18).

@@ -1,3 +1,4 @@
+import type { ForeignConsumer } from "../wire/foreign-consumers.js";
 import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET } from "../wire/names.js";
 import { type ConnectFailure, connectFailure } from "../connect-failure.js";
 import { errorMessage } from "../errors.js";
@@ -25,6 +26,8 @@ export interface JetStreamProbe {
   /** With `subjectsFilter`, its state also counts the messages per subject matching it. */
   stream(name: string, subjectsFilter?: string): Promise<(StreamView & DeadLetterView) | undefined>;
   consumer(stream: string, name: string): Promise<ConsumerView | undefined>;
+  /** The reading streams' durable consumers that are not ecwatch's aggregator's (issue 18). */
+  foreignConsumers(): Promise<ForeignConsumer[]>;
 }
 
 /** What doctor needs of the cache: the version of the server that answers (RedisCache implements it). */
@@ -78,6 +81,7 @@ async function jetStreamChecks(bus: BusProbe): Promise<Check[]> {
         latest: await js.stream(`KV_${LATEST_BUCKET}`),
         state: await js.stream(`KV_${STATE_BUCKET}`),
         dlq: await js.stream(DLQ_STREAM, ">"),
+        foreign: await js.foreignConsumers(),
       }),
     );
     return checks;

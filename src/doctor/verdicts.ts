@@ -1,4 +1,5 @@
 import type { ConsumerConfig, ConsumerInfo, StreamConfig, StreamState } from "@nats-io/jetstream";
+import { type ForeignConsumer, foreignConsumerNotice, isPrototypeAggregator } from "../wire/foreign-consumers.js";
 import {
   AGGREGATOR_CONSUMERS,
   DEAD_LETTER_KINDS,
@@ -292,10 +293,22 @@ export function deadLetterCheck(dlq: DeadLetterView | undefined): Check {
   return { name, status: "ok", detail, counts };
 }
 
+/**
+ * A durable consumer of the reading streams that ecwatch did not create (issue 18). The
+ * prototype's `agg-worker` is a problem: its aggregator writes `ec_latest` and Redis, fighting
+ * ecwatch's. Any other is a warning: it may only read.
+ */
+export function foreignConsumerCheck(consumer: ForeignConsumer): Check {
+  const { detail, fix } = foreignConsumerNotice(consumer, false);
+  return { name: `consumer ${consumer.name}`, status: isPrototypeAggregator(consumer) ? "fail" : "warn", detail, fix };
+}
+
 /** What exists of the JetStream resources ecwatch uses; undefined where missing. */
 export interface Topology {
   readonly stream: StreamView | undefined;
   readonly consumers: Readonly<Record<string, ConsumerView | undefined>>;
+  /** The reading streams' consumers that are not ecwatch's. */
+  readonly foreign: readonly ForeignConsumer[];
   readonly latest: CountView | undefined;
   readonly state: CountView | undefined;
   readonly dlq: DeadLetterView | undefined;
@@ -303,7 +316,7 @@ export interface Topology {
 
 /** One line per resource, or a single line when nothing was created yet (a fresh server). */
 export function topologyChecks(topology: Topology): Check[] {
-  const { stream, consumers, latest, state, dlq } = topology;
+  const { stream, consumers, latest, state, dlq, foreign } = topology;
   if (!stream && !latest && !state && !dlq) {
     const names = [STREAM, "its consumers", LATEST_BUCKET, STATE_BUCKET, DLQ_STREAM].join(", ");
     return [{ name: "resources", status: "warn", detail: `none created yet (${names})`, fix: "Run `ecwatch aggregate` (or `ecwatch up`), which creates them." }];
@@ -312,6 +325,7 @@ export function topologyChecks(topology: Topology): Check[] {
     streamCheck(stream),
     // Without the stream the consumers cannot exist; the stream's line already says what to run.
     ...(stream ? [consumerCheck(consumers)] : []),
+    ...foreign.map(foreignConsumerCheck),
     ownedStreamCheck(`KV ${LATEST_BUCKET}`, latest, "keys"),
     ownedStreamCheck(`KV ${STATE_BUCKET}`, state, "keys"),
     deadLetterCheck(dlq),

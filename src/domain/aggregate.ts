@@ -67,3 +67,46 @@ export function aggregateFromJson(text: string): Aggregate | undefined {
     epoch: typeof v.epoch === "number" ? v.epoch : 0,
   };
 }
+
+/** An ISO-8601 date-time as `Date#toISOString` writes it (or with an offset). */
+const ISO_DATE_TIME = /^[+-]?\d{4,6}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/**
+ * Whether `value` has the full shape ecwatch's aggregator writes for `communityId`: its id,
+ * integer watts with netW = genW − conW, integer counts, both timestamps, a version ≥ 1 (and an
+ * integer `epoch` when present). Anything else in Redis or `ec_latest` was written by another
+ * writer, e.g. the prototype's aggregator (`{"genW": …, "conW": …, "measuredAt": …}`), and is
+ * never served or kept as ecwatch's (issue 18).
+ */
+export function isEcwatchAggregate(value: unknown, communityId: string): value is Aggregate {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Partial<Record<keyof Aggregate | "epoch", unknown>>;
+  return (
+    v.communityId === communityId &&
+    Number.isSafeInteger(v.genW) &&
+    Number.isSafeInteger(v.conW) &&
+    v.netW === netWatts(v.genW as number, v.conW as number) &&
+    isCount(v.meters) &&
+    isCount(v.stale) &&
+    typeof v.measuredAt === "string" &&
+    ISO_DATE_TIME.test(v.measuredAt) &&
+    typeof v.aggregatedAt === "string" &&
+    ISO_DATE_TIME.test(v.aggregatedAt) &&
+    Number.isSafeInteger(v.version) &&
+    (v.version as number) >= 1 &&
+    (v.epoch === undefined || Number.isSafeInteger(v.epoch))
+  );
+}
+
+/** The aggregate in `json` when ecwatch's aggregator wrote it for `communityId` (isEcwatchAggregate); undefined for anything else. */
+export function ecwatchAggregateFromJson(json: string, communityId: string): Aggregate | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  return isEcwatchAggregate(value, communityId) ? value : undefined;
+}

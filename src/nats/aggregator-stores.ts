@@ -142,6 +142,21 @@ export function natsAggregatorStores(bus: Bus) {
       async put(communityId: string, json: string) {
         await bus.latest.put(latestKey(communityId), json);
       },
+      /** One watch of the whole bucket: `community/*` would match nothing (`/` is no token separator). */
+      async watch(onValue: (communityId: string, json: string) => void) {
+        const watcher = await bus.latest.watch({ key: ">", ignoreDeletes: true });
+        const done = (async () => {
+          for await (const entry of watcher) {
+            if (entry.operation === "PUT" && entry.key.startsWith(LATEST_KEY_PREFIX)) onValue(entry.key.slice(LATEST_KEY_PREFIX.length), entry.string());
+          }
+        })().catch(() => undefined);
+        return {
+          async stop() {
+            watcher.stop();
+            await done;
+          },
+        };
+      },
     },
     energy: {
       get: async (communityId: string, dayStartMs: number) => putValue(await bus.energy.get(energyDayKey(communityId, dayStartMs))),

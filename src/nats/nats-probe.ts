@@ -1,6 +1,8 @@
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type ConsumerInfo, type JetStreamAccountStats, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats } from "./connect.js";
+import { foreignConsumers } from "./inspect.js";
+import type { ForeignConsumer } from "../wire/foreign-consumers.js";
 import type { NatsSecurity } from "./nats-auth.js";
 
 /**
@@ -50,6 +52,10 @@ export class JetStreamProbe {
       if (isNotFound(err, JetStreamApiCodes.StreamNotFound)) return undefined;
       throw err;
     }
+  }
+
+  foreignConsumers(): Promise<ForeignConsumer[]> {
+    return foreignConsumers(this.jsm);
   }
 
   /** undefined when the consumer does not exist, or its stream does not (a partition stream not created yet). */

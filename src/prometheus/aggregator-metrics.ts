@@ -13,6 +13,9 @@ export interface AggregatorCounters {
   readonly storeErrors: number;
   readonly cacheErrors: number;
   readonly forwarded: number;
+  /** Another writer's values found on its communities' keys in NATS KV and in Redis (issue 18). */
+  readonly foreignKv: number;
+  readonly foreignRedis: number;
   /** Partitions owned now. */
   readonly partitions: number;
 }
@@ -67,6 +70,17 @@ export function aggregatorMetrics(options: AggregatorMetricsOptions): Aggregator
   counterOf(registry, "ecwatch_aggregator_store_errors_total", "Failed writes of a community to NATS KV (retried)", () => stats().storeErrors);
   counterOf(registry, "ecwatch_aggregator_cache_errors_total", "Failed writes to the Redis cache (retried)", () => stats().cacheErrors);
   counterOf(registry, "ecwatch_aggregator_forwarded_total", "Readings stored unpartitioned and moved into their partition", () => stats().forwarded);
+  new Counter({
+    name: "ecwatch_aggregator_foreign_writes_total",
+    help: "Another writer's values (e.g. the prototype's aggregator) found on the keys of communities this aggregator owns, which it then wrote again; kv counts each put seen, redis each read-back that found one",
+    labelNames: ["store"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ store: "kv" }, stats().foreignKv);
+      this.inc({ store: "redis" }, stats().foreignRedis);
+    },
+  });
   new Gauge({
     name: "ecwatch_aggregator_partitions_owned",
     help: "Partitions this aggregator works on",

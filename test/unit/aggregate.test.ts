@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Aggregate, aggregateFromJson, netWatts, supersedes } from "../../src/domain/aggregate.js";
+import { type Aggregate, aggregateFromJson, ecwatchAggregateFromJson, isEcwatchAggregate, netWatts, supersedes } from "../../src/domain/aggregate.js";
 
 const aggregate: Aggregate = {
   communityId: "community1",
@@ -83,5 +83,39 @@ describe("supersedes", () => {
       kept.push(version);
     }
     expect(kept).toEqual([5, 6, 7]);
+  });
+});
+
+describe("isEcwatchAggregate", () => {
+  it("accepts what ecwatch's aggregator writes, with or without an integer epoch", () => {
+    expect(isEcwatchAggregate(aggregate, "community1")).toBe(true);
+    expect(isEcwatchAggregate({ ...aggregate, epoch: 3 }, "community1")).toBe(true);
+    expect(ecwatchAggregateFromJson(JSON.stringify(aggregate), "community1")).toEqual(aggregate);
+  });
+
+  it("refuses the prototype's aggregator's value, as Python's json.dumps writes it", () => {
+    expect(ecwatchAggregateFromJson('{"genW": 5200, "conW": 3100, "measuredAt": "2026-11-22T12:00:00Z"}', "community1")).toBeUndefined();
+  });
+
+  it("refuses another community's aggregate", () => {
+    expect(isEcwatchAggregate(aggregate, "community2")).toBe(false);
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ["a fractional watt", { genW: 5200.5 }],
+    ["a netW that is not genW − conW", { netW: 2000 }],
+    ["a missing meters count", { meters: undefined }],
+    ["a negative stale count", { stale: -1 }],
+    ["a measuredAt that is no time", { measuredAt: "noon" }],
+    ["an empty aggregatedAt", { aggregatedAt: "" }],
+    ["version 0", { version: 0 }],
+    ["a version as text", { version: "42" }],
+    ["a fractional epoch", { epoch: 1.5 }],
+  ])("refuses %s", (_, change) => {
+    expect(isEcwatchAggregate({ ...aggregate, ...change }, "community1")).toBe(false);
+  });
+
+  it.each(["not json", "null", "[]", '"text"'])("is undefined for %j", (text) => {
+    expect(ecwatchAggregateFromJson(text, "community1")).toBeUndefined();
   });
 });

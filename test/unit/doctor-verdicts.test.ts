@@ -233,13 +233,13 @@ describe("JetStream resources", () => {
   });
 
   it("a fresh server gives one line, not one per missing resource", () => {
-    const checks = topologyChecks({ stream: undefined, consumers: {}, latest: undefined, state: undefined, dlq: undefined });
+    const checks = topologyChecks({ stream: undefined, consumers: {}, latest: undefined, state: undefined, dlq: undefined, foreign: [] });
     expect(checks).toHaveLength(1);
     expect(checks[0]?.status).toBe("warn");
   });
 
   it("a partly created setup lists each resource, skipping the consumer of a missing stream", () => {
-    const checks = topologyChecks({ stream: undefined, consumers: {}, latest: { state: { messages: 3 } }, state: undefined, dlq: undefined });
+    const checks = topologyChecks({ stream: undefined, consumers: {}, latest: { state: { messages: 3 } }, state: undefined, dlq: undefined, foreign: [] });
     expect(checks.map((check) => [check.name, check.status])).toEqual([
       ["stream EC_STREAM", "warn"],
       ["KV ec_latest", "ok"],
