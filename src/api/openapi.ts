@@ -106,7 +106,8 @@ export const OPENAPI = {
         summary: "Server-sent events: the current aggregate, then each change",
         description:
           "Each event is `id: <version>` and `data: <Aggregate as JSON>`; a client that reconnects with `Last-Event-ID` gets no version it has. " +
-          "Comment lines (`: keep-alive`) every 15 s keep idle connections open; `retry: 1000` asks clients to reconnect after a second.",
+          "Comment lines (`: keep-alive`) every 15 s keep idle connections open; `retry: 1000` (at connect) asks clients to reconnect after a second. " +
+          "Neither is a block of its own: both are lines of the next event's block, so every blank line ends an event with data (clients that dispatch at every blank line get events only).",
         tags: ["communities"],
         parameters: [{ $ref: "#/components/parameters/CommunityId" }],
         responses: {

@@ -107,6 +107,8 @@ export interface ApiOptions {
   readonly onServerError?: (err: unknown, status: number) => void;
   /** Called as each response ends, after the metrics counted it (for a debug log). */
   readonly onResponse?: (method: string, route: string, status: number) => void;
+  /** How often SSE clients get a keep-alive comment; default 15 s. */
+  readonly sseHeartbeatMs?: number;
 }
 
 export function startApi(natsUrl: string, redisUrl: string, host: string, port: number, options: ApiOptions = {}): Promise<ApiService> {
@@ -118,6 +120,7 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
       hub,
       readings: new JetStreamReadingPublisher(bus.js),
       access: options.access,
+      sseHeartbeatMs: options.sseHeartbeatMs,
       history: new HistoryStore(new KvDayRecords(bus.energy)),
       readiness: pingReadiness({ nats: new NatsPing(bus.nc), redis: cache }),
       metrics: metrics.registry,
