@@ -107,7 +107,8 @@ export const OPENAPI = {
         description:
           "Each event is `id: <epoch>:<version>` (the Aggregate's) and `data: <Aggregate as JSON>`. Versions only go forward: an event is sent only when its epoch is higher, or its epoch equal and its version higher, than the last one the client got, so a late or stale value is never sent after a newer one, and a reset (a new, higher epoch) is followed. " +
           "A client that reconnects with `Last-Event-ID: <epoch>:<version>` gets the current value at once unless it is not newer than that id; an old numeric id `<version>` (APIs before epochs sent it) gets the current value unless that is epoch 0 at that very version; `0`, or an id in neither form, gets the current value. " +
-          "Comment lines (`: keep-alive`) every 15 s keep idle connections open; `retry: 1000` asks clients to reconnect after a second.",
+          "Comment lines (`: keep-alive`) every 15 s keep idle connections open; `retry: 1000` (at connect) asks clients to reconnect after a second. " +
+          "Neither is a block of its own: both are lines of the next event's block, so every blank line ends an event with data (clients that dispatch at every blank line get events only).",
         tags: ["communities"],
         parameters: [{ $ref: "#/components/parameters/CommunityId" }],
         responses: {

@@ -13,7 +13,7 @@ import type { ApiObserver, MetricsSource } from "./observer.js";
 import { OPENAPI } from "./openapi.js";
 import type { EnergyHistory, LatestAggregates, Readiness, ReadingPublisher } from "./ports.js";
 import { concretePath, matchRoute, ROUTES, routeOf, type RoutePath } from "./routes.js";
-import { SseClient } from "./sse.js";
+import { RECONNECT_HINT, SseClient } from "./sse.js";
 import type { SseHub } from "./sse-hub.js";
 
 export { MAX_BODY_BYTES } from "./http.js";
@@ -22,7 +22,7 @@ export { listen };
 export type ApiServer = Listening;
 
 /** Comment lines keep idle SSE connections open through proxies. */
-const HEARTBEAT_MS = 15_000;
+const DEFAULT_HEARTBEAT_MS = 15_000;
 
 /** The API's ports (src/api/ports.ts), and its options. */
 export interface ApiDependencies {
@@ -41,6 +41,8 @@ export interface ApiDependencies {
   readonly access?: ApiAccess;
   /** Energy history and KPIs (issue 11); without it, /history and /kpis are a 404. */
   readonly history?: EnergyHistory;
+  /** How often an SSE client is sent a keep-alive comment; default 15 s. */
+  readonly sseHeartbeatMs?: number;
 }
 
 /** Answers one route and method; `communityId` is the path's, validated ("" for a route without one). */
@@ -85,7 +87,7 @@ export function createApi(deps: ApiDependencies): Server {
       connection: "close",
       "x-accel-buffering": "no",
     });
-    res.write("retry: 1000\n\n");
+    res.write(RECONNECT_HINT);
     const client = new SseClient(res, lastEventId, deps.observer?.onSseEvent);
     req.on("close", () => hub.leave(communityId, client));
     await hub.join(communityId, client);
@@ -186,7 +188,7 @@ export function createApi(deps: ApiDependencies): Server {
       sendJson(res, upstream ? 503 : 500, { error: `${upstream ? "upstream failure" : "internal error"}: ${err instanceof Error ? err.message : String(err)}` });
     });
   });
-  const heartbeat = setInterval(() => hub.forEachClient((c) => c.heartbeat()), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => hub.forEachClient((c) => c.heartbeat()), deps.sseHeartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   heartbeat.unref();
   server.on("close", () => clearInterval(heartbeat));
   server.on("clientError", answerClientError);

@@ -10,7 +10,20 @@ export function formatEvent(aggregate: Aggregate, json = JSON.stringify(aggregat
   return `id: ${sseEventId(aggregate)}\ndata: ${data}\n\n`;
 }
 
-export const HEARTBEAT = ": keep-alive\n\n";
+/*
+ * No block without `data:` (issue 18): some clients dispatch a message at every blank line
+ * (`@microsoft/fetch-event-source` does, with empty data), so a blank line only ever ends an
+ * event. The lines below end with one LF and no blank line: they become the first lines of the
+ * next event's block. A parser that follows the spec takes `retry` at once, when it reads the
+ * line, and skips a comment line; fetch-event-source does the same; a client that reads only
+ * `data:` lines (the prototype's Dart app) never looks at them.
+ */
+
+/** Written at connect: asks clients to reconnect after a second; it also sends the response's headers at once. */
+export const RECONNECT_HINT = "retry: 1000\n";
+
+/** A comment line that keeps an idle connection busy through proxies, and dispatches nothing. */
+export const HEARTBEAT = ": keep-alive\n";
 
 /** What forEachSseBlock reads: a response as text chunks (an `IncomingMessage`, or any readable stream). */
 export interface SseBody {

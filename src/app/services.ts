@@ -118,6 +118,8 @@ export interface ApiOptions {
   readonly onResponse?: (method: string, route: string, status: number) => void;
   /** The metrics of other services in this process, served on the API's /metrics too (`up`: its aggregator's, issue 18); default none. */
   readonly inProcessMetrics?: readonly Registry[];
+  /** How often SSE clients get a keep-alive comment; default 15 s. */
+  readonly sseHeartbeatMs?: number;
 }
 
 export function startApi(natsUrl: string, redisUrl: string, host: string, port: number, options: ApiOptions = {}): Promise<ApiService> {
@@ -129,6 +131,7 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
       hub,
       readings: new JetStreamReadingPublisher(bus.js),
       access: options.access,
+      sseHeartbeatMs: options.sseHeartbeatMs,
       history: new HistoryStore(new KvDayRecords(bus.energy)),
       readiness: pingReadiness({ nats: new NatsPing(bus.nc), redis: cache }),
       metrics: exposition([metrics.registry, ...(options.inProcessMetrics ?? [])]),

@@ -148,11 +148,11 @@ describe("SseClient back-pressure", () => {
   it("writes a heartbeat comment only while the socket is not backed up", () => {
     const { res, client } = connect();
     client.heartbeat();
-    expect(res.chunks).toEqual([": keep-alive\n\n"]);
+    expect(res.chunks).toEqual([": keep-alive\n"]);
     res.accepting = false;
     client.offer(aggregate(1));
     client.heartbeat();
-    expect(res.chunks).toEqual([": keep-alive\n\n", formatEvent(aggregate(1))]);
+    expect(res.chunks).toEqual([": keep-alive\n", formatEvent(aggregate(1))]);
   });
 
   it("a heartbeat that fills the socket makes the next event wait for drain", () => {
