@@ -136,16 +136,22 @@ describe("resuming with Last-Event-ID", () => {
     await setCurrent(aggregate("resume0", 0, 5));
   });
 
-  it("`0`, and an id in neither form, get the current value at once, even the prototype's (which has no version)", async () => {
-    // What the prototype's aggregator writes, and an API may serve: no version, no epoch.
+  it("`0`, and an id in neither form, get the current value at once; another writer's value (the prototype's, without a version) is never sent", async () => {
+    // What the prototype's aggregator writes: no version, no epoch. It is not ecwatch's, so it is
+    // not sent as if it were (issue 18): the first event is the aggregate ecwatch announces.
     await cache.putLatest([{ communityId: "proto1", json: JSON.stringify({ genW: 5200, conW: 3100, measuredAt: "2026-11-22T12:00:00Z" }) }]);
-    const clients = [new Follower("proto1", "0"), new Follower("proto1", "v7; drop"), new Follower("resume1", "0"), new Follower("resume1", "1:2:3")];
+    const clients = [new Follower("resume1", "0"), new Follower("resume1", "1:2:3"), new Follower("resume1", "v7; drop")];
+    const onForeign = [new Follower("proto1", "0"), new Follower("proto1")];
     try {
       const first = await Promise.all(clients.map(async (client) => (await client.receives(1))[0]!));
-      expect(first).toMatchObject([{ version: 0 }, { version: 0 }, { version: 2 }, { version: 2 }]);
-      expect(first.map((e) => e.id)).toEqual(["0:0", "0:0", `${RESET}:2`, `${RESET}:2`]);
+      expect(first).toMatchObject([{ version: 2 }, { version: 2 }, { version: 2 }]);
+      expect(first.map((e) => e.id)).toEqual([`${RESET}:2`, `${RESET}:2`, `${RESET}:2`]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(onForeign.map((client) => client.events.length)).toEqual([0, 0]);
+      await publish(aggregate("proto1", EPOCH, 1));
+      for (const client of onForeign) expect((await client.receives(1))[0]).toMatchObject({ id: `${EPOCH}:1`, version: 1 });
     } finally {
-      clients.forEach((client) => client.close());
+      [...clients, ...onForeign].forEach((client) => client.close());
     }
   });
 

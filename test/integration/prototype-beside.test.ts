@@ -7,6 +7,7 @@
  * nats-server of its own (no ecwatch mappings), so readings land in EC_STREAM, as they do when
  * ecwatch is pointed at the prototype's server.
  */
+import { parseLastEventId } from "../../src/wire/sse-event-id.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -214,7 +215,7 @@ describe("the prototype's aggregator beside ecwatch", () => {
     // Both clients now get ecwatch's value, with a real version.
     for (const reader of [fresh, resuming]) {
       const event = await reader.waitFor(() => true, 3_000);
-      expect(Number(event.id)).toBeGreaterThanOrEqual(1);
+      expect(parseLastEventId(event.id)?.version).toBeGreaterThanOrEqual(1);
       expect(isEcwatchAggregate(JSON.parse(event.data), "proto1")).toBe(true);
       reader.stop();
     }
