@@ -128,7 +128,7 @@ describe("the aggregator core on in-memory ports", () => {
 
   it("carries on the epoch and version of a stored aggregate whose snapshot its owner never stored", async () => {
     const ports = fakePorts();
-    ports.latest.values.set(COMMUNITY, JSON.stringify({ communityId: COMMUNITY, genW: 1, conW: 1, netW: 0, meters: 1, stale: 0, measuredAt: "", aggregatedAt: "", version: 7, epoch: 42 }));
+    ports.latest.values.set(COMMUNITY, JSON.stringify({ communityId: COMMUNITY, genW: 1, conW: 1, netW: 0, meters: 1, stale: 0, measuredAt: "2026-06-21T11:59:00.000Z", aggregatedAt: "2026-06-21T11:59:00.005Z", version: 7, epoch: 42 }));
     const { deliver, latest } = await startWorker({}, ports);
     deliver(reading("m1", 0, 500, 200));
     await until(() => latest()?.genW === 500, "the aggregate");
