@@ -80,7 +80,7 @@ const isCount = (value: unknown): value is number => Number.isSafeInteger(value)
  * writer, e.g. the prototype's aggregator (`{"genW": …, "conW": …, "measuredAt": …}`), and is
  * never served or kept as ecwatch's (issue 18).
  */
-export function isEcwatchAggregate(value: unknown, communityId: string): value is Aggregate {
+export function isEcwatchAggregate(value: unknown, communityId: string): value is Omit<Aggregate, "epoch"> & { readonly epoch?: number } {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Partial<Record<keyof Aggregate | "epoch", unknown>>;
   return (
@@ -108,5 +108,6 @@ export function ecwatchAggregateFromJson(json: string, communityId: string): Agg
   } catch {
     return undefined;
   }
-  return isEcwatchAggregate(value, communityId) ? value : undefined;
+  // A value stored before epochs has none: epoch 0 (issue 18), so it orders below any reset.
+  return isEcwatchAggregate(value, communityId) ? { ...value, epoch: value.epoch ?? 0 } : undefined;
 }

@@ -93,6 +93,11 @@ describe("isEcwatchAggregate", () => {
     expect(ecwatchAggregateFromJson(JSON.stringify(aggregate), "community1")).toEqual(aggregate);
   });
 
+  it("reads a value stored before epochs as epoch 0, so that a restarted aggregator carries on from it", () => {
+    const { epoch: _, ...beforeEpochs } = { ...aggregate, epoch: 7 };
+    expect(ecwatchAggregateFromJson(JSON.stringify(beforeEpochs), "community1")).toEqual({ ...beforeEpochs, epoch: 0 });
+  });
+
   it("refuses the prototype's aggregator's value, as Python's json.dumps writes it", () => {
     expect(ecwatchAggregateFromJson('{"genW": 5200, "conW": 3100, "measuredAt": "2026-11-22T12:00:00Z"}', "community1")).toBeUndefined();
   });
