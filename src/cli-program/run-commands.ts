@@ -4,6 +4,8 @@ import { UsageError } from "../errors.js";
 import { apiOption, corsOption, examples, logLevelOption, natsOption, rateBurstOption, rateLimitOption, redisOption, staleOption, tokenOption } from "../cli/common-options.js";
 import type { StatusReport } from "../cli/exit.js";
 import { duration, faults, integer, oneOf, speed, timestamp, url } from "../cli/options.js";
+import { parseMaxRegression } from "../bench/regression.js";
+import { parseThreshold, type Threshold, ThresholdError } from "../bench/thresholds.js";
 import { PHASES, parseJitter } from "../sim/cadence.js";
 import { NO_FAULTS } from "../sim/faults.js";
 import { BUILT_IN_SCENARIOS } from "../sim/setup.js";
@@ -114,16 +116,40 @@ export function addSimCommand(program: Command, report: StatusReport): void {
     });
 }
 
-/** `ecwatch bench`: the pipeline measured. */
+/** `--threshold`, repeatable: each expression parsed, a bad one a usage error (exit code 2) naming the valid metrics. */
+function threshold(value: string, previous: readonly Threshold[] = []): Threshold[] {
+  try {
+    return [...previous, parseThreshold(value)];
+  } catch (err) {
+    if (err instanceof ThresholdError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+}
+
+function maxRegression(value: string): number {
+  const percent = parseMaxRegression(value);
+  if (percent === undefined) throw new InvalidArgumentError("expected a percentage like 10% (0 to 1000).");
+  return percent;
+}
+
+/** `ecwatch bench`: the pipeline measured; exit code 99 when a check fails (issue 20). */
 export function addBenchCommand(program: Command, report: StatusReport): void {
   program
     .command("bench")
-    .description("measure the pipeline: readings/s with zero loss, end-to-end and SSE latency, CPU and memory, against a raw JetStream baseline of the same run")
+    .description("measure the pipeline: readings/s with zero loss, end-to-end latency in its hops, CPU and memory, against a raw JetStream baseline of the same run; thresholds, plans and CI reports")
     .option("--communities <n>", "simulated communities", integer(1, 10_000), 10)
     .option("--meters <n>", "meters per community", integer(1, 100_000), 100)
-    .option("--rate <readings/s>", "readings per second, all communities together (with --find-max: where the ramp starts)", integer(1, 10_000_000), 10_000)
-    .addOption(new Option("--duration <duration>", "length of each run").argParser(duration(1_000)).default(10_000, "10s"))
+    .option("--scenario <name|file>", `a community's mix of meters instead of --meters households: ${BUILT_IN_SCENARIOS.join(", ")}, or a JSON file`)
+    .option("--rate <readings/s>", "readings per second, all communities together (with --find-max: where the ramp starts; replaces a plan's stages)", integer(1, 10_000_000), 10_000)
+    .addOption(new Option("--duration <duration>", "length of each run (replaces a plan's stages)").argParser(duration(1_000)).default(10_000, "10s"))
     .option("--clients <n>", "SSE clients, spread over the communities", integer(1, 100_000), 100)
+    .addOption(phaseOption().default("spread", "spread (aligned: every meter of a moment in one burst, a stress shape)"))
+    .option("--plan <file>", "a load test as a YAML or JSON file: communities, meters, scenario, clients, faults, phase, startRate, stages [{duration, rate}] (ramped linearly), thresholds; flags override it")
+    .option("--threshold <expr>", "fail with exit code 99 unless <metric><op><value> holds, e.g. 'e2e.p99<250ms', 'lost==0', 'cpu.aggregator<80%' (repeatable; metrics: see docs/load-testing.md)", threshold)
+    .option("--junit <file>", "write a JUnit XML report: a test case per check, a <failure> with the measured value and the limit")
+    .option("--summary <file>", "append a Markdown summary (e.g. \"$GITHUB_STEP_SUMMARY\")")
+    .option("--compare <report.json>", "compare with a report saved by --out: figures normalised by each run's raw baseline (ratio, e2e ÷ raw hop, CPU per reading)")
+    .option("--max-regression <n%>", "with --compare: the most a figure may get worse (default 10%)", maxRegression)
     .option("--find-max", "ramp the rate up by 25 % per run until a run loses a reading, misses the totals, or does not sustain the rate (backlog left after 1 s, or p99 over 1 s)")
     .option("--max-rate <readings/s>", "with --find-max: stop the ramp here", integer(1, 10_000_000), 400_000)
     .option("--baseline-readings <n>", "readings for the raw JetStream baseline", integer(1_000), 200_000)
@@ -136,11 +162,25 @@ export function addBenchCommand(program: Command, report: StatusReport): void {
     .option("--json", "print one JSON object at the end")
     .addHelpText(
       "after",
-      examples("ecwatch bench", "ecwatch bench --rate 20000 --duration 20s --clients 1000", "ecwatch bench --find-max --json", "ecwatch bench --communities 50 --meters 2000 --rate 50000 --out bench/results/bench.json"),
+      `${examples(
+        "ecwatch bench",
+        "ecwatch bench --rate 20000 --duration 20s --clients 1000 --threshold 'e2e.p99<250ms' --threshold lost==0",
+        "ecwatch bench --plan examples/bench-plan.yaml --junit bench.xml --summary \"$GITHUB_STEP_SUMMARY\"",
+        "ecwatch bench --plan examples/bench-plan.yaml --compare last-good.json --max-regression 15%",
+        "ecwatch bench --find-max --json",
+        "ecwatch bench --communities 50 --meters 2000 --rate 50000 --out bench/results/bench.json",
+      )}
+Exit codes:
+  0   the run completed and every check passed
+  1   the run could not complete (a crash, a server gone), whatever its thresholds
+  2   bad usage: a flag, a threshold expression, the plan file
+  99  the run completed, but a threshold, its own zero-loss or exact-totals check, or a --compare regression failed
+`,
     )
-    .action(async (flags) => {
+    .action(async (flags, command: Command) => {
+      const given = new Set(command.options.map((o) => o.attributeName()).filter((name) => command.getOptionValueSource(name) === "cli"));
       const { runBench } = await import("../commands/bench.js");
-      report(await runBench(flags));
+      report(await runBench({ ...flags, given }));
     });
 }
 

@@ -14,6 +14,11 @@ export interface SimulatorOptions {
   readonly staleAfterMs: number;
   /** Publishes awaiting acknowledgement at once. Default 1,024. */
   readonly window?: number;
+  /**
+   * When data time `dataElapsedMs` after the first tick is due, in wall-clock ms after the start;
+   * default `dataElapsedMs / speed`. `ecwatch bench` ramps its load with it (issue 20).
+   */
+  readonly pace?: (dataElapsedMs: number) => number;
   /** Called with every message as it is published (`--record`). */
   readonly record?: (entry: TraceEntry) => void;
   readonly now?: () => number;
@@ -27,6 +32,8 @@ export interface SimulatorStats {
   ticks: number;
   /** Data time of the latest tick. */
   dataTimeMs: number | undefined;
+  /** The wall-clock time (ms) and the data time of the first tick: where `pace` counts from. */
+  origin?: { readonly wallMs: number; readonly dataMs: number };
   lastError?: string;
 }
 
@@ -79,8 +86,12 @@ export class Simulator {
       if (this.stopped) break;
       const tick = this.source.next();
       if (!tick) break;
-      firstAtMs ??= tick.atMs;
-      await this.sleepUntil(wallStart + (tick.atMs - firstAtMs) / this.options.speed);
+      if (firstAtMs === undefined) {
+        firstAtMs = tick.atMs;
+        this.stats.origin = { wallMs: wallStart, dataMs: firstAtMs };
+      }
+      const elapsed = tick.atMs - firstAtMs;
+      await this.sleepUntil(wallStart + (this.options.pace ? this.options.pace(elapsed) : elapsed / this.options.speed));
       if (this.stopped) break;
       // A moment in parts (see Tick.continues) counts once.
       if (!continuing) this.stats.ticks += 1;
