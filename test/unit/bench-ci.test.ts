@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { benchSettings, parsePlanText, PlanError, type PlanFlags } from "../../s
 import type { RunReport } from "../../src/bench/pipeline-run.js";
 import { normalisedFigures, parseMaxRegression, regressionChecks } from "../../src/bench/regression.js";
 import { parseThreshold } from "../../src/bench/thresholds.js";
+import { readJunit } from "../helpers/junit.js";
 import { checkProperty } from "../property/property.js";
 
 const latency = (p50: number, p99: number) => ({ count: 100, p50, p90: p50, p99, p999: p99, max: p99 });
@@ -197,20 +197,15 @@ describe("regressions", () => {
 });
 
 describe("CI reports", () => {
-  /** Python's own XML parser reads the JUnit file back: test cases, failures, system-out. */
-  function readJunit(xml: string): { suite: Record<string, string>; cases: Array<{ name: string; classname: string; failure?: Record<string, string> }>; out: string } {
+  function junitOf(xml: string) {
     const file = join(mkdtempSync(join(tmpdir(), "ecwatch-junit-")), "bench.xml");
     writeFileSync(file, xml);
-    const script = `import json, sys, xml.etree.ElementTree as ET
-suite = ET.parse(sys.argv[1]).getroot().find("testsuite")
-cases = [{"name": c.get("name"), "classname": c.get("classname"), **({"failure": dict(c.find("failure").attrib, text=c.find("failure").text)} if c.find("failure") is not None else {})} for c in suite.findall("testcase")]
-print(json.dumps({"suite": dict(suite.attrib), "cases": cases, "out": suite.find("system-out").text}))`;
-    return JSON.parse(execFileSync("python3", ["-c", script, file], { encoding: "utf8" }));
+    return readJunit(file);
   }
 
   it("JUnit: a test case per check, a <failure> with the measured value and the limit, the figures in system-out", () => {
     const report = withChecks(measured(), ["e2e.p99<0.001ms", "lost==0"]);
-    const junit = readJunit(junitXml(report, "2026-12-06T07:00:00.000Z"));
+    const junit = junitOf(junitXml(report, "2026-12-06T07:00:00.000Z"));
     expect(junit.suite).toMatchObject({ name: "ecwatch bench", tests: "4", failures: "1", timestamp: "2026-12-06T07:00:00.000Z" });
     expect(junit.cases.map((c) => [c.classname, c.name, c.failure?.message])).toEqual([
       ["ecwatch.bench.run", "nothing lost", undefined],
@@ -224,7 +219,7 @@ print(json.dumps({"suite": dict(suite.attrib), "cases": cases, "out": suite.find
 
   it("JUnit escapes what a check's name or the figures hold", () => {
     const report: BenchReport = { ...measured(), config: { ...measured().config, scenario: "a]]>b" }, checks: [{ kind: "threshold", name: `a<b&"c'`, passed: false, measured: "<1>", limit: "]]>" }] };
-    const junit = readJunit(junitXml(report, "now"));
+    const junit = junitOf(junitXml(report, "now"));
     expect(junit.cases[0]).toMatchObject({ name: `a<b&"c'`, failure: { message: `a<b&"c': measured <1>, limit ]]>` } });
   });
 
