@@ -24,7 +24,6 @@ export interface MeasuredProcess {
 /** What a benchmark runs against, and the processes whose CPU and memory it reports. */
 export interface BenchStack {
   readonly natsUrl: string;
-  readonly redisUrl: string;
   readonly apiUrl: string;
   readonly processes: readonly MeasuredProcess[];
   stop(): Promise<void>;
@@ -121,9 +120,10 @@ export async function startBenchStack(targets: BenchTargets): Promise<BenchStack
     const dir = mkdtempSync(join(tmpdir(), "ecwatch-bench-"));
     stops.push(async () => rmSync(dir, { recursive: true, force: true }));
     const natsUrl = await serverUnlessGiven(targets.nats, () => startLocalNats(dir));
-    const redisUrl = await serverUnlessGiven(targets.redis, () => startLocalRedis(dir));
     let apiUrl = targets.api;
+    // Against a running API (a deployment) nothing else is started: its aggregator has its own Redis.
     if (!apiUrl) {
+      const redisUrl = await serverUnlessGiven(targets.redis, () => startLocalRedis(dir));
       // URLs and credentials go in the environment: a command line is visible to every user (ps).
       const env = { [ENV_NAMES.nats]: natsUrl, [ENV_NAMES.redis]: redisUrl, ...securityEnv(targets.security) };
       const aggregator = startChild("aggregate", [], env);
@@ -136,7 +136,7 @@ export async function startBenchStack(targets: BenchTargets): Promise<BenchStack
       apiUrl = `http://127.0.0.1:${port}`;
       await Promise.race([untilHealthy(targets.apiAt(apiUrl), apiUrl), aggregator.failed, api.failed]);
     }
-    return { natsUrl, redisUrl, apiUrl, processes, stop };
+    return { natsUrl, apiUrl, processes, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -7,7 +7,7 @@ import { type Hops, type RunReport, runPassed, type StageReport } from "./pipeli
 import type { ProcessUsage } from "./process-stats.js";
 import { type NormalisedFigures, normalisedFigures } from "./regression.js";
 
-/** What a report was measured against: a stack the bench started, or one given by --api/--nats. */
+/** What a report was measured against: a stack the bench started (on servers of its own or given ones), or an API and its NATS given by --api/--nats. */
 export const TARGETS = ["local", "external"] as const;
 export type Target = (typeof TARGETS)[number];
 
@@ -48,7 +48,7 @@ export interface BenchReport {
   readonly normalised: NormalisedFigures;
   /** CPU and peak RSS of each process measured, over the runs (not the baseline). */
   readonly processes: readonly ProcessUsage[];
-  /** `external`: --api/--nats were given, nothing was started here (only the bench's own process is measured). */
+  /** `external`: --api and --nats were given, nothing was started here (only the bench's own process is measured). */
   readonly target: Target;
   readonly config: BenchConfig;
   /** The run's own checks, the thresholds and the regressions, each passed or not: exit code 99 when one failed. */

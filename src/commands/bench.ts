@@ -55,12 +55,14 @@ const DEFAULT_MAX_REGRESSION = 10;
 
 export async function runBench(flags: BenchFlags): Promise<ExitCode> {
   if (flags.api && !flags.nats) throw new UsageError("--api needs --nats too: the benchmark publishes to the NATS its aggregator reads.");
+  if (flags.api && flags.redis) throw new UsageError("--api takes no --redis: the running API's aggregator has its own Redis, and nothing is started here.", "Drop --redis.");
   if (flags.maxRegression !== undefined && !flags.compare) throw new UsageError("--max-regression needs --compare <saved report.json>.");
   const settings = resolveSettings(flags);
   if (flags.findMax && settings.shape.stages.length > 1) throw new UsageError("--find-max ramps the rate its own way; it takes no plan with stages.", "Drop --find-max, or give --rate.");
   const meters = settings.scenario === undefined ? settings.meters : scenarioMeters(settings.scenario);
   const previous = flags.compare ? readSavedReport(flags.compare) : undefined;
-  const target: Target = flags.api || flags.nats ? "external" : "local";
+  // With --api (and its --nats), nothing of ecwatch is started here: the stack is someone else's.
+  const target: Target = flags.api ? "external" : "local";
 
   const status = new StatusLine(process.stderr);
   const say = (text: string): void => {
@@ -73,7 +75,7 @@ export async function runBench(flags: BenchFlags): Promise<ExitCode> {
     if (interruption.signal.aborted) throw new RunInterrupted("the benchmark was interrupted");
   };
 
-  say(target === "external" ? `bench: against the external stack at ${flags.nats}${flags.api ? ` and ${flags.api}` : ""}…` : "bench: starting the stack…");
+  say(target === "external" ? `bench: against the external stack at ${flags.api} (NATS ${flags.nats}); nothing is started here…` : "bench: starting the stack…");
   const security = resolveSecurity(flags);
   const stack = await startBenchStack({ ...flags, security, apiAt: (url) => apiClientAt(url) });
   const nc = await openNats(stack.natsUrl, "ecwatch-bench", security);

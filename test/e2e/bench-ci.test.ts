@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { BenchReport } from "../../src/bench/bench-report.js";
 import { runCli } from "../helpers/cli.js";
 import { readJunit } from "../helpers/junit.js";
+import { usePipeline } from "../helpers/stack.js";
 
 /**
  * `ecwatch bench` as a CI job runs it (issue 20): a plan file with stages and thresholds, the
@@ -77,4 +78,29 @@ describe("bench in CI", () => {
     ]);
     expect(failedJunit.cases.find((c) => c.name === "e2e.p99<0.001ms")?.failure?.message).toMatch(/measured [\d.]+ ms, limit < 0\.001 ms/);
   }, 240_000);
+
+  describe("against a deployment", () => {
+    const pipeline = usePipeline();
+
+    it("with --api and --nats nothing is started here; thresholds and reports work, and the report says it ran against an external stack", async () => {
+      const junit = join(dir, "external.xml");
+      const run = await runCli(
+        ["bench", "--api", pipeline.api.url, "--nats", pipeline.stack.natsUrl, "--communities", "2", "--meters", "10", "--rate", "200", "--duration", "2s", "--clients", "4", ...small, "--threshold", "lost==0", "--threshold", "cpu.aggregator<50%", "--junit", junit, "--json"],
+        { timeoutMs: 90_000 },
+      );
+      // cpu.aggregator is not measured against a deployment: that threshold fails, with exit 99.
+      expect(run.code, run.stderr).toBe(99);
+      const report = JSON.parse(run.stdout) as BenchReport;
+      expect(report.target).toBe("external");
+      expect(report.processes.map((p) => p.key)).toEqual(["bench"]);
+      expect(report.lost).toBe(0);
+      expect(report.totalsExact).toBe(true);
+      expect(run.stderr).toContain(`against the external stack at ${pipeline.api.url}`);
+      expect(report.checks.filter((c) => c.kind === "threshold").map((c) => [c.name, c.passed, c.measured])).toEqual([
+        ["lost==0", true, "0"],
+        ["cpu.aggregator<50%", false, "not measured"],
+      ]);
+      expect(readJunit(junit).out).toContain("an external stack (--api/--nats): nothing started here");
+    }, 120_000);
+  });
 });
