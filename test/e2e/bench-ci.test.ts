@@ -49,6 +49,9 @@ describe("bench in CI", () => {
     // 100 → 400/s over 3 s, then 400/s for 3 s.
     expect(saved.stages.map((s) => s.scheduled)).toEqual([750, 1_200]);
     expect(saved.stages.reduce((sum, s) => sum + s.published, 0)).toBe(saved.published);
+    // The ramp paces the publisher: the first stage publishes fewer readings than the second
+    // (at 400/s from the start it would publish 1,200, and the second the 750 left).
+    expect(saved.stages[0]!.published).toBeLessThan(saved.stages[1]!.published);
     console.log(`two-stage plan: ${saved.stages.map((s, i) => `stage ${i + 1} scheduled ${s.scheduled}, published ${s.published}, measured ${s.measuredRate}/s`).join("; ")}`);
     expect(passing.stdout).toMatch(/1\. 3 s at 100 → 400\/s: 750 readings scheduled/);
     expect(passing.stdout).toMatch(/✓ behind==0 +0/);
