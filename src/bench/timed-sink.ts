@@ -3,6 +3,9 @@ import type { Emission } from "../sim/sources.js";
 import { LatencyHistogram } from "./latency.js";
 import type { RunSink } from "./run-sink.js";
 
+/** Data times remembered per community at most (readings in flight are far fewer). */
+const MAX_REMEMBERED = 10_000;
+
 /**
  * The run's sink with a stopwatch (issue 20): it times each reading's first hop (publish →
  * stored, i.e. JetStream's acknowledgement), remembers when each community's readings of a
@@ -36,6 +39,8 @@ export class TimedSink implements RunSink {
           let community = this.storedAt.get(counted.communityId);
           if (!community) this.storedAt.set(counted.communityId, (community = new Map()));
           community.set(counted.state.measuredAtMs, at);
+          // A community no SSE client follows is never taken from: keep its newest only.
+          if (community.size > MAX_REMEMBERED) community.delete(community.keys().next().value!);
         }
       }
       done(sent, err);

@@ -57,6 +57,7 @@ export async function runBench(flags: BenchFlags): Promise<ExitCode> {
   if (flags.api && !flags.nats) throw new UsageError("--api needs --nats too: the benchmark publishes to the NATS its aggregator reads.");
   if (flags.api && flags.redis) throw new UsageError("--api takes no --redis: the running API's aggregator has its own Redis, and nothing is started here.", "Drop --redis.");
   if (flags.maxRegression !== undefined && !flags.compare) throw new UsageError("--max-regression needs --compare <saved report.json>.");
+  if (flags.given.has("scenario") && flags.given.has("meters")) throw new UsageError("--meters sets the size of the default scenario; a --scenario sets its own meters.", "Drop one of them.");
   const settings = resolveSettings(flags);
   if (flags.findMax && settings.shape.stages.length > 1) throw new UsageError("--find-max ramps the rate its own way; it takes no plan with stages.", "Drop --find-max, or give --rate.");
   const meters = settings.scenario === undefined ? settings.meters : scenarioMeters(settings.scenario);

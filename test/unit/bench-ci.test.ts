@@ -11,6 +11,8 @@ import { benchSettings, parsePlanText, PlanError, type PlanFlags } from "../../s
 import type { RunReport } from "../../src/bench/pipeline-run.js";
 import { normalisedFigures, parseMaxRegression, regressionChecks } from "../../src/bench/regression.js";
 import { parseThreshold } from "../../src/bench/thresholds.js";
+import { TimedSink } from "../../src/bench/timed-sink.js";
+import type { Emission } from "../../src/sim/sources.js";
 import { readJunit } from "../helpers/junit.js";
 import { checkProperty } from "../property/property.js";
 
@@ -94,6 +96,31 @@ describe("load shapes", () => {
       }),
       1_000,
     );
+  });
+});
+
+describe("the run's stopwatch", () => {
+  it("counts readings per stage, times publish → stored, and gives each community's storing time of a data time once", () => {
+    let now = 1_000;
+    let stage = 0;
+    const acks: Array<() => void> = [];
+    const inner = { publish: (m: Emission, done: (m: Emission, err?: Error) => void) => void acks.push(() => done(m)), close: () => undefined };
+    const sink = new TimedSink(inner, 2, () => stage, () => now);
+    const reading = (communityId: string, measuredAtMs: number): Emission => ({ subject: "s", payload: "{}", dedupId: undefined, counted: { communityId, meterId: "m1", state: { genW: 1, conW: 0, measuredAtMs, seq: 1 } } });
+    const done: Emission[] = [];
+    sink.publish(reading("c1", 10), (m) => done.push(m));
+    sink.publish(reading("c1", 20), (m) => done.push(m));
+    stage = 1;
+    sink.publish(reading("c2", 20), (m) => done.push(m));
+    now = 1_007;
+    for (const ack of acks) ack();
+    expect(done).toHaveLength(3);
+    expect(sink.publishedPerStage).toEqual([2, 1]);
+    expect(sink.stored.summary().p50).toBeCloseTo(7, 1);
+    // An aggregate of c1 with measuredAt 20 forgets c1's earlier data times too.
+    expect(sink.takeStoredAt("c1", 20)).toBe(1_007);
+    expect(sink.takeStoredAt("c1", 10)).toBeUndefined();
+    expect(sink.takeStoredAt("c2", 20)).toBe(1_007);
   });
 });
 
