@@ -111,15 +111,17 @@ describe("the run's stopwatch", () => {
     sink.publish(reading("c1", 10), (m) => done.push(m));
     sink.publish(reading("c1", 20), (m) => done.push(m));
     stage = 1;
+    sink.publish(reading("c1", 30), (m) => done.push(m));
     sink.publish(reading("c2", 20), (m) => done.push(m));
     now = 1_007;
     for (const ack of acks) ack();
-    expect(done).toHaveLength(3);
-    expect(sink.publishedPerStage).toEqual([2, 1]);
+    expect(done).toHaveLength(4);
+    expect(sink.publishedPerStage).toEqual([2, 2]);
     expect(sink.stored.summary().p50).toBeCloseTo(7, 1);
     // An aggregate of c1 with measuredAt 20 forgets c1's earlier data times too.
     expect(sink.takeStoredAt("c1", 20)).toBe(1_007);
     expect(sink.takeStoredAt("c1", 10)).toBeUndefined();
+    expect(sink.takeStoredAt("c1", 30)).toBe(1_007); // a later one is kept
     expect(sink.takeStoredAt("c2", 20)).toBe(1_007);
   });
 });
