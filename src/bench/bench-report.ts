@@ -92,7 +92,7 @@ export function benchReport(steps: readonly RunReport[], baseline: BaselineRepor
     sse: { clients: run.sse.clients, p99Ms: run.sse.deliveryMs.p99, events: run.sse.events, missedUpdates: run.sse.missedUpdates, behind: run.sse.behind, deliveryMs: run.sse.deliveryMs },
     baseline,
     ratio,
-    normalised: normalisedFigures({ ratio, published, latencyMs: run.latencyMs, baseline, processes }),
+    normalised: normalisedFigures({ ratio, published, latencyMs: run.latencyMs, baseline, processes, config }),
     processes,
     target,
     config,

@@ -6,8 +6,12 @@ import type { Check } from "./checks.js";
  * its own raw JetStream baseline, measured on the same machine a moment before. Pure.
  */
 export interface NormalisedFigures {
-  /** Pipeline readings/s ÷ the raw baseline's: higher is better. */
-  readonly ratio: number;
+  /**
+   * Pipeline readings/s ÷ the raw baseline's: higher is better. Only of a --find-max run: at a
+   * fixed rate the pipeline's readings/s are the offered rate, and a faster runner (a higher
+   * baseline) would lower the ratio without anything getting worse.
+   */
+  readonly ratio?: number;
   /** End-to-end p50 ÷ the raw hop's p50 at the same rate: lower is better. */
   readonly e2eP50PerRaw: number;
   /** End-to-end p99 ÷ the raw hop's p99 at the same rate: lower is better. */
@@ -23,6 +27,7 @@ export interface NormalisedFigures {
 /** The parts of a report the figures come from (a saved report of an earlier version has them too). */
 export interface ComparableReport {
   readonly ratio: number;
+  readonly config?: { readonly findMax?: boolean };
   readonly published: number;
   readonly latencyMs: { readonly p50: number; readonly p99: number };
   readonly baseline: { readonly readingsPerSec: number; readonly latencyMs: { readonly p50: number; readonly p99: number } };
@@ -36,7 +41,7 @@ export function normalisedFigures(report: ComparableReport): NormalisedFigures {
   const pipeline = report.processes.filter((p) => p.key !== undefined && p.key !== "bench" && p.cpuMs !== undefined);
   const cpuMs = pipeline.reduce((sum, p) => sum + p.cpuMs!, 0);
   return {
-    ratio: report.ratio,
+    ...(report.config?.findMax === true && { ratio: report.ratio }),
     e2eP50PerRaw: per(report.latencyMs.p50, report.baseline.latencyMs.p50),
     e2eP99PerRaw: per(report.latencyMs.p99, report.baseline.latencyMs.p99),
     ...(pipeline.length > 0 && report.published > 0 && { cpuPerReading: round(((cpuMs / report.published) * report.baseline.readingsPerSec) / 1000) }),

@@ -63,21 +63,21 @@ describe("bench in CI", () => {
     expect(passedJunit.out).toContain("readings/s through the pipeline");
     expect(readFileSync(summary, "utf8")).toContain("## ecwatch bench: ✅ all 5 checks passed");
 
-    // A saved run whose ratio is ten times what this machine does: this run is a regression of it.
-    // Its latencies and CPU are made 100 times worse, so that only the ratio can be one (small
-    // runs' latency ratios swing by more than 20 % from run to run).
+    // A saved run whose end-to-end p99 was a hundredth of this machine's (against the same raw
+    // hop): this run is a regression of it. Its p50 and CPU are made 100 times worse, so that only
+    // the p99 can be one (small runs' figures swing by tens of per cent from run to run).
     const doctored = join(dir, "doctored.json");
-    const worse = (l: BenchReport["latencyMs"]) => ({ ...l, p50: l.p50 * 100, p99: l.p99 * 100 });
-    writeFileSync(doctored, JSON.stringify({ ...saved, ratio: saved.ratio * 10, latencyMs: worse(saved.latencyMs), processes: saved.processes.map((p) => ({ ...p, cpuMs: p.cpuMs * 100 })) }));
+    const latencyMs = { ...saved.latencyMs, p50: saved.latencyMs.p50 * 100, p99: saved.latencyMs.p99 / 100 };
+    writeFileSync(doctored, JSON.stringify({ ...saved, latencyMs, processes: saved.processes.map((p) => ({ ...p, cpuMs: p.cpuMs * 100 })) }));
     const failing = await runCli(["bench", "--plan", plan, "--rate", "300", "--duration", "2s", ...small, "--threshold", "e2e.p99<0.001ms", "--compare", doctored, "--max-regression", "20%", "--junit", junit], { timeoutMs: 120_000 });
     expect(failing.code, failing.stderr).toBe(99);
     expect(failing.stdout).toMatch(/✗ e2e\.p99<0\.001ms +[\d.]+ ms \(limit < 0\.001 ms\)/);
-    expect(failing.stdout).toMatch(/✗ ratio to the raw baseline within 20 % of the saved run/);
+    expect(failing.stdout).toMatch(/✗ e2e p99 ÷ raw hop p99 within 20 % of the saved run/);
     const failedJunit = readJunit(junit);
     const failures = failedJunit.cases.filter((c) => c.failure).map((c) => [c.classname, c.name]);
     expect(failures).toEqual([
       ["ecwatch.bench.threshold", "e2e.p99<0.001ms"],
-      ["ecwatch.bench.regression", "ratio to the raw baseline within 20 % of the saved run"],
+      ["ecwatch.bench.regression", "e2e p99 ÷ raw hop p99 within 20 % of the saved run"],
     ]);
     expect(failedJunit.cases.find((c) => c.name === "e2e.p99<0.001ms")?.failure?.message).toMatch(/measured [\d.]+ ms, limit < 0\.001 ms/);
   }, 240_000);

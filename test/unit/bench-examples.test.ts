@@ -14,7 +14,7 @@ describe("examples", () => {
     expect(settings).toMatchObject({ communities: 10, meters: 100, clients: 50, phase: "spread" });
     expect(readingsPerStage(settings.shape)).toEqual([27_500, 100_000, 15_000]);
     expect(peakRate(settings.shape)).toBe(5_000);
-    expect(settings.thresholds.map((t) => t.metric)).toEqual(["lost", "totals", "behind", "e2e.p99", "ratio"]);
+    expect(settings.thresholds.map((t) => t.metric)).toEqual(["lost", "totals", "behind", "e2e.p99", "rss.aggregator"]);
   });
 
   it("examples/github-actions.yml is a workflow with Node, the servers through apt, the plan, and the JUnit report uploaded", () => {
