@@ -136,7 +136,7 @@ export async function runAtRate(openSink: OpenRunSink, jsm: JetStreamManager, ap
   let simulator: Simulator | undefined;
   let sink: TimedSink | undefined;
   const fanout = new SseFanout(api.baseUrl, communityIds, Math.max(options.clients, 1), (communityId, event) => {
-    const origin = simulator?.stats.origin;
+    const origin = simulator?.origin;
     if (origin) endToEnd.record(event.arrivedAtMs - (origin.wallMs + pace(event.measuredAtMs - origin.dataMs)));
     const storedAtMs = sink?.takeStoredAt(communityId, event.measuredAtMs);
     if (storedAtMs !== undefined) storedToAnnounced.record(event.aggregatedAtMs - storedAtMs);

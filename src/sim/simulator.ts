@@ -32,8 +32,6 @@ export interface SimulatorStats {
   ticks: number;
   /** Data time of the latest tick. */
   dataTimeMs: number | undefined;
-  /** The wall-clock time (ms) and the data time of the first tick: where `pace` counts from. */
-  origin?: { readonly wallMs: number; readonly dataMs: number };
   lastError?: string;
 }
 
@@ -46,6 +44,8 @@ export interface SimulatorStats {
 export class Simulator {
   readonly stats: SimulatorStats = { sent: 0, acked: 0, errors: 0, ticks: 0, dataTimeMs: undefined };
   readonly truth: GroundTruth;
+  /** The wall-clock time (ms) and the data time of the first tick, once it is sent: where `pace` counts from. */
+  origin: { readonly wallMs: number; readonly dataMs: number } | undefined;
   private readonly window: PublishWindow;
   private readonly now: () => number;
   private stopped = false;
@@ -88,7 +88,7 @@ export class Simulator {
       if (!tick) break;
       if (firstAtMs === undefined) {
         firstAtMs = tick.atMs;
-        this.stats.origin = { wallMs: wallStart, dataMs: firstAtMs };
+        this.origin = { wallMs: wallStart, dataMs: firstAtMs };
       }
       const elapsed = tick.atMs - firstAtMs;
       await this.sleepUntil(wallStart + (this.options.pace ? this.options.pace(elapsed) : elapsed / this.options.speed));
