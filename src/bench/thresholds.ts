@@ -65,7 +65,8 @@ export function parseThreshold(text: string): Threshold {
   const expression = text.trim();
   const match = EXPRESSION.exec(expression);
   if (!match) {
-    const metric = /^[a-z0-9.]+/.exec(expression)?.[0];
+    // What comes before the operator is what the user meant as the metric (k6's `p(95)` too).
+    const metric = /^[^<>=!\s]+/.exec(expression)?.[0];
     if (metric && !(metric in METRICS)) throw new ThresholdError(`"${expression}": no metric "${metric}". ${VALID_METRICS}`);
     throw new ThresholdError(`"${expression}" is not a threshold: write <metric><op><value>, e.g. e2e.p99<250ms or lost==0, with op one of ${OPERATORS.join(" ")}. ${VALID_METRICS}`);
   }

@@ -77,7 +77,8 @@ describe("threshold expressions", () => {
     ["p99<250", 'no metric "p99"'],
     ["e2e.p95<250ms", 'no metric "e2e.p95"'],
     ["cpu.postgres<50%", 'no metric "cpu.postgres"'],
-    ["E2E.P99<5", "is not a threshold"],
+    ["E2E.P99<5", 'no metric "E2E.P99"'],
+    ["p(95)<500", 'no metric "p(95)"'],
   ])("rejects %j (%s) and names the valid metrics", (text, message) => {
     expect(() => parseThreshold(text)).toThrow(ThresholdError);
     expect(() => parseThreshold(text)).toThrow(message);
