@@ -1,5 +1,9 @@
-/** Exit codes shared by every command: ok, runtime failure, bad usage. */
-export const ExitCode = { Ok: 0, Failure: 1, Usage: 2 } as const;
+/**
+ * Exit codes shared by every command: 0 ok, 1 runtime failure, 2 bad usage; and `bench`'s 99, as
+ * k6's: the run completed but a threshold, its own zero-loss and exact-totals check, or a
+ * --compare regression failed (issue 20). A run that could not complete is 1, whatever its thresholds.
+ */
+export const ExitCode = { Ok: 0, Failure: 1, Usage: 2, Breached: 99 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /**

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ConnectionSecurity, ENV_NAMES, securityEnv } from "../config/connection-settings.js";
 import { EcwatchError } from "../errors.js";
+import type { ProcessKey } from "../bench/thresholds.js";
 import { type LocalServer, startNats, startRedis } from "../stack/local-server.js";
 import { startNatsCluster } from "../stack/nats-cluster.js";
 import { freePort } from "../stack/ports.js";
@@ -14,6 +15,8 @@ import { STATE_DIR } from "../stack/state-file.js";
 const BIN = fileURLToPath(new URL("../../bin/ecwatch", import.meta.url));
 
 export interface MeasuredProcess {
+  /** The short name thresholds use (`cpu.aggregator<80%`). */
+  readonly key: ProcessKey;
   readonly name: string;
   readonly pid: number;
 }
@@ -21,7 +24,6 @@ export interface MeasuredProcess {
 /** What a benchmark runs against, and the processes whose CPU and memory it reports. */
 export interface BenchStack {
   readonly natsUrl: string;
-  readonly redisUrl: string;
   readonly apiUrl: string;
   readonly processes: readonly MeasuredProcess[];
   stop(): Promise<void>;
@@ -102,7 +104,7 @@ export function startOwnRedis(servers: LocalServer[], started: Started): Promise
  */
 export async function startBenchStack(targets: BenchTargets): Promise<BenchStack> {
   const stops: Array<() => Promise<void>> = [];
-  const processes: MeasuredProcess[] = [{ name: "bench (sim + SSE clients)", pid: process.pid }];
+  const processes: MeasuredProcess[] = [{ key: "bench", name: "bench (sim + SSE clients)", pid: process.pid }];
   const stop = async (): Promise<void> => {
     for (const one of stops.reverse()) await one().catch(() => undefined);
   };
@@ -111,29 +113,30 @@ export async function startBenchStack(targets: BenchTargets): Promise<BenchStack
     if (given) return given;
     const server = await start();
     stops.push(() => server.stop());
-    processes.push({ name: server.kind === "nats" ? "nats-server" : "redis-server", pid: server.pid });
+    processes.push(server.kind === "nats" ? { key: "nats", name: "nats-server", pid: server.pid } : { key: "redis", name: "redis-server", pid: server.pid });
     return server.url;
   };
   try {
     const dir = mkdtempSync(join(tmpdir(), "ecwatch-bench-"));
     stops.push(async () => rmSync(dir, { recursive: true, force: true }));
     const natsUrl = await serverUnlessGiven(targets.nats, () => startLocalNats(dir));
-    const redisUrl = await serverUnlessGiven(targets.redis, () => startLocalRedis(dir));
     let apiUrl = targets.api;
+    // Against a running API (a deployment) nothing else is started: its aggregator has its own Redis.
     if (!apiUrl) {
+      const redisUrl = await serverUnlessGiven(targets.redis, () => startLocalRedis(dir));
       // URLs and credentials go in the environment: a command line is visible to every user (ps).
       const env = { [ENV_NAMES.nats]: natsUrl, [ENV_NAMES.redis]: redisUrl, ...securityEnv(targets.security) };
       const aggregator = startChild("aggregate", [], env);
       stops.push(aggregator.stop);
-      processes.push({ name: "ecwatch aggregate", pid: aggregator.pid });
+      processes.push({ key: "aggregator", name: "ecwatch aggregate", pid: aggregator.pid });
       const port = await freePort();
       const api = startChild("serve", ["--port", String(port)], env);
       stops.push(api.stop);
-      processes.push({ name: "ecwatch serve", pid: api.pid });
+      processes.push({ key: "api", name: "ecwatch serve", pid: api.pid });
       apiUrl = `http://127.0.0.1:${port}`;
       await Promise.race([untilHealthy(targets.apiAt(apiUrl), apiUrl), aggregator.failed, api.failed]);
     }
-    return { natsUrl, redisUrl, apiUrl, processes, stop };
+    return { natsUrl, apiUrl, processes, stop };
   } catch (err) {
     await stop();
     throw err;

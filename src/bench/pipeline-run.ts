@@ -6,16 +6,22 @@ import { type FaultSpec, NO_FAULTS } from "../sim/faults.js";
 import { planSimulation } from "../sim/setup.js";
 import { Simulator } from "../sim/simulator.js";
 import { LatencyHistogram, type LatencySummary } from "./latency.js";
+import type { Phase } from "../sim/cadence.js";
+import { dueAtMs, type LoadShape, peakRate, readingsPerStage, stageAt, totalDurationMs } from "./load-shape.js";
 import type { OpenRunSink } from "./run-sink.js";
+import { TimedSink } from "./timed-sink.js";
 import { type FanoutReport, SseFanout } from "./sse-fanout.js";
 
 export interface RunOptions {
   readonly communities: number;
-  /** Meters per community. */
+  /** Meters per community (of the scenario, when one is given). */
   readonly meters: number;
-  /** Target readings per second (all communities together). */
-  readonly rate: number;
-  readonly durationMs: number;
+  /** A scenario name or file (sim/setup.ts); the default scenario of `meters` households when undefined. */
+  readonly scenario?: string;
+  /** Readings per second (all communities together) over time: stages that ramp, or one steady rate. */
+  readonly shape: LoadShape;
+  /** spread: each meter at its own offset within its interval (what real meters do); aligned: every meter of a moment at once, a burst. */
+  readonly phase: Phase;
   readonly clients: number;
   readonly seed: number;
   /** Faults the simulator injects (the ground truth accounts for them). */
@@ -39,8 +45,34 @@ export interface ServedApi {
 /** A run ended by its signal: nothing to report. */
 export class RunInterrupted extends Error {}
 
+/** A stage of the load shape as run. */
+export interface StageReport {
+  readonly durationMs: number;
+  readonly fromRate: number;
+  readonly toRate: number;
+  /** Readings the stage schedules: the area under its ramp. */
+  readonly scheduled: number;
+  /** Readings published while the stage ran (by wall-clock time). */
+  readonly published: number;
+  /** published ÷ the stage's duration. */
+  readonly measuredRate: number;
+}
+
+/** The end-to-end latency in its hops (issue 20). */
+export interface Hops {
+  /** A reading's publish → JetStream's acknowledgement that it is stored. */
+  readonly publishToStored: LatencySummary;
+  /** The newest reading of an aggregate stored → the aggregate announced (its `aggregatedAt`). */
+  readonly storedToAnnounced: LatencySummary;
+  /** The aggregate announced → its arrival at an SSE client (every client's). */
+  readonly announcedToClient: LatencySummary;
+}
+
 export interface RunReport {
+  /** The highest rate of the load shape (a steady run's rate). */
   readonly targetRate: number;
+  /** The readings the shape schedules per second, on average. */
+  readonly scheduledPerSec: number;
   /** Readings per second the publisher achieved (every one acknowledged by JetStream). */
   readonly publishedPerSec: number;
   /** Readings per second from the first publish until the aggregator had processed the last. */
@@ -54,8 +86,13 @@ export interface RunReport {
   readonly totalsExact: boolean;
   /** The aggregator caught up within the grace period after the last publish. */
   readonly keptUp: boolean;
-  /** From a reading's data time (its publish: the simulator runs in real time) to the aggregate's arrival at an SSE client. */
+  /**
+   * From the time a reading was due to be published (its data time, mapped through the load
+   * shape) to the arrival of the aggregate it is the newest reading of at an SSE client.
+   */
   readonly latencyMs: LatencySummary;
+  readonly hops: Hops;
+  readonly stages: readonly StageReport[];
   readonly sse: FanoutReport;
 }
 
@@ -68,7 +105,7 @@ export const SUSTAINED_P99_MS = 1_000;
  * updates reached the clients within a second.
  */
 export function runPassed(report: RunReport): boolean {
-  return report.lost === 0 && report.totalsExact && report.keptUp && report.publishedPerSec >= 0.95 * report.targetRate && report.latencyMs.p99 <= SUSTAINED_P99_MS;
+  return report.lost === 0 && report.totalsExact && report.keptUp && report.publishedPerSec >= 0.95 * report.scheduledPerSec && report.latencyMs.p99 <= SUSTAINED_P99_MS;
 }
 
 /** The meter interval that gives `rate` readings/s from `communities × meters` meters. */
@@ -77,28 +114,58 @@ export function intervalForRate(communities: number, meters: number, rate: numbe
 }
 
 /**
- * One run at a fixed rate: the simulator publishes in real time while SSE clients follow every
- * community; afterwards, every reading is accounted for in the stream and the aggregator's
- * consumer, and the served totals are compared with the simulator's ground truth.
+ * One run of a load shape: the simulator publishes in real time, paced by the shape (its meters
+ * report at a fixed interval in data time; data time runs at rate ÷ peak rate of wall-clock
+ * time), while SSE clients follow every community; afterwards, every reading is accounted for
+ * in the stream and the aggregator's consumer, and the served totals are compared with the
+ * simulator's ground truth.
  */
 export async function runAtRate(openSink: OpenRunSink, jsm: JetStreamManager, api: ServedApi, options: RunOptions): Promise<RunReport> {
-  const intervalMs = intervalForRate(options.communities, options.meters, options.rate);
+  const { shape } = options;
+  const meters = options.communities * options.meters;
+  const intervalMs = intervalForRate(options.communities, options.meters, peakRate(shape));
+  // Readings per second of data time: the meters, each once per interval.
+  const dataRate = (meters * 1000) / intervalMs;
+  const scheduled = readingsPerStage(shape);
+  const durationMs = totalDurationMs(shape);
+  /** When data time `dataElapsedMs` after the first reading is due, in wall-clock ms after the start. */
+  const pace = (dataElapsedMs: number): number => dueAtMs(shape, (dataElapsedMs * dataRate) / 1000);
   const communityIds = Array.from({ length: options.communities }, (_, i) => `community${i + 1}`);
   const endToEnd = new LatencyHistogram();
-  const fanout = new SseFanout(api.baseUrl, communityIds, Math.max(options.clients, 1), (_community, _version, measuredAtMs, arrivedAtMs) => endToEnd.record(arrivedAtMs - measuredAtMs));
+  const storedToAnnounced = new LatencyHistogram();
+  let simulator: Simulator | undefined;
+  let sink: TimedSink | undefined;
+  const fanout = new SseFanout(api.baseUrl, communityIds, Math.max(options.clients, 1), (communityId, event) => {
+    const origin = simulator?.origin;
+    if (origin) endToEnd.record(event.arrivedAtMs - (origin.wallMs + pace(event.measuredAtMs - origin.dataMs)));
+    const storedAtMs = sink?.takeStoredAt(communityId, event.measuredAtMs);
+    if (storedAtMs !== undefined) storedToAnnounced.record(event.aggregatedAtMs - storedAtMs);
+  });
   await fanout.start();
 
   const before = await counts(jsm);
-  const sink = openSink();
+  const startedMs = performance.now();
+  sink = new TimedSink(openSink(), shape.stages.length, () => stageAt(shape, performance.now() - startedMs));
+  const dataDurationMs = Math.ceil((scheduled.reduce((sum, n) => sum + n, 0) / dataRate) * 1000);
   const plan = (startMs: number) =>
-    planSimulation({ communities: options.communities, meters: options.meters, seed: options.seed, level: "meter", intervalMs, durationMs: options.durationMs, faults: options.faults ?? NO_FAULTS, startMs });
-  // Latency is measured from data time, which must start when publishing does: a first plan
-  // and moment, thrown away, load the profiles and warm the models up (~50 ms on a cold start).
+    planSimulation({
+      communities: options.communities,
+      meters: options.meters,
+      ...(options.scenario && { scenario: options.scenario }),
+      seed: options.seed,
+      level: "meter",
+      intervalMs,
+      phase: options.phase,
+      durationMs: dataDurationMs,
+      faults: options.faults ?? NO_FAULTS,
+      startMs,
+    });
+  // Data time must start when publishing does: a first plan and moment, thrown away, load the
+  // profiles and warm the models up (~50 ms on a cold start).
   plan(Date.now()).source.next();
   const simulation = plan(Date.now());
-  const simulator = new Simulator(sink, simulation.source, { speed: 1, staleAfterMs: 30_000 });
-  const startedMs = performance.now();
-  const progress = setInterval(() => options.onProgress?.(Math.min(1, (performance.now() - startedMs) / options.durationMs)), 250);
+  simulator = new Simulator(sink, simulation.source, { speed: 1, pace, staleAfterMs: 30_000 });
+  const progress = setInterval(() => options.onProgress?.(Math.min(1, (performance.now() - startedMs) / durationMs)), 250);
   const interrupt = (): void => void simulator.stop();
   options.signal?.addEventListener("abort", interrupt, { once: true });
   // Interrupted before it started (while the clients connected): it ends at once.
@@ -129,8 +196,13 @@ export async function runAtRate(openSink: OpenRunSink, jsm: JetStreamManager, ap
   // Only this run's readings entered the stream since `before`; what no consumer acknowledged is lost.
   const processed = after.stored - before.stored - after.backlog;
   const lost = published - simulator.stats.acked + after.backlog;
+  const stages = shape.stages.map((stage, i): StageReport => {
+    const fromRate = i === 0 ? shape.startRate : shape.stages[i - 1]!.rate;
+    return { durationMs: stage.durationMs, fromRate, toRate: stage.rate, scheduled: Math.round(scheduled[i]!), published: sink!.publishedPerStage[i]!, measuredRate: Math.round(sink!.publishedPerStage[i]! / (stage.durationMs / 1000)) };
+  });
   return {
-    targetRate: options.rate,
+    targetRate: peakRate(shape),
+    scheduledPerSec: Math.round(scheduled.reduce((sum, n) => sum + n, 0) / (durationMs / 1000)),
     publishedPerSec: Math.round(published / ((publishedMs - startedMs) / 1000)),
     aggregatedPerSec: Math.round(processed / ((aggregatedMs - startedMs) / 1000)),
     published,
@@ -139,6 +211,8 @@ export async function runAtRate(openSink: OpenRunSink, jsm: JetStreamManager, ap
     totalsExact,
     keptUp,
     latencyMs: endToEnd.summary(),
+    hops: { publishToStored: sink.stored.summary(), storedToAnnounced: storedToAnnounced.summary(), announcedToClient: sse.deliveryMs },
+    stages,
     sse,
   };
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { ProcessKey } from "./thresholds.js";
 
 /** CPU time and memory of one process, from /proc (Linux). */
 export interface ProcessSample {
@@ -28,8 +29,12 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
 
 /** What a process used over a measured stretch. */
 export interface ProcessUsage {
+  /** The short name thresholds use: aggregator, api, nats, redis, bench. */
+  readonly key: ProcessKey;
   readonly name: string;
   readonly pid: number;
+  /** CPU time over the measured stretch, in ms. */
+  readonly cpuMs: number;
   /** Share of one core, in %. */
   readonly cpuPercent: number;
   readonly peakRssMb: number;
@@ -46,7 +51,7 @@ export class ProcessMonitor {
   private timer: NodeJS.Timeout | undefined;
   private usage: ProcessUsage[] | undefined;
 
-  constructor(private readonly processes: ReadonlyArray<{ readonly name: string; readonly pid: number }>) {}
+  constructor(private readonly processes: ReadonlyArray<{ readonly key: ProcessKey; readonly name: string; readonly pid: number }>) {}
 
   start(intervalMs = 500): void {
     this.sample();
@@ -58,12 +63,12 @@ export class ProcessMonitor {
     if (this.usage) return this.usage;
     clearInterval(this.timer);
     this.sample();
-    this.usage = this.processes.map(({ name, pid }) => {
+    this.usage = this.processes.map(({ key, name, pid }) => {
       const first = this.first.get(pid);
       const last = this.last.get(pid);
       const wallMs = first && last ? last.atMs - first.atMs : 0;
       const cpuPercent = first && last && wallMs > 0 ? ((last.sample.cpuMs - first.sample.cpuMs) / wallMs) * 100 : 0;
-      return { name, pid, cpuPercent: Math.round(cpuPercent * 10) / 10, peakRssMb: Math.round(((this.peakRss.get(pid) ?? 0) / 1_048_576) * 10) / 10 };
+      return { key, name, pid, cpuMs: first && last ? Math.round(last.sample.cpuMs - first.sample.cpuMs) : 0, cpuPercent: Math.round(cpuPercent * 10) / 10, peakRssMb: Math.round(((this.peakRss.get(pid) ?? 0) / 1_048_576) * 10) / 10 };
     });
     return this.usage;
   }

@@ -32,7 +32,7 @@ interface Parsed {
  * Many SSE clients of the API in one process, spread over communities round-robin: each
  * checks that it sees every version of its community, and the time from aggregation to
  * arrival goes into one histogram. `onEvent` gets each event's arrival once per community
- * and version (for end-to-end latency).
+ * and version (for the end-to-end latency and its hops).
  */
 export class SseFanout {
   private readonly clients: Client[];
@@ -47,7 +47,7 @@ export class SseFanout {
     private readonly apiUrl: string,
     communities: readonly string[],
     count: number,
-    private readonly onEvent?: (communityId: string, version: number, measuredAtMs: number, arrivedAtMs: number) => void,
+    private readonly onEvent?: (communityId: string, event: { readonly version: number; readonly measuredAtMs: number; readonly aggregatedAtMs: number; readonly arrivedAtMs: number }) => void,
   ) {
     this.clients = Array.from({ length: count }, (_, i) => ({ communityId: communities[i % communities.length]!, lastVersion: -1 }));
   }
@@ -108,7 +108,7 @@ export class SseFanout {
       this.lastParsed.set(client.communityId, parsed);
       if (version > (this.newest.get(client.communityId) ?? -1)) {
         this.newest.set(client.communityId, version);
-        this.onEvent?.(client.communityId, version, parsed.measuredAtMs, arrivedAtMs);
+        this.onEvent?.(client.communityId, { version, measuredAtMs: parsed.measuredAtMs, aggregatedAtMs: parsed.aggregatedAtMs, arrivedAtMs });
       }
     }
     this.delivery.record(arrivedAtMs - parsed.aggregatedAtMs);

@@ -24,6 +24,8 @@ import {
 import { type CommandSpec, durationFlag, type FlagSpec, optionTable } from "../cli/option-table.js";
 import { faults, integer, oneOf, speed, timestamp, url } from "../cli/options.js";
 import { PHASES, type Phase, parseJitter } from "../sim/cadence.js";
+import { parseMaxRegression } from "../bench/regression.js";
+import { parseThreshold, type Threshold, ThresholdError } from "../bench/thresholds.js";
 import { TRANSPORTS } from "../sim/reading-sink.js";
 import { BUILT_IN_SCENARIOS } from "../sim/scenario-names.js";
 import { READING_LEVELS } from "../sim/sources.js";
@@ -141,16 +143,44 @@ export const sim: CommandSpec<SimFlags> = {
   run: async (flags) => (await import("../commands/sim.js")).runSim(flags),
 };
 
-/** `ecwatch bench`: the pipeline measured. */
+/** `--threshold`, repeatable: each expression parsed, a bad one a usage error (exit code 2) naming the valid metrics. */
+function threshold(value: string, previous: readonly Threshold[] = []): Threshold[] {
+  try {
+    return [...previous, parseThreshold(value)];
+  } catch (err) {
+    if (err instanceof ThresholdError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+}
+
+function maxRegression(value: string): number {
+  const percent = parseMaxRegression(value);
+  if (percent === undefined) throw new InvalidArgumentError("expected a percentage like 10% (0 to 1000).");
+  return percent;
+}
+
+/** `ecwatch bench`: the pipeline measured; exit code 99 when a check fails (issue 20). */
 export const bench: CommandSpec<BenchFlags> = {
   name: "bench",
-  description: "measure the pipeline: readings/s with zero loss, end-to-end and SSE latency, CPU and memory, against a raw JetStream baseline of the same run",
+  description: "measure the pipeline: readings/s with zero loss, end-to-end latency in its hops, CPU and memory, against a raw JetStream baseline of the same run; thresholds, plans and CI reports",
   options: optionTable<BenchFlags>()({
     communities: { flags: "--communities <n>", description: "simulated communities", parse: integer(1, 10_000), default: 10 },
     meters: { flags: "--meters <n>", description: "meters per community", parse: integer(1, 100_000), default: 100 },
-    rate: { flags: "--rate <readings/s>", description: "readings per second, all communities together (with --find-max: where the ramp starts)", parse: integer(1, 10_000_000), default: 10_000 },
-    duration: durationFlag("--duration <duration>", "length of each run", { min: 1_000, default: 10_000 }),
+    scenario: { flags: "--scenario <name|file>", description: `a community's mix of meters instead of --meters households: ${BUILT_IN_SCENARIOS.join(", ")}, or a JSON file` },
+    rate: { flags: "--rate <readings/s>", description: "readings per second, all communities together (with --find-max: where the ramp starts; replaces a plan's stages)", parse: integer(1, 10_000_000), default: 10_000 },
+    duration: durationFlag("--duration <duration>", "length of each run (replaces a plan's stages)", { min: 1_000, default: 10_000 }),
     clients: { flags: "--clients <n>", description: "SSE clients, spread over the communities", parse: integer(1, 100_000), default: 100 },
+    phase: { ...phaseFlag, defaultText: "spread (aligned: every meter of a moment in one burst, a stress shape)" },
+    plan: { flags: "--plan <file>", description: "a load test as a YAML or JSON file: communities, meters, scenario, clients, faults, phase, startRate, stages [{duration, rate}] (ramped linearly), thresholds; flags override it" },
+    threshold: {
+      flags: "--threshold <expr>",
+      description: "fail with exit code 99 unless <metric><op><value> holds, e.g. 'e2e.p99<250ms', 'lost==0', 'cpu.aggregator<80%' (repeatable; metrics: see docs/load-testing.md)",
+      parse: threshold,
+    },
+    junit: { flags: "--junit <file>", description: "write a JUnit XML report: a test case per check, a <failure> with the measured value and the limit" },
+    summary: { flags: "--summary <file>", description: 'append a Markdown summary (e.g. "$GITHUB_STEP_SUMMARY")' },
+    compare: { flags: "--compare <report.json>", description: "compare with a report saved by --out: figures normalised by each run's raw baseline (ratio, e2e ÷ raw hop, CPU per reading)" },
+    maxRegression: { flags: "--max-regression <n%>", description: "with --compare: the most a figure may get worse (default 10%)", parse: maxRegression },
     findMax: {
       flags: "--find-max",
       description: "ramp the rate up by 25 % per run until a run loses a reading, misses the totals, or does not sustain the rate (backlog left after 1 s, or p99 over 1 s)",
@@ -167,8 +197,22 @@ export const bench: CommandSpec<BenchFlags> = {
     ...natsSecurityFlags,
     ...redisSecurityFlags,
   }),
-  examples: ["ecwatch bench", "ecwatch bench --rate 20000 --duration 20s --clients 1000", "ecwatch bench --find-max --json", "ecwatch bench --communities 50 --meters 2000 --rate 50000 --out bench/results/bench.json"],
-  run: async (flags) => (await import("../commands/bench.js")).runBench(flags),
+  examples: [
+    "ecwatch bench",
+    "ecwatch bench --rate 20000 --duration 20s --clients 1000 --threshold 'e2e.p99<250ms' --threshold lost==0",
+    'ecwatch bench --plan examples/bench-plan.yaml --junit bench.xml --summary "$GITHUB_STEP_SUMMARY"',
+    "ecwatch bench --plan examples/bench-plan.yaml --compare last-good.json --max-regression 15%",
+    "ecwatch bench --find-max --json",
+    "ecwatch bench --communities 50 --meters 2000 --rate 50000 --out bench/results/bench.json",
+  ],
+  helpAfter: `
+Exit codes:
+  0   the run completed and every check passed
+  1   the run could not complete (a crash, a server gone), whatever its thresholds
+  2   bad usage: a flag, a threshold expression, the plan file
+  99  the run completed, but a threshold, its own zero-loss or exact-totals check, or a --compare regression failed
+`,
+  run: async (flags, _argument, given) => (await import("../commands/bench.js")).runBench(flags, given),
 };
 
 /** `ecwatch aggregate`: one aggregator. */

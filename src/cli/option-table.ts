@@ -59,10 +59,12 @@ export interface CommandSpec<Flags, Arg = never> {
   readonly argument?: ArgumentSpec<Arg>;
   readonly options: OptionTable<Flags>;
   readonly examples: readonly string[];
+  /** More help after the examples (e.g. bench's exit codes). */
+  readonly helpAfter?: string;
   /** Refuses combinations of flags (throws a UsageError); `given` says whether the user wrote a flag. */
   readonly check?: (flags: Flags, given: (flag: keyof Flags & string) => boolean) => void;
-  /** Imports the command lazily (so that --help loads only what it shows) and runs it. */
-  readonly run: (flags: Flags, argument: Arg) => Promise<ExitCode>;
+  /** Imports the command lazily (so that --help loads only what it shows) and runs it; `given` names the flags the user wrote (not defaults). */
+  readonly run: (flags: Flags, argument: Arg, given: ReadonlySet<keyof Flags & string>) => Promise<ExitCode>;
 }
 
 /** The "Examples:" section of a command's help. */
@@ -85,13 +87,14 @@ export function addCommand<Flags, Arg>(program: Command, spec: CommandSpec<Flags
   const command = program.command(spec.name).description(spec.description);
   if (spec.argument) command.addArgument(new Argument(spec.argument.name, spec.argument.description).argParser(spec.argument.parse));
   for (const [key, flag] of Object.entries(spec.options as Record<string, FlagSpec<unknown>>)) command.addOption(toOption(key, flag));
-  command.addHelpText("after", examples(spec.examples));
+  command.addHelpText("after", examples(spec.examples) + (spec.helpAfter ?? ""));
   command.action(async (...args: unknown[]) => {
     // commander passes the argument (when declared), the options, then the command.
     const self = args.at(-1) as Command;
     const flags = self.opts() as Flags;
-    spec.check?.(flags, (flag) => self.getOptionValueSource(flag) === "cli");
-    report(await spec.run(flags, (spec.argument ? args[0] : undefined) as Arg));
+    const given = new Set(self.options.map((option) => option.attributeName()).filter((name) => self.getOptionValueSource(name) === "cli")) as Set<keyof Flags & string>;
+    spec.check?.(flags, (flag) => given.has(flag));
+    report(await spec.run(flags, (spec.argument ? args[0] : undefined) as Arg, given));
   });
   return command;
 }

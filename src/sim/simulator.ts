@@ -14,6 +14,11 @@ export interface SimulatorOptions {
   readonly staleAfterMs: number;
   /** Publishes awaiting acknowledgement at once. Default 1,024. */
   readonly window?: number;
+  /**
+   * When data time `dataElapsedMs` after the first tick is due, in wall-clock ms after the start;
+   * default `dataElapsedMs / speed`. `ecwatch bench` ramps its load with it (issue 20).
+   */
+  readonly pace?: (dataElapsedMs: number) => number;
   /** Called with every message as it is published (`--record`). */
   readonly record?: (entry: TraceEntry) => void;
   readonly now?: () => number;
@@ -39,6 +44,8 @@ export interface SimulatorStats {
 export class Simulator {
   readonly stats: SimulatorStats = { sent: 0, acked: 0, errors: 0, ticks: 0, dataTimeMs: undefined };
   readonly truth: GroundTruth;
+  /** The wall-clock time (ms) and the data time of the first tick, once it is sent: where `pace` counts from. */
+  origin: { readonly wallMs: number; readonly dataMs: number } | undefined;
   private readonly window: PublishWindow;
   private readonly now: () => number;
   private stopped = false;
@@ -79,8 +86,12 @@ export class Simulator {
       if (this.stopped) break;
       const tick = this.source.next();
       if (!tick) break;
-      firstAtMs ??= tick.atMs;
-      await this.sleepUntil(wallStart + (tick.atMs - firstAtMs) / this.options.speed);
+      if (firstAtMs === undefined) {
+        firstAtMs = tick.atMs;
+        this.origin = { wallMs: wallStart, dataMs: firstAtMs };
+      }
+      const elapsed = tick.atMs - firstAtMs;
+      await this.sleepUntil(wallStart + (this.options.pace ? this.options.pace(elapsed) : elapsed / this.options.speed));
       if (this.stopped) break;
       // A moment in parts (see Tick.continues) counts once.
       if (!continuing) this.stats.ticks += 1;

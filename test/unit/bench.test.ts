@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { benchReport, chosenRun, formatReport, nextRate } from "../../src/bench/bench-report.js";
 import { LatencyHistogram } from "../../src/bench/latency.js";
+import { steady } from "../../src/bench/load-shape.js";
 import { intervalForRate, type RunReport, runPassed } from "../../src/bench/pipeline-run.js";
 import { parseStat } from "../../src/bench/process-stats.js";
 
@@ -8,6 +9,7 @@ const latency = { count: 10, p50: 2, p90: 3, p99: 9, p999: 12, max: 15 };
 function run(targetRate: number, overrides: Partial<RunReport> = {}): RunReport {
   return {
     targetRate,
+    scheduledPerSec: targetRate,
     publishedPerSec: targetRate,
     aggregatedPerSec: targetRate - 10,
     published: targetRate * 10,
@@ -16,6 +18,8 @@ function run(targetRate: number, overrides: Partial<RunReport> = {}): RunReport 
     totalsExact: true,
     keptUp: true,
     latencyMs: latency,
+    hops: { publishToStored: latency, storedToAnnounced: latency, announcedToClient: latency },
+    stages: [{ durationMs: 10_000, fromRate: targetRate, toRate: targetRate, scheduled: targetRate * 10, published: targetRate * 10, measuredRate: targetRate }],
     sse: { clients: 5, connected: 5, events: 100, missedUpdates: 0, behind: 0, deliveryMs: latency },
     ...overrides,
   };
@@ -48,7 +52,7 @@ describe("--find-max", () => {
     const steps = [run(10_000), run(12_500), run(15_625, { keptUp: false })];
     expect(chosenRun(steps).targetRate).toBe(12_500);
     const baseline = { readings: 1000, readingsPerSec: 25_000, latencyMs: latency, latencyAtRate: 10_000 };
-    const report = benchReport(steps, baseline, [], { communities: 1, meters: 1, rate: 10_000, durationMs: 1_000, clients: 5, findMax: true });
+    const report = benchReport(steps, baseline, [], "local", { communities: 1, meters: 1, rate: 10_000, durationMs: 1_000, clients: 5, phase: "spread", findMax: true, shape: steady(10_000, 1_000) });
     expect(report.readingsPerSec).toBe(12_490);
     expect(report.ratio).toBe(0.5);
     expect(report.passed).toBe(true);

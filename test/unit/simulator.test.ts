@@ -95,6 +95,17 @@ describe("Simulator: publishing and ground truth", () => {
     expect(simulator.stats).toEqual({ sent: 6, acked: 6, errors: 0, ticks: 2, dataTimeMs: T0 + 1_000 });
   });
 
+  it("paces ticks by `pace` when given (bench's ramps), from the first tick's data time", async () => {
+    let wall = 5_000;
+    const asked: number[] = [];
+    // At speed 1 the second tick would be due a second later; `pace` has it due 10 ms after the first.
+    const pace = (dataElapsedMs: number): number => (asked.push(dataElapsedMs), dataElapsedMs / 100);
+    const simulator = new Simulator(new FakeSink(), new ListSource(TICKS), options({ speed: 1, pace, now: () => (wall += 10) }));
+    await simulator.start();
+    expect(asked).toEqual([0, 1_000]);
+    expect(simulator.origin).toEqual({ wallMs: 5_010, dataMs: T0 });
+  });
+
   it("totals the newest acknowledged reading per meter, ignoring the malformed message", async () => {
     const simulator = new Simulator(new FakeSink(), new ListSource(TICKS), options());
     await simulator.start();
