@@ -53,7 +53,7 @@ if (process.argv[2] === "server") {
     let version = 0;
     const timer = setInterval(() => {
       version += 1;
-      const aggregate = { communityId: "community1", genW: 1234.5, conW: 2345.6, netW: -1111.1, meters: 20, stale: 0, measuredAt: new Date().toISOString(), aggregatedAt: new Date().toISOString(), version };
+      const aggregate = { communityId: "community1", genW: 1234.5, conW: 2345.6, netW: -1111.1, meters: 20, stale: 0, measuredAt: new Date().toISOString(), aggregatedAt: new Date().toISOString(), version, epoch: 1 };
       if (fanOut) fanOut.publish(aggregate);
       else {
         const event = formatEvent(aggregate);

@@ -19,19 +19,19 @@ export interface Announced {
  * state that holds it was stored (its community neither unannounced nor in `notStored`), a
  * malformed message once its dead letter is; anything else is handed back (nak) to come again
  * after `retryDelayMs` and be applied again, idempotently — everything, when `keep` is false (the
- * partition was lost). Resolves the number of dead letters stored.
+ * partition was lost). Resolves the dead letters stored.
  */
 export async function acknowledge(
   batches: readonly Announced[],
   notStored: ReadonlySet<string>,
   deadLetters: DeadLetterStore,
   { keep, retryDelayMs }: { readonly keep: boolean; readonly retryDelayMs: number },
-): Promise<number> {
+): Promise<DeadLetter[]> {
   const messages = batches.flatMap(({ batch, failed }) => batch.map((received) => ({ ...received, stored: !received.communityId || !(failed.has(received.communityId) || notStored.has(received.communityId)) })));
   const deadLettered = await Promise.all(messages.map(({ msg, deadLetter }) => (deadLetter ? deadLetters.store(msg, deadLetter) : true)));
   messages.forEach(({ msg, deadLetter, stored }, index) => {
     if (keep && (deadLetter ? deadLettered[index] : stored)) msg.ack();
     else msg.nak(retryDelayMs);
   });
-  return messages.filter((received, index) => received.deadLetter && deadLettered[index]).length;
+  return messages.flatMap(({ deadLetter }, index) => (deadLetter && deadLettered[index] ? [deadLetter] : []));
 }

@@ -1,7 +1,8 @@
 import { hostname } from "node:os";
-import { PARTITIONS } from "../wire/names.js";
+import { PARTITIONS, partitionOf } from "../wire/names.js";
 import { errorMessage } from "../errors.js";
 import { unitsOf } from "./assignment.js";
+import { ForeignWriteGuard } from "./foreign-writes.js";
 import { Lease, MEMBER_KEY_PREFIX, STRAYS_LEASE_KEY, isLapsed, memberKey, parseHolder, partitionLeaseKey } from "./lease.js";
 import { type AggregatorOptions, type AggregatorStats, emptyStats } from "./options.js";
 import { PartitionWorker } from "./partition-worker.js";
@@ -45,11 +46,25 @@ export class Aggregator {
   private timer: NodeJS.Timeout | undefined;
   private rebalancing: Promise<void> | undefined;
   private stopped = false;
+  /** The partitions' workers (the units but the forwarder of strays), by partition. */
+  private readonly workers = new Map<number, PartitionWorker>();
+  private readonly guard: ForeignWriteGuard;
 
   private constructor(
     private readonly ports: AggregatorPorts,
     private readonly options: AggregatorOptions,
-  ) {}
+  ) {
+    this.guard = new ForeignWriteGuard(
+      ports,
+      {
+        owns: (communityId) => this.workers.has(partitionOf(communityId)),
+        communities: () => [...this.workers.values()].flatMap((worker) => [...worker.communities()]),
+        rewrite: (communityId) => this.workers.get(partitionOf(communityId))?.rewrite(communityId) ?? false,
+      },
+      this.stats,
+      options,
+    );
+  }
 
   /** Joins the members and takes this aggregator's share of the partitions before it resolves. */
   static async start(ports: AggregatorPorts, options: AggregatorOptions = {}): Promise<Aggregator> {
@@ -57,6 +72,7 @@ export class Aggregator {
     aggregator.member = await Lease.tryAcquire(ports.state, aggregator.memberId, { key: memberKey(aggregator.memberId), ttlMs: options.leaseTtlMs });
     try {
       await aggregator.rebalance();
+      await aggregator.guard.start();
     } catch (err) {
       await aggregator.stop();
       throw err;
@@ -112,22 +128,23 @@ export class Aggregator {
       },
     });
     if (!lease || this.stopped) return void (await lease?.release());
-    const worker =
-      unit === STRAYS_UNIT
-        ? await StrayForwarder.start(this.ports, lease, this.stats, this.options)
-        : await PartitionWorker.start(this.ports, unit, lease, this.stats, this.options);
+    if (unit === STRAYS_UNIT) return void this.units.set(unit, await StrayForwarder.start(this.ports, lease, this.stats, this.options));
+    const worker = await PartitionWorker.start(this.ports, unit, lease, this.stats, this.options, (communityId, restored) => this.guard.count(communityId, "kv", restored));
     this.units.set(unit, worker);
+    this.workers.set(unit, worker);
   }
 
   private async release(unit: number): Promise<void> {
     const worker = this.units.get(unit);
     this.units.delete(unit);
+    this.workers.delete(unit);
     await worker?.stop();
   }
 
   private async abandon(unit: number): Promise<void> {
     const worker = this.units.get(unit);
     this.units.delete(unit);
+    this.workers.delete(unit);
     await worker?.abandon();
   }
 
@@ -135,6 +152,7 @@ export class Aggregator {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    await this.guard.stop();
     await this.rebalancing;
     await Promise.all([...this.units.keys()].map((unit) => this.release(unit)));
     this.stats.partitions = 0;

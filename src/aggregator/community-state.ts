@@ -1,4 +1,4 @@
-import { type Aggregate, netWatts } from "../domain/aggregate.js";
+import { type Aggregate, type AggregatePosition, netWatts, supersedes } from "../domain/aggregate.js";
 import type { MeterState, Totals } from "../domain/totals.js";
 import { CommunityMeters } from "../energy/community-meters.js";
 import type { Day } from "../energy/day-record.js";
@@ -24,7 +24,7 @@ function restoredMeter(stored: StoredMeter, floorMs: number): MeterIntegrator {
 
 /**
  * Per-meter state of one community — each meter's readings integrated by the rule of
- * validity.ts (energy/meter-integrator.ts) — with the version of its aggregate, the layout of
+ * validity.ts (energy/meter-integrator.ts) — with the epoch and version of its aggregate, the layout of
  * its snapshot (snapshot-shards.ts) and its energy per minute (day-ledger.ts). The community's
  * data time is its newest reading: it makes meters stale and energy final. Pure: no I/O.
  */
@@ -32,7 +32,8 @@ export class CommunityState {
   private readonly meters: CommunityMeters;
   private readonly shards: SnapshotShards;
   private readonly ledger = new DayLedger();
-  private version = 0;
+  /** The epoch and version of the last aggregate: versions grow within an epoch, kept across restarts and handovers. */
+  private position: AggregatePosition;
   private lastTotals: Totals | undefined;
   /** The community's final data time as last stored (see finalToStore). */
   private storedFinalMs = Number.NEGATIVE_INFINITY;
@@ -41,7 +42,14 @@ export class CommunityState {
     readonly communityId: string,
     /** The tolerance's floor: `--stale-after`. */
     floorMs: number,
+    /**
+     * The epoch of a state created from nothing (Aggregate.epoch): the wall-clock ms of its
+     * creation. Default 0, the epoch of state stored before epochs: a restored state takes the
+     * stored one (`restore`, `continueFrom`).
+     */
+    epoch = 0,
   ) {
+    this.position = { epoch, version: 0 };
     this.shards = new SnapshotShards(communityId);
     this.meters = new CommunityMeters(floorMs, (meterId, fromMs, toMs, power) => {
       this.ledger.add(meterId, fromMs, toMs, power);
@@ -55,7 +63,7 @@ export class CommunityState {
    */
   restore(snapshot: CommunitySnapshot, key: string = this.communityId): void {
     this.shards.restored(key, Object.keys(snapshot.meters).length);
-    this.version = Math.max(this.version, snapshot.version);
+    this.continueFrom({ epoch: snapshot.epoch ?? 0, version: snapshot.version });
     for (const [meterId, stored] of Object.entries(snapshot.meters)) {
       const meter = restoredMeter(stored, this.meters.floorMs);
       if (this.meters.restore(meterId, meter)) this.ledger.holdDaysUpTo(meter.newest()!.measuredAtMs);
@@ -72,9 +80,9 @@ export class CommunityState {
     this.ledger.restoreDay(day);
   }
 
-  /** Versions only grow: a stored aggregate may be newer than the snapshot (written first). */
-  raiseVersionTo(version: number): void {
-    this.version = Math.max(this.version, version);
+  /** Continues after a stored aggregate unless this state is past it: one may be newer than the snapshot (written first). */
+  continueFrom(stored: AggregatePosition): void {
+    if (supersedes(stored, this.position)) this.position = { epoch: stored.epoch, version: stored.version };
   }
 
   /**
@@ -120,7 +128,7 @@ export class CommunityState {
     const totals = this.meters.totals();
     if (this.lastTotals && sameTotals(this.lastTotals, totals)) return undefined;
     this.lastTotals = totals;
-    this.version += 1;
+    this.position = { epoch: this.position.epoch, version: this.position.version + 1 };
     return {
       communityId: this.communityId,
       genW: totals.genW,
@@ -130,13 +138,14 @@ export class CommunityState {
       stale: totals.stale,
       measuredAt: new Date(totals.measuredAtMs).toISOString(),
       aggregatedAt: now.toISOString(),
-      version: this.version,
+      version: this.position.version,
+      epoch: this.position.epoch,
     };
   }
 
-  /** What to store of the snapshot (see SnapshotShards.take), with the current version. If storing fails, hand `taken` to `putBack`. */
+  /** What to store of the snapshot (see SnapshotShards.take), with the current epoch and version. If storing fails, hand `taken` to `putBack`. */
   takeDirtyShards(): TakenShards {
-    return this.shards.take(this.meters.all, (meter) => meter.state(), this.version);
+    return this.shards.take(this.meters.all, (meter) => meter.state(), this.position);
   }
 
   /** Records what a successful store wrote and deleted. */

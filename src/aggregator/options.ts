@@ -1,7 +1,8 @@
 import type { Aggregate } from "../domain/aggregate.js";
+import type { ForeignWriteOptions } from "./foreign-writes.js";
 
-/** Options of the aggregator service. */
-export interface AggregatorOptions {
+/** Options of the aggregator service; those of noticing another writer of its keys are ForeignWriteOptions. */
+export interface AggregatorOptions extends ForeignWriteOptions {
   /** The floor of a meter's tolerance for jitter (energy/validity.ts): a meter leaves the totals once its cadence plus the tolerance has passed without a reading. Default 30 s. */
   readonly staleAfterMs?: number;
   /** Called with every new aggregate after it is stored. */
@@ -33,7 +34,10 @@ export interface AggregatorStats {
   ignored: number;
   /** Readings too late to be integrated in their place (beyond their meter's grace): counted in their minute's `late`, not in its energy. */
   late: number;
+  /** Messages stored in the dead letters (EC_DLQ). */
   deadLetters: number;
+  /** Of those, the messages whose subject is not a reading subject (e.g. an MQTT topic under `ec/` with a level too many). */
+  notReadingSubjects: number;
   batches: number;
   largestBatch: number;
   storeErrors: number;
@@ -42,6 +46,9 @@ export interface AggregatorStats {
   forwarded: number;
   /** Partitions this aggregator owns now. */
   partitions: number;
+  /** Another writer's values found on the keys of the communities it owns, in `ec_latest` (each put seen) and in the cache (each read-back that found one). */
+  foreignKv: number;
+  foreignRedis: number;
 }
 
 export const emptyStats = (): AggregatorStats => ({
@@ -49,10 +56,13 @@ export const emptyStats = (): AggregatorStats => ({
   ignored: 0,
   late: 0,
   deadLetters: 0,
+  notReadingSubjects: 0,
   batches: 0,
   largestBatch: 0,
   storeErrors: 0,
   cacheErrors: 0,
   forwarded: 0,
   partitions: 0,
+  foreignKv: 0,
+  foreignRedis: 0,
 });

@@ -3,7 +3,7 @@ import { decodeReading } from "../wire/decode-reading.js";
 import { PARTITIONS, partitionOf } from "../wire/names.js";
 import { CacheWriter } from "./cache-writer.js";
 import { CommunityState } from "./community-state.js";
-import { deadLetterOf } from "./dead-letter.js";
+import { countDeadLetter, deadLetterOf } from "./dead-letter.js";
 import type { AggregatorOptions, AggregatorStats } from "./options.js";
 import type { AggregatorPorts, Consumption, ReadingMessage } from "./ports.js";
 import { type Announced, type Received, acknowledge } from "./acknowledge.js";
@@ -75,10 +75,21 @@ export class PartitionWorker {
   }
 
   /** Loads the partition's state from its snapshots, then starts consuming; gives the lease up if that fails. */
-  static async start(ports: AggregatorPorts, partition: number, lease: PartitionLease, stats: AggregatorStats, options: AggregatorOptions): Promise<PartitionWorker> {
+  static async start(
+    ports: AggregatorPorts,
+    partition: number,
+    lease: PartitionLease,
+    stats: AggregatorStats,
+    options: AggregatorOptions,
+    /** Called for each community whose stored aggregate is found to be another writer's, with whether it is written again. */
+    onForeign: (communityId: string, restored: boolean) => void = () => undefined,
+  ): Promise<PartitionWorker> {
     const worker = new PartitionWorker(ports, partition, lease, stats, options);
     try {
-      worker.states = await loadStates(ports, (communityId) => worker.owns(communityId), worker.staleAfterMs);
+      const loaded = await loadStates(ports, (communityId) => worker.owns(communityId), worker.staleAfterMs);
+      worker.states = loaded.states;
+      // Another writer's aggregate left in KV (the cache's is found by the ForeignWriteGuard): written again by the first flush.
+      for (const communityId of loaded.foreign) onForeign(communityId, worker.rewrite(communityId));
       // After a crash, the dead owner's readings first: in their place, before any newer one makes them late.
       for (const msg of await ports.readings.unacknowledged(partition)) worker.replay(msg);
       worker.consumption = await ports.readings.consumePartition(partition, { maxMessages: options.maxMessages ?? 1_000 }, (msg) => worker.receive(msg));
@@ -99,14 +110,34 @@ export class PartitionWorker {
     if (this.stateOf(decoded.communityId).apply(decoded.meterId, decoded.state, true) === "pending") this.dirty.add(decoded.communityId);
   }
 
-  private owns(communityId: string): boolean {
+  owns(communityId: string): boolean {
     return partitionOf(communityId) === this.partition;
+  }
+
+  /** The communities of the partition it has readings of. */
+  communities(): IterableIterator<string> {
+    return this.states.keys();
+  }
+
+  /**
+   * Another writer replaced the community's aggregate in KV or the cache (issue 18): the next
+   * flush writes it again, as a new version, to KV, the cache and the change feed. False when
+   * there is nothing to write (no readings of it) or the worker is stopping.
+   */
+  rewrite(communityId: string): boolean {
+    const state = this.states.get(communityId);
+    if (!state || this.stopping || this.abandoned) return false;
+    state.aggregateNotStored();
+    this.dirty.add(communityId);
+    this.scheduleFlush();
+    return true;
   }
 
   private stateOf(communityId: string): CommunityState {
     let state = this.states.get(communityId);
     if (!state) {
-      state = new CommunityState(communityId, this.staleAfterMs);
+      // Nothing stored of it: a new community, or one whose state was wiped (`reset`, `up --fresh`), so a new epoch.
+      state = new CommunityState(communityId, this.staleAfterMs, Date.now());
       this.states.set(communityId, state);
     }
     return state;
@@ -231,7 +262,7 @@ export class PartitionWorker {
     }
     // Counted after the await: `stats` is shared by the aggregator's partitions, and `+= await` would add to a stale value.
     const deadLettered = await acknowledge(batches, failed, this.ports.deadLetters, { keep: !this.abandoned, retryDelayMs: this.retryDelayMs });
-    this.stats.deadLetters += deadLettered;
+    for (const deadLetter of deadLettered) countDeadLetter(this.stats, deadLetter);
   }
 
   /** Puts a stored aggregate into the cache, then on the change feed (a client that GETs on an event finds it). */

@@ -73,6 +73,11 @@ export interface LatestValueStore {
   communities(): Promise<string[]>;
   get(communityId: string): Promise<string | undefined>;
   put(communityId: string, json: string): Promise<void>;
+  /**
+   * Calls `onValue` with each community's current value, then with every value put into the
+   * bucket by anyone, until stopped: how a foreign writer is noticed (foreign-writes.ts).
+   */
+  watch(onValue: (communityId: string, json: string) => void): Promise<Consumption>;
 }
 
 /** A community's energy per UTC day (`ec_energy`, see energy/day-record.ts), and the data time before which it is final. */
@@ -82,7 +87,7 @@ export interface EnergyStore {
   putFinal(communityId: string, finalMs: number): Promise<void>;
 }
 
-/** Where every stored aggregate is announced (`ec.<id>.agg`). */
+/** Where every stored aggregate is announced (`ecagg.<id>`). */
 export interface ChangeFeed {
   announce(communityId: string, json: string): void;
 }
@@ -103,6 +108,8 @@ export interface DeadLetterStore {
 /** The cache in front of the latest values (Redis): written behind, never waited for by a reader. */
 export interface LatestCache {
   putLatest(entries: ReadonlyArray<{ readonly communityId: string; readonly json: string }>): Promise<void>;
+  /** The cached values of `communityIds` in their order, null where missing (one round trip). */
+  readLatest(communityIds: readonly string[]): Promise<Array<string | null>>;
 }
 
 /** Everything the aggregator works with. */

@@ -1,3 +1,4 @@
+import type { AggregatePosition } from "../domain/aggregate.js";
 import { hashString } from "../domain/hash.js";
 import type { IntegratorState } from "../energy/meter-integrator.js";
 
@@ -7,6 +8,8 @@ export type StoredMeter = IntegratorState | readonly [number, number, number, nu
 /** Serialised per-meter state of (a shard of) a community, kept in KV so a restarted aggregator stays exact. */
 export interface CommunitySnapshot {
   readonly version: number;
+  /** The state's epoch (Aggregate.epoch); a snapshot written before epochs has none: 0. */
+  readonly epoch?: number;
   readonly meters: Record<string, StoredMeter>;
 }
 
@@ -98,7 +101,7 @@ export class SnapshotShards {
 
   /**
    * What to store of the meters changed since the last call, keyed for KV, each with
-   * `version`: in a community of one shard and at most DELTAS_FROM_METERS meters, that shard; in
+   * `position` (the state's epoch and version): in a community of one shard and at most DELTAS_FROM_METERS meters, that shard; in
    * a larger one, the changed meters alone as a new delta key, while they fit one value and the
    * deltas hold no more meters than the community (so a batch writes what changed, not 1,024
    * meters a shard). Otherwise the
@@ -106,7 +109,7 @@ export class SnapshotShards {
    * are due to go; then `obsolete` names the keys to delete once the new ones are stored. A
    * restart merges every key, the newest state of each meter winning.
    */
-  take<M>(meters: ReadonlyMap<string, M>, storedForm: (meter: M) => StoredMeter, version: number): TakenShards {
+  take<M>(meters: ReadonlyMap<string, M>, storedForm: (meter: M) => StoredMeter, position: AggregatePosition): TakenShards {
     const taken = this.dirtyMeters;
     this.dirtyMeters = new Set();
     const count = shardCountFor(meters.size);
@@ -123,7 +126,7 @@ export class SnapshotShards {
       // Known before it is stored: a write that failed may still have landed, and must go with the others.
       this.storedKeys.add(key);
       this.deltaMeters += taken.size;
-      return { shards: [[key, { version, meters: Object.fromEntries([...taken].map((meterId) => [meterId, storedForm(meters.get(meterId)!)])) }]], taken, obsolete: [] };
+      return { shards: [[key, { ...position, meters: Object.fromEntries([...taken].map((meterId) => [meterId, storedForm(meters.get(meterId)!)])) }]], taken, obsolete: [] };
     }
     // Deltas go only once every shard holds their meters' newest state.
     const rewriteAll = layoutChanged || deltas.length > 0;
@@ -139,7 +142,7 @@ export class SnapshotShards {
     }
     if (rewriteAll) this.storedLayout = count;
     return {
-      shards: [...shards].map(([index, shard]) => [layout[index]!, { version, meters: shard }]),
+      shards: [...shards].map(([index, shard]) => [layout[index]!, { ...position, meters: shard }]),
       taken,
       obsolete: rewriteAll ? [...oldLayout, ...deltas] : [],
     };

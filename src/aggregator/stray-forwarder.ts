@@ -1,6 +1,6 @@
 import { NOT_A_READING_SUBJECT } from "../wire/decode-reading.js";
 import { PARTITIONS, partitionedSubject } from "../wire/names.js";
-import { deadLetterOf } from "./dead-letter.js";
+import { countDeadLetter, deadLetterOf } from "./dead-letter.js";
 import type { AggregatorOptions, AggregatorStats } from "./options.js";
 import type { PartitionLease } from "./partition-worker.js";
 import type { AggregatorPorts, Consumption, ReadingMessage } from "./ports.js";
@@ -45,17 +45,15 @@ export class StrayForwarder {
 
   private async forward(msg: ReadingMessage): Promise<void> {
     const target = partitionedSubject(msg.subject, PARTITIONS);
-    const stored = target
-      ? await this.ports.readings.forward(target, msg.data, `fwd.${msg.seq}`).then(
-          () => true,
-          () => false,
-        )
-      : await this.ports.deadLetters.store(msg, deadLetterOf(msg, NOT_A_READING_SUBJECT));
+    if (!target) return this.keepAsDeadLetter(msg);
+    const stored = await this.ports.readings.forward(target, msg.data, `fwd.${msg.seq}`).then(
+      () => true,
+      () => false,
+    );
     if (!stored) return msg.nak(this.options.retryDelayMs ?? RETRY_DELAY_MS);
     msg.ack();
-    if (target) this.stats.forwarded += 1;
-    else this.stats.deadLetters += 1;
-    if (target && !this.warned) {
+    this.stats.forwarded += 1;
+    if (!this.warned) {
       this.warned = true;
       this.options.onError?.(
         new Error(
@@ -63,6 +61,18 @@ export class StrayForwarder {
         ),
       );
     }
+  }
+
+  /**
+   * Anything else under `ec.` that is not a reading subject (e.g. an MQTT topic with a level too
+   * many, which nats-server acknowledged to its device): kept in the dead letters with the reason
+   * and its subject, acknowledged once stored there (issue 18).
+   */
+  private async keepAsDeadLetter(msg: ReadingMessage): Promise<void> {
+    const deadLetter = deadLetterOf(msg, NOT_A_READING_SUBJECT);
+    if (!(await this.ports.deadLetters.store(msg, deadLetter))) return msg.nak(this.options.retryDelayMs ?? RETRY_DELAY_MS);
+    msg.ack();
+    countDeadLetter(this.stats, deadLetter);
   }
 
   /** Stops consuming, waits for the forwards under way, and gives up the lease. */

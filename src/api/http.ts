@@ -8,8 +8,8 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    /** Methods allowed, for the Allow header of a 405. */
-    readonly allow?: string,
+    /** Headers of the answer, e.g. Allow of a 405, Retry-After of a 503. */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }

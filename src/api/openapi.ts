@@ -58,7 +58,7 @@ export const OPENAPI = {
         tags: ["communities"],
         responses: {
           "200": { description: "Every community with data", content: json({ type: "array", items: ref("Aggregate") }) },
-          "503": { $ref: "#/components/responses/Upstream" },
+          "503": { $ref: "#/components/responses/UpstreamOrForeign" },
         },
       },
       post: {
@@ -96,7 +96,7 @@ export const OPENAPI = {
           },
           "400": { $ref: "#/components/responses/BadId" },
           "404": error("The community has no data yet"),
-          "503": { $ref: "#/components/responses/Upstream" },
+          "503": { $ref: "#/components/responses/UpstreamOrForeign" },
         },
       },
     },
@@ -105,8 +105,10 @@ export const OPENAPI = {
         operationId: "streamCommunity",
         summary: "Server-sent events: the current aggregate, then each change",
         description:
-          "Each event is `id: <version>` and `data: <Aggregate as JSON>`; a client that reconnects with `Last-Event-ID` gets no version it has. " +
-          "Comment lines (`: keep-alive`) every 15 s keep idle connections open; `retry: 1000` asks clients to reconnect after a second.",
+          "Each event is `id: <epoch>:<version>` (the Aggregate's) and `data: <Aggregate as JSON>`. Versions only go forward: an event is sent only when its epoch is higher, or its epoch equal and its version higher, than the last one the client got, so a late or stale value is never sent after a newer one, and a reset (a new, higher epoch) is followed. " +
+          "A client that reconnects with `Last-Event-ID: <epoch>:<version>` gets the current value at once unless it is not newer than that id; an old numeric id `<version>` (APIs before epochs sent it) gets the current value unless that is epoch 0 at that very version; `0`, or an id in neither form, gets the current value. " +
+          "Comment lines (`: keep-alive`) every 15 s keep idle connections open; `retry: 1000` (at connect) asks clients to reconnect after a second. " +
+          "Neither is a block of its own: both are lines of the next event's block, so every blank line ends an event with data (clients that dispatch at every blank line get events only).",
         tags: ["communities"],
         parameters: [{ $ref: "#/components/parameters/CommunityId" }],
         responses: {
@@ -202,12 +204,16 @@ export const OPENAPI = {
     responses: {
       BadId: error("The community id does not match [A-Za-z0-9_-]{1,64}"),
       Upstream: error("NATS or Redis failed"),
+      UpstreamOrForeign: {
+        ...error("NATS or Redis failed; or the stored value was written by another writer, not ecwatch's aggregator (e.g. the prototype's aggregator running beside it), and is restored within seconds"),
+        headers: { "retry-after": { description: "1 when another writer's value was found: ask again then", schema: { type: "integer" } } },
+      },
     },
     schemas: {
       Aggregate: {
         type: "object",
         description: "A community's totals, as stored in Redis and KV and pushed on the change feed",
-        required: ["communityId", "genW", "conW", "netW", "meters", "stale", "measuredAt", "aggregatedAt", "version"],
+        required: ["communityId", "genW", "conW", "netW", "meters", "stale", "measuredAt", "aggregatedAt", "version", "epoch"],
         additionalProperties: false,
         properties: {
           communityId: { type: "string" },
@@ -218,7 +224,12 @@ export const OPENAPI = {
           stale: { type: "integer", minimum: 0, description: "Meters left out because their newest reading is too old" },
           measuredAt: { type: "string", description: "Data time of the newest included reading (ISO-8601; empty for values of the reference prototype)" },
           aggregatedAt: { type: "string", description: "Wall-clock time the aggregate was computed (ISO-8601)" },
-          version: { type: "integer", minimum: 0, description: "Increases with every change of the community; the SSE event id" },
+          version: { type: "integer", minimum: 0, description: "Increases with every change of the community, within its epoch; the SSE event id is `<epoch>:<version>`" },
+          epoch: {
+            type: "integer",
+            minimum: 0,
+            description: "New, and higher, on every reset of the community's state (`ecwatch reset`, `up --fresh`): the wall-clock ms at which the aggregator created it; 0 for state stored before epochs. A newer aggregate has a higher epoch, or the same epoch and a higher version",
+          },
         },
       },
       EnergyBucket: {

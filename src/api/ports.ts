@@ -18,7 +18,11 @@ export interface LatestValue {
   readonly source: LatestSource;
 }
 
-/** Reads the latest aggregates (GET /communities, /communities/{id}, the first SSE event). */
+/**
+ * Reads the latest aggregates (GET /communities, /communities/{id}, the first SSE event). Only
+ * ecwatch's aggregator's values are returned: a record another writer put there is a
+ * ForeignValueError (latest-store.ts), never a value (issue 18).
+ */
 export interface LatestAggregates {
   get(communityId: string): Promise<LatestValue | undefined>;
   /** Every community's latest aggregate, sorted by id. */
@@ -28,8 +32,11 @@ export interface LatestAggregates {
 /** The fast copy of the latest aggregates, as JSON (Redis); may miss and may fail. */
 export interface LatestCache {
   getLatest(communityId: string): Promise<string | null>;
-  /** Writes a value read from the records back, unless the cache holds one already. */
-  refillLatest(communityId: string, json: string): Promise<void>;
+  /**
+   * Writes a value read from the records back, unless the cache holds one already; given
+   * `replacing` (another writer's value found there), also when the cache still holds exactly that.
+   */
+  refillLatest(communityId: string, json: string, replacing?: string): Promise<void>;
 }
 
 /** The records of the latest aggregates, as JSON (NATS KV): what the cache is refilled from. */

@@ -4,14 +4,16 @@ import { aheadProblem, parseCommunityReading, parseJson } from "../domain/readin
 import { BUCKET_FIELDS, bucketJson, parseHistoryQuery, parseKpiQuery, toCsv } from "../energy/history-query.js";
 import { UpstreamError } from "../errors.js";
 import { type Listening, listen } from "../http/listen.js";
+import { parseLastEventId } from "../wire/sse-event-id.js";
 import { type ApiAccess, accessGuard } from "./access.js";
 import { answerClientError, answerConnect } from "./client-error.js";
+import { ForeignValueError } from "./foreign-value.js";
 import { HttpError, pathSegments, readBody, sendCsv, sendJson, wantsCsv } from "./http.js";
 import type { ApiObserver, MetricsSource } from "./observer.js";
 import { OPENAPI } from "./openapi.js";
 import type { EnergyHistory, LatestAggregates, Readiness, ReadingPublisher } from "./ports.js";
 import { concretePath, matchRoute, ROUTES, routeOf, type RoutePath } from "./routes.js";
-import { SseClient } from "./sse.js";
+import { RECONNECT_HINT, SseClient } from "./sse.js";
 import type { SseHub } from "./sse-hub.js";
 
 export { MAX_BODY_BYTES } from "./http.js";
@@ -20,7 +22,7 @@ export { listen };
 export type ApiServer = Listening;
 
 /** Comment lines keep idle SSE connections open through proxies. */
-const HEARTBEAT_MS = 15_000;
+const DEFAULT_HEARTBEAT_MS = 15_000;
 
 /** The API's ports (src/api/ports.ts), and its options. */
 export interface ApiDependencies {
@@ -39,6 +41,8 @@ export interface ApiDependencies {
   readonly access?: ApiAccess;
   /** Energy history and KPIs (issue 11); without it, /history and /kpis are a 404. */
   readonly history?: EnergyHistory;
+  /** How often an SSE client is sent a keep-alive comment; default 15 s. */
+  readonly sseHeartbeatMs?: number;
 }
 
 /** Answers one route and method; `communityId` is the path's, validated ("" for a route without one). */
@@ -72,7 +76,7 @@ export function createApi(deps: ApiDependencies): Server {
   }
 
   async function stream(req: IncomingMessage, res: ServerResponse, communityId: string): Promise<void> {
-    const lastEventId = Number.parseInt(String(req.headers["last-event-id"] ?? ""), 10);
+    const lastEventId = parseLastEventId(req.headers["last-event-id"]?.toString());
     // Close-delimited rather than chunked: each event goes out as it is, without chunk framing
     // (≈ 20 % less API CPU per delivered event with 1,000 clients: `npm run bench:sse-write`); an SSE
     // response ends with its connection anyway.
@@ -83,11 +87,16 @@ export function createApi(deps: ApiDependencies): Server {
       connection: "close",
       "x-accel-buffering": "no",
     });
-    res.write("retry: 1000\n\n");
-    const client = new SseClient(res, Number.isSafeInteger(lastEventId) ? lastEventId : undefined, deps.observer?.onSseEvent);
+    res.write(RECONNECT_HINT);
+    const client = new SseClient(res, lastEventId, deps.observer?.onSseEvent);
     req.on("close", () => hub.leave(communityId, client));
     await hub.join(communityId, client);
-    const current = await latest.get(communityId);
+    // Another writer's stored value is not sent (it would be `id: 0`): ecwatch's aggregator puts its
+    // own back within seconds and announces it on the change feed, which this client now follows.
+    const current = await latest.get(communityId).catch((err: unknown) => {
+      if (err instanceof ForeignValueError) return undefined;
+      throw err;
+    });
     if (current) client.offerInitial(current.aggregate);
   }
 
@@ -156,7 +165,7 @@ export function createApi(deps: ApiDependencies): Server {
     }
     if (match.communityId !== undefined) checkId(match.communityId);
     const methods: readonly string[] = ROUTES[match.route];
-    if (!methods.includes(method)) throw new HttpError(405, `use ${methods.join(" or ")} on ${concretePath(match)}`, methods.join(", "));
+    if (!methods.includes(method)) throw new HttpError(405, `use ${methods.join(" or ")} on ${concretePath(match)}`, { allow: methods.join(", ") });
     return handlers[`${method} ${match.route}` as keyof Handlers](req, res, match.communityId ?? "");
   }
 
@@ -171,7 +180,7 @@ export function createApi(deps: ApiDependencies): Server {
       }
       if (err instanceof HttpError) {
         if (err.status === 413) res.setHeader("connection", "close");
-        return sendJson(res, err.status, { error: err.message }, err.allow ? { allow: err.allow } : {});
+        return sendJson(res, err.status, { error: err.message }, err.headers);
       }
       // NATS or Redis failing is the upstream's fault (503): the adapters say so by type; anything else is ours (500).
       const upstream = err instanceof UpstreamError;
@@ -179,7 +188,7 @@ export function createApi(deps: ApiDependencies): Server {
       sendJson(res, upstream ? 503 : 500, { error: `${upstream ? "upstream failure" : "internal error"}: ${err instanceof Error ? err.message : String(err)}` });
     });
   });
-  const heartbeat = setInterval(() => hub.forEachClient((c) => c.heartbeat()), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => hub.forEachClient((c) => c.heartbeat()), deps.sseHeartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   heartbeat.unref();
   server.on("close", () => clearInterval(heartbeat));
   server.on("clientError", answerClientError);

@@ -1,16 +1,19 @@
-import { aggregateFromJson } from "../domain/aggregate.js";
+import { type AggregatePosition, aggregateFromJson, supersedes } from "../domain/aggregate.js";
 import type { ChangeFeed, ChangeSubscription } from "./ports.js";
 import { formatEvent, type SseClient } from "./sse.js";
 
 interface Topic {
   readonly subscription: ChangeSubscription;
   readonly clients: Set<SseClient>;
-  lastVersion: number;
+  /** The newest aggregate fanned out: only one that supersedes it goes to the clients. */
+  newest: AggregatePosition | undefined;
 }
 
 /**
  * Fans the change feed out to SSE clients: one subscription per community, shared
- * by all of its clients, opened with the first and closed with the last.
+ * by all of its clients, opened with the first and closed with the last. Versions only go
+ * forward: an aggregate that does not supersede the newest one (a late message, a slow or stale
+ * aggregator) is dropped; a reset is followed because it brings a higher epoch (issue 18).
  */
 export class SseHub {
   private readonly topics = new Map<string, Topic>();
@@ -28,13 +31,11 @@ export class SseHub {
       const clients = new Set<SseClient>();
       const created: Topic = {
         clients,
-        lastVersion: -1,
+        newest: undefined,
         subscription: this.feed.subscribe(communityId, (json) => {
           const aggregate = aggregateFromJson(json);
-          if (!aggregate) return;
-          // A lower version than seen before: the community's state was wiped and started over.
-          if (aggregate.version < created.lastVersion) clients.forEach((c) => c.restart());
-          created.lastVersion = aggregate.version;
+          if (!aggregate || !supersedes(aggregate, created.newest)) return;
+          created.newest = aggregate;
           // One event text for all of the community's clients.
           const text = formatEvent(aggregate, json);
           for (const c of clients) c.offer(aggregate, text);

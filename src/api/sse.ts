@@ -1,15 +1,29 @@
-import type { Aggregate } from "../domain/aggregate.js";
+import { type Aggregate, type AggregatePosition, supersedes } from "../domain/aggregate.js";
+import { type LastEventId, sseEventId } from "../wire/sse-event-id.js";
 
-/** One SSE event of an aggregate; `id:` is its version, valid across API instances. */
+/** One SSE event of an aggregate; `id:` is its `<epoch>:<version>`, valid across API instances. */
 export function formatEvent(aggregate: Aggregate, json = JSON.stringify(aggregate)): string {
   // The JSON comes verbatim from the change feed, where JSON may break lines between tokens: a
   // line break would end the event early (issue 10). Each line gets its own `data:` field,
   // which the client joins with LF (JSON reads that the same).
   const data = /[\r\n]/.test(json) ? json.split(/\r\n|\r|\n/).join("\ndata: ") : json;
-  return `id: ${aggregate.version}\ndata: ${data}\n\n`;
+  return `id: ${sseEventId(aggregate)}\ndata: ${data}\n\n`;
 }
 
-export const HEARTBEAT = ": keep-alive\n\n";
+/*
+ * No block without `data:` (issue 18): some clients dispatch a message at every blank line
+ * (`@microsoft/fetch-event-source` does, with empty data), so a blank line only ever ends an
+ * event. The lines below end with one LF and no blank line: they become the first lines of the
+ * next event's block. A parser that follows the spec takes `retry` at once, when it reads the
+ * line, and skips a comment line; fetch-event-source does the same; a client that reads only
+ * `data:` lines (the prototype's Dart app) never looks at them.
+ */
+
+/** Written at connect: asks clients to reconnect after a second; it also sends the response's headers at once. */
+export const RECONNECT_HINT = "retry: 1000\n";
+
+/** A comment line that keeps an idle connection busy through proxies, and dispatches nothing. */
+export const HEARTBEAT = ": keep-alive\n";
 
 /** What forEachSseBlock reads: a response as text chunks (an `IncomingMessage`, or any readable stream). */
 export interface SseBody {
@@ -53,43 +67,42 @@ interface PendingEvent {
  * what matters, and a slow client cannot grow the server's memory.
  */
 export class SseClient {
-  private lastVersion: number;
-  private sentAny = false;
+  /** The newest aggregate the client has: only one that supersedes it is sent. */
+  private newest: AggregatePosition | undefined;
+  /** An old numeric Last-Event-ID: the version, in epoch 0, the client has until it is sent anything. */
+  private readonly bareVersion: number | undefined;
   private waiting: PendingEvent | undefined;
   private draining = false;
 
+  /**
+   * `lastEventId`: what the client resumed with. Version 0 is no aggregate of ecwatch's (its
+   * versions start at 1; the prototype's values carry none), so it names nothing the client has.
+   * A bare version (an API before epochs sent it) cannot be ordered against a reset's values:
+   * the client gets whatever comes, except epoch 0's aggregate of that very version.
+   */
   constructor(
     private readonly res: SseResponse,
-    private readonly lastEventId: number | undefined,
+    lastEventId: LastEventId | undefined,
     /** Called as an event is handed to the socket (metrics: events sent, end-to-end latency). */
     private readonly onSent?: (aggregate: Aggregate, initial: boolean) => void,
   ) {
-    this.lastVersion = lastEventId ?? -1;
+    const named = lastEventId && lastEventId.version > 0 ? lastEventId : undefined;
+    this.newest = named?.epoch === undefined ? undefined : { epoch: named.epoch, version: named.version };
+    this.bareVersion = named?.epoch === undefined ? named?.version : undefined;
     res.on("drain", () => this.onDrain());
   }
 
   /**
-   * Sends the aggregate unless the client has it already (same or newer version). `text` is its
+   * Sends the aggregate unless the client has it or a newer one (see `supersedes`). `text` is its
    * event as `formatEvent` writes it: a community's clients share one (formatted once per change).
    */
   offer(aggregate: Aggregate, text?: string): void {
     this.send(aggregate, text, false);
   }
 
-  /**
-   * The current value on connect. Skipped when the change feed got here first, or when
-   * Last-Event-ID names exactly this version; a Last-Event-ID above it means the stack
-   * was reset since, so the client starts over.
-   */
+  /** The current value on connect: sent like any other, so skipped when the change feed brought a newer one first or Last-Event-ID names it (or a newer one). */
   offerInitial(aggregate: Aggregate): void {
-    if (this.sentAny || aggregate.version === this.lastEventId) return;
-    this.lastVersion = -1;
     this.send(aggregate, undefined, true);
-  }
-
-  /** The community's versions started over (its state was wiped): take the next value whatever its version. */
-  restart(): void {
-    this.lastVersion = -1;
   }
 
   /**
@@ -106,9 +119,8 @@ export class SseClient {
   }
 
   private send(aggregate: Aggregate, text: string | undefined, initial: boolean): void {
-    if (aggregate.version <= this.lastVersion) return;
-    this.lastVersion = aggregate.version;
-    this.sentAny = true;
+    if (this.newest ? !supersedes(aggregate, this.newest) : aggregate.epoch === 0 && aggregate.version === this.bareVersion) return;
+    this.newest = { epoch: aggregate.epoch, version: aggregate.version };
     this.write(text ?? formatEvent(aggregate), aggregate, initial);
   }
 

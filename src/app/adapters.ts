@@ -5,7 +5,8 @@ import { JetStreamPublisher, type PublishReport } from "../nats/jetstream-publis
 import { type Bus, openBus } from "../nats/bus.js";
 import { clusterReplicas, connectNats } from "../nats/connect.js";
 import { ensureTopology, type RetentionOptions } from "../nats/topology.js";
-import { wipeTopology } from "../nats/inspect.js";
+import { foreignConsumers, wipeTopology } from "../nats/inspect.js";
+import type { ForeignConsumer } from "../wire/foreign-consumers.js";
 import { RedisCache } from "../redis/redis-cache.js";
 import { MqttSink } from "../sim/mqtt-sink.js";
 import { redactUrl } from "../url.js";
@@ -23,6 +24,8 @@ export interface Connections {
   readonly cache: RedisCache;
   /** What ensureTopology changed (created or updated resources). */
   readonly changes: readonly string[];
+  /** The reading streams' consumers that are not ecwatch's, as found before ensureTopology (the aggregator's only; see foreignConsumers). */
+  readonly foreignConsumers: readonly ForeignConsumer[];
   close(): Promise<void>;
 }
 
@@ -42,8 +45,10 @@ export async function withConnections<T>(
   try {
     cache = await RedisCache.connect(redisUrl, security?.redis);
     const opened = cache;
+    // Looked at first: ensureTopology removes the prototype's consumer when the aggregator adopts EC_STREAM.
+    const foreign = retention ? await foreignConsumers(bus.jsm) : [];
     const changes = await ensureTopology(bus.jsm, retention, clusterReplicas(bus.nc));
-    return await start({ bus, cache: opened, changes, close: async () => void (await Promise.all([bus.close(), opened.close()])) });
+    return await start({ bus, cache: opened, changes, foreignConsumers: foreign, close: async () => void (await Promise.all([bus.close(), opened.close()])) });
   } catch (err) {
     await Promise.all([bus.close().catch(() => undefined), cache?.close()]);
     throw err;

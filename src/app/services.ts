@@ -1,3 +1,4 @@
+import type { Registry } from "prom-client";
 import { Aggregator, type AggregatorOptions } from "../aggregator/aggregator.js";
 import type { AggregatorPorts } from "../aggregator/ports.js";
 import { natsAggregatorStores } from "../nats/aggregator-stores.js";
@@ -5,7 +6,6 @@ import { emptyStats } from "../aggregator/options.js";
 import type { ApiAccess } from "../api/access.js";
 import { LatestStore } from "../api/latest-store.js";
 import { HistoryStore } from "../energy/history-store.js";
-import type { MetricsSource } from "../api/observer.js";
 import { pingReadiness } from "../api/readiness.js";
 import { createApi, listen } from "../api/server.js";
 import { SseHub } from "../api/sse-hub.js";
@@ -20,8 +20,10 @@ import type { ConnectionSecurity } from "../config/connection-settings.js";
 import { EcwatchError } from "../errors.js";
 import { aggregatorMetrics } from "../prometheus/aggregator-metrics.js";
 import { apiMetrics } from "../prometheus/api-metrics.js";
+import { exposition } from "../prometheus/metrics-server.js";
 import type { ReadingSource } from "../sim/sources.js";
 import { Simulator, type SimulatorOptions } from "../sim/simulator.js";
+import { foreignConsumerNotice, isPrototypeAggregator } from "../wire/foreign-consumers.js";
 import { openJetStreamTransport, withConnections } from "./adapters.js";
 
 /** A running aggregator with its own connections. */
@@ -29,8 +31,10 @@ export interface AggregationService {
   readonly aggregator: Aggregator;
   /** What ensureTopology changed on start (created or updated resources). */
   readonly changes: readonly string[];
-  /** Its Prometheus metrics (served by `aggregate --metrics-port`, see serveMetrics). */
-  readonly metrics: MetricsSource;
+  /** One warning per foreign consumer of the reading streams found on start, with its fix (issue 18; the wording `doctor` uses). */
+  readonly warnings: readonly string[];
+  /** Its own Prometheus metrics: served by `aggregate --metrics-port` (serveMetrics), and by `up` on its API's /metrics (ApiOptions.inProcessMetrics). */
+  readonly metrics: Registry;
   stop(): Promise<void>;
 }
 
@@ -57,6 +61,11 @@ export function startAggregation(
     return {
       aggregator: started,
       changes: connections.changes,
+      warnings: connections.foreignConsumers.map((consumer) => {
+        // ensureTopology removed the prototype's consumer on adoption; any other is left as it is.
+        const { detail, fix } = foreignConsumerNotice(consumer, isPrototypeAggregator(consumer));
+        return `${detail}. ${fix}`;
+      }),
       metrics: metrics.registry,
       // Once, however often it is called: a test's cleanup may stop what it already stopped.
       stop: () =>
@@ -107,6 +116,10 @@ export interface ApiOptions {
   readonly onServerError?: (err: unknown, status: number) => void;
   /** Called as each response ends, after the metrics counted it (for a debug log). */
   readonly onResponse?: (method: string, route: string, status: number) => void;
+  /** The metrics of other services in this process, served on the API's /metrics too (`up`: its aggregator's, issue 18); default none. */
+  readonly inProcessMetrics?: readonly Registry[];
+  /** How often SSE clients get a keep-alive comment; default 15 s. */
+  readonly sseHeartbeatMs?: number;
 }
 
 export function startApi(natsUrl: string, redisUrl: string, host: string, port: number, options: ApiOptions = {}): Promise<ApiService> {
@@ -114,13 +127,14 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
     const hub = new SseHub(new NatsChangeFeed(bus.nc));
     const metrics = apiMetrics({ sseClients: () => hub.clientCount() });
     const server = createApi({
-      latest: new LatestStore(cache, new KvLatestRecords(bus.latest)),
+      latest: new LatestStore(cache, new KvLatestRecords(bus.latest, bus.jsm)),
       hub,
       readings: new JetStreamReadingPublisher(bus.js),
       access: options.access,
+      sseHeartbeatMs: options.sseHeartbeatMs,
       history: new HistoryStore(new KvDayRecords(bus.energy)),
       readiness: pingReadiness({ nats: new NatsPing(bus.nc), redis: cache }),
-      metrics: metrics.registry,
+      metrics: exposition([metrics.registry, ...(options.inProcessMetrics ?? [])]),
       observer: {
         ...metrics.observer,
         onResponse: (method, route, status) => {

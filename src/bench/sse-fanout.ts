@@ -1,5 +1,6 @@
 import { type ClientRequest, get } from "node:http";
 import { forEachSseBlock } from "../api/sse.js";
+import { parseLastEventId } from "../wire/sse-event-id.js";
 import { LatencyHistogram, type LatencySummary } from "./latency.js";
 
 export interface FanoutReport {
@@ -94,7 +95,8 @@ export class SseFanout {
     const dataAt = block.indexOf("data: ");
     if (idAt < 0 || dataAt < 0) return; // a heartbeat
     const arrivedAtMs = Date.now();
-    const version = Number(block.slice(idAt + 4, block.indexOf("\n", idAt)));
+    // A run stays in one epoch: the version alone orders its events.
+    const version = parseLastEventId(block.slice(idAt + 4, block.indexOf("\n", idAt)))?.version ?? Number.NaN;
     const data = block.slice(dataAt + 6);
     this.events += 1;
     if (client.lastVersion >= 0 && version > client.lastVersion + 1) this.missed += version - client.lastVersion - 1;

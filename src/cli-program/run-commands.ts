@@ -1,14 +1,38 @@
-import { type Command, InvalidArgumentError, Option } from "commander";
-import { DEFAULTS } from "../config/connection-settings.js";
+import { InvalidArgumentError } from "commander";
+import type { AggregateFlags } from "../commands/aggregate.js";
+import type { BenchFlags } from "../commands/bench.js";
+import type { DoctorFlags } from "../commands/doctor.js";
+import type { ResetFlags } from "../commands/reset.js";
+import type { ServeFlags } from "../commands/serve.js";
+import type { SimFlags } from "../commands/sim.js";
+import type { UpFlags } from "../commands/up.js";
+import { DEFAULTS } from "../config/defaults.js";
 import { UsageError } from "../errors.js";
-import { apiOption, corsOption, examples, logLevelOption, natsOption, rateBurstOption, rateLimitOption, redisOption, staleOption, tokenOption } from "../cli/common-options.js";
-import type { StatusReport } from "../cli/exit.js";
-import { duration, faults, integer, oneOf, speed, timestamp, url } from "../cli/options.js";
-import { PHASES, parseJitter } from "../sim/cadence.js";
-import { NO_FAULTS } from "../sim/faults.js";
-import { BUILT_IN_SCENARIOS } from "../sim/setup.js";
+import {
+  apiFlag,
+  corsFlag,
+  logLevelFlag,
+  natsFlag,
+  natsSecurityFlags,
+  rateBurstFlag,
+  rateLimitFlag,
+  redisFlag,
+  redisSecurityFlags,
+  staleAfterFlag,
+  tokenFlag,
+} from "../cli/common-options.js";
+import { type CommandSpec, durationFlag, type FlagSpec, optionTable } from "../cli/option-table.js";
+import { faults, integer, oneOf, speed, timestamp, url } from "../cli/options.js";
+import { PHASES, type Phase, parseJitter } from "../sim/cadence.js";
 import { TRANSPORTS } from "../sim/reading-sink.js";
+import { BUILT_IN_SCENARIOS } from "../sim/scenario-names.js";
 import { READING_LEVELS } from "../sim/sources.js";
+
+/**
+ * The commands that run, measure or look after the pipeline, as data: one option table per
+ * command, typed against the command's flags, and a lazy import of the command (so that
+ * `--help` loads only what it shows).
+ */
 
 /** `--jitter`, its error sentence as commander's usage error (exit code 2). */
 function jitter(value: string): number {
@@ -20,198 +44,201 @@ function jitter(value: string): number {
 }
 
 /** `--phase` and `--jitter` of the commands that simulate meters (issue 17). */
-const phaseOption = (): Option =>
-  new Option("--phase <phase>", "spread: each meter reports at its own seeded offset within its interval; aligned: all meters in the same instant").argParser(oneOf(PHASES)).default("spread");
-const jitterOption = (): Option => new Option("--jitter <fraction>", "move each reading by up to ± this fraction of its interval, seeded (e.g. 0.1; below 0.5)").argParser(jitter).default(0);
-
-/**
- * The commands that run, measure or look after the pipeline: their flags as a table, and an
- * action that imports the command lazily (so `--help` stays instant) and reports its status.
- */
+const phaseFlag: FlagSpec<Phase> = {
+  flags: "--phase <phase>",
+  description: "spread: each meter reports at its own seeded offset within its interval; aligned: all meters in the same instant",
+  parse: oneOf(PHASES),
+  default: "spread",
+};
+const jitterFlag: FlagSpec<number> = { flags: "--jitter <fraction>", description: "move each reading by up to ± this fraction of its interval, seeded (e.g. 0.1; below 0.5)", parse: jitter, default: 0 };
 
 /** `ecwatch up`: the whole stack with a live status. */
-export function addUpCommand(program: Command, report: StatusReport): void {
-  program
-    .command("up")
-    .description("start nats-server, redis-server, the aggregator, the API and a simulator, with a live status")
-    .option("--communities <n>", "simulated communities", integer(0, 10_000), 5)
-    .option("--meters <n>", "meters per community", integer(1, 100_000), 20)
-    .option("--scenario <name|file>", `simulate this mix of meters instead: ${BUILT_IN_SCENARIOS.join(", ")}, or a JSON file`)
-    .option("--interval <duration>", "time between two readings of a meter (a scenario group may set its own intervalMs)", duration(), 1_000)
-    .addOption(phaseOption())
-    .addOption(jitterOption())
-    .option("--seed <n>", "random seed of the simulation", integer(0), 1)
-    .option("--port <n>", "API port (the prototype's phone app calls 8000)", integer(0, 65_535), 8000)
-    .option("--host <addr>", "API address", "127.0.0.1")
-    .addOption(tokenOption())
-    .addOption(rateLimitOption())
-    .addOption(rateBurstOption())
-    .addOption(corsOption())
-    .option("--fresh", "wipe stream, KV and cache before starting")
-    .addOption(natsOption())
-    .addOption(redisOption())
-    .addOption(staleOption())
-    .option("--mqtt [port]", "open nats-server's MQTT listener for meter devices (port 1883 when free)", integer(1, 65_535))
-    .option("--cluster <n>", "start a JetStream cluster of n nats-servers instead of one (streams and KV get 3 replicas; from 3 on it survives the loss of a node)", integer(3, 5))
-    .option("--json", "print the ready line as JSON and no live status")
-    .addHelpText("after", examples("ecwatch up", "ecwatch up --communities 10 --meters 50 --fresh", "ecwatch up --scenario village", "ecwatch up --mqtt --communities 0", "ecwatch up --cluster 3", "ecwatch up --communities 0 --nats nats://10.0.0.5:4222"))
-    .action(async (flags, command: Command) => {
-      const { runUp } = await import("../commands/up.js");
-      report(await runUp({ ...flags, portFromUser: command.getOptionValueSource("port") !== "default" }));
-    });
-}
+export const up: CommandSpec<UpFlags> = {
+  name: "up",
+  description: "start nats-server, redis-server, the aggregator, the API and a simulator, with a live status",
+  options: optionTable<UpFlags>()({
+    communities: { flags: "--communities <n>", description: "simulated communities", parse: integer(0, 10_000), default: 5 },
+    meters: { flags: "--meters <n>", description: "meters per community", parse: integer(1, 100_000), default: 20 },
+    scenario: { flags: "--scenario <name|file>", description: `simulate this mix of meters instead: ${BUILT_IN_SCENARIOS.join(", ")}, or a JSON file` },
+    interval: durationFlag("--interval <duration>", "time between two readings of a meter (a scenario group may set its own intervalMs)", { default: 1_000 }),
+    phase: phaseFlag,
+    jitter: jitterFlag,
+    seed: { flags: "--seed <n>", description: "random seed of the simulation", parse: integer(0), default: 1 },
+    port: { flags: "--port <n>", description: "API port (default: 8000, which the prototype's phone app calls; a free port when 8000 is busy)", parse: integer(0, 65_535) },
+    host: { flags: "--host <addr>", description: "API address", default: "127.0.0.1" },
+    token: tokenFlag,
+    rateLimit: rateLimitFlag,
+    rateBurst: rateBurstFlag,
+    cors: corsFlag,
+    fresh: { flags: "--fresh", description: "wipe stream, KV and cache before starting" },
+    nats: natsFlag,
+    redis: redisFlag,
+    staleAfter: staleAfterFlag,
+    mqtt: { flags: "--mqtt [port]", description: "open nats-server's MQTT listener for meter devices (port 1883 when free)", parse: integer(1, 65_535) },
+    cluster: { flags: "--cluster <n>", description: "start a JetStream cluster of n nats-servers instead of one (streams and KV get 3 replicas; from 3 on it survives the loss of a node)", parse: integer(3, 5) },
+    json: { flags: "--json", description: "print the ready line as JSON and no live status" },
+    ...natsSecurityFlags,
+    ...redisSecurityFlags,
+  }),
+  examples: ["ecwatch up", "ecwatch up --communities 10 --meters 50 --fresh", "ecwatch up --scenario village", "ecwatch up --mqtt --communities 0", "ecwatch up --cluster 3", "ecwatch up --communities 0 --nats nats://10.0.0.5:4222"],
+  run: async (flags) => (await import("../commands/up.js")).runUp(flags),
+};
+
+/** The flags that shape a simulation: a replayed trace is published as recorded and takes none of them. */
+const MODEL_FLAGS = ["scenario", "faults", "communities", "meters", "interval", "phase", "jitter", "duration", "seed", "level"] as const;
 
 /** `ecwatch sim`: simulated meters publishing readings. */
-export function addSimCommand(program: Command, report: StatusReport): void {
-  program
-    .command("sim")
-    .description("simulate the meters of energy communities publishing readings to JetStream")
-    .option("--communities <n>", "communities community1..N (each a copy of the scenario, elsewhere, with other draws)", integer(1, 10_000), 5)
-    .option("--scenario <name|file>", `a community's mix of meters: ${BUILT_IN_SCENARIOS.join(", ")}, or a JSON file (default: --meters households, 40 % with PV)`)
-    .option("--meters <n>", "meters per community of the default scenario", integer(1, 100_000), 20)
-    .option("--interval <duration>", "data time between two readings of a meter (a scenario group may set its own intervalMs)", duration(), 1_000)
-    .addOption(phaseOption())
-    .addOption(jitterOption())
-    .addOption(new Option("--start <time>", "data time of the first reading, ISO-8601 (default: now)").argParser(timestamp))
-    .addOption(new Option("--speed <x>", "data time per wall-clock time, e.g. 60 = a minute a second; max = as fast as acknowledged").argParser(speed).default(1))
-    .option("--duration <duration>", "data time to simulate (default: until Ctrl-C)", duration())
-    .option("--seed <n>", "random seed: the same seed and --start give the same readings", integer(0), 1)
-    .addOption(new Option("--level <level>", "meter readings, or the prototype's community-level ec.<id>.net readings").argParser(oneOf(READING_LEVELS)).default("meter"))
-    .addOption(new Option("--faults <spec>", "inject faults: dropout=P,duplicate=P,reorder=P,malformed=P,offline=P (per reading; offline per minute),skew=<duration>").argParser(faults))
-    .option("--record <file>", "write every published message to an NDJSON trace")
-    .option("--replay <file>", "publish a recorded trace instead, paced by its data time and --speed, moved to start at --start (default: now)")
-    .option("--original-time", "with --replay: keep the trace's own times instead of moving it to --start")
-    .addOption(staleOption())
-    .addOption(new Option("--transport <name>", "jetstream: publish to JetStream with de-duplication ids; mqtt: QoS 1 on ec/<community>/meter/<meter>, as a meter device does").argParser(oneOf(TRANSPORTS)).default("jetstream"))
-    .addOption(natsOption())
-    .addOption(new Option("--mqtt <url>", `with --transport mqtt: the MQTT listener (env MQTT_URL; default: a running \`ecwatch up --mqtt\`, else ${DEFAULTS.mqtt})`).argParser(url(["mqtt", "mqtts", "tcp", "ws", "wss"])))
-    .option("--json", "print {published, errors, communities: {id: {genW, conW, meters, stale}}, faults, energy, truthEnergy} at exit (energy: the models' own; truthEnergy: by the rule, from what was acknowledged, as far as final)")
-    .addHelpText(
-      "after",
-      examples(
-        "ecwatch sim --communities 5",
-        "ecwatch sim --scenario village --start 2026-06-21T00:00:00Z --duration 1d --interval 1m --speed max --json",
-        "ecwatch sim --scenario mixed-cadence --communities 1 --start 2026-06-21T06:00:00Z --duration 6h --speed max --json",
-        "ecwatch sim --phase aligned --jitter 0.1",
-        "ecwatch sim --faults dropout=0.01,duplicate=0.01,reorder=0.01,skew=2s,malformed=0.001,offline=0.001",
-        "ecwatch sim --replay fixtures/traces/village-june-day.ndjson --start 2026-11-22T00:00:00Z --speed 3600",
-        "ecwatch sim --level community --communities 1",
-        "ecwatch sim --transport mqtt --mqtt mqtt://127.0.0.1:1883",
-      ),
-    )
-    .action(async (flags, command: Command) => {
-      if (flags.scenario && command.getOptionValueSource("meters") === "cli") {
-        throw new UsageError("--meters sets the size of the default scenario; a --scenario sets its own meters.", "Drop one of them.");
-      }
-      if (flags.replay) {
-        // A trace is replayed as recorded: the flags that shape a simulation would be silently ignored.
-        const modelFlags = ["scenario", "faults", "communities", "meters", "interval", "phase", "jitter", "duration", "seed", "level"];
-        const given = modelFlags.find((name) => command.getOptionValueSource(name) === "cli");
-        if (given) throw new UsageError(`--replay publishes a recorded trace as it is; it takes no --${given}.`, "Drop it, or simulate instead of replaying.");
-      }
-      const { runSim } = await import("../commands/sim.js");
-      report(await runSim({ ...flags, intervalMs: flags.interval, startMs: flags.start, durationMs: flags.duration, faults: flags.faults ?? NO_FAULTS }));
-    });
-}
+export const sim: CommandSpec<SimFlags> = {
+  name: "sim",
+  description: "simulate the meters of energy communities publishing readings to JetStream",
+  options: optionTable<SimFlags>()({
+    communities: { flags: "--communities <n>", description: "communities community1..N (each a copy of the scenario, elsewhere, with other draws)", parse: integer(1, 10_000), default: 5 },
+    scenario: { flags: "--scenario <name|file>", description: `a community's mix of meters: ${BUILT_IN_SCENARIOS.join(", ")}, or a JSON file (default: --meters households, 40 % with PV)` },
+    meters: { flags: "--meters <n>", description: "meters per community of the default scenario", parse: integer(1, 100_000), default: 20 },
+    interval: durationFlag("--interval <duration>", "data time between two readings of a meter (a scenario group may set its own intervalMs)", { default: 1_000 }),
+    phase: phaseFlag,
+    jitter: jitterFlag,
+    start: { flags: "--start <time>", description: "data time of the first reading, ISO-8601 (default: now)", parse: timestamp },
+    speed: { flags: "--speed <x>", description: "data time per wall-clock time, e.g. 60 = a minute a second; max = as fast as acknowledged", parse: speed, default: 1 },
+    duration: durationFlag("--duration <duration>", "data time to simulate (default: until Ctrl-C)"),
+    seed: { flags: "--seed <n>", description: "random seed: the same seed and --start give the same readings", parse: integer(0), default: 1 },
+    level: { flags: "--level <level>", description: "meter readings, or the prototype's community-level ec.<id>.net readings", parse: oneOf(READING_LEVELS), default: "meter" },
+    faults: { flags: "--faults <spec>", description: "inject faults: dropout=P,duplicate=P,reorder=P,malformed=P,offline=P (per reading; offline per minute),skew=<duration>", parse: faults },
+    record: { flags: "--record <file>", description: "write every published message to an NDJSON trace" },
+    replay: { flags: "--replay <file>", description: "publish a recorded trace instead, paced by its data time and --speed, moved to start at --start (default: now)" },
+    originalTime: { flags: "--original-time", description: "with --replay: keep the trace's own times instead of moving it to --start" },
+    staleAfter: staleAfterFlag,
+    transport: {
+      flags: "--transport <name>",
+      description: "jetstream: publish to JetStream with de-duplication ids; mqtt: QoS 1 on ec/<community>/meter/<meter>, as a meter device does",
+      parse: oneOf(TRANSPORTS),
+      default: "jetstream",
+    },
+    nats: natsFlag,
+    mqtt: { flags: "--mqtt <url>", description: `with --transport mqtt: the MQTT listener (env MQTT_URL; default: a running \`ecwatch up --mqtt\`, else ${DEFAULTS.mqtt})`, parse: url(["mqtt", "mqtts", "tcp", "ws", "wss"]) },
+    json: {
+      flags: "--json",
+      description: "print {published, errors, communities: {id: {genW, conW, meters, stale}}, faults, energy, truthEnergy} at exit (energy: the models' own; truthEnergy: by the rule, from what was acknowledged, as far as final)",
+    },
+    ...natsSecurityFlags,
+  }),
+  examples: [
+    "ecwatch sim --communities 5",
+    "ecwatch sim --scenario village --start 2026-06-21T00:00:00Z --duration 1d --interval 1m --speed max --json",
+    "ecwatch sim --scenario mixed-cadence --communities 1 --start 2026-06-21T06:00:00Z --duration 6h --speed max --json",
+    "ecwatch sim --phase aligned --jitter 0.1",
+    "ecwatch sim --faults dropout=0.01,duplicate=0.01,reorder=0.01,skew=2s,malformed=0.001,offline=0.001",
+    "ecwatch sim --replay fixtures/traces/village-june-day.ndjson --start 2026-11-22T00:00:00Z --speed 3600",
+    "ecwatch sim --level community --communities 1",
+    "ecwatch sim --transport mqtt --mqtt mqtt://127.0.0.1:1883",
+  ],
+  check: (flags, given) => {
+    if (flags.scenario && given("meters")) throw new UsageError("--meters sets the size of the default scenario; a --scenario sets its own meters.", "Drop one of them.");
+    // A trace is replayed as recorded: the flags that shape a simulation would be silently ignored.
+    const modelFlag = flags.replay ? MODEL_FLAGS.find(given) : undefined;
+    if (modelFlag) throw new UsageError(`--replay publishes a recorded trace as it is; it takes no --${modelFlag}.`, "Drop it, or simulate instead of replaying.");
+  },
+  run: async (flags) => (await import("../commands/sim.js")).runSim(flags),
+};
 
 /** `ecwatch bench`: the pipeline measured. */
-export function addBenchCommand(program: Command, report: StatusReport): void {
-  program
-    .command("bench")
-    .description("measure the pipeline: readings/s with zero loss, end-to-end and SSE latency, CPU and memory, against a raw JetStream baseline of the same run")
-    .option("--communities <n>", "simulated communities", integer(1, 10_000), 10)
-    .option("--meters <n>", "meters per community", integer(1, 100_000), 100)
-    .option("--rate <readings/s>", "readings per second, all communities together (with --find-max: where the ramp starts)", integer(1, 10_000_000), 10_000)
-    .addOption(new Option("--duration <duration>", "length of each run").argParser(duration(1_000)).default(10_000, "10s"))
-    .option("--clients <n>", "SSE clients, spread over the communities", integer(1, 100_000), 100)
-    .option("--find-max", "ramp the rate up by 25 % per run until a run loses a reading, misses the totals, or does not sustain the rate (backlog left after 1 s, or p99 over 1 s)")
-    .option("--max-rate <readings/s>", "with --find-max: stop the ramp here", integer(1, 10_000_000), 400_000)
-    .option("--baseline-readings <n>", "readings for the raw JetStream baseline", integer(1_000), 200_000)
-    .option("--seed <n>", "random seed of the simulation", integer(0), 1)
-    .addOption(new Option("--faults <spec>", "inject faults as in sim (e.g. duplicate=0.01,reorder=0.01,malformed=0.001); the totals must still be exact").argParser(faults))
-    .addOption(natsOption())
-    .addOption(redisOption())
-    .addOption(new Option("--api <url>", "an API already running with its aggregator (needs --nats): nothing of ecwatch is started").argParser(url(["http", "https"])))
-    .option("--out <file>", "also write the JSON report to this file")
-    .option("--json", "print one JSON object at the end")
-    .addHelpText(
-      "after",
-      examples("ecwatch bench", "ecwatch bench --rate 20000 --duration 20s --clients 1000", "ecwatch bench --find-max --json", "ecwatch bench --communities 50 --meters 2000 --rate 50000 --out bench/results/bench.json"),
-    )
-    .action(async (flags) => {
-      const { runBench } = await import("../commands/bench.js");
-      report(await runBench(flags));
-    });
-}
+export const bench: CommandSpec<BenchFlags> = {
+  name: "bench",
+  description: "measure the pipeline: readings/s with zero loss, end-to-end and SSE latency, CPU and memory, against a raw JetStream baseline of the same run",
+  options: optionTable<BenchFlags>()({
+    communities: { flags: "--communities <n>", description: "simulated communities", parse: integer(1, 10_000), default: 10 },
+    meters: { flags: "--meters <n>", description: "meters per community", parse: integer(1, 100_000), default: 100 },
+    rate: { flags: "--rate <readings/s>", description: "readings per second, all communities together (with --find-max: where the ramp starts)", parse: integer(1, 10_000_000), default: 10_000 },
+    duration: durationFlag("--duration <duration>", "length of each run", { min: 1_000, default: 10_000 }),
+    clients: { flags: "--clients <n>", description: "SSE clients, spread over the communities", parse: integer(1, 100_000), default: 100 },
+    findMax: {
+      flags: "--find-max",
+      description: "ramp the rate up by 25 % per run until a run loses a reading, misses the totals, or does not sustain the rate (backlog left after 1 s, or p99 over 1 s)",
+    },
+    maxRate: { flags: "--max-rate <readings/s>", description: "with --find-max: stop the ramp here", parse: integer(1, 10_000_000), default: 400_000 },
+    baselineReadings: { flags: "--baseline-readings <n>", description: "readings for the raw JetStream baseline", parse: integer(1_000), default: 200_000 },
+    seed: { flags: "--seed <n>", description: "random seed of the simulation", parse: integer(0), default: 1 },
+    faults: { flags: "--faults <spec>", description: "inject faults as in sim (e.g. duplicate=0.01,reorder=0.01,malformed=0.001); the totals must still be exact", parse: faults },
+    nats: natsFlag,
+    redis: redisFlag,
+    api: { flags: "--api <url>", description: "an API already running with its aggregator (needs --nats): nothing of ecwatch is started", parse: url(["http", "https"]) },
+    out: { flags: "--out <file>", description: "also write the JSON report to this file" },
+    json: { flags: "--json", description: "print one JSON object at the end" },
+    ...natsSecurityFlags,
+    ...redisSecurityFlags,
+  }),
+  examples: ["ecwatch bench", "ecwatch bench --rate 20000 --duration 20s --clients 1000", "ecwatch bench --find-max --json", "ecwatch bench --communities 50 --meters 2000 --rate 50000 --out bench/results/bench.json"],
+  run: async (flags) => (await import("../commands/bench.js")).runBench(flags),
+};
 
 /** `ecwatch aggregate`: one aggregator. */
-export function addAggregateCommand(program: Command, report: StatusReport): void {
-  program
-    .command("aggregate")
-    .description("run an aggregator (several share the partitions): readings → exact community totals in Redis, NATS KV and the change feed")
-    .addOption(natsOption())
-    .addOption(redisOption())
-    .addOption(staleOption())
-    .option("--retention-age <duration>", "keep readings in the reading streams (EC_STREAM and its partitions) this long", duration(), 7 * 86_400_000)
-    .option("--retention-bytes <n>", "largest size of the readings in bytes: the partitions share it, EC_STREAM (unpartitioned readings) may take as much again", integer(1_048_576), 1024 ** 3)
-    .option("--json", "print every new aggregate as a JSON line")
-    .option("--metrics-port <n>", "serve Prometheus metrics at http://<metrics-host>:<n>/metrics (0: a free port; default: off)", integer(0, 65_535))
-    .option("--metrics-host <addr>", "address of the metrics endpoint", "127.0.0.1")
-    .addOption(logLevelOption())
-    .addHelpText("after", examples("ecwatch aggregate", "ecwatch aggregate --nats nats://127.0.0.1:4222 --redis redis://127.0.0.1:6379 --stale-after 1m", "ecwatch aggregate --metrics-port 9464 --log-level debug"))
-    .action(async (flags) => {
-      const { runAggregate } = await import("../commands/aggregate.js");
-      report(await runAggregate(flags));
-    });
-}
+export const aggregate: CommandSpec<AggregateFlags> = {
+  name: "aggregate",
+  description: "run an aggregator (several share the partitions): readings → exact community totals in Redis, NATS KV and the change feed",
+  options: optionTable<AggregateFlags>()({
+    nats: natsFlag,
+    redis: redisFlag,
+    staleAfter: staleAfterFlag,
+    retentionAge: durationFlag("--retention-age <duration>", "keep readings in the reading streams (EC_STREAM and its partitions) this long", { default: 7 * 86_400_000 }),
+    retentionBytes: {
+      flags: "--retention-bytes <n>",
+      description: "largest size of the readings in bytes: the partitions share it, EC_STREAM (unpartitioned readings) may take as much again",
+      parse: integer(1_048_576),
+      default: 1024 ** 3,
+    },
+    json: { flags: "--json", description: "print every new aggregate as a JSON line" },
+    metricsPort: { flags: "--metrics-port <n>", description: "serve Prometheus metrics at http://<metrics-host>:<n>/metrics (0: a free port; default: off)", parse: integer(0, 65_535) },
+    metricsHost: { flags: "--metrics-host <addr>", description: "address of the metrics endpoint", default: "127.0.0.1" },
+    logLevel: logLevelFlag,
+    ...natsSecurityFlags,
+    ...redisSecurityFlags,
+  }),
+  examples: ["ecwatch aggregate", "ecwatch aggregate --nats nats://127.0.0.1:4222 --redis redis://127.0.0.1:6379 --stale-after 1m", "ecwatch aggregate --metrics-port 9464 --log-level debug"],
+  run: async (flags) => (await import("../commands/aggregate.js")).runAggregate(flags),
+};
 
 /** `ecwatch serve`: the REST + SSE API. */
-export function addServeCommand(program: Command, report: StatusReport): void {
-  program
-    .command("serve")
-    .description("run the REST + SSE API (the prototype's endpoints)")
-    .addOption(natsOption())
-    .addOption(redisOption())
-    .option("--port <n>", "port", integer(0, 65_535), 8000)
-    .option("--host <addr>", "address to listen on", "127.0.0.1")
-    .addOption(tokenOption())
-    .addOption(rateLimitOption())
-    .addOption(rateBurstOption())
-    .addOption(corsOption())
-    .addOption(logLevelOption())
-    .addHelpText("after", examples("ecwatch serve", "ecwatch serve --port 8080", "curl http://127.0.0.1:8000/communities/community1", "curl http://127.0.0.1:8000/metrics", "ecwatch serve --log-level warn 2>> api.log"))
-    .action(async (flags) => {
-      const { runServe } = await import("../commands/serve.js");
-      report(await runServe(flags));
-    });
-}
+export const serve: CommandSpec<ServeFlags> = {
+  name: "serve",
+  description: "run the REST + SSE API (the prototype's endpoints)",
+  options: optionTable<ServeFlags>()({
+    nats: natsFlag,
+    redis: redisFlag,
+    port: { flags: "--port <n>", description: "port", parse: integer(0, 65_535), default: 8000 },
+    host: { flags: "--host <addr>", description: "address to listen on", default: "127.0.0.1" },
+    token: tokenFlag,
+    rateLimit: rateLimitFlag,
+    rateBurst: rateBurstFlag,
+    cors: corsFlag,
+    logLevel: logLevelFlag,
+    ...natsSecurityFlags,
+    ...redisSecurityFlags,
+  }),
+  examples: ["ecwatch serve", "ecwatch serve --port 8080", "curl http://127.0.0.1:8000/communities/community1", "curl http://127.0.0.1:8000/metrics", "ecwatch serve --log-level warn 2>> api.log"],
+  run: async (flags) => (await import("../commands/serve.js")).runServe(flags),
+};
 
 /** `ecwatch reset`: stream, KV and cache wiped. */
-export function addResetCommand(program: Command, report: StatusReport): void {
-  program
-    .command("reset")
-    .description("wipe the stream, the KV buckets and the cache (stop `ecwatch up` first)")
-    .addOption(natsOption())
-    .addOption(redisOption())
-    .addHelpText("after", examples("ecwatch reset", "ecwatch reset --nats nats://127.0.0.1:4222 --redis redis://127.0.0.1:6379"))
-    .action(async (flags) => {
-      const { runReset } = await import("../commands/reset.js");
-      report(await runReset(flags));
-    });
-}
+export const reset: CommandSpec<ResetFlags> = {
+  name: "reset",
+  description: "wipe the stream, the KV buckets and the cache (stop `ecwatch up` first)",
+  options: optionTable<ResetFlags>()({ nats: natsFlag, redis: redisFlag, ...natsSecurityFlags, ...redisSecurityFlags }),
+  examples: ["ecwatch reset", "ecwatch reset --nats nats://127.0.0.1:4222 --redis redis://127.0.0.1:6379"],
+  run: async (flags) => (await import("../commands/reset.js")).runReset(flags),
+};
 
 /** `ecwatch doctor`: checks with fixes. */
-export function addDoctorCommand(program: Command, report: StatusReport): void {
-  program
-    .command("doctor")
-    .description("check Node, nats-server, redis-server, ports and a running stack; say how to fix problems")
-    .addOption(natsOption())
-    .addOption(redisOption())
-    .addOption(apiOption())
-    .option("--json", "print the checks as JSON")
-    .addHelpText("after", examples("ecwatch doctor", "ecwatch doctor --json"))
-    .action(async (flags) => {
-      const { runDoctor } = await import("../commands/doctor.js");
-      report(await runDoctor(flags));
-    });
-}
+export const doctor: CommandSpec<DoctorFlags> = {
+  name: "doctor",
+  description: "check Node, nats-server, redis-server, ports and a running stack; say how to fix problems",
+  options: optionTable<DoctorFlags>()({
+    nats: natsFlag,
+    redis: redisFlag,
+    api: apiFlag,
+    json: { flags: "--json", description: "print the checks as JSON" },
+    ...natsSecurityFlags,
+    ...redisSecurityFlags,
+  }),
+  examples: ["ecwatch doctor", "ecwatch doctor --json"],
+  run: async (flags) => (await import("../commands/doctor.js")).runDoctor(flags),
+};

@@ -1,35 +1,43 @@
-import { Option } from "commander";
-import { DEFAULTS } from "../config/connection-settings.js";
-import { LOG_LEVELS } from "./logger.js";
-import { collectOrigins, communityId, duration, integer, oneOf, rate, url } from "./options.js";
+import { DEFAULTS } from "../config/defaults.js";
+import type { SecurityFlags } from "../config/connection-settings.js";
+import { LOG_LEVELS, type LogLevel } from "./log-levels.js";
+import { durationFlag, type FlagSpec, type OptionTable } from "./option-table.js";
+import { collectOrigins, communityId, integer, oneOf, rate, url } from "./options.js";
 
-/** Options that several commands share, as data: each call makes a fresh Option for one command. */
+/** Entries that several commands' option tables share (cli/option-table.ts). */
 
-export const natsOption = (): Option => new Option("--nats <url>", `NATS server URL(s), comma-separated (env NATS_URL; default: a running \`ecwatch up\`, else ${DEFAULTS.nats})`).argParser(url(["nats", "tls"]));
-export const redisOption = (): Option => new Option("--redis <url>", `Redis URL (env REDIS_URL; default: a running \`ecwatch up\`, else ${DEFAULTS.redis})`).argParser(url(["redis", "rediss"]));
-export const apiOption = (): Option => new Option("--api <url>", `API base URL (env ECWATCH_API; default: a running \`ecwatch up\`, else ${DEFAULTS.api})`).argParser(url(["http", "https"]));
-export const logLevelOption = (): Option =>
-  new Option("--log-level <level>", `what to log on stderr: ${LOG_LEVELS.join(", ")} (JSON lines when stderr is not a terminal, readable lines on one)`).argParser(oneOf(LOG_LEVELS)).default("info");
-/** Credentials and TLS of NATS and Redis (issue 10): every command with --nats / --redis takes them, see buildProgram. */
-export const natsCredsOption = (): Option => new Option("--nats-creds <file>", "NATS credentials: a .creds file (user JWT and seed) or an nkey seed file (env NATS_CREDS)");
-export const natsTlsCaOption = (): Option => new Option("--nats-tls-ca <file>", "CA certificate(s) of the NATS servers, PEM; turns TLS on, as a tls:// URL does (env NATS_TLS_CA)");
-export const redisTlsCaOption = (): Option => new Option("--redis-tls-ca <file>", "CA certificate(s) of the Redis server, PEM; turns TLS on, as a rediss:// URL does (env REDIS_TLS_CA)");
+export const natsFlag: FlagSpec<string> = { flags: "--nats <url>", description: `NATS server URL(s), comma-separated (env NATS_URL; default: a running \`ecwatch up\`, else ${DEFAULTS.nats})`, parse: url(["nats", "tls"]) };
+export const redisFlag: FlagSpec<string> = { flags: "--redis <url>", description: `Redis URL (env REDIS_URL; default: a running \`ecwatch up\`, else ${DEFAULTS.redis})`, parse: url(["redis", "rediss"]) };
+export const apiFlag: FlagSpec<string> = { flags: "--api <url>", description: `API base URL (env ECWATCH_API; default: a running \`ecwatch up\`, else ${DEFAULTS.api})`, parse: url(["http", "https"]) };
+export const logLevelFlag: FlagSpec<LogLevel> = {
+  flags: "--log-level <level>",
+  description: `what to log on stderr: ${LOG_LEVELS.join(", ")} (JSON lines when stderr is not a terminal, readable lines on one)`,
+  parse: oneOf(LOG_LEVELS),
+  default: "info",
+};
+
+/** Credentials and TLS of NATS (issue 10): every command with --nats takes them. */
+export const natsSecurityFlags: OptionTable<Pick<SecurityFlags, "natsCreds" | "natsTlsCa">> = {
+  natsCreds: { flags: "--nats-creds <file>", description: "NATS credentials: a .creds file (user JWT and seed) or an nkey seed file (env NATS_CREDS)" },
+  natsTlsCa: { flags: "--nats-tls-ca <file>", description: "CA certificate(s) of the NATS servers, PEM; turns TLS on, as a tls:// URL does (env NATS_TLS_CA)" },
+};
+/** The same of Redis: every command with --redis takes it. */
+export const redisSecurityFlags: OptionTable<Pick<SecurityFlags, "redisTlsCa">> = {
+  redisTlsCa: { flags: "--redis-tls-ca <file>", description: "CA certificate(s) of the Redis server, PEM; turns TLS on, as a rediss:// URL does (env REDIS_TLS_CA)" },
+};
+
 /** Who may use the API of serve and up (issue 10). */
-export const tokenOption = (): Option => new Option("--token <token>", "POSTs must send Authorization: Bearer <token>; needed when --host is not loopback (env ECWATCH_TOKEN, better: a flag shows in ps)");
-export const rateLimitOption = (): Option => new Option("--rate-limit <rate>", "POSTs per client address, e.g. 100/s, 6000/m, or off").argParser(rate).default(100, "100/s");
-export const rateBurstOption = (): Option => new Option("--rate-burst <n>", "POSTs a client may send at once (default: two seconds' worth of --rate-limit)").argParser(integer(1, 10_000_000));
-export const corsOption = (): Option => new Option("--cors <origins>", "let web pages of these origins call the API: comma-separated or repeated, * for any (default: CORS off)").argParser(collectOrigins);
-export const staleOption = (): Option => new Option(
-    "--stale-after <duration>",
-    "the floor of a meter's tolerance: a reading holds until its meter's next one, for up to the meter's cadence (declared intervalMs, or the median of its last 5 gaps) plus half a cadence, at least this (data time); a meter silent for longer leaves the totals and the energy and counts as stale",
-  ).argParser(duration()).default(30_000, "30s");
+export const tokenFlag: FlagSpec<string> = { flags: "--token <token>", description: "POSTs must send Authorization: Bearer <token>; needed when --host is not loopback (env ECWATCH_TOKEN, better: a flag shows in ps)" };
+export const rateLimitFlag: FlagSpec<number | null> = { flags: "--rate-limit <rate>", description: "POSTs per client address, e.g. 100/s, 6000/m, or off", parse: rate, default: 100, defaultText: "100/s" };
+export const rateBurstFlag: FlagSpec<number> = { flags: "--rate-burst <n>", description: "POSTs a client may send at once (default: two seconds' worth of --rate-limit)", parse: integer(1, 10_000_000) };
+export const corsFlag: FlagSpec<readonly string[]> = { flags: "--cors <origins>", description: "let web pages of these origins call the API: comma-separated or repeated, * for any (default: CORS off)", parse: collectOrigins };
+export const staleAfterFlag: FlagSpec<number> = durationFlag(
+  "--stale-after <duration>",
+  "the floor of a meter's tolerance: a reading holds until its meter's next one, for up to the meter's cadence (declared intervalMs, or the median of its last 5 gaps) plus half a cadence, at least this (data time); a meter silent for longer leaves the totals and the energy and counts as stale",
+  { default: 30_000 },
+);
 
 /** Collects a repeatable --community into a list of valid ids. */
-export function collectCommunity(value: string, previous: string[] | undefined): string[] {
+export function collectCommunity(value: string, previous: readonly string[] | undefined): string[] {
   return [...(previous ?? []), communityId(value)];
-}
-
-/** The "Examples:" section of a command's help. */
-export function examples(...lines: string[]): string {
-  return `\nExamples:\n${lines.map((line) => `  $ ${line}`).join("\n")}\n`;
 }

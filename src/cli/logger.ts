@@ -1,11 +1,8 @@
 import type { ChalkInstance } from "chalk";
 import { errorMessage } from "../errors.js";
 import { redactUrlsIn } from "../url.js";
+import { LOG_LEVELS, type LogLevel } from "./log-levels.js";
 import { colorsFor } from "./output.js";
-
-/** Log levels, least severe first; `--log-level` writes its own and the more severe ones. */
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Extra data of a record; an Error is written as its message (stacks only with --debug, see cli.ts). */
 export type LogFields = Readonly<Record<string, unknown>>;

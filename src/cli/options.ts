@@ -108,7 +108,7 @@ export const receiverClass = usage(parseReceiver);
 export const rate = usage(parseRate);
 
 /** A repeatable `--cors`, each a comma-separated list of origins. */
-export function collectOrigins(value: string, previous: string[] | undefined): string[] {
+export function collectOrigins(value: string, previous: readonly string[] | undefined): string[] {
   return [...(previous ?? []), ...usage(parseOrigins)(value)];
 }
 

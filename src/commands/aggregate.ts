@@ -1,5 +1,6 @@
 import { PARTITIONS } from "../wire/names.js";
-import { createLogger, type LogLevel } from "../cli/logger.js";
+import type { LogLevel } from "../cli/log-levels.js";
+import { createLogger } from "../cli/logger.js";
 import { StatusLine } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
 import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
@@ -7,6 +8,7 @@ import { EcwatchError, ExitCode, errorMessage } from "../errors.js";
 import { serveMetrics } from "../prometheus/metrics-server.js";
 import { redactUrl } from "../url.js";
 import { startAggregation } from "../app/services.js";
+import { foreignWriteMessage } from "../aggregator/foreign-writes.js";
 
 export interface AggregateFlags extends SecurityFlags {
   readonly nats?: string;
@@ -37,9 +39,14 @@ export async function runAggregate(flags: AggregateFlags): Promise<ExitCode> {
       status.clear();
       log.warn(`${errorMessage(err)} (retrying)`);
     },
+    onForeignWrite: (write) => {
+      status.clear();
+      log.warn(foreignWriteMessage(write));
+    },
   });
   for (const change of service.changes) log.info(change);
-  const metrics = flags.metricsPort === undefined ? undefined : await serveMetrics(service.metrics, flags.metricsHost ?? "127.0.0.1", flags.metricsPort).catch(async (err: unknown) => {
+  for (const warning of service.warnings) log.warn(warning);
+  const metrics = flags.metricsPort === undefined ? undefined : await serveMetrics([service.metrics], flags.metricsHost ?? "127.0.0.1", flags.metricsPort).catch(async (err: unknown) => {
     await service.stop();
     throw new EcwatchError("PORT_IN_USE", `Cannot serve the metrics on ${flags.metricsHost ?? "127.0.0.1"}:${flags.metricsPort} (${errorMessage(err)}).`, {
       hint: "Pass another --metrics-port, or stop what uses it.",

@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import type { ApiClient } from "../api-client/api-client.js";
 import { openApiClient } from "../app/api-client.js";
+import { systemClock } from "../app/clock.js";
 import { answeredStatus, unreachableApiError } from "../cli/api-failure.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { EcwatchError, ExitCode } from "../errors.js";
@@ -96,7 +97,7 @@ export async function runMonitor(communityId: string | undefined, flags: Monitor
   ]);
   if (!communities.length) throw new EcwatchError("NO_DATA", "The API knows no community yet.", { hint: "Start a simulator (`ecwatch sim`), or name a community." });
   const app = render(
-    createElement(MonitorApp, { communities, initial: communityId ?? communities[0]!, all: flags.all === true, source: api, kpis: todayFrom(api, flags.tz), colorMode, ascii: flags.ascii === true, maxW }),
+    createElement(MonitorApp, { communities, initial: communityId ?? communities[0]!, all: flags.all === true, source: api, kpis: todayFrom(api, flags.tz), colorMode, ascii: flags.ascii === true, maxW, clock: systemClock }),
     { maxFps: 10, patchConsole: false },
   );
   await app.waitUntilExit();

@@ -1,4 +1,5 @@
-import { createLogger, type LogLevel } from "../cli/logger.js";
+import type { LogLevel } from "../cli/log-levels.js";
+import { createLogger } from "../cli/logger.js";
 import { untilSignal } from "../cli/signals.js";
 import { type AccessFlags, accessFromFlags } from "../cli/api-access.js";
 import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";

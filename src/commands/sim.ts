@@ -5,12 +5,21 @@ import { untilSignal } from "../cli/signals.js";
 import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, ExitCode, UsageError } from "../errors.js";
+import { type FaultSpec, NO_FAULTS } from "../sim/faults.js";
 import type { Transport } from "../sim/reading-sink.js";
 import { type SimulationPlan, type SimulationReport, planSimulation, reportOf } from "../sim/setup.js";
 import { Simulator } from "../sim/simulator.js";
 import { formatTraceLine } from "../sim/trace.js";
 
-export interface SimFlags extends SimulationPlan, SecurityFlags {
+export interface SimFlags extends Omit<SimulationPlan, "intervalMs" | "startMs" | "durationMs" | "faults">, Pick<SecurityFlags, "natsCreds" | "natsTlsCa"> {
+  /** Data time between two readings of a meter whose scenario group sets no `intervalMs`, in ms. */
+  readonly interval: number;
+  /** Data time of the first reading, ms since the epoch; now when undefined. */
+  readonly start?: number;
+  /** Data time to simulate, in ms; endless when undefined. */
+  readonly duration?: number;
+  /** Faults to inject; none when undefined. */
+  readonly faults?: FaultSpec;
   /** Data time per wall-clock time; Infinity for as fast as possible. */
   readonly speed: number;
   readonly staleAfter: number;
@@ -50,7 +59,7 @@ function describeRetries(publish: NonNullable<SimulationReport["publish"]>): str
 }
 
 export async function runSim(flags: SimFlags): Promise<ExitCode> {
-  const simulation = planSimulation(flags);
+  const simulation = planSimulation({ ...flags, intervalMs: flags.interval, startMs: flags.start, durationMs: flags.duration, faults: flags.faults ?? NO_FAULTS });
   const recording = openRecording(flags.record);
   const transport = await openTransport(flags);
   const status = new StatusLine(process.stderr);
@@ -63,9 +72,9 @@ export async function runSim(flags: SimFlags): Promise<ExitCode> {
       record: recording && ((entry) => recording!.write(`${formatTraceLine(entry)}\n`)),
     });
     if (!flags.json) {
-      const pace = flags.replay ? "" : ` every ${formatDuration(flags.intervalMs)} of data time${simulation.ownIntervals ? " unless its group sets its own interval" : ""}`;
+      const pace = flags.replay ? "" : ` every ${formatDuration(flags.interval)} of data time${simulation.ownIntervals ? " unless its group sets its own interval" : ""}`;
       const speed = flags.speed === Number.POSITIVE_INFINITY ? "as fast as acknowledged" : flags.speed === 1 ? "in real time" : `at ${flags.speed}× speed`;
-      const length = flags.durationMs ? ` for ${formatDuration(flags.durationMs)}` : simulation.models ? " (Ctrl-C stops)" : "";
+      const length = flags.duration ? ` for ${formatDuration(flags.duration)}` : simulation.models ? " (Ctrl-C stops)" : "";
       process.stderr.write(`${colors.bold("sim")} ${simulation.describe}${pace}, ${speed}${length} → ${transport.target}\n`);
     }
     const started = Date.now();

@@ -5,7 +5,9 @@ import { wipeEverything } from "../app/adapters.js";
 import { Started, startOwnNats, startOwnRedis } from "../app/stack.js";
 import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
 import type { Aggregate } from "../domain/aggregate.js";
+import { foreignWriteMessage } from "../aggregator/foreign-writes.js";
 import { EcwatchError, ExitCode, errorMessage, UsageError } from "../errors.js";
+import type { Phase } from "../sim/cadence.js";
 import { NO_FAULTS } from "../sim/faults.js";
 import { planSimulation } from "../sim/setup.js";
 import type { Simulator } from "../sim/simulator.js";
@@ -21,10 +23,13 @@ export interface UpFlags extends AccessFlags, SecurityFlags {
   /** A scenario name or file (default: --meters households, 40 % with PV). */
   readonly scenario?: string;
   readonly interval: number;
+  /** When meters report within their interval (sim/cadence.ts). */
+  readonly phase: Phase;
+  /** Each reading moved by up to ± this fraction of its interval. */
+  readonly jitter: number;
   readonly seed: number;
-  readonly port: number;
-  /** Whether --port was given: if not, a busy 8000 falls back to a free port. */
-  readonly portFromUser: boolean;
+  /** The API's port; when not given, 8000 (the prototype's), or a free port when 8000 is busy. */
+  readonly port?: number;
   readonly host: string;
   readonly fresh?: boolean;
   readonly nats?: string;
@@ -37,16 +42,19 @@ export interface UpFlags extends AccessFlags, SecurityFlags {
   readonly json?: boolean;
 }
 
+/** The API's port when --port is not given: the prototype's phone app calls 8000. */
+export const DEFAULT_API_PORT = 8000;
+
 /** MQTT's registered port. */
 const MQTT_PORT = 1883;
 
 async function startApiWithFallback(natsUrl: string, redisUrl: string, flags: UpFlags, options: ApiOptions, warn: (text: string) => void): Promise<ApiService> {
   try {
-    return await startApi(natsUrl, redisUrl, flags.host, flags.port, options);
+    return await startApi(natsUrl, redisUrl, flags.host, flags.port ?? DEFAULT_API_PORT, options);
   } catch (err) {
-    if (flags.portFromUser || !(err instanceof EcwatchError) || err.code !== "PORT_IN_USE") throw err;
+    if (flags.port !== undefined || !(err instanceof EcwatchError) || err.code !== "PORT_IN_USE") throw err;
     const port = await freePort(flags.host);
-    warn(`port ${flags.port} is in use; the API listens on ${port} instead (pass --port to choose)`);
+    warn(`port ${DEFAULT_API_PORT} is in use; the API listens on ${port} instead (pass --port to choose)`);
     return startApi(natsUrl, redisUrl, flags.host, port, options);
   }
 }
@@ -116,12 +124,15 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
       security,
       onAggregate: (aggregate) => latest.set(aggregate.communityId, aggregate),
       onError: (err) => warn(`aggregator: ${errorMessage(err)}`),
+      onForeignWrite: (write) => warn(`aggregator: ${foreignWriteMessage(write)}`),
     });
     started.add(() => aggregation.stop());
     for (const change of aggregation.changes) process.stderr.write(`${colors.dim(change)}\n`);
+    for (const warning of aggregation.warnings) warn(warning);
     checkpoint();
 
-    const api = await startApiWithFallback(natsUrl, redisUrl, flags, { security, access }, warn);
+    // The aggregator runs in this process: one /metrics, the API's, serves both (issue 18).
+    const api = await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics] }, warn);
     started.add(() => api.stop());
     checkpoint();
 

@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import type { ApiClient } from "../api-client/api-client.js";
 import { openAdb } from "../app/adb.js";
 import { openApiClient } from "../app/api-client.js";
+import { systemClock } from "../app/clock.js";
+import { readTerminalKeys } from "../app/terminal-keys.js";
 import { answeredStatus } from "../cli/api-failure.js";
 import { LiveBlock } from "../cli/output.js";
 import { untilSignal } from "../cli/signals.js";
@@ -10,19 +12,19 @@ import { formatDuration } from "../domain/duration.js";
 import { EcwatchError, ExitCode, UsageError } from "../errors.js";
 import { FIXTURES } from "../sim/fixtures.js";
 import { detectColorMode } from "../tui/color.js";
-import { renderFace } from "../tui/face.js";
-import { AdbWatch, type AdbWatchStatus } from "../wear-emu/adb-watch.js";
-import type { BroadcastTarget, WatchTarget } from "../wear-emu/bridge-protocol.js";
+import { keyAction, wearEmuLines } from "../tui/wear-emu-view.js";
+import { AdbWatch } from "../wear-emu/adb-watch.js";
+import type { WatchTarget } from "../wear-emu/bridge-protocol.js";
 import { CommunityTraceError, parseCommunityTrace } from "../wear-emu/community-trace.js";
 import { type Comparison, type PolicyResult, comparePolicies } from "../wear-emu/compare.js";
-import type { EnergyParams } from "../wear-emu/energy-model.js";
+import { DEFAULT_ENERGY, type EnergyParams } from "../wear-emu/energy-model.js";
 import { glancePattern } from "../wear-emu/glances.js";
-import { LiveRelay, type RelaySnapshot } from "../wear-emu/live-relay.js";
+import { LiveRelay } from "../wear-emu/live-relay.js";
 import { type EnergyAwareOptions, type PolicyName, energyAwarePolicy, prototypePolicy } from "../wear-emu/policy.js";
 
 export interface WearEmuFlags {
-  /** The communities relayed; the watch face shows the first. */
-  readonly community: readonly string[];
+  /** The communities relayed; the watch face shows the first (default community1). */
+  readonly community?: readonly string[];
   readonly api?: string;
   readonly policy: PolicyName;
   readonly idleInterval: number;
@@ -35,11 +37,32 @@ export interface WearEmuFlags {
   readonly compare?: boolean;
   readonly replay?: string;
   readonly json?: boolean;
-  readonly energy: EnergyParams;
+  /** The watch's energy figures (energy-model.ts): mJ per wake-up, per KB, the radio's tail, mW, mAh. */
+  readonly wakeupMj: number;
+  readonly radioMjPerKb: number;
+  readonly radioTail: number;
+  readonly radioTailMw: number;
+  readonly screenMw: number;
+  readonly batteryMah: number;
   readonly watch: WatchTarget;
   readonly adbPort?: number;
   readonly reversePort: number;
-  readonly target: BroadcastTarget;
+  /** The broadcasts to the watch app (with adb). */
+  readonly package: string;
+  readonly receiver: string;
+  readonly action: string;
+}
+
+function energyOf(flags: WearEmuFlags): EnergyParams {
+  return {
+    ...DEFAULT_ENERGY,
+    wakeupMj: flags.wakeupMj,
+    radioMjPerKb: flags.radioMjPerKb,
+    radioTailMs: flags.radioTail,
+    radioTailMw: flags.radioTailMw,
+    screenOnMw: flags.screenMw,
+    batteryMah: flags.batteryMah,
+  };
 }
 
 /** The day of the village at 1-second aggregates shipped for --compare. */
@@ -89,33 +112,14 @@ async function latestOrNone(api: ApiClient, communityId: string): Promise<Aggreg
   }
 }
 
-function adbLines(status: AdbWatchStatus): string[] {
-  const counts = `${status.broadcasts} broadcasts${status.failedBroadcasts ? ` (${status.failedBroadcasts} failed)` : ""} · ${status.messages} messages from the watch`;
-  return [`watch app via adb: ${status.state === "connected" ? status.detail : `waiting — ${status.detail}`} · ${counts}`, ...(status.lastProblem ? [`  last problem: ${status.lastProblem}`] : [])];
-}
-
-function liveLines(snapshot: RelaySnapshot, flags: WearEmuFlags, colorMode: ReturnType<typeof detectColorMode>, adb: AdbWatchStatus | undefined): string[] {
-  const value = snapshot.watch.value;
-  const face = renderFace({ netW: value ?? 0, maxW: 10_000, cols: 30, rows: 15, colorMode });
-  const minutes = (Date.now() - snapshot.startedAtMs) / 60_000;
-  const log = snapshot.log.map((d) => `  ${new Date(d.atMs).toISOString().slice(11, 19)}  ${d.kind} ${d.path}  ${d.bytes} B${d.urgent ? "  urgent" : ""}`);
-  return [
-    `wear-emu · ${flags.community.join(", ")} · policy ${flags.policy} · link ${snapshot.link} · ${snapshot.looking ? "watch app OPEN (user looking)" : "watch screen off"}`,
-    ...(adb ? adbLines(adb) : []),
-    ...face,
-    `watch shows ${value === undefined ? "nothing yet" : `${(value / 1000).toFixed(2)} kW`}   truth ${snapshot.truthW === undefined ? "–" : `${(snapshot.truthW / 1000).toFixed(2)} kW`}`,
-    `Data Layer log (last ${snapshot.log.length}):`,
-    ...log,
-    `after ${minutes.toFixed(1)} min: ${snapshot.energy.wakeupsPerHour.toFixed(0)} wake-ups/h · ${snapshot.energy.bytesPerHour.toFixed(0)} B/h · ≈ ${snapshot.energy.mAhPerDay.toFixed(2)} mAh/day (screen not counted)`,
-  ];
-}
-
-export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
+export async function runWearEmu(given: WearEmuFlags): Promise<ExitCode> {
+  const flags = { ...given, community: given.community ?? ["community1"] };
+  const energy = energyOf(flags);
   const options = policyOptions(flags);
   if (flags.compare) {
     const trace = loadTrace(flags.replay);
     const glances = glancePattern({ seed: flags.seed, perDay: flags.glances, startMs: trace.startMs, durationMs: trace.netW.length * trace.stepMs });
-    const comparison = comparePolicies(trace, glances, options, flags.energy);
+    const comparison = comparePolicies(trace, glances, options, energy);
     if (flags.json) process.stdout.write(`${JSON.stringify(comparison)}\n`);
     else process.stdout.write(`${comparisonTable(comparison, flags.glances)}\n`);
     return ExitCode.Ok;
@@ -127,7 +131,8 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
   const first = await latestOrNone(api, shown!).catch((err: unknown) => {
     throw new EcwatchError("API_UNREACHABLE", `Cannot reach the API at ${api.baseUrl}.`, { hint: "Start the stack with `ecwatch up`, or pass --api <url>.", cause: err });
   });
-  const startMs = Date.now();
+  const clock = systemClock;
+  const startMs = clock.now();
   let adbWatch: AdbWatch | undefined;
   const relay = new LiveRelay({
     communities: flags.community,
@@ -135,16 +140,17 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
     batchDelayMs: flags.batchDelay,
     // A real watch reports its user's glances itself.
     glances: flags.watch.kind === "adb" ? undefined : glancePattern({ seed: flags.seed, perDay: flags.glances, startMs, durationMs: 7 * 86_400_000 }),
-    energy: flags.energy,
+    energy: energy,
     feed: api,
     onDelivery: (delivery) => adbWatch?.deliver(delivery),
+    clock,
   });
   if (flags.watch.kind === "adb") {
     relay.setWatchConnected(false);
     adbWatch = new AdbWatch({
       adb: openAdb(flags.adbPort),
       serial: flags.watch.serial,
-      target: flags.target,
+      target: { action: flags.action, packageName: flags.package, receiver: flags.receiver },
       reversePort: flags.reversePort,
       onConnected: (connected) => relay.setWatchConnected(connected),
       onMessage: (message) => {
@@ -155,18 +161,30 @@ export async function runWearEmu(flags: WearEmuFlags): Promise<ExitCode> {
     await adbWatch.start();
   }
   relay.start();
-  process.stderr.write(`relaying ${flags.community.join(", ")} from ${api.baseUrl}${first ? "" : ` (${shown} has no value yet)`} — Ctrl-C stops\n`);
+  // A person at a terminal drives the watch: space raises the wrist (issue 19).
+  const keys = !flags.json && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  process.stderr.write(`relaying ${flags.community.join(", ")} from ${api.baseUrl}${first ? "" : ` (${shown} has no value yet)`} — ${keys ? "space raises the wrist, q quits" : "Ctrl-C stops"}\n`);
   const colorMode = detectColorMode(process.env, process.stdout.isTTY === true);
   const block = new LiveBlock(process.stdout);
   const render = (): void => {
     const snapshot = relay.snapshot();
     const adb = adbWatch?.status();
-    if (flags.json) process.stdout.write(`${JSON.stringify({ watchW: snapshot.watch.value ?? null, truthW: snapshot.truthW ?? null, link: snapshot.link, looking: snapshot.looking, ...snapshot.energy, ...(adb && { adb }) })}\n`);
-    else block.render(liveLines(snapshot, flags, colorMode, adb));
+    if (flags.json) process.stdout.write(`${JSON.stringify({ watchW: snapshot.held?.netW ?? null, truthW: snapshot.truthW ?? null, link: snapshot.link, looking: snapshot.looking, ...snapshot.energy, ...(adb && { adb }) })}\n`);
+    else block.render(wearEmuLines(snapshot, { communities: flags.community, policy: flags.policy, colorMode, keys, adb }));
   };
-  const timer = setInterval(render, flags.json ? 5_000 : 1_000);
-  await untilSignal();
-  clearInterval(timer);
+  const frames = clock.every(flags.json ? 5_000 : 1_000, render);
+  let quit: () => void = () => undefined;
+  const quitKey = new Promise<void>((resolve) => (quit = resolve));
+  const terminal = keys
+    ? readTerminalKeys(process.stdin, (input) => {
+        const action = keyAction(input);
+        if (action === "quit") quit();
+        else if (action === "wrist") void relay.toggleWrist().then(render);
+      })
+    : undefined;
+  await Promise.race([untilSignal(), quitKey]);
+  terminal?.stop();
+  frames.cancel();
   relay.stop();
   await adbWatch?.stop();
   return ExitCode.Ok;

@@ -1,13 +1,7 @@
 import type { NatsSecurity } from "../nats/nats-auth.js";
 import type { RedisSecurity } from "../redis/redis-cache.js";
 import { runningStack, STATE_DIR } from "../stack/state-file.js";
-
-export const DEFAULTS = {
-  nats: "nats://127.0.0.1:4222",
-  redis: "redis://127.0.0.1:6379",
-  api: "http://127.0.0.1:8000",
-  mqtt: "mqtt://127.0.0.1:1883",
-} as const;
+import { DEFAULTS } from "./defaults.js";
 
 export type Endpoint = keyof typeof DEFAULTS;
 /** The services every stack has (MQTT is optional: `up --mqtt`). */

@@ -1,8 +1,9 @@
+import type { ForeignConsumer } from "../wire/foreign-consumers.js";
 import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET } from "../wire/names.js";
 import { type ConnectFailure, connectFailure } from "../connect-failure.js";
 import { errorMessage } from "../errors.js";
 import { redactUrl } from "../url.js";
-import { type Check, type ConsumerView, type StreamView, degradedDetail, formatBytes, topologyChecks } from "./verdicts.js";
+import { type Check, type ConsumerView, type StreamView, type DeadLetterView, degradedDetail, formatBytes, topologyChecks } from "./verdicts.js";
 
 /**
  * The I/O edge of `ecwatch doctor`: each probe connects, looks, and closes what it opened.
@@ -22,8 +23,11 @@ export interface BusProbe {
 /** JetStream's account and the resources ecwatch uses, each undefined when it does not exist. */
 export interface JetStreamProbe {
   account(): Promise<{ readonly streams: number; readonly consumers: number; readonly storage: number }>;
-  stream(name: string): Promise<StreamView | undefined>;
+  /** With `subjectsFilter`, its state also counts the messages per subject matching it. */
+  stream(name: string, subjectsFilter?: string): Promise<(StreamView & DeadLetterView) | undefined>;
   consumer(stream: string, name: string): Promise<ConsumerView | undefined>;
+  /** The reading streams' durable consumers that are not ecwatch's aggregator's (issue 18). */
+  foreignConsumers(): Promise<ForeignConsumer[]>;
 }
 
 /** What doctor needs of the cache: the version of the server that answers (RedisCache implements it). */
@@ -76,7 +80,8 @@ async function jetStreamChecks(bus: BusProbe): Promise<Check[]> {
         consumers: stream ? Object.fromEntries(await Promise.all(AGGREGATOR_CONSUMERS.map(async ({ stream: of, name }) => [name, await js.consumer(of, name)]))) : {},
         latest: await js.stream(`KV_${LATEST_BUCKET}`),
         state: await js.stream(`KV_${STATE_BUCKET}`),
-        dlq: await js.stream(DLQ_STREAM),
+        dlq: await js.stream(DLQ_STREAM, ">"),
+        foreign: await js.foreignConsumers(),
       }),
     );
     return checks;

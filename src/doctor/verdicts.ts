@@ -1,5 +1,19 @@
 import type { ConsumerConfig, ConsumerInfo, StreamConfig, StreamState } from "@nats-io/jetstream";
-import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, PARTITIONS, STATE_BUCKET, STRAYS_CONSUMER, STREAM, STREAM_SUBJECTS } from "../wire/names.js";
+import { type ForeignConsumer, foreignConsumerNotice, isPrototypeAggregator } from "../wire/foreign-consumers.js";
+import {
+  AGGREGATOR_CONSUMERS,
+  DEAD_LETTER_KINDS,
+  DLQ_STREAM,
+  DLQ_SUBJECTS,
+  type DeadLetterKind,
+  LATEST_BUCKET,
+  PARTITIONS,
+  STATE_BUCKET,
+  STRAYS_CONSUMER,
+  STREAM,
+  STREAM_SUBJECTS,
+  deadLetterSubject,
+} from "../wire/names.js";
 import { ENV_NAMES, type CoreEndpoint } from "../config/connection-settings.js";
 import { formatDuration } from "../domain/duration.js";
 import { installHint, type ServerProgram } from "../stack/binaries.js";
@@ -18,6 +32,8 @@ export interface Check {
   readonly detail: string;
   /** One sentence saying exactly what to run. */
   readonly fix?: string;
+  /** The figures behind the detail, for `--json` (the dead letters by kind). */
+  readonly counts?: Readonly<Record<string, number>>;
 }
 
 /** Where an endpoint's URL came from, which decides how loudly an unreachable one is reported. */
@@ -234,24 +250,73 @@ export function consumerCheck(consumers: Readonly<Record<string, ConsumerView | 
 
 export type CountView = { readonly state: Pick<StreamState, "messages"> };
 
-/** A KV bucket or the DLQ: a stream the aggregator creates, reported with how much it holds. */
+/** A KV bucket: a stream the aggregator creates, reported with how much it holds. */
 export function ownedStreamCheck(name: string, stream: CountView | undefined, what: string): Check {
   if (!stream) return { name, status: "warn", detail: "does not exist yet", fix: CREATED_BY_AGGREGATE };
   return { name, status: "ok", detail: `${stream.state.messages} ${what}` };
+}
+
+export type DeadLetterView = {
+  readonly config: Pick<StreamConfig, "subjects">;
+  /** `subjects`: the messages per subject (asked with a subjects filter). */
+  readonly state: Pick<StreamState, "messages" | "subjects">;
+};
+
+/**
+ * EC_DLQ, with its dead letters by kind (the last token of their subject). Those whose subject is
+ * not a reading subject are a device or publisher writing under `ec.` where no reading goes
+ * (e.g. an MQTT topic with a level too many): a warning, as none of them is aggregated.
+ */
+export function deadLetterCheck(dlq: DeadLetterView | undefined): Check {
+  const name = `stream ${DLQ_STREAM}`;
+  if (!dlq) return { name, status: "warn", detail: "does not exist yet", fix: CREATED_BY_AGGREGATE };
+  const subjects = [...(dlq.config.subjects ?? [])].sort();
+  if (subjects.join() !== [...DLQ_SUBJECTS].sort().join()) {
+    return {
+      name,
+      status: "warn",
+      detail: `${dlq.state.messages} dead letters; holds ${JSON.stringify(subjects)} instead of ${JSON.stringify(DLQ_SUBJECTS)} (ecwatch before issue 18)`,
+      fix: "Run `ecwatch aggregate` (or `ecwatch up`), which moves the dead letters' subject on start.",
+    };
+  }
+  const counts = Object.fromEntries(DEAD_LETTER_KINDS.map((kind) => [kind, dlq.state.subjects?.[deadLetterSubject(kind)] ?? 0])) as Record<DeadLetterKind, number>;
+  const detail = `${dlq.state.messages} dead letters: ${counts.subject} not on a reading subject, ${counts.reading} not a valid reading`;
+  if (counts.subject > 0) {
+    return {
+      name,
+      status: "warn",
+      detail: `${detail} — something publishes under ec. (MQTT ec/) where no reading goes`,
+      fix: `See their subjects and reasons with \`nats stream view ${DLQ_STREAM}\`, and point the device at ec/<communityId>/meter/<meterId> (docs/mqtt.md).`,
+      counts,
+    };
+  }
+  return { name, status: "ok", detail, counts };
+}
+
+/**
+ * A durable consumer of the reading streams that ecwatch did not create (issue 18). The
+ * prototype's `agg-worker` is a problem: its aggregator writes `ec_latest` and Redis, fighting
+ * ecwatch's. Any other is a warning: it may only read.
+ */
+export function foreignConsumerCheck(consumer: ForeignConsumer): Check {
+  const { detail, fix } = foreignConsumerNotice(consumer, false);
+  return { name: `consumer ${consumer.name}`, status: isPrototypeAggregator(consumer) ? "fail" : "warn", detail, fix };
 }
 
 /** What exists of the JetStream resources ecwatch uses; undefined where missing. */
 export interface Topology {
   readonly stream: StreamView | undefined;
   readonly consumers: Readonly<Record<string, ConsumerView | undefined>>;
+  /** The reading streams' consumers that are not ecwatch's. */
+  readonly foreign: readonly ForeignConsumer[];
   readonly latest: CountView | undefined;
   readonly state: CountView | undefined;
-  readonly dlq: CountView | undefined;
+  readonly dlq: DeadLetterView | undefined;
 }
 
 /** One line per resource, or a single line when nothing was created yet (a fresh server). */
 export function topologyChecks(topology: Topology): Check[] {
-  const { stream, consumers, latest, state, dlq } = topology;
+  const { stream, consumers, latest, state, dlq, foreign } = topology;
   if (!stream && !latest && !state && !dlq) {
     const names = [STREAM, "its consumers", LATEST_BUCKET, STATE_BUCKET, DLQ_STREAM].join(", ");
     return [{ name: "resources", status: "warn", detail: `none created yet (${names})`, fix: "Run `ecwatch aggregate` (or `ecwatch up`), which creates them." }];
@@ -260,9 +325,10 @@ export function topologyChecks(topology: Topology): Check[] {
     streamCheck(stream),
     // Without the stream the consumers cannot exist; the stream's line already says what to run.
     ...(stream ? [consumerCheck(consumers)] : []),
+    ...foreign.map(foreignConsumerCheck),
     ownedStreamCheck(`KV ${LATEST_BUCKET}`, latest, "keys"),
     ownedStreamCheck(`KV ${STATE_BUCKET}`, state, "keys"),
-    ownedStreamCheck(`stream ${DLQ_STREAM}`, dlq, "dead letters"),
+    deadLetterCheck(dlq),
   ];
 }
 

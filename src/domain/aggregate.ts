@@ -16,8 +16,27 @@ export interface Aggregate {
   readonly measuredAt: string;
   /** Wall-clock time the aggregate was computed (ISO-8601). */
   readonly aggregatedAt: string;
-  /** Increases with every change of this community; the SSE event id. */
+  /** Increases with every change of this community, within its epoch. */
   readonly version: number;
+  /**
+   * New (and larger) on every reset of the community's state: the wall-clock ms at which the
+   * aggregator created the state from nothing; 0 for state stored before epochs (issue 18).
+   */
+  readonly epoch: number;
+}
+
+/** Where an aggregate stands in its community's sequence: its epoch, then its version. */
+export type AggregatePosition = Pick<Aggregate, "epoch" | "version">;
+
+/**
+ * True when `candidate` replaces `current`: a higher epoch (the state was reset since), or the
+ * same epoch and a higher version. An older or equal one changes nothing; a lower version alone
+ * is never a reset (a late message or a slow aggregator can deliver one, issue 18).
+ */
+export function supersedes(candidate: AggregatePosition, current: AggregatePosition | undefined): boolean {
+  if (!current) return true;
+  if (candidate.epoch !== current.epoch) return candidate.epoch > current.epoch;
+  return candidate.version > current.version;
 }
 
 export function netWatts(genW: number, conW: number): number {
@@ -45,5 +64,49 @@ export function aggregateFromJson(text: string): Aggregate | undefined {
     measuredAt: typeof v.measuredAt === "string" ? v.measuredAt : "",
     aggregatedAt: typeof v.aggregatedAt === "string" ? v.aggregatedAt : "",
     version: typeof v.version === "number" ? v.version : 0,
+    epoch: typeof v.epoch === "number" ? v.epoch : 0,
   };
+}
+
+/** An ISO-8601 date-time as `Date#toISOString` writes it (or with an offset). */
+const ISO_DATE_TIME = /^[+-]?\d{4,6}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/**
+ * Whether `value` has the full shape ecwatch's aggregator writes for `communityId`: its id,
+ * integer watts with netW = genW − conW, integer counts, both timestamps, a version ≥ 1 (and an
+ * integer `epoch` when present). Anything else in Redis or `ec_latest` was written by another
+ * writer, e.g. the prototype's aggregator (`{"genW": …, "conW": …, "measuredAt": …}`), and is
+ * never served or kept as ecwatch's (issue 18).
+ */
+export function isEcwatchAggregate(value: unknown, communityId: string): value is Aggregate {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Partial<Record<keyof Aggregate | "epoch", unknown>>;
+  return (
+    v.communityId === communityId &&
+    Number.isSafeInteger(v.genW) &&
+    Number.isSafeInteger(v.conW) &&
+    v.netW === netWatts(v.genW as number, v.conW as number) &&
+    isCount(v.meters) &&
+    isCount(v.stale) &&
+    typeof v.measuredAt === "string" &&
+    ISO_DATE_TIME.test(v.measuredAt) &&
+    typeof v.aggregatedAt === "string" &&
+    ISO_DATE_TIME.test(v.aggregatedAt) &&
+    Number.isSafeInteger(v.version) &&
+    (v.version as number) >= 1 &&
+    (v.epoch === undefined || Number.isSafeInteger(v.epoch))
+  );
+}
+
+/** The aggregate in `json` when ecwatch's aggregator wrote it for `communityId` (isEcwatchAggregate); undefined for anything else. */
+export function ecwatchAggregateFromJson(json: string, communityId: string): Aggregate | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  return isEcwatchAggregate(value, communityId) ? value : undefined;
 }

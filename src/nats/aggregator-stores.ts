@@ -1,13 +1,14 @@
 import type { ConsumerInfo, ConsumerMessages, JsMsg, StoredMsg } from "@nats-io/jetstream";
 import type { KV, KvEntry } from "@nats-io/kv";
 import {
-  DLQ_SUBJECT,
   LATEST_BUCKET,
   LATEST_KEY_PREFIX,
   STATE_BUCKET,
   STRAYS_CONSUMER,
   STREAM,
   changeFeedSubject,
+  deadLetterKind,
+  deadLetterSubject,
   energyDayKey,
   energyFinalKey,
   latestKey,
@@ -141,6 +142,21 @@ export function natsAggregatorStores(bus: Bus) {
       async put(communityId: string, json: string) {
         await bus.latest.put(latestKey(communityId), json);
       },
+      /** One watch of the whole bucket: `community/*` would match nothing (`/` is no token separator). */
+      async watch(onValue: (communityId: string, json: string) => void) {
+        const watcher = await bus.latest.watch({ key: ">", ignoreDeletes: true });
+        const done = (async () => {
+          for await (const entry of watcher) {
+            if (entry.operation === "PUT" && entry.key.startsWith(LATEST_KEY_PREFIX)) onValue(entry.key.slice(LATEST_KEY_PREFIX.length), entry.string());
+          }
+        })().catch(() => undefined);
+        return {
+          async stop() {
+            watcher.stop();
+            await done;
+          },
+        };
+      },
     },
     energy: {
       get: async (communityId: string, dayStartMs: number) => putValue(await bus.energy.get(energyDayKey(communityId, dayStartMs))),
@@ -160,8 +176,8 @@ export function natsAggregatorStores(bus: Bus) {
        * sequence alone is not unique: every partition stream (and EC_STREAM) numbers its messages
        * from 1, and a dead letter of one would be dropped as a duplicate of another's (issue 10).
        */
-      store: (msg: { readonly seq: number; readonly info: { readonly stream: string } }, deadLetter: object) =>
-        bus.js.publish(DLQ_SUBJECT, JSON.stringify(deadLetter), { msgID: `dlq.${msg.info.stream}.${msg.seq}` }).then(
+      store: (msg: { readonly seq: number; readonly info: { readonly stream: string } }, deadLetter: { readonly subject: string }) =>
+        bus.js.publish(deadLetterSubject(deadLetterKind(deadLetter.subject)), JSON.stringify(deadLetter), { msgID: `dlq.${msg.info.stream}.${msg.seq}` }).then(
           () => true,
           () => false,
         ),

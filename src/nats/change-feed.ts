@@ -3,7 +3,7 @@ import { changeFeedSubject } from "../wire/names.js";
 import { natsCall } from "./nats-errors.js";
 
 /**
- * The change feed on core NATS: a subscription to `ec.<id>.agg` per community, whose messages
+ * The change feed on core NATS: a subscription to `ecagg.<id>` per community, whose messages
  * are the aggregates' JSON as the aggregator announces them; a failed flush is a NatsError.
  */
 export class NatsChangeFeed {

@@ -1,4 +1,5 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
+import { type ForeignConsumer, isAggregatorConsumer } from "../wire/foreign-consumers.js";
 import { AGGREGATOR_CONSUMERS, DLQ_STREAM, KV_BUCKETS, type KvBucket, READING_STREAMS, kvStreamName } from "../wire/names.js";
 import { isNotFound } from "./not-found.js";
 
@@ -44,4 +45,26 @@ export async function wipeTopology(jsm: JetStreamManager): Promise<void> {
       if (!isNotFound(err)) throw err;
     }
   }
+}
+
+/**
+ * The durable consumers of the reading streams that are not ecwatch's aggregator's (issue 18):
+ * another aggregator reading them, such as the prototype's `agg-worker`. Ephemeral ones (a
+ * `nats stream view`, an ordered consumer) are not listed; a missing stream has none.
+ */
+export async function foreignConsumers(jsm: JetStreamManager): Promise<ForeignConsumer[]> {
+  const found = await Promise.all(
+    READING_STREAMS.map(async (stream) => {
+      try {
+        const infos = await jsm.consumers.list(stream).next();
+        return infos
+          .filter(({ name, config }) => config.durable_name !== undefined && !isAggregatorConsumer(stream, name))
+          .map(({ name, config }) => ({ stream, name, push: !!config.deliver_subject, deliverPolicy: String(config.deliver_policy) }));
+      } catch (err) {
+        if (isNotFound(err)) return [];
+        throw err;
+      }
+    }),
+  );
+  return found.flat();
 }

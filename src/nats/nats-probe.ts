@@ -1,6 +1,8 @@
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type ConsumerInfo, type JetStreamAccountStats, type JetStreamManager, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats } from "./connect.js";
+import { foreignConsumers } from "./inspect.js";
+import type { ForeignConsumer } from "../wire/foreign-consumers.js";
 import type { NatsSecurity } from "./nats-auth.js";
 
 /**
@@ -42,14 +44,18 @@ export class JetStreamProbe {
     return this.jsm.getAccountInfo();
   }
 
-  /** undefined when the stream does not exist. */
-  async stream(name: string): Promise<StreamInfo | undefined> {
+  /** undefined when the stream does not exist. With `subjectsFilter`, `state.subjects` counts the messages per subject matching it. */
+  async stream(name: string, subjectsFilter?: string): Promise<StreamInfo | undefined> {
     try {
-      return await this.jsm.streams.info(name);
+      return await this.jsm.streams.info(name, subjectsFilter === undefined ? undefined : { subjects_filter: subjectsFilter });
     } catch (err) {
       if (isNotFound(err, JetStreamApiCodes.StreamNotFound)) return undefined;
       throw err;
     }
+  }
+
+  foreignConsumers(): Promise<ForeignConsumer[]> {
+    return foreignConsumers(this.jsm);
   }
 
   /** undefined when the consumer does not exist, or its stream does not (a partition stream not created yet). */

@@ -14,7 +14,7 @@ import {
   AGGREGATOR_CONSUMERS,
   CONSUMER_ACK_WAIT_MS,
   DLQ_STREAM,
-  DLQ_SUBJECT,
+  DLQ_SUBJECTS,
   PARTITIONS,
   PROTOTYPE_CONSUMER,
   STRAYS_CONSUMER,
@@ -123,14 +123,17 @@ export async function ensureTopology(jsm: JetStreamManager, retention?: Retentio
     subjects: partitionStreamSubjects(partition),
     max_bytes: Math.floor(limits.maxBytes / PARTITIONS),
   }));
-  const deadLetters = { name: DLQ_STREAM, subjects: [DLQ_SUBJECT], storage: StorageType.File, max_msgs: 10_000, max_age: nanos(7 * 86_400_000), num_replicas: replicas };
+  const deadLetters = { name: DLQ_STREAM, subjects: [...DLQ_SUBJECTS], storage: StorageType.File, max_msgs: 10_000, max_age: nanos(7 * 86_400_000), num_replicas: replicas };
   const partitionChanges = (await Promise.all(partitions.map((partition) => retryTimedOut(() => ensureStream(jsm, partition, update))))).flat();
   const created = partitionChanges.filter((change) => change.startsWith(CREATED_STREAM));
+  // EC_DLQ before EC_STREAM: an EC_DLQ of before issue 18 holds `ec.dlq`, which EC_STREAM's `ec.>`
+  // would overlap (JetStream refuses overlapping subjects), so it moves first.
+  const deadLetterChanges = await retryTimedOut(() => ensureStream(jsm, deadLetters, update));
   return [
     ...(await retryTimedOut(() => ensureStream(jsm, stream, update))),
     ...(created.length ? [`created streams ${created.map((change) => change.slice(CREATED_STREAM.length)).join(", ")}`] : []),
     ...partitionChanges.filter((change) => !change.startsWith(CREATED_STREAM)),
-    ...(await retryTimedOut(() => ensureStream(jsm, deadLetters, update))),
+    ...deadLetterChanges,
     ...(await retryTimedOut(() => ensureConsumers(jsm, update))),
   ];
 }

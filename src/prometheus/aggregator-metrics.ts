@@ -1,5 +1,6 @@
-import { Gauge, Histogram } from "prom-client";
-import { counterOf, type MetricsSource, newRegistry } from "./metrics-server.js";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { DeadLetterKind } from "../wire/names.js";
+import { counterOf } from "./metrics-server.js";
 
 /** The aggregator's running totals these metrics read (its AggregatorStats has this shape). */
 export interface AggregatorCounters {
@@ -7,9 +8,14 @@ export interface AggregatorCounters {
   readonly ignored: number;
   readonly late: number;
   readonly deadLetters: number;
+  /** Of deadLetters, those whose subject is not a reading subject. */
+  readonly notReadingSubjects: number;
   readonly storeErrors: number;
   readonly cacheErrors: number;
   readonly forwarded: number;
+  /** Another writer's values found on its communities' keys in NATS KV and in Redis (issue 18). */
+  readonly foreignKv: number;
+  readonly foreignRedis: number;
   /** Partitions owned now. */
   readonly partitions: number;
 }
@@ -29,7 +35,8 @@ export interface AggregatorMetricsOptions {
 }
 
 export interface AggregatorMetrics {
-  readonly registry: MetricsSource;
+  /** The aggregator's own metrics (served with the process's by exposition()). */
+  readonly registry: Registry;
   /** The hook of AggregatorOptions.onBatch. */
   readonly observeBatch: (size: number) => void;
 }
@@ -43,15 +50,37 @@ const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000];
  * that a partition nobody works on shows too): aggregate it with max(), not sum().
  */
 export function aggregatorMetrics(options: AggregatorMetricsOptions): AggregatorMetrics {
-  const registry = newRegistry();
+  const registry = new Registry();
   const { stats } = options;
   counterOf(registry, "ecwatch_aggregator_readings_total", "Readings received from the partitions (a redelivered reading counts again)", () => stats().readings);
   counterOf(registry, "ecwatch_aggregator_readings_ignored_total", "Readings that changed nothing: duplicates", () => stats().ignored);
   counterOf(registry, "ecwatch_aggregator_readings_late_total", "Readings too late to be integrated in their place (beyond their meter's grace): counted in their history bucket, which is then not final", () => stats().late);
-  counterOf(registry, "ecwatch_aggregator_dead_letters_total", "Messages moved to the dead-letter stream EC_DLQ", () => stats().deadLetters);
+  new Counter({
+    name: "ecwatch_aggregator_dead_letters_total",
+    help: "Messages moved to the dead-letter stream EC_DLQ, by kind: subject (not a reading subject, e.g. an MQTT topic under ec/ that is no reading topic), reading (on a reading subject, but not a valid reading)",
+    labelNames: ["kind"],
+    registers: [registry],
+    collect() {
+      const { deadLetters, notReadingSubjects } = stats();
+      this.reset();
+      this.inc({ kind: "subject" satisfies DeadLetterKind }, notReadingSubjects);
+      this.inc({ kind: "reading" satisfies DeadLetterKind }, deadLetters - notReadingSubjects);
+    },
+  });
   counterOf(registry, "ecwatch_aggregator_store_errors_total", "Failed writes of a community to NATS KV (retried)", () => stats().storeErrors);
   counterOf(registry, "ecwatch_aggregator_cache_errors_total", "Failed writes to the Redis cache (retried)", () => stats().cacheErrors);
   counterOf(registry, "ecwatch_aggregator_forwarded_total", "Readings stored unpartitioned and moved into their partition", () => stats().forwarded);
+  new Counter({
+    name: "ecwatch_aggregator_foreign_writes_total",
+    help: "Another writer's values (e.g. the prototype's aggregator) found on the keys of communities this aggregator owns, which it then wrote again; kv counts each put seen, redis each read-back that found one",
+    labelNames: ["store"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ store: "kv" }, stats().foreignKv);
+      this.inc({ store: "redis" }, stats().foreignRedis);
+    },
+  });
   new Gauge({
     name: "ecwatch_aggregator_partitions_owned",
     help: "Partitions this aggregator works on",

@@ -1,6 +1,5 @@
-import { Counter, Gauge, Histogram } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Aggregate } from "../domain/aggregate.js";
-import { type MetricsSource, newRegistry } from "./metrics-server.js";
 
 export interface ApiMetricsOptions {
   /** SSE clients connected now, read at scrape time. */
@@ -10,7 +9,8 @@ export interface ApiMetricsOptions {
 }
 
 export interface ApiMetrics {
-  readonly registry: MetricsSource;
+  /** The API's own metrics (served with the process's by exposition()). */
+  readonly registry: Registry;
   /** The hooks to give the API (the shape of its ApiObserver's). */
   readonly observer: {
     /** A response ended (or its connection closed first), with its route template. */
@@ -30,7 +30,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  * of the server's counts as 0.
  */
 export function apiMetrics(options: ApiMetricsOptions): ApiMetrics {
-  const registry = newRegistry();
+  const registry = new Registry();
   const now = options.now ?? Date.now;
   const requests = new Counter({ name: "ecwatch_api_requests_total", help: "HTTP requests by method, route template and status (an SSE stream counts when it closes)", labelNames: ["method", "route", "status"], registers: [registry] });
   const posts = new Counter({ name: "ecwatch_api_readings_posted_total", help: "POST /communities by status: 200 published, 4xx rejected, 5xx failed upstream", labelNames: ["status"], registers: [registry] });

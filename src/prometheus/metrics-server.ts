@@ -3,22 +3,38 @@ import { Counter, Registry, collectDefaultMetrics } from "prom-client";
 import { type Listening, listen } from "../http/listen.js";
 
 /**
- * Shared plumbing of the Prometheus metrics (issue 10): a registry per service (an API and an
- * aggregator may share a process, as in `ecwatch up` and the tests), and the small HTTP server
- * that serves an aggregator's. The metrics themselves are in api-metrics.ts and aggregator-metrics.ts.
+ * Shared plumbing of the Prometheus metrics (issue 10): a registry per service with that
+ * service's metrics only (an API and an aggregator may share a process, as in `ecwatch up` and
+ * the tests), what one /metrics serves (the process's metrics once, then each service's), and the
+ * small HTTP server that serves an aggregator's. The metrics themselves are in api-metrics.ts and
+ * aggregator-metrics.ts.
  */
 
-/** A metrics registry as a server serves it (prom-client's Registry is one; the API's MetricsSource has this shape). */
-export interface MetricsSource {
-  readonly contentType: string;
-  metrics(): Promise<string>;
-}
+/**
+ * prom-client's default gauges named `_total`, which Prometheus reserves for counters
+ * (`promtool check metrics` fails on them, issue 18). Each is the sum of a gauge it sits beside,
+ * by `type` (`nodejs_active_handles` …): `sum without (type) (nodejs_active_handles)` gives it.
+ * Dropped rather than renamed: a renamed copy would still be a second series of what PromQL
+ * sums anyway, and upstream wants them gone too (prometheus/client_js#283, open).
+ */
+const TOTAL_GAUGES = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
 
-/** A registry with the process metrics prom-client collects (CPU, memory, event-loop lag, GC). */
-export function newRegistry(): Registry {
+/** The metrics prom-client collects of the process (CPU, memory, event-loop lag, GC, handles), without its `_total` gauges. */
+function processMetrics(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  for (const name of TOTAL_GAUGES) registry.removeSingleMetric(name);
   return registry;
+}
+
+/**
+ * What one /metrics serves: the process's metrics once, then the metrics of each service it
+ * runs (`ecwatch up`: the API's and the aggregator's). A name in two registries throws here,
+ * at start, never as a scrape that declares a family twice. The services' metrics must exist
+ * when this is called: the merge takes those registered so far.
+ */
+export function exposition(services: readonly Registry[]): Registry {
+  return Registry.merge([processMetrics(), ...services]);
 }
 
 /**
@@ -37,8 +53,9 @@ export function counterOf(registry: Registry, name: string, help: string, read: 
   });
 }
 
-/** Serves `GET /metrics` of `source` (and nothing else) on host:port; port 0 picks a free one. */
-export function serveMetrics(source: MetricsSource, host: string, port: number): Promise<Listening> {
+/** Serves `GET /metrics` (and nothing else) on host:port, the exposition of `services`; port 0 picks a free one. */
+export function serveMetrics(services: readonly Registry[], host: string, port: number): Promise<Listening> {
+  const source = exposition(services);
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path !== "/metrics") {

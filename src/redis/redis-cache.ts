@@ -11,6 +11,14 @@ const LATEST_KEY_PATTERN = "ec:*:latest";
 /** Seconds a cached aggregate lives: a silent community falls back to KV. */
 export const LATEST_TTL_SECONDS = 60;
 
+/** SET with the TTL when the key is missing or holds exactly ARGV[2]. */
+const REPLACE_SCRIPT = `local current = redis.call("GET", KEYS[1])
+if current == false or current == ARGV[2] then
+  redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[3])
+  return 1
+end
+return 0`;
+
 /** TLS besides `rediss://` (issue 10). */
 export interface RedisSecurity {
   /** PEM file of the CA(s) that signed the server's certificate; turns TLS on. Env REDIS_TLS_CA. */
@@ -91,10 +99,20 @@ export class RedisCache {
 
   /**
    * Writes an aggregate read from KV back into the cache, unless the cache already holds
-   * one: a newer value written by the aggregator meanwhile must not be overwritten.
+   * one: a newer value written by the aggregator meanwhile must not be overwritten. Given
+   * `replacing` (another writer's value the reader found there), it also replaces exactly that
+   * value, atomically (issue 18).
    */
-  async refillLatest(communityId: string, json: string): Promise<void> {
-    await redisCall(this.redis.set(latestCacheKey(communityId), json, "EX", LATEST_TTL_SECONDS, "NX"));
+  async refillLatest(communityId: string, json: string, replacing?: string): Promise<void> {
+    const key = latestCacheKey(communityId);
+    if (replacing === undefined) await redisCall(this.redis.set(key, json, "EX", LATEST_TTL_SECONDS, "NX"));
+    else await redisCall(this.redis.eval(REPLACE_SCRIPT, 1, key, json, replacing, LATEST_TTL_SECONDS));
+  }
+
+  /** The cached aggregates' JSON, null where missing, in the order of `communityIds` (one MGET); a failure is a RedisError. */
+  async readLatest(communityIds: readonly string[]): Promise<Array<string | null>> {
+    if (!communityIds.length) return [];
+    return redisCall(this.redis.mget(communityIds.map(latestCacheKey)));
   }
 
   /** The cached aggregate's JSON, null on a miss; a failure is a RedisError. */

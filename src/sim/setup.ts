@@ -8,6 +8,7 @@ import { type Scenario, ScenarioError, defaultScenario, describeCommunity, parse
 import type { Simulator } from "./simulator.js";
 import { type CommunityEnergy, type ReadingLevel, type ReadingSource } from "./sources.js";
 import { ModelSource } from "./model-source.js";
+import { BUILT_IN_SCENARIOS } from "./scenario-names.js";
 import { TraceSource } from "./trace-source.js";
 import { TraceError, parseTrace } from "./trace.js";
 import type { TruthEnergy, TruthTotals } from "./ground-truth.js";
@@ -46,9 +47,6 @@ export interface Simulation {
   /** Some of the scenario's groups report at their own interval instead of `intervalMs`. */
   readonly ownIntervals?: boolean;
 }
-
-/** The scenarios shipped in fixtures/scenarios/. */
-export const BUILT_IN_SCENARIOS = ["village", "apartment-block", "business-park", "mixed-cadence"] as const;
 
 /** Loads a shipped scenario by name, or a scenario file by path; a UsageError names the bad field. */
 export function loadScenario(nameOrFile: string): Scenario {

@@ -1,5 +1,6 @@
 import { Box, Text, useApp, useInput, useStdout } from "ink";
 import { useEffect, useMemo, useState } from "react";
+import type { Clock } from "../domain/clock.js";
 import type { ColorMode } from "./color.js";
 import { detailLines, paint, stateLabel } from "./details.js";
 import { renderFace } from "./face.js";
@@ -20,7 +21,8 @@ export interface MonitorAppProps {
   readonly ascii: boolean;
   /** Net power that fills the ring. */
   readonly maxW: number;
-  readonly now?: () => number;
+  /** What paces frames and ages values: the system's clock, or one a test advances. */
+  readonly clock: Clock;
   /** Today's energy and KPIs, shown under the face of the single view; none without it. */
   readonly kpis?: KpiSource;
   /** How often today's KPIs are asked for (tests shorten it). */
@@ -73,7 +75,6 @@ const HELP = [
 /** The watch face of one community, or a grid of all; live from the SSE stream. */
 export default function MonitorApp(props: MonitorAppProps): React.JSX.Element {
   const { communities, all, source, colorMode, ascii, maxW } = props;
-  const now = props.now ?? Date.now;
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const [index, setIndex] = useState(() => Math.max(0, communities.indexOf(props.initial)));
@@ -81,9 +82,9 @@ export default function MonitorApp(props: MonitorAppProps): React.JSX.Element {
   const [order, setOrder] = useState<SortOrder>("name");
   const current = communities[index] ?? props.initial;
   const followed = useMemo(() => (all ? [...communities] : [current]), [all, communities, current]);
-  const { views, nowMs } = useCommunityViews(source, followed, now);
+  const { views, nowMs } = useCommunityViews(source, followed, props.clock);
   // Changes once a minute at most: formatted here, not per frame of the face.
-  const today = useTodayKpis(all ? undefined : props.kpis, current, props.kpiRefreshMs);
+  const today = useTodayKpis(all ? undefined : props.kpis, current, props.clock, props.kpiRefreshMs);
   const showToday = props.kpis !== undefined && !all;
   const todayLine = useMemo(() => {
     if (!showToday) return [];

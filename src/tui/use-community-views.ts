@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { Aggregate } from "../domain/aggregate.js";
+import type { Clock, Timer } from "../domain/clock.js";
 import type { FollowStatus } from "../domain/follow-status.js";
 import { type CommunityView, emptyView, withAggregate, withLink } from "./monitor-model.js";
 
@@ -23,30 +24,30 @@ const CLOCK_MS = 1_000;
  * Follows the given communities and returns their views. Updates land in a ref and are
  * published to React at most every FRAME_MS.
  */
-export function useCommunityViews(source: FeedSource, followed: readonly string[], now: () => number): { views: ReadonlyMap<string, CommunityView>; nowMs: number } {
+export function useCommunityViews(source: FeedSource, followed: readonly string[], clock: Clock): { views: ReadonlyMap<string, CommunityView>; nowMs: number } {
   const live = useRef(new Map<string, CommunityView>());
-  const [snapshot, setSnapshot] = useState(() => ({ views: new Map(live.current) as ReadonlyMap<string, CommunityView>, nowMs: now() }));
+  const [snapshot, setSnapshot] = useState(() => ({ views: new Map(live.current) as ReadonlyMap<string, CommunityView>, nowMs: clock.now() }));
   /** When the last BURST frames were drawn, oldest first. */
-  const frame = useRef({ recent: [] as number[], timer: undefined as NodeJS.Timeout | undefined });
+  const frame = useRef({ recent: [] as number[], timer: undefined as Timer | undefined });
   const key = followed.join("\n");
 
   const publish = useCallback((): void => {
     const state = frame.current;
-    clearTimeout(state.timer);
+    state.timer?.cancel();
     state.timer = undefined;
-    // Frames are paced by the monotonic clock; `now` is the wall clock the views show.
-    state.recent = [...state.recent, performance.now()].slice(-BURST);
-    setSnapshot({ views: new Map(live.current), nowMs: now() });
-  }, [now]);
+    // Frames are paced by the monotonic clock; the wall clock is what the views show.
+    state.recent = [...state.recent, clock.monotonic()].slice(-BURST);
+    setSnapshot({ views: new Map(live.current), nowMs: clock.now() });
+  }, [clock]);
 
   const requestFrame = useCallback((): void => {
     const state = frame.current;
     if (state.timer) return;
     const oldest = state.recent.length < BURST ? Number.NEGATIVE_INFINITY : state.recent[0]!;
-    const wait = oldest + BURST * FRAME_MS - performance.now();
+    const wait = oldest + BURST * FRAME_MS - clock.monotonic();
     if (wait <= 0) publish();
-    else state.timer = setTimeout(publish, wait);
-  }, [now, publish]);
+    else state.timer = clock.after(wait, publish);
+  }, [clock, publish]);
 
   useEffect(() => {
     const followers = followed.map((communityId) => {
@@ -60,7 +61,7 @@ export function useCommunityViews(source: FeedSource, followed: readonly string[
       };
       return source.follow(
         communityId,
-        (aggregate) => update((view) => withAggregate(view, aggregate, now())),
+        (aggregate) => update((view) => withAggregate(view, aggregate, clock.now())),
         (status) => update((view) => withLink(view, status.state)),
       );
     });
@@ -69,10 +70,10 @@ export function useCommunityViews(source: FeedSource, followed: readonly string[
   }, [source, key]);
 
   useEffect(() => {
-    const clock = setInterval(requestFrame, CLOCK_MS);
+    const ticks = clock.every(CLOCK_MS, requestFrame);
     return () => {
-      clearInterval(clock);
-      clearTimeout(frame.current.timer);
+      ticks.cancel();
+      frame.current.timer?.cancel();
     };
   }, [requestFrame]);
 

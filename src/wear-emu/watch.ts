@@ -4,6 +4,13 @@ import { NET_ENERGY_PATH } from "./policy.js";
 /** The watch trusts a value for one minute (the prototype's watch app). */
 export const WATCH_VALIDITY_MS = 60_000;
 
+/** What the watch holds: the value, when it was measured (its `measuredAt`, if it carried one) and when it arrived. */
+export interface HeldValue {
+  readonly netW: number;
+  readonly measuredAtMs: number | undefined;
+  readonly receivedAtMs: number;
+}
+
 /**
  * The emulated watch app: shows the last `/net_energy` it received (a data item, or the
  * message that answers its request), and remembers when, for the staleness figures.
@@ -13,26 +20,34 @@ export class EmulatedWatch {
   readonly displayed: Array<{ atMs: number; value: number }> = [];
   /** When a value arrived. */
   readonly refreshes: number[] = [];
-  private current: number | undefined;
+  private current: HeldValue | undefined;
 
   receive(delivery: WatchDelivery): void {
     if (delivery.path !== NET_ENERGY_PATH) return;
-    const netW = Number(netEnergyOf(delivery));
+    const fields = deliveredFields(delivery);
+    const netW = Number(fields?.netEnergy);
     if (!Number.isFinite(netW)) return;
-    this.current = netW;
+    const measuredAtMs = Number(fields?.measuredAt);
+    this.current = { netW, measuredAtMs: Number.isFinite(measuredAtMs) ? measuredAtMs : undefined, receivedAtMs: delivery.atMs };
     this.refreshes.push(delivery.atMs);
     if (this.displayed.at(-1)?.value !== netW) this.displayed.push({ atMs: delivery.atMs, value: netW });
   }
 
   get value(): number | undefined {
+    return this.current?.netW;
+  }
+
+  get held(): HeldValue | undefined {
     return this.current;
   }
 }
 
-function netEnergyOf(delivery: WatchDelivery): unknown {
-  if (delivery.data) return delivery.data.netEnergy;
+/** What a delivery carries: a data item's map, or a message's JSON payload; undefined when unreadable. */
+export function deliveredFields(delivery: WatchDelivery): { readonly netEnergy?: unknown; readonly measuredAt?: unknown } | undefined {
+  if (delivery.data) return delivery.data;
   try {
-    return (JSON.parse(new TextDecoder().decode(delivery.payload)) as { netEnergy?: unknown }).netEnergy;
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(delivery.payload));
+    return typeof parsed === "object" && parsed !== null ? parsed : undefined;
   } catch {
     return undefined;
   }

@@ -8,7 +8,7 @@ export type Decoded =
   | { readonly ok: true; readonly communityId: string; readonly meterId: string; readonly state: MeterState }
   | { readonly ok: false; readonly reason: string };
 
-export const NOT_A_READING_SUBJECT = "subject is not ec.<communityId>.net or ec.<communityId>.meter.<meterId>";
+export const NOT_A_READING_SUBJECT = "subject is not ec.<communityId>.net or ec.<communityId>.meter.<meterId> (MQTT topic ec/<communityId>/net or ec/<communityId>/meter/<meterId>)";
 
 /**
  * Decodes a message of a reading stream (EC_STREAM or a partition's). `streamSeq` orders community-level readings, which

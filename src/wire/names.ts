@@ -21,19 +21,37 @@ export type KvBucket = (typeof KV_BUCKETS)[number];
 /** The stream under a KV bucket. */
 export const kvStreamName = (bucket: KvBucket): string => `KV_${bucket}`;
 export const DLQ_STREAM = "EC_DLQ";
-export const DLQ_SUBJECT = "ec.dlq";
 
 /**
- * The subjects EC_STREAM holds: both reading levels as published, never the change feed or
- * the DLQ. With ecwatch's mappings in nats-server's config, readings go to the partition
- * streams instead (`partitionStream`) and EC_STREAM holds only what arrived unpartitioned.
+ * Why a message is a dead letter, as the last token of its subject in EC_DLQ (`ecdlq.<kind>`), so
+ * that `doctor` counts each kind from the stream's info without reading the messages:
+ * `subject` — its subject is not a reading subject (e.g. an MQTT topic under `ec/` with a level
+ * too many); `reading` — on a reading subject, but not a reading ecwatch can aggregate
+ * (malformed, too large, in the wrong partition).
  */
-export const STREAM_SUBJECTS = ["ec.*.net", "ec.*.meter.*"] as const;
+export const DEAD_LETTER_KINDS = ["subject", "reading"] as const;
+export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
+/** Outside `ec.`, which EC_STREAM stores whole (issue 18). */
+const DLQ_SUBJECT_PREFIX = "ecdlq";
+export const DLQ_SUBJECTS = [`${DLQ_SUBJECT_PREFIX}.>`] as const;
+export const deadLetterSubject = (kind: DeadLetterKind): string => `${DLQ_SUBJECT_PREFIX}.${kind}`;
+/** The kind of a dead letter of a message that arrived on `subject`. */
+export const deadLetterKind = (subject: string): DeadLetterKind => (parseReadingSubject(subject) ? "reading" : "subject");
+
+/**
+ * The subjects EC_STREAM holds: everything under `ec.`, so that whatever nats-server accepts
+ * there (an MQTT device's PUBACK is the server's, not ecwatch's) is stored — a reading, or a
+ * dead letter with its reason (issue 18); and `/.ec.>`, where an MQTT topic with a leading `/`
+ * (`/ec/…`) lands. With ecwatch's mappings in nats-server's config, readings go to the
+ * partition streams instead (`partitionStream`) and EC_STREAM holds only what arrived
+ * unpartitioned. ecwatch's own subjects (the change feed, the dead letters) are outside `ec.`.
+ */
+export const STREAM_SUBJECTS = ["ec.>", "/.ec.>"] as const;
 
 export const communityReadingSubject = (communityId: string): string => `ec.${communityId}.net`;
 export const meterReadingSubject = (communityId: string, meterId: string): string => `ec.${communityId}.meter.${meterId}`;
-/** Core NATS change feed of a community's aggregate (not stored in the stream). */
-export const changeFeedSubject = (communityId: string): string => `ec.${communityId}.agg`;
+/** Core NATS change feed of a community's aggregate: outside `ec.`, so not stored in the stream. */
+export const changeFeedSubject = (communityId: string): string => `ecagg.${communityId}`;
 export const latestKey = (communityId: string): string => `community/${communityId}`;
 export const LATEST_KEY_PREFIX = "community/";
 /** The dedup id without its seq, for a publisher that builds many of one meter. */

@@ -5,6 +5,7 @@ import type { FollowStatus } from "../../src/domain/follow-status.js";
 import MonitorApp from "../../src/tui/monitor-app.js";
 import type { KpiSource, TodayKpis } from "../../src/tui/today-kpis.js";
 import type { FeedSource } from "../../src/tui/use-community-views.js";
+import { FakeClock } from "../helpers/fake-clock.js";
 
 /** A hand-written feed: the test decides what arrives and when. */
 class FakeFeed implements FeedSource {
@@ -35,16 +36,26 @@ class FakeFeed implements FeedSource {
       measuredAt: new Date(aggregatedAt).toISOString(),
       aggregatedAt: new Date(aggregatedAt).toISOString(),
       version: 1,
+      epoch: 1795354800000,
     });
   }
 }
 
 const T0 = Date.UTC(2026, 10, 22, 12);
-let clock = T0;
-const now = (): number => clock;
-const frame = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 400));
+/** The monitor's time: the tests move it; nothing waits in real time. */
+let clock = new FakeClock(T0);
+/** Lets promises, React and ink finish what the last event started (no time passes). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i += 1) await new Promise((resolve) => setImmediate(resolve));
+}
+/** Moves the clock by `ms` (a frame's worth by default) and lets the frame be drawn. */
+async function frame(ms = 400): Promise<void> {
+  await settle();
+  clock.advance(ms);
+  await settle();
+}
 /** Long enough for a frame beyond the burst of two (FRAME_MS pacing). */
-const paced = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1_200));
+const paced = (): Promise<void> => frame(1_200);
 let instance: ReturnType<typeof render> | undefined;
 
 /** Today's KPIs as the test says: each answer is the next of `answers` (an Error rejects). */
@@ -60,7 +71,7 @@ class FakeKpis implements KpiSource {
 }
 
 function show(feed: FakeFeed, options: { all?: boolean; communities?: string[]; kpis?: KpiSource; kpiRefreshMs?: number } = {}) {
-  clock = T0;
+  clock = new FakeClock(T0);
   const communities = options.communities ?? ["community1", "community2"];
   instance = render(
     <MonitorApp
@@ -73,7 +84,7 @@ function show(feed: FakeFeed, options: { all?: boolean; communities?: string[]; 
       colorMode="none"
       ascii={false}
       maxW={10_000}
-      now={now}
+      clock={clock}
     />,
   );
   return instance;
@@ -115,8 +126,7 @@ describe("MonitorApp states", () => {
     feed.send("community1", -3_500, T0);
     await frame();
     expect(lastFrame()).toContain("● live");
-    clock = T0 + 61_000;
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await frame(61_500);
     expect(lastFrame()).toContain("◌ stale");
     expect(lastFrame()).toContain("deficit 3.50 kW");
   });

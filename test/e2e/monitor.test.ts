@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatKw } from "../../src/domain/format-power.js";
 import { BIN, CliProcess, runCli } from "../helpers/cli.js";
 import { eventually } from "../helpers/stack.js";
 import { TmuxSession } from "../helpers/tmux.js";
@@ -69,17 +70,49 @@ describe("ecwatch monitor in a real terminal", () => {
     }
   });
 
-  it("wear-emu relays the live value to the emulated watch and shows its face, log and figures", async () => {
-    const terminal = TmuxSession.start(`exec ${process.execPath} ${BIN} wear-emu --policy prototype`, { cwd, width: 100, height: 40 });
+  it("wear-emu relays the live value to the emulated watch and shows its log and figures", async () => {
+    const terminal = TmuxSession.start(`exec ${process.execPath} ${BIN} wear-emu --policy prototype --glances 0/day`, { cwd, width: 110, height: 40 });
     try {
-      await terminal.waitForScreen(/watch shows -?\d+\.\d\d kW/, 20_000);
+      await terminal.waitForScreen(/watch holds [+-]?\d+\.\d\d kW/, 20_000);
       await post(6_000, 1_000); // +5.00 kW
-      const screen = await terminal.waitForScreen(/watch shows 5\.00 kW/, 10_000);
-      expect(screen).toMatch(/data \/net_energy +\d+ B +urgent/);
+      const screen = await terminal.waitForScreen(/watch holds \+5\.00 kW/, 10_000);
+      expect(screen).toMatch(/urgent +\/net_energy \+5\.00 kW → \d+ B, wake-up \d+/);
       expect(screen).toMatch(/wake-ups\/h/);
-      expect(screen).toMatch(/[\u2801-\u28FF]{3}/);
       terminal.sendKeys("C-c");
       expect(["exit 0", "ended"], terminal.screen()).toContain(await terminal.ended(20_000));
+    } finally {
+      terminal.kill();
+    }
+  });
+
+  it("wear-emu: space raises the wrist, and the watch wakes with the API's current value; the log shows that wake-up", async () => {
+    const current = (await (await fetch(`${api}/communities/community1`)).json()) as { netW: number };
+    const value = formatKw(current.netW, true).replace(/[+.]/g, "\\$&");
+    const terminal = TmuxSession.start("env PS1='$ ' bash --norc --noprofile", { cwd, width: 110, height: 40 });
+    try {
+      // No seeded glances: only the key opens the watch app.
+      terminal.sendKeys(`${process.execPath} ${BIN} wear-emu --glances 0/day`, "Enter");
+      const before = await terminal.waitForScreen(/wrist down — watch screen off \(space raises it\)/, 20_000);
+      expect(before).toContain("(screen off)");
+      expect(before).toContain("keys: space raise / lower the wrist · q or Ctrl-C quit");
+      expect(before).toMatch(/watch holds nothing yet/); // energy-aware: the first value waits in its batch
+
+      terminal.sendKeys("Space");
+      const raised = await terminal.waitForScreen(new RegExp(`watch holds ${value} · measured [^·]+ ago · arrived \\d+s ago`), 10_000);
+      expect(raised).toMatch(/wrist raised — watch screen ON, \d+s left \(space lowers it\)/);
+      expect(raised).toMatch(/[\u2801-\u28FF]{3}/); // the ring, lit
+      expect(raised).toMatch(new RegExp(`urgent +/net_energy ${value} → \\d+ B, wake-up 1$`, "m"));
+
+      terminal.sendKeys("Space");
+      await terminal.waitForScreen(/wrist down — watch screen off/, 10_000);
+      terminal.sendKeys("q");
+      // The terminal is given back as it was (line mode, echo), and the relay ended with 0.
+      await terminal.waitForScreen(/^\$\s*$/m, 10_000);
+      terminal.sendKeys("echo EXIT $?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo; echo END", "Enter");
+      const after = await terminal.waitForScreen(/^END$/m);
+      expect(after).toMatch(/^EXIT 0$/m);
+      expect(after).toMatch(/^icanon$/m);
+      expect(after).toMatch(/^echo$/m);
     } finally {
       terminal.kill();
     }

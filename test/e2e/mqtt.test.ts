@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -83,9 +84,20 @@ describe("MQTT devices", () => {
     }
   });
 
-  it("--mqtt does not go with --nats (exit 2)", async () => {
-    const run = await runCli(["up", "--mqtt", "--nats", "nats://127.0.0.1:1"], { cwd: tmpdir() });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain("--mqtt");
+  it("a topic under ec/ that is no reading topic is acknowledged and kept: doctor counts it among the dead letters", async () => {
+    const port = new URL(ready.mqtt).port;
+    const pub = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile("/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", port, "-q", "1", "-t", "ec/device1/meter/m1/extra", "-m", "{}"], { timeout: 10_000 }, (err, _stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stderr }),
+      );
+    });
+    expect(pub).toEqual({ code: 0, stderr: "" });
+    const dlq = await eventually(async () => {
+      const doctor = await runCli(["doctor", "--json"], { cwd });
+      const check = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; counts?: Record<string, number> }> }).checks.find(({ name }) => name === "stream EC_DLQ");
+      return check?.counts?.subject === 1 ? check : undefined;
+    }, 15_000, "doctor to count the dead letter");
+    expect(dlq).toMatchObject({ status: "warn", counts: { subject: 1 } });
   });
+
 });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { connectNats } from "../../src/nats/connect.js";
+import { changeFeedSubject } from "../../src/wire/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { type ApiService, startApi } from "../../src/app/services.js";
 import { CliProcess } from "../helpers/cli.js";
@@ -34,7 +35,7 @@ it(`kill -9 of an aggregator, ${KILLS}× under ${count(SHAPE.rate)} readings/s w
   // Every version any aggregator announced, per community: after a hand-over the next owner must go on above it.
   const nc = await connectNats(stack.natsUrl, "test-aggregator-crash");
   const versions = new Map<string, number[]>();
-  nc.subscribe("ec.*.agg", {
+  nc.subscribe(changeFeedSubject("*"), {
     callback: (_, msg) => {
       const { communityId, version } = msg.json<Aggregate>();
       versions.set(communityId, [...(versions.get(communityId) ?? []), version]);

@@ -139,6 +139,7 @@ export class MemoryStateStore implements StateStore {
 
 export class MemoryLatestStore implements LatestValueStore {
   readonly values = new Map<string, string>();
+  private readonly watchers = new Set<(communityId: string, json: string) => void>();
   fail = false;
   async communities(): Promise<string[]> {
     return [...this.values.keys()];
@@ -148,7 +149,17 @@ export class MemoryLatestStore implements LatestValueStore {
   }
   async put(communityId: string, json: string): Promise<void> {
     if (this.fail) throw new Error("latest put failed");
+    this.write(communityId, json);
+  }
+  /** A put by anyone (a foreign writer too): stored, and seen by every watch. */
+  write(communityId: string, json: string): void {
     this.values.set(communityId, json);
+    for (const watcher of this.watchers) watcher(communityId, json);
+  }
+  async watch(onValue: (communityId: string, json: string) => void): Promise<Consumption> {
+    for (const [communityId, json] of this.values) onValue(communityId, json);
+    this.watchers.add(onValue);
+    return { stop: async () => void this.watchers.delete(onValue) };
   }
 }
 
@@ -192,6 +203,10 @@ export class MemoryCache implements LatestCache {
   async putLatest(entries: ReadonlyArray<{ communityId: string; json: string }>): Promise<void> {
     if (this.fail) throw new Error("cache unreachable");
     for (const { communityId, json } of entries) this.values.set(communityId, json);
+  }
+  async readLatest(communityIds: readonly string[]): Promise<Array<string | null>> {
+    if (this.fail) throw new Error("cache unreachable");
+    return communityIds.map((communityId) => this.values.get(communityId) ?? null);
   }
 }
 

@@ -69,9 +69,12 @@ export class FixedReadiness implements Readiness {
   }
 }
 
+/** The epoch of `aggregateOf`'s aggregates: their state was created at 2026-01-10T12:00Z. */
+export const EPOCH = 1_768_046_400_000;
+
 /** An aggregate of one community, with the fields the API sends. */
-export function aggregateOf(communityId: string, version: number, genW = 100, conW = 40): Aggregate {
-  return { communityId, genW, conW, netW: genW - conW, meters: 2, stale: 0, measuredAt: "2026-01-10T12:00:00.000Z", aggregatedAt: "2026-01-10T12:00:00.100Z", version };
+export function aggregateOf(communityId: string, version: number, genW = 100, conW = 40, epoch = EPOCH): Aggregate {
+  return { communityId, genW, conW, netW: genW - conW, meters: 2, stale: 0, measuredAt: "2026-01-10T12:00:00.000Z", aggregatedAt: "2026-01-10T12:00:00.100Z", version, epoch };
 }
 
 /** The fakes behind one API, to look at or change in a test. */

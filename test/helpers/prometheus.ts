@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+
 /** One sample of the Prometheus text format: `name{label="value",…} number`. */
 export interface Sample {
   readonly name: string;
@@ -41,4 +43,29 @@ export class Scrape {
     if (found.length > 1) throw new Error(`${name} ${JSON.stringify(labels)} matches ${found.length} series`);
     return found[0]?.value;
   }
+}
+
+/** What `promtool check metrics` said of a scrape: its exit code (0 clean, 3 lint problems, 1 unparsable) and its complaints. */
+export interface PromtoolVerdict {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+/** Runs Prometheus's own linter, `promtool check metrics`, on a scrape's text (its stdin, as `curl … | promtool check metrics`). */
+export function promtoolCheck(text: string): Promise<PromtoolVerdict> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("promtool", ["check", "metrics"], { stdio: ["pipe", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+    child.stdin.end(text);
+  });
+}
+
+/** The names of the metric families that a scrape declares more than once (a merge of registries gone wrong). */
+export function declaredTwice(text: string): string[] {
+  const names = [...text.matchAll(/^# TYPE (\S+) /gm)].map((match) => match[1]!);
+  return names.filter((name, i) => names.indexOf(name) !== i);
 }

@@ -28,7 +28,7 @@ const get = async (apiUrl: string): Promise<Aggregate | undefined> => {
   return res.ok ? ((await res.json()) as Aggregate) : undefined;
 };
 
-it("serve the same data, take writes on either, and honour each other's SSE ids (the aggregate version)", async () => {
+it("serve the same data, take writes on either, and honour each other's SSE ids (the aggregate's epoch and version)", async () => {
   const [a, b] = [pipeline.api.url, second.url];
   expect((await post(b, 1_000, 1)).status).toBe(200);
   const first = await eventually(async () => {
@@ -40,9 +40,9 @@ it("serve the same data, take writes on either, and honour each other's SSE ids 
   // A client follows instance A, then (its connection moved by the balancer) resumes on B with A's last id.
   const onA = await SseReader.open(`${a}/communities/lb1/stream`);
   const current = await onA.waitFor(() => true);
-  expect(current.id).toBe(String(first.version));
+  expect(current.id).toBe(`${first.epoch}:${first.version}`);
   await post(a, 2_000, 2);
-  const next = await onA.waitFor((event) => event.id === String(first.version + 1));
+  const next = await onA.waitFor((event) => event.id === `${first.epoch}:${first.version + 1}`);
   onA.stop();
 
   const onB = await SseReader.open(`${b}/communities/lb1/stream`, { "last-event-id": next.id! });
@@ -50,7 +50,7 @@ it("serve the same data, take writes on either, and honour each other's SSE ids 
     await post(b, 3_000, 3);
     const resumed = await onB.waitFor(() => true);
     // Nothing repeated: the first event B sends is the one after the id A gave.
-    expect(resumed.id).toBe(String(first.version + 2));
+    expect(resumed.id).toBe(`${first.epoch}:${first.version + 2}`);
     expect(JSON.parse(resumed.data)).toMatchObject({ genW: 3_000, version: first.version + 2 });
   } finally {
     onB.stop();

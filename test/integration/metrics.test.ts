@@ -27,7 +27,7 @@ beforeAll(async () => {
   stack = await startTestStack();
   aggregation = await startAggregation(stack.natsUrl, stack.redisUrl, { staleAfterMs: STALE_AFTER_MS });
   api = await startApi(stack.natsUrl, stack.redisUrl, "127.0.0.1", 0);
-  aggregatorMetrics = await serveMetrics(aggregation.metrics, "127.0.0.1", 0);
+  aggregatorMetrics = await serveMetrics([aggregation.metrics], "127.0.0.1", 0);
 });
 
 afterAll(async () => {
@@ -79,7 +79,8 @@ describe("/metrics under load", () => {
       );
       // The readings the simulator had acknowledged, and the one reading posted to the API.
       expect(drained.value("ecwatch_aggregator_readings_total")).toBe(result.acked + 1);
-      expect(drained.value("ecwatch_aggregator_dead_letters_total")).toBe(MALFORMED);
+      expect(drained.value("ecwatch_aggregator_dead_letters_total", { kind: "reading" })).toBe(MALFORMED);
+      expect(drained.value("ecwatch_aggregator_dead_letters_total", { kind: "subject" })).toBe(0);
       expect(drained.value("ecwatch_aggregator_partitions_owned")).toBe(PARTITIONS);
       const perPartition = drained.series("ecwatch_aggregator_partition_lag_messages");
       expect(perPartition.map((s) => s.labels.partition).sort()).toEqual([...Array.from({ length: PARTITIONS }, (_, p) => String(p)), "strays"].sort());

@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { connectNats } from "../../src/nats/connect.js";
-import { DLQ_STREAM, partitionedSubject } from "../../src/wire/names.js";
+import { DLQ_STREAM, deadLetterSubject, partitionedSubject } from "../../src/wire/names.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { NO_FAULTS } from "../../src/sim/faults.js";
 import { JetStreamPublisher } from "../../src/nats/jetstream-publisher.js";
@@ -70,9 +70,10 @@ describe("sim → aggregate → serve", () => {
         await post({ communityId: "ssecheck", genW, conW: 400, measuredAt: new Date(Date.UTC(2026, 10, 22, 12, 0, i)).toISOString() });
         const event = await reader.waitFor((e) => (JSON.parse(e.data) as Aggregate).genW === genW);
         latencies.push(performance.now() - sentAt);
-        expect(Number(event.id)).toBe((JSON.parse(event.data) as Aggregate).version);
+        const aggregate = JSON.parse(event.data) as Aggregate;
+        expect(event.id).toBe(`${aggregate.epoch}:${aggregate.version}`);
       }
-      const versions = reader.events.map((e) => Number(e.id));
+      const versions = reader.events.map((e) => (JSON.parse(e.data) as Aggregate).version);
       expect(versions).toEqual([...versions].sort((a, b) => a - b));
       expect(reader.events).toHaveLength(26);
 
@@ -114,7 +115,7 @@ describe("bad input", () => {
       return info.state.messages >= before + 2 ? info.state.messages : undefined;
     });
     expect(letters).toBe(before + 2);
-    const last = await jsm.streams.getMessage(DLQ_STREAM, { last_by_subj: "ec.dlq" });
+    const last = await jsm.streams.getMessage(DLQ_STREAM, { last_by_subj: deadLetterSubject("reading") });
     // The subject as stored: nats-server's mapping moved it into its partition.
     expect(last?.json()).toMatchObject({ reason: "meterId differs from the subject", subject: partitionedSubject("ec.community9.meter.m1") });
     const served = await eventually(async () => {
@@ -136,7 +137,7 @@ describe("exactness", () => {
     seq,
   });
 
-  it("ignores duplicates and older readings, and stays exact across an aggregator restart", async () => {
+  it("ignores duplicates and older readings, and stays exact across an aggregator restart, in the same epoch", async () => {
     const nc = await connectNats(pipeline.stack.natsUrl, "test-exact");
     const js = jetstream(nc);
     const publish = (r: ReturnType<typeof reading>) => js.publish(`ec.exact1.meter.${r.meterId}`, JSON.stringify(r));
@@ -159,6 +160,9 @@ describe("exactness", () => {
       return (body as Aggregate).genW === 350 ? (body as Aggregate) : undefined;
     });
     expect(after.version).toBeGreaterThan(first.version);
+    // Not a reset: the restarted aggregator goes on in the community's epoch (the snapshot holds it).
+    expect(first.epoch).toBeGreaterThan(0);
+    expect(after.epoch).toBe(first.epoch);
 
     // A meter 31 s behind the newest reading leaves the totals and is counted as stale.
     await publish(reading("b", 250, 42));

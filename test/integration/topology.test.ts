@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectNats } from "../../src/nats/connect.js";
 import { DEFAULT_RETENTION, ensureTopology, MAX_ACK_PENDING } from "../../src/nats/topology.js";
 import { wipeTopology } from "../../src/nats/inspect.js";
-import { AGGREGATOR_CONSUMERS, PROTOTYPE_CONSUMER, READING_STREAMS, STREAM, STREAM_SUBJECTS } from "../../src/wire/names.js";
+import { jetstream } from "@nats-io/jetstream";
+import { AGGREGATOR_CONSUMERS, DLQ_STREAM, DLQ_SUBJECTS, PROTOTYPE_CONSUMER, READING_STREAMS, STREAM, STREAM_SUBJECTS, deadLetterSubject } from "../../src/wire/names.js";
+import { eventually } from "../helpers/stack.js";
 import { startAggregation, startApi } from "../../src/app/services.js";
 import { startTestStack, type TestStack } from "../helpers/stack.js";
 
@@ -98,6 +100,49 @@ describe("the prototype's resources", () => {
       expect(aggregation.changes).toEqual([`set max_ack_pending of consumer ${name} to ${MAX_ACK_PENDING}`]);
       const consumers = await Promise.all(AGGREGATOR_CONSUMERS.map(({ stream: of, name: consumer }) => jsm.consumers.info(of, consumer)));
       expect(consumers.map((consumer) => consumer.config.max_ack_pending)).toEqual(AGGREGATOR_CONSUMERS.map(() => MAX_ACK_PENDING));
+    } finally {
+      await aggregation.stop();
+    }
+  });
+});
+
+describe("a stack of an ecwatch before issue 18", () => {
+  // EC_STREAM held the two reading levels only, and EC_DLQ `ec.dlq`, which `ec.>` overlaps.
+  const OLD_STREAM_SUBJECTS = ["ec.*.net", "ec.*.meter.*"];
+  const OLD_DLQ_SUBJECT = "ec.dlq";
+
+  it("a simulator or an API leaves the old subjects alone and starts; the aggregator moves the dead letters' subject, then widens EC_STREAM, saying so", async () => {
+    await wipeTopology(jsm);
+    await jsm.streams.add({ name: STREAM, subjects: OLD_STREAM_SUBJECTS });
+    await jsm.streams.add({ name: DLQ_STREAM, subjects: [OLD_DLQ_SUBJECT] });
+    const js = jetstream(nc);
+    await js.publish(OLD_DLQ_SUBJECT, JSON.stringify({ reason: "an old one", subject: "ecp.1.c.meter.m", data: "x" }));
+
+    // Without retention (sim, serve): nothing of the old subjects changes, nothing fails.
+    const unchanged = await ensureTopology(jsm);
+    expect(unchanged.some((change) => change.includes(`stream ${STREAM}:`) || change.includes(`stream ${DLQ_STREAM}:`))).toBe(false);
+    expect((await jsm.streams.info(STREAM)).config.subjects).toEqual(OLD_STREAM_SUBJECTS);
+    expect((await jsm.streams.info(DLQ_STREAM)).config.subjects).toEqual([OLD_DLQ_SUBJECT]);
+
+    const aggregation = await startAggregation(stack.natsUrl, stack.redisUrl, { retention: DEFAULT_RETENTION });
+    try {
+      expect(aggregation.changes).toEqual(
+        expect.arrayContaining([
+          `stream ${DLQ_STREAM}: subjects ${JSON.stringify([OLD_DLQ_SUBJECT])} → ${JSON.stringify(DLQ_SUBJECTS)}`,
+          `stream ${STREAM}: subjects ${JSON.stringify(OLD_STREAM_SUBJECTS)} → ${JSON.stringify(STREAM_SUBJECTS)}`,
+        ]),
+      );
+      expect((await jsm.streams.info(STREAM)).config.subjects).toEqual([...STREAM_SUBJECTS]);
+      const dlq = await jsm.streams.info(DLQ_STREAM);
+      expect(dlq.config.subjects).toEqual([...DLQ_SUBJECTS]);
+      expect(dlq.state.messages).toBe(1); // the old dead letter is kept
+
+      // What EC_STREAM now takes: a subject under ec. that is no reading is stored (acked by JetStream) and dead-lettered.
+      const ack = await js.publish("ec.mq1.meter.m1.extra", "{}");
+      expect(ack.stream).toBe(STREAM);
+      const letter = await eventually(() => jsm.streams.getMessage(DLQ_STREAM, { last_by_subj: deadLetterSubject("subject") }).then((m) => m ?? undefined, () => undefined), 10_000, "the dead letter");
+      expect(letter.json()).toMatchObject({ subject: "ec.mq1.meter.m1.extra", data: "{}", reason: expect.stringContaining("is not ec.<communityId>.net") });
+      expect(aggregation.aggregator.stats.notReadingSubjects).toBe(1);
     } finally {
       await aggregation.stop();
     }

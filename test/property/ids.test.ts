@@ -51,7 +51,7 @@ describe("ids", () => {
         expect([...communityId].every((c) => ID_ALPHABET.includes(c))).toBe(true);
         expect(meterReadingSubject(communityId, meterId).split(".")).toEqual(["ec", communityId, "meter", meterId]);
         expect(communityReadingSubject(communityId).split(".")).toEqual(["ec", communityId, "net"]);
-        expect(changeFeedSubject(communityId).split(".")).toEqual(["ec", communityId, "agg"]);
+        expect(changeFeedSubject(communityId).split(".")).toEqual(["ecagg", communityId]);
         expect(latestKey(communityId).split("/")).toEqual(["community", communityId]);
         expect(dedupId(communityId, meterId, 1).split(".")).toEqual([communityId, meterId, "1"]);
         expect(encodeURIComponent(communityId)).toBe(communityId);

@@ -3,6 +3,8 @@ import { Aggregator } from "../../src/aggregator/aggregator.js";
 import { partitionLeaseKey } from "../../src/aggregator/lease.js";
 import { type AggregatorOptions, type AggregatorStats, emptyStats } from "../../src/aggregator/options.js";
 import { PartitionWorker } from "../../src/aggregator/partition-worker.js";
+import { StrayForwarder } from "../../src/aggregator/stray-forwarder.js";
+import { NOT_A_READING_SUBJECT } from "../../src/wire/decode-reading.js";
 import { aggregateFromJson } from "../../src/domain/aggregate.js";
 import { decodeDay } from "../../src/energy/day-record.js";
 import { partitionOf } from "../../src/wire/names.js";
@@ -105,6 +107,45 @@ describe("the aggregator core on in-memory ports", () => {
     expect(latest()).toMatchObject({ version, genW: 500, conW: 500, meters: 2 });
   });
 
+  it("a new community's aggregates carry a new epoch, the wall-clock ms its state was created at; a restart keeps it", async () => {
+    const ports = fakePorts();
+    const before = Date.now();
+    const first = await startWorker({}, ports);
+    const msg = reading("m1", 0, 500, 200);
+    first.deliver(msg);
+    await until(() => msg.settled !== undefined, "the ack");
+    const epoch = first.latest()!.epoch;
+    expect(epoch).toBeGreaterThanOrEqual(before);
+    expect(epoch).toBeLessThanOrEqual(Date.now());
+    expect(JSON.parse(ports.state.entries.get(COMMUNITY)!.value)).toMatchObject({ epoch, version: 1 });
+    await first.worker.stop();
+    // A restart (or the next owner of the partition) goes on in the same epoch.
+    const restarted = await startWorker({}, ports);
+    restarted.deliver(reading("m1", 1, 600, 200));
+    await until(() => restarted.latest()?.version === 2, "the next aggregate");
+    expect(restarted.latest()).toMatchObject({ epoch, version: 2, genW: 600 });
+  });
+
+  it("carries on the epoch and version of a stored aggregate whose snapshot its owner never stored", async () => {
+    const ports = fakePorts();
+    ports.latest.values.set(COMMUNITY, JSON.stringify({ communityId: COMMUNITY, genW: 1, conW: 1, netW: 0, meters: 1, stale: 0, measuredAt: "", aggregatedAt: "", version: 7, epoch: 42 }));
+    const { deliver, latest } = await startWorker({}, ports);
+    deliver(reading("m1", 0, 500, 200));
+    await until(() => latest()?.genW === 500, "the aggregate");
+    expect(latest()).toMatchObject({ epoch: 42, version: 8 });
+  });
+
+  it("starts a new epoch over a stored value that is not ecwatch's (the prototype's: no version)", async () => {
+    const ports = fakePorts();
+    ports.latest.values.set(COMMUNITY, JSON.stringify({ genW: 1, conW: 1, measuredAt: "2026-06-21T12:00:00Z" }));
+    const before = Date.now();
+    const { deliver, latest } = await startWorker({}, ports);
+    deliver(reading("m1", 0, 500, 200));
+    await until(() => latest()?.genW === 500, "the aggregate");
+    expect(latest()!.epoch).toBeGreaterThanOrEqual(before);
+    expect(latest()!.version).toBe(1);
+  });
+
   it("dead-letters a malformed message and a reading of another partition, acknowledging each once its dead letter is stored", async () => {
     const { ports, stats, deliver } = await startWorker();
     const malformed = new FakeMessage(reading("m1", 0, 1, 1).subject, "{not json", 7);
@@ -115,8 +156,28 @@ describe("the aggregator core on in-memory ports", () => {
     await until(() => [malformed, misplaced, valid].every((msg) => msg.settled), "all three settled");
     expect([malformed.settled, misplaced.settled, valid.settled]).toEqual(["ack", "ack", "ack"]);
     expect(stats.deadLetters).toBe(2);
+    expect(stats.notReadingSubjects).toBe(0); // both were on reading subjects
     expect(ports.deadLetters.stored.map(({ reason }) => reason)).toEqual([expect.stringMatching(/JSON/i), expect.stringContaining(`belongs in partition ${partitionOf(elsewhere)}`)]);
     expect(ports.deadLetters.stored[0]).toMatchObject({ subject: malformed.subject, data: "{not json" });
+  });
+
+  it("what EC_STREAM holds under ec. that is no reading subject (an MQTT topic with a level too many) is acknowledged once stored as a dead letter with its reason and subject, and counted apart", async () => {
+    const ports = fakePorts();
+    const stats = emptyStats();
+    running.push(await StrayForwarder.start(ports, { release: async () => undefined }, stats, { retryDelayMs: 5 }));
+    const strays = (msg: FakeMessage) => ports.readings.consumers.get("strays")!(msg);
+    ports.deadLetters.fail = true;
+    const extra = new FakeMessage("ec.mq1.meter.m1.extra", '{"genW":1}', 3, "EC_STREAM");
+    strays(extra);
+    await until(() => extra.settled !== undefined, "the nak");
+    expect([extra.settled, stats.deadLetters]).toEqual(["nak", 0]);
+    ports.deadLetters.fail = false;
+    const again = new FakeMessage(extra.subject, extra.string(), extra.seq, "EC_STREAM", true);
+    strays(again);
+    await until(() => again.settled !== undefined, "the ack");
+    expect(again.settled).toBe("ack");
+    expect(ports.deadLetters.stored).toEqual([{ reason: NOT_A_READING_SUBJECT, subject: "ec.mq1.meter.m1.extra", data: '{"genW":1}' }]);
+    expect([stats.deadLetters, stats.notReadingSubjects, stats.forwarded]).toEqual([1, 1, 0]);
   });
 
   it("hands a malformed message back when its dead letter cannot be stored", async () => {

@@ -18,6 +18,7 @@ const AGGREGATE: Aggregate = {
   measuredAt: "2026-11-22T12:34:56.000Z",
   aggregatedAt: "2026-11-22T12:34:56.100Z",
   version: 7,
+  epoch: 1795354800000,
 };
 
 let server: Server | undefined;

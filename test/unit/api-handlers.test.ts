@@ -3,7 +3,7 @@ import { NatsError } from "../../src/nats/nats-errors.js";
 import { errors } from "@nats-io/transport-node";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { SseReader } from "../helpers/sse.js";
-import { aggregateOf, useFakeApi } from "../helpers/api-fakes.js";
+import { aggregateOf, EPOCH, useFakeApi } from "../helpers/api-fakes.js";
 
 /**
  * The API's handlers over in-memory fakes of its ports: validation, 404/405/413, what a POST hands
@@ -128,7 +128,7 @@ describe("SSE versions", () => {
     const api = await startApi();
     const version = 12;
     api.latest.values.set("ssecheck", aggregateOf("ssecheck", version));
-    const reader = await SseReader.open(`${api.url}/communities/ssecheck/stream`, { "last-event-id": String(version) });
+    const reader = await SseReader.open(`${api.url}/communities/ssecheck/stream`, { "last-event-id": `${EPOCH}:${version}` });
     try {
       await expect.poll(() => api.feed.subscribers("ssecheck")).toBe(1);
       api.feed.emit("ssecheck", { ...aggregateOf("ssecheck", version + 1), genW: 5555, conW: 1 });
@@ -139,16 +139,16 @@ describe("SSE versions", () => {
     }
   });
 
-  it("sends the current value first, then each change with its version as the event id, one subscription for all clients", async () => {
+  it("sends the current value first, then each change with its epoch and version as the event id, one subscription for all clients", async () => {
     const api = await startApi();
     api.latest.values.set("c1", aggregateOf("c1", 4));
     const readers = await Promise.all([0, 1].map(() => SseReader.open(`${api.url}/communities/c1/stream`)));
     try {
-      for (const reader of readers) expect((await reader.waitFor(() => true)).id).toBe("4");
+      for (const reader of readers) expect((await reader.waitFor(() => true)).id).toBe(`${EPOCH}:4`);
       expect(api.feed.subscribers("c1")).toBe(1);
       api.feed.emit("c1", aggregateOf("c1", 5, 777));
       for (const reader of readers) {
-        const event = await reader.waitFor((e) => e.id === "5");
+        const event = await reader.waitFor((e) => e.id === `${EPOCH}:5`);
         expect((JSON.parse(event.data) as Aggregate).genW).toBe(777);
       }
     } finally {
@@ -158,16 +158,18 @@ describe("SSE versions", () => {
     await expect.poll(() => api.feed.subscribers("c1")).toBe(0);
   });
 
-  it("follows a community that was wiped: a lower version than seen starts the clients over", async () => {
+  it("drops a lower version of the same epoch, and follows a reset: a higher epoch, whatever its version", async () => {
     const api = await startApi();
     const reader = await SseReader.open(`${api.url}/communities/c1/stream`);
     try {
       await expect.poll(() => api.feed.subscribers("c1")).toBe(1);
       api.feed.emit("c1", aggregateOf("c1", 9));
-      await reader.waitFor((e) => e.id === "9");
-      api.feed.emit("c1", aggregateOf("c1", 1, 321));
-      const restarted = await reader.waitFor((e) => e.id === "1");
+      await reader.waitFor((e) => e.id === `${EPOCH}:9`);
+      api.feed.emit("c1", aggregateOf("c1", 1, 123));
+      api.feed.emit("c1", aggregateOf("c1", 1, 321, 40, EPOCH + 1));
+      const restarted = await reader.waitFor((e) => e.id === `${EPOCH + 1}:1`);
       expect((JSON.parse(restarted.data) as Aggregate).genW).toBe(321);
+      expect(reader.events.map((e) => e.id)).toEqual([`${EPOCH}:9`, `${EPOCH + 1}:1`]);
     } finally {
       reader.stop();
     }

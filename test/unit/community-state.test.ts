@@ -14,6 +14,8 @@ import {
 const T = Date.UTC(2026, 10, 22, 12);
 const NOW = new Date("2026-11-22T12:00:01.500Z");
 const STALE = 30_000;
+/** The epoch of a state created at 2026-11-22T12:00Z. */
+const EPOCH = T;
 const reading = (measuredAtMs: number, seq: number, genW: number, conW: number): MeterState => ({ genW, conW, measuredAtMs, seq });
 
 describe("CommunityState.apply", () => {
@@ -58,6 +60,7 @@ describe("CommunityState.nextAggregate", () => {
       measuredAt: "2026-11-22T12:00:00.000Z",
       aggregatedAt: "2026-11-22T12:00:01.500Z",
       version: 1,
+      epoch: 0,
     });
   });
 
@@ -129,14 +132,14 @@ function restoredFrom(state: CommunityState): CommunityState {
 }
 
 describe("CommunityState snapshots", () => {
-  it("records the version and every meter's winning reading, under the community's id", () => {
-    const state = new CommunityState("c1", STALE);
+  it("records the epoch, the version and every meter's winning reading, under the community's id", () => {
+    const state = new CommunityState("c1", STALE, EPOCH);
     state.apply("m1", reading(T, 7, 1000, 200));
     state.apply("m2", reading(T - 1_000, 3, 0, 800));
     state.nextAggregate(NOW);
     // Each meter's integrator: a single reading waits (pending) until its grace has passed.
     expect(state.takeDirtyShards().shards).toEqual([
-      ["c1", { version: 1, meters: { m1: { gaps: [], pending: [[1000, 200, T, 7, 0, 0]] }, m2: { gaps: [], pending: [[0, 800, T - 1_000, 3, 0, 0]] } } }],
+      ["c1", { epoch: EPOCH, version: 1, meters: { m1: { gaps: [], pending: [[1000, 200, T, 7, 0, 0]] }, m2: { gaps: [], pending: [[0, 800, T - 1_000, 3, 0, 0]] } } }],
     ]);
   });
 
@@ -160,7 +163,7 @@ describe("CommunityState snapshots", () => {
     state.apply("m5", reading(T + 1, 2, 5, 0));
     state.stored(shards.map(([key]) => key), []);
     const again = state.takeDirtyShards();
-    expect(again.shards).toEqual([["big.d0", { version: 0, meters: { m5: { gaps: [], pending: [[5, 0, T, 1, 0, 0], [5, 0, T + 1, 2, 0, 0]] } } }]]);
+    expect(again.shards).toEqual([["big.d0", { epoch: 0, version: 0, meters: { m5: { gaps: [], pending: [[5, 0, T, 1, 0, 0], [5, 0, T + 1, 2, 0, 0]] } } }]]);
     expect(again.obsolete).toEqual([]);
     expect(shards.map(([key]) => communityOfShardKey(key))).toEqual(["big", "big", "big", "big"]);
     expect(communityOfShardKey("big.d0")).toBe("big");
@@ -331,12 +334,27 @@ describe("CommunityState snapshots", () => {
     }
   });
 
-  it("raiseVersionTo keeps versions above an aggregate stored after the snapshot", () => {
+  it("continueFrom keeps versions above an aggregate stored after the snapshot", () => {
+    const state = new CommunityState("c1", STALE);
+    state.restore({ epoch: EPOCH, version: 4, meters: { m1: [500, 0, T, 2] } });
+    state.continueFrom({ epoch: EPOCH, version: 9 });
+    state.continueFrom({ epoch: EPOCH, version: 3 });
+    expect(state.nextAggregate(NOW)).toMatchObject({ epoch: EPOCH, version: 10 });
+  });
+
+  it("a state created from nothing has the epoch it is given, and keeps it through its snapshot (a restart or handover)", () => {
+    const state = new CommunityState("c1", STALE, EPOCH);
+    state.apply("m1", reading(T, 1, 1000, 200));
+    expect(state.nextAggregate(NOW)).toMatchObject({ epoch: EPOCH, version: 1 });
+    const restored = restoredFrom(state);
+    restored.apply("m1", reading(T + 1_000, 2, 900, 200));
+    expect(restored.nextAggregate(NOW)).toMatchObject({ epoch: EPOCH, version: 2 });
+  });
+
+  it("a snapshot stored before epochs restores as epoch 0, so old and new values of the community compare right", () => {
     const state = new CommunityState("c1", STALE);
     state.restore({ version: 4, meters: { m1: [500, 0, T, 2] } });
-    state.raiseVersionTo(9);
-    state.raiseVersionTo(3);
-    expect(state.nextAggregate(NOW)?.version).toBe(10);
+    expect(state.nextAggregate(NOW)).toMatchObject({ epoch: 0, version: 5 });
   });
 
   it("a restored state treats readings it already has as duplicates", () => {

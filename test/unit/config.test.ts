@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULTS, resolveEndpoint } from "../../src/config/connection-settings.js";
+import { resolveEndpoint } from "../../src/config/connection-settings.js";
+import { DEFAULTS } from "../../src/config/defaults.js";
 
 const NO_STATE = join(tmpdir(), "ecwatch-unit-no-such-state-dir");
 const env = { NATS_URL: "nats://env:4222", REDIS_URL: "redis://env:6379", ECWATCH_API: "http://env:8000" };

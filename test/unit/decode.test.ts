@@ -71,9 +71,9 @@ describe("decodeReading of bad messages", () => {
     expect(decodeReading("ec.c1.net", "[1,2]", 1)).toEqual({ ok: false, reason: "the body must be a JSON object" });
   });
 
-  it.each(["ec.c1.agg", "ec.c1", "ec.c1.meter", "ec.c1.meter.m1.x", "xx.c1.net", "ec..net", "ec.dlq"])("rejects the subject %j outside the stream", (subject) => {
+  it.each(["ec.c1.agg", "ec.c1", "ec.c1.meter", "ec.c1.meter.m1.x", "xx.c1.net", "ec..net", "ec.dlq", "ec./.x", "/.ec.c1.net"])("rejects the subject %j, which is no reading subject, naming the reading subjects and MQTT topics", (subject) => {
     const decoded = decodeReading(subject, communityPayload(), 1);
-    expect(decoded).toEqual({ ok: false, reason: "subject is not ec.<communityId>.net or ec.<communityId>.meter.<meterId>" });
+    expect(decoded).toEqual({ ok: false, reason: "subject is not ec.<communityId>.net or ec.<communityId>.meter.<meterId> (MQTT topic ec/<communityId>/net or ec/<communityId>/meter/<meterId>)" });
   });
 
   it("rejects a subject whose community id is not a valid id, before reading the payload", () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type BusProbe, type CacheProbe, type JetStreamProbe, probeNats, probeRedis } from "../../src/doctor/probes.js";
 import type { ConsumerView, StreamView } from "../../src/doctor/verdicts.js";
-import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET, STREAM_SUBJECTS } from "../../src/wire/names.js";
+import type { ForeignConsumer } from "../../src/wire/foreign-consumers.js";
+import { AGGREGATOR_CONSUMERS, DLQ_STREAM, DLQ_SUBJECTS, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET, STREAM_SUBJECTS } from "../../src/wire/names.js";
 
 const GiB = 1024 ** 3;
 const DAY_NS = 86_400 * 1e9;
@@ -12,7 +13,12 @@ class FakeJetStream implements JetStreamProbe {
     private readonly streams: Readonly<Record<string, StreamView>> = {},
     private readonly consumers: Readonly<Record<string, ConsumerView>> = {},
     private readonly broken?: Error,
+    private readonly foreign: ForeignConsumer[] = [],
   ) {}
+
+  foreignConsumers(): Promise<ForeignConsumer[]> {
+    return Promise.resolve(this.foreign);
+  }
 
   account(): Promise<{ streams: number; consumers: number; storage: number }> {
     if (this.broken) return Promise.reject(this.broken);
@@ -85,7 +91,7 @@ describe("doctor's NATS probe", () => {
       ...Object.fromEntries(READING_STREAMS.map((name, i) => [name, stream(i === 0 ? 5 : 10, 1024)])),
       [`KV_${LATEST_BUCKET}`]: stream(3, 0),
       [`KV_${STATE_BUCKET}`]: stream(40, 0),
-      [DLQ_STREAM]: stream(0, 0),
+      [DLQ_STREAM]: { ...stream(0, 0), config: { ...stream(0, 0).config, subjects: [...DLQ_SUBJECTS] } },
     };
     const consumers = Object.fromEntries(AGGREGATOR_CONSUMERS.map(({ name }) => [name, pull]));
     const probe = await probeNats(() => Promise.resolve(new FakeBus("2.10.4", new FakeJetStream(streams, consumers))));
@@ -93,6 +99,22 @@ describe("doctor's NATS probe", () => {
     expect(checks.find((check) => check.name === "stream EC_STREAM")).toMatchObject({ status: "ok", detail: `${5 + 10 * (READING_STREAMS.length - 1)} readings, 9 KiB; keeps 7d / 1 GiB` });
     expect(checks.find((check) => check.name === "aggregator consumers")?.status).toBe("ok");
     expect(checks.every((check) => check.status === "ok")).toBe(true);
+  });
+
+  it("names the prototype's re-created agg-worker as a problem, with how to stop the fight", async () => {
+    const streams = Object.fromEntries(READING_STREAMS.map((name) => [name, stream(1, 100)]));
+    const consumers = Object.fromEntries(AGGREGATOR_CONSUMERS.map(({ name }) => [name, pull]));
+    const foreign: ForeignConsumer[] = [
+      { stream: "EC_STREAM", name: "agg-worker", push: true, deliverPolicy: "all" },
+      { stream: "EC_STREAM_P3", name: "audit", push: false, deliverPolicy: "new" },
+    ];
+    const probe = await probeNats(() => Promise.resolve(new FakeBus("2.9.10", new FakeJetStream(streams, consumers, undefined, foreign))));
+    const checks = probe.reachable ? probe.checks : [];
+    const worker = checks.find((check) => check.name === "consumer agg-worker");
+    expect(worker).toMatchObject({ status: "fail" });
+    expect(worker?.detail).toContain("EC_STREAM has a consumer ecwatch did not create, agg-worker (push consumer, delivers all)");
+    expect(worker?.fix).toBe("Stop the other aggregator (the prototype's worker), then remove its consumer with `nats consumer rm EC_STREAM agg-worker -f`.");
+    expect(checks.find((check) => check.name === "consumer audit")).toMatchObject({ status: "warn", fix: expect.stringContaining("nats consumer rm EC_STREAM_P3 audit -f") });
   });
 
   it("without JetStream fails with how to turn it on, and still closes", async () => {

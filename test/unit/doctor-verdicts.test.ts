@@ -5,6 +5,7 @@ import {
   binaryCheck,
   compareVersions,
   consumerCheck,
+  deadLetterCheck,
   degradedDetail,
   endpointSource,
   expectRunning,
@@ -19,13 +20,15 @@ import {
   type Check,
   type ConsumerView,
   type StreamView,
+  type DeadLetterView,
 } from "../../src/doctor/verdicts.js";
 import { infoField } from "../../src/redis/redis-cache.js";
+import { DLQ_SUBJECTS } from "../../src/wire/names.js";
 import type { StackState } from "../../src/stack/state-file.js";
 
 const NANOS_PER_DAY = 86_400_000 * 1_000_000;
 const goodStream: StreamView = {
-  config: { subjects: ["ec.*.net", "ec.*.meter.*"], max_age: 7 * NANOS_PER_DAY, max_bytes: 1024 ** 3 },
+  config: { subjects: ["ec.>", "/.ec.>"], max_age: 7 * NANOS_PER_DAY, max_bytes: 1024 ** 3 },
   state: { messages: 42, bytes: 2048 },
 };
 const stack: StackState = {
@@ -169,13 +172,13 @@ describe("JetStream resources", () => {
     expect(check.detail).toContain("no size limit");
   });
 
-  it("a stream holding other subjects than both reading levels fails", () => {
-    expect(streamCheck({ ...goodStream, config: { ...goodStream.config, subjects: ["ec.>"] } }).status).toBe("fail");
+  it("a stream holding other subjects than everything under ec. fails (the two reading levels of an ecwatch before issue 18 among them)", () => {
+    expect(streamCheck({ ...goodStream, config: { ...goodStream.config, subjects: ["ec.*.net", "ec.*.meter.*"] } }).status).toBe("fail");
     expect(streamCheck({ ...goodStream, config: { ...goodStream.config, subjects: ["ec.*.net"] } }).status).toBe("fail");
   });
 
   it("the order of the stream's subjects does not matter", () => {
-    expect(streamCheck({ ...goodStream, config: { ...goodStream.config, subjects: ["ec.*.meter.*", "ec.*.net"] } }).status).toBe("ok");
+    expect(streamCheck({ ...goodStream, config: { ...goodStream.config, subjects: ["/.ec.>", "ec.>"] } }).status).toBe("ok");
   });
 
   const pull = (pending = 0, awaiting = 0): ConsumerView => ({ num_pending: pending, num_ack_pending: awaiting, config: {} });
@@ -212,14 +215,31 @@ describe("JetStream resources", () => {
     expect(check.fix).toContain("pull consumers");
   });
 
+  it("the dead letters are counted by kind; those not on a reading subject are a warning that points at the MQTT page", () => {
+    const dlq = (subjects: Record<string, number>): DeadLetterView => ({
+      config: { subjects: [...DLQ_SUBJECTS] },
+      state: { messages: Object.values(subjects).reduce((sum, n) => sum + n, 0), subjects },
+    });
+    expect(deadLetterCheck(dlq({ "ecdlq.reading": 2 }))).toEqual({ name: "stream EC_DLQ", status: "ok", detail: "2 dead letters: 0 not on a reading subject, 2 not a valid reading", counts: { subject: 0, reading: 2 } });
+    const edge = deadLetterCheck(dlq({ "ecdlq.subject": 4, "ecdlq.reading": 1 }));
+    expect(edge).toMatchObject({ status: "warn", counts: { subject: 4, reading: 1 } });
+    expect(edge.detail).toContain("4 not on a reading subject");
+    expect(edge.fix).toContain("docs/mqtt.md");
+  });
+
+  it("dead letters on the subject of an ecwatch before issue 18 are a warning that the aggregator fixes", () => {
+    const check = deadLetterCheck({ config: { subjects: ["ec.dlq"] }, state: { messages: 3 } });
+    expect(check).toMatchObject({ status: "warn", detail: expect.stringContaining('holds ["ec.dlq"]') as string, fix: expect.stringContaining("ecwatch aggregate") as string });
+  });
+
   it("a fresh server gives one line, not one per missing resource", () => {
-    const checks = topologyChecks({ stream: undefined, consumers: {}, latest: undefined, state: undefined, dlq: undefined });
+    const checks = topologyChecks({ stream: undefined, consumers: {}, latest: undefined, state: undefined, dlq: undefined, foreign: [] });
     expect(checks).toHaveLength(1);
     expect(checks[0]?.status).toBe("warn");
   });
 
   it("a partly created setup lists each resource, skipping the consumer of a missing stream", () => {
-    const checks = topologyChecks({ stream: undefined, consumers: {}, latest: { state: { messages: 3 } }, state: undefined, dlq: undefined });
+    const checks = topologyChecks({ stream: undefined, consumers: {}, latest: { state: { messages: 3 } }, state: undefined, dlq: undefined, foreign: [] });
     expect(checks.map((check) => [check.name, check.status])).toEqual([
       ["stream EC_STREAM", "warn"],
       ["KV ec_latest", "ok"],

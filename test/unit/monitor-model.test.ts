@@ -13,6 +13,7 @@ const aggregate = (netW: number, version = 1): Aggregate => ({
   measuredAt: new Date(T).toISOString(),
   aggregatedAt: new Date(T).toISOString(),
   version,
+  epoch: 1795354800000,
 });
 
 describe("the monitor's view of a community", () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   AGGREGATOR_CONSUMERS,
   READING_STREAMS,
+  DLQ_SUBJECTS,
   STREAM_SUBJECTS,
   partitionStream,
   partitionStreamSubjects,
@@ -9,6 +10,8 @@ import {
   partitionOf,
   partitionedSubject,
   changeFeedSubject,
+  deadLetterKind,
+  deadLetterSubject,
   communityReadingSubject,
   dedupId,
   latestKey,
@@ -26,7 +29,7 @@ describe("subject builders", () => {
   });
 
   it("builds the change feed subject outside the stream's subjects", () => {
-    expect(changeFeedSubject("community1")).toBe("ec.community1.agg");
+    expect(changeFeedSubject("community1")).toBe("ecagg.community1");
   });
 
   it("builds the prototype's KV key", () => {
@@ -37,8 +40,23 @@ describe("subject builders", () => {
     expect(dedupId("community1", "meter007", 1_795_348_800_000)).toBe("community1.meter007.1795348800000");
   });
 
-  it("the stream holds exactly both reading levels as published", () => {
-    expect([...STREAM_SUBJECTS]).toEqual(["ec.*.net", "ec.*.meter.*"]);
+  it("the stream holds everything under ec. (and under /.ec., an MQTT topic with a leading /), so nothing accepted there is lost", () => {
+    expect([...STREAM_SUBJECTS]).toEqual(["ec.>", "/.ec.>"]);
+  });
+
+  it("ecwatch's own subjects are outside the stream's", () => {
+    for (const own of [changeFeedSubject("community1"), deadLetterSubject("subject"), deadLetterSubject("reading")]) {
+      expect(own.startsWith("ec.") || own.startsWith("/.ec.")).toBe(false);
+    }
+    expect(DLQ_SUBJECTS.map((subject) => subject.split(".")[0])).toEqual(["ecdlq"]);
+  });
+
+  it("a dead letter's kind says whether its subject was a reading subject", () => {
+    expect(deadLetterKind("ec.mq1.meter.m1.extra")).toBe("subject");
+    expect(deadLetterKind("ec./.x")).toBe("subject");
+    expect(deadLetterKind("ecp.3.village.meter.m1")).toBe("reading");
+    expect(deadLetterKind("ec.village.net")).toBe("reading");
+    expect(deadLetterSubject("subject")).toBe("ecdlq.subject");
   });
 });
 
@@ -94,6 +112,10 @@ describe("parseReadingSubject", () => {
   it.each([
     "ec.community1.agg",
     "ec.dlq",
+    "ecdlq.subject",
+    "ecagg.community1",
+    "ec./.x",
+    "/.ec.community1.net",
     "ec.community1",
     "ec.community1.net.extra",
     "ec.community1.meter",

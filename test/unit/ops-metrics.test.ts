@@ -4,7 +4,8 @@ import { emptyStats } from "../../src/aggregator/options.js";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { aggregatorMetrics } from "../../src/prometheus/aggregator-metrics.js";
 import { apiMetrics } from "../../src/prometheus/api-metrics.js";
-import { parseSamples, Scrape } from "../helpers/prometheus.js";
+import { exposition } from "../../src/prometheus/metrics-server.js";
+import { declaredTwice, parseSamples, Scrape } from "../helpers/prometheus.js";
 
 const aggregate = (version: number, measuredAt = "2026-11-22T12:00:00.000Z"): Aggregate => ({
   communityId: "c1",
@@ -16,6 +17,7 @@ const aggregate = (version: number, measuredAt = "2026-11-22T12:00:00.000Z"): Ag
   measuredAt,
   aggregatedAt: measuredAt,
   version,
+  epoch: 1795354800000,
 });
 
 const scrape = async (registry: { metrics(): Promise<string> }): Promise<Scrape> => new Scrape(parseSamples(await registry.metrics()));
@@ -78,7 +80,7 @@ describe("apiMetrics, one change to many clients", () => {
 
 describe("aggregatorMetrics", () => {
   it("mirrors the aggregator's stats and sums the lag of its consumers", async () => {
-    const stats = { ...emptyStats(), readings: 41, ignored: 4, late: 3, deadLetters: 2, partitions: 3, cacheErrors: 1 };
+    const stats = { ...emptyStats(), readings: 41, ignored: 4, late: 3, deadLetters: 5, notReadingSubjects: 2, partitions: 3, cacheErrors: 1 };
     const { registry, observeBatch } = aggregatorMetrics({
       stats: () => stats,
       lag: async () => [
@@ -93,7 +95,8 @@ describe("aggregatorMetrics", () => {
     expect(s.value("ecwatch_aggregator_readings_total")).toBe(41);
     expect(s.value("ecwatch_aggregator_readings_ignored_total")).toBe(4);
     expect(s.value("ecwatch_aggregator_readings_late_total")).toBe(3);
-    expect(s.value("ecwatch_aggregator_dead_letters_total")).toBe(2);
+    expect(s.value("ecwatch_aggregator_dead_letters_total", { kind: "subject" })).toBe(2);
+    expect(s.value("ecwatch_aggregator_dead_letters_total", { kind: "reading" })).toBe(3);
     expect(s.value("ecwatch_aggregator_cache_errors_total")).toBe(1);
     expect(s.value("ecwatch_aggregator_partitions_owned")).toBe(3);
     expect(s.value("ecwatch_aggregator_lag_messages")).toBe(7);
@@ -119,6 +122,27 @@ describe("aggregatorMetrics", () => {
     const s = await scrape(registry);
     expect(s.value("ecwatch_aggregator_lag_messages")).toBeNaN();
     expect(s.series("ecwatch_aggregator_partition_lag_messages")).toEqual([]);
+  });
+});
+
+describe("exposition", () => {
+  const services = () => [apiMetrics({ sseClients: () => 0 }).registry, aggregatorMetrics({ stats: emptyStats, lag: async () => [] }).registry];
+
+  it("serves the process metrics once beside every service's, and `_total` only on counters", async () => {
+    const text = await exposition(services()).metrics();
+    const families = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => ({ name: name!, type: type! }));
+    const names = families.map((family) => family.name);
+    expect(names).toContain("process_cpu_seconds_total");
+    expect(names).toContain("nodejs_active_handles");
+    expect(names).toContain("ecwatch_api_requests_total");
+    expect(names).toContain("ecwatch_aggregator_readings_total");
+    expect(declaredTwice(text)).toEqual([]);
+    expect(families.filter((family) => family.name.endsWith("_total") && family.type !== "counter").map((family) => family.name)).toEqual([]);
+  });
+
+  it("refuses a metric name that two registries both hold, at start rather than in a scrape", () => {
+    const api = apiMetrics({ sseClients: () => 0 }).registry;
+    expect(() => exposition([apiMetrics({ sseClients: () => 0 }).registry, apiMetrics({ sseClients: () => 0 }).registry])).toThrow(/ecwatch_api_requests_total/);
   });
 });
 

@@ -17,6 +17,7 @@ const aggregate = (patch: Partial<Aggregate> = {}): Aggregate => ({
   measuredAt: "2026-11-22T12:34:56.000Z",
   aggregatedAt: "2026-11-22T12:34:56.100Z",
   version: 42,
+  epoch: 1795354800000,
   ...patch,
 });
 
