@@ -58,7 +58,7 @@ async function run(nodeOptions) {
 
 let runs = 0;
 // Node's default heap sizing lets garbage pile up under a high allocation rate; a heap limit
-// makes V8 collect sooner (the live state is ≈ 130 bytes a meter: leave room, see README).
+// makes V8 collect sooner (the live state is ≈ 130 bytes a meter: leave room, see docs/operating.md, Memory).
 const defaultHeap = await run("");
 const heapLimit = await run(`--max-old-space-size=${HEAP_LIMIT_MB}`);
 

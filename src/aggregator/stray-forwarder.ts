@@ -57,7 +57,7 @@ export class StrayForwarder {
       this.warned = true;
       this.options.onError?.(
         new Error(
-          "EC_STREAM holds readings as published (the prototype's backlog, or nats-server without ecwatch's `mappings`): moving them into their partitions, which stores each twice — add the mappings to nats-server's config (README, \"Running on a NATS cluster\").",
+          "EC_STREAM holds readings as published (the prototype's backlog, or nats-server without ecwatch's `mappings`): moving them into their partitions, which stores each twice — add the mappings to nats-server's config (docs/operating.md, \"Running on a NATS cluster\").",
         ),
       );
     }

@@ -1,4 +1,5 @@
 import { Chalk, type ChalkInstance } from "chalk";
+import cliTruncate from "cli-truncate";
 
 /** Colours for a stream: none under NO_COLOR or when the stream is not a terminal. */
 export function colorsFor(stream: { readonly isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
@@ -52,7 +53,12 @@ export class LiveBlock {
       return;
     }
     const up = this.height ? `\x1b[${this.height}A` : "";
-    this.stream.write(`${up}\r\x1b[J${lines.join("\n")}\n`);
+    // A line wider than the terminal would wrap into two rows, and the next redraw would move
+    // up one row too few (the screen then shows the block's top twice): each line is cut to
+    // the width, colours kept.
+    const width = this.stream.columns;
+    const fitted = width ? lines.map((line) => cliTruncate(line, width)) : lines;
+    this.stream.write(`${up}\r\x1b[J${fitted.join("\n")}\n`);
     this.height = lines.length;
   }
 

@@ -65,10 +65,10 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
     process.stderr.write(`${colors.yellow("warning")} ${text}\n`);
   };
   if (flags.mqtt !== undefined && flags.nats) {
-    throw new UsageError("--mqtt opens the MQTT listener of the nats-server that up starts, so it does not go with --nats.", "Drop --nats, or add an mqtt block to your own nats-server's configuration (README: MQTT devices).");
+    throw new UsageError("--mqtt opens the MQTT listener of the nats-server that up starts, so it does not go with --nats.", "Drop --nats, or add an mqtt block to your own nats-server's configuration (docs/mqtt.md).");
   }
   if (flags.cluster !== undefined && flags.nats) {
-    throw new UsageError("--cluster starts a cluster of nats-servers, so it does not go with --nats.", "Drop --nats, or list your own cluster's servers in --nats (README: Running on a NATS cluster).");
+    throw new UsageError("--cluster starts a cluster of nats-servers, so it does not go with --nats.", "Drop --nats, or list your own cluster's servers in --nats (docs/operating.md: Running on a NATS cluster).");
   }
   // Before anything starts: an exposed API without a token is refused.
   const access = accessFromFlags(flags);

@@ -242,7 +242,7 @@ export function consumerCheck(consumers: Readonly<Record<string, ConsumerView | 
       name,
       status: "warn",
       detail: `${detail}; ${strays.num_pending + strays.num_ack_pending} readings stored unpartitioned`,
-      fix: "Add ecwatch's `mappings` to nats-server's config (README, \"Running on a NATS cluster\"); until then the aggregator moves them into their partitions.",
+      fix: "Add ecwatch's `mappings` to nats-server's config (docs/operating.md, \"Running on a NATS cluster\"); until then the aggregator moves them into their partitions.",
     };
   }
   return { name, status: "ok", detail };

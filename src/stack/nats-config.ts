@@ -24,7 +24,7 @@ export interface NatsConfig {
 /** A quoted string of the config format (its escapes are JSON's). */
 const quote = (value: string): string => JSON.stringify(value);
 
-/** The `mappings { … }` block, one quoted source and destination a line (also what the README shows users). */
+/** The `mappings { … }` block, one quoted source and destination a line (also what docs/operating.md shows users). */
 export function mappingsBlock(mappings: Readonly<Record<string, string>>): string {
   const lines = Object.entries(mappings).map(([source, destination]) => `  ${quote(source)}: ${quote(destination)}`);
   return `mappings {\n${lines.join("\n")}\n}\n`;

@@ -35,7 +35,7 @@ describe("nats-server config", () => {
     expect(mappingsBlock({ 'a"b': "c" })).toContain('"a\\"b": "c"');
   });
 
-  it("the README shows users the mappings block ecwatch writes", () => {
-    expect(readFileSync(new URL("../../README.md", import.meta.url), "utf8")).toContain(mappingsBlock(partitionMappings()));
+  it("docs/operating.md shows users the mappings block ecwatch writes", () => {
+    expect(readFileSync(new URL("../../docs/operating.md", import.meta.url), "utf8")).toContain(mappingsBlock(partitionMappings()));
   });
 });
