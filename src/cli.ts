@@ -1,8 +1,8 @@
 import { Command } from "commander";
 import { exitCodeOf, exitNow, type StatusReport } from "./cli/exit.js";
 import { addCommand, examples } from "./cli/option-table.js";
-import { aggregate, bench, doctor, reset, serve, sim, up } from "./cli-program/run-commands.js";
-import { history, monitor, tail, wearEmu } from "./cli-program/view-commands.js";
+import { aggregate, archive, bench, doctor, reset, serve, sim, up } from "./cli-program/run-commands.js";
+import { history, monitor, query, tail, wearEmu } from "./cli-program/view-commands.js";
 import { ExitCode } from "./errors.js";
 import { redactSecrets } from "./url.js";
 import { VERSION } from "./version.js";
@@ -40,9 +40,11 @@ export function buildProgram(report: StatusReport = (status) => void (process.ex
   addCommand(program, sim, report);
   addCommand(program, bench, report);
   addCommand(program, aggregate, report);
+  addCommand(program, archive, report);
   addCommand(program, serve, report);
   addCommand(program, tail, report);
   addCommand(program, history, report);
+  addCommand(program, query, report);
   addCommand(program, monitor, report);
   addCommand(program, wearEmu, report);
   addCommand(program, reset, report);

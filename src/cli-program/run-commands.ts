@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "commander";
 import type { AggregateFlags } from "../commands/aggregate.js";
+import type { ArchiveFlags } from "../commands/archive.js";
 import type { BenchFlags } from "../commands/bench.js";
 import type { DoctorFlags } from "../commands/doctor.js";
 import type { ResetFlags } from "../commands/reset.js";
@@ -7,6 +8,7 @@ import type { ServeFlags } from "../commands/serve.js";
 import type { SimFlags } from "../commands/sim.js";
 import type { UpFlags } from "../commands/up.js";
 import { DEFAULTS } from "../config/defaults.js";
+import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
 import { UsageError } from "../errors.js";
 import {
   apiFlag,
@@ -239,6 +241,21 @@ export const aggregate: CommandSpec<AggregateFlags> = {
   }),
   examples: ["ecwatch aggregate", "ecwatch aggregate --nats nats://127.0.0.1:4222 --redis redis://127.0.0.1:6379 --stale-after 1m", "ecwatch aggregate --metrics-port 9464 --log-level debug"],
   run: async (flags) => (await import("../commands/aggregate.js")).runAggregate(flags),
+};
+
+/** `ecwatch archive`: every valid reading into Parquet segments (issue 22). */
+export const archive: CommandSpec<ArchiveFlags> = {
+  name: "archive",
+  description: "keep every valid reading: Parquet segments community_id=<id>/date=<YYYY-MM-DD>/ in a directory, for `ecwatch query` and any engine that reads Parquet",
+  options: optionTable<ArchiveFlags>()({
+    nats: natsFlag,
+    dir: { flags: "--dir <path>", description: "the archive's directory", default: DEFAULT_ARCHIVE_DIR },
+    flushEvery: durationFlag("--flush-every <duration>", "write what waits at least this often (sooner by size)", { min: 100, default: 10_000 }),
+    logLevel: logLevelFlag,
+    ...natsSecurityFlags,
+  }),
+  examples: ["ecwatch archive", "ecwatch archive --dir /var/lib/ecwatch/archive --nats nats://10.0.0.5:4222", 'ecwatch query "SELECT count(*) FROM readings"'],
+  run: async (flags) => (await import("../commands/archive.js")).runArchive(flags),
 };
 
 /** `ecwatch serve`: the REST + SSE API. */

@@ -1,4 +1,6 @@
 import type { HistoryFlags } from "../commands/history.js";
+import type { QueryFlags } from "../commands/query.js";
+import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
 import type { MonitorFlags } from "../commands/monitor.js";
 import type { TailFlags } from "../commands/tail.js";
 import type { WearEmuFlags } from "../commands/wear-emu.js";
@@ -54,6 +56,26 @@ export const history: CommandSpec<HistoryFlags, string> = {
     "ecwatch history community1 --since 30d --csv > community1.csv",
   ],
   run: async (flags, id) => (await import("../commands/history.js")).runHistory(id, flags),
+};
+
+/** `ecwatch query`: read-only SQL over the archive (issue 22). */
+export const query: CommandSpec<QueryFlags, string | undefined> = {
+  name: "query",
+  description: "read-only SQL (DuckDB) over the archive that `ecwatch archive` writes",
+  argument: { name: "[sql]", description: "one SELECT, e.g. \"SELECT meter_id, max(gen_w) FROM readings GROUP BY ALL\"", parse: (value) => value },
+  options: optionTable<QueryFlags>()({
+    dir: { flags: "--dir <path>", description: "the archive's directory", default: DEFAULT_ARCHIVE_DIR },
+    json: { flags: "--json", description: "print the rows as a JSON array", conflicts: ["csv"] },
+    csv: { flags: "--csv", description: "print the rows as CSV" },
+    schema: { flags: "--schema", description: "print the tables and views, each with a line on what it holds" },
+  }),
+  examples: [
+    'ecwatch query "SELECT count(*) FROM readings"',
+    "ecwatch query \"SELECT * FROM readings WHERE meter_id = 'meter017' AND measured_at >= current_date ORDER BY measured_at\"",
+    "ecwatch query --json \"SELECT meter_id, sum(gen_w - con_w) AS surplus FROM readings GROUP BY ALL ORDER BY surplus DESC LIMIT 5\"",
+    "ecwatch query --schema",
+  ],
+  run: async (flags, sql) => (await import("../commands/query.js")).runQuery(sql, flags),
 };
 
 /** `ecwatch monitor`: the watch face in the terminal. */

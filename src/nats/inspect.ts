@@ -1,5 +1,5 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { type ForeignConsumer, isAggregatorConsumer } from "../wire/foreign-consumers.js";
+import { type ForeignConsumer, isEcwatchConsumer } from "../wire/foreign-consumers.js";
 import { AGGREGATOR_CONSUMERS, DLQ_STREAM, KV_BUCKETS, type KvBucket, READING_STREAMS, kvStreamName } from "../wire/names.js";
 import { isNotFound } from "./not-found.js";
 
@@ -58,7 +58,7 @@ export async function foreignConsumers(jsm: JetStreamManager): Promise<ForeignCo
       try {
         const infos = await jsm.consumers.list(stream).next();
         return infos
-          .filter(({ name, config }) => config.durable_name !== undefined && !isAggregatorConsumer(stream, name))
+          .filter(({ name, config }) => config.durable_name !== undefined && !isEcwatchConsumer(stream, name))
           .map(({ name, config }) => ({ stream, name, push: !!config.deliver_subject, deliverPolicy: String(config.deliver_policy) }));
       } catch (err) {
         if (isNotFound(err)) return [];

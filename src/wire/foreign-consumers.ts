@@ -1,4 +1,4 @@
-import { AGGREGATOR_CONSUMERS, LATEST_BUCKET, PROTOTYPE_CONSUMER, STREAM } from "./names.js";
+import { AGGREGATOR_CONSUMERS, LATEST_BUCKET, PARTITIONS, PROTOTYPE_CONSUMER, STREAM, archiveConsumer, partitionStream } from "./names.js";
 
 /** A durable consumer of a reading stream that ecwatch did not create (issue 18). */
 export interface ForeignConsumer {
@@ -10,8 +10,10 @@ export interface ForeignConsumer {
   readonly deliverPolicy: string;
 }
 
-/** Whether a durable consumer of `stream` is one of ecwatch's aggregator's (`agg-p<n>`, `agg-strays`). */
-export const isAggregatorConsumer = (stream: string, name: string): boolean => AGGREGATOR_CONSUMERS.some((own) => own.stream === stream && own.name === name);
+/** Whether a durable consumer of `stream` is one of ecwatch's: the aggregator's (`agg-p<n>`, `agg-strays`) or the archiver's (`archive-p<n>`, issue 22). */
+export const isEcwatchConsumer = (stream: string, name: string): boolean =>
+  AGGREGATOR_CONSUMERS.some((own) => own.stream === stream && own.name === name) ||
+  Array.from({ length: PARTITIONS }, (_, partition) => partition).some((partition) => stream === partitionStream(partition) && name === archiveConsumer(partition));
 
 /** Whether it is the prototype's aggregator's consumer: that aggregator writes its own values to `ec_latest` and Redis. */
 export const isPrototypeAggregator = (consumer: ForeignConsumer): boolean => consumer.stream === STREAM && consumer.name === PROTOTYPE_CONSUMER;

@@ -19,11 +19,11 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   // output, signals, the exit boundary
   ["cli/"],
   // services, each owning its ports
-  ["aggregator/", "api/", "sim/", "wear-emu/", "tui/", "bench/", "doctor/"],
+  ["aggregator/", "api/", "sim/", "wear-emu/", "tui/", "bench/", "doctor/", "archive/"],
   // connection settings from flags, environment and the state file
   ["config/"],
   // adapters, named for what they wrap; stack/ runs the server processes
-  ["nats/", "redis/", "api-client/", "adb/", "prometheus/", "http/", "stack/"],
+  ["nats/", "redis/", "api-client/", "adb/", "prometheus/", "http/", "stack/", "duckdb/"],
   // pure: names and codecs of the wire, ids, readings, aggregates, energy math
   ["wire/", "domain/", "energy/", "errors.ts", "connect-failure.ts", "url.ts", "version.ts"],
 ];

@@ -1,0 +1,160 @@
+import { decodeReading } from "../wire/decode-reading.js";
+import type { ArchiveMessage, ArchivePorts, Consumption } from "./ports.js";
+import { type ArchivedReading, segmentsOf } from "../wire/archive-layout.js";
+
+/** How the archiver batches; the defaults are the issue's (flushed at least every 10 s). */
+export interface ArchiverOptions {
+  /** The partitions it archives; default all of `partitions`. */
+  readonly partitions: readonly number[];
+  /** Flush at least this often while readings wait; default 10 s. */
+  readonly flushMs?: number;
+  /** Flush as soon as this many readings wait (all partitions together); default 20,000. */
+  readonly maxBatch?: number;
+  /** Tells two flushes' files apart; default the wall clock in base 36 and a counter. */
+  readonly tag?: () => string;
+  /** A flush that failed: its readings are handed back and delivered again. */
+  readonly onError?: (err: unknown) => void;
+}
+
+export interface ArchiverStats {
+  /** Readings written to segments. */
+  archived: number;
+  /** Readings delivered again that a segment already held: acknowledged, not written twice. */
+  alreadyStored: number;
+  /** Messages that are no valid reading (the aggregator dead-letters them): acknowledged, not archived. */
+  invalid: number;
+  segments: number;
+  bytes: number;
+  flushes: number;
+}
+
+interface Pending {
+  readonly reading: ArchivedReading;
+  readonly msg: ArchiveMessage;
+}
+
+/** Per partition: what waits for the next flush, and the stream sequences already in a segment but perhaps not yet acknowledged. */
+interface PartitionState {
+  pending: Pending[];
+  readonly pendingSeqs: Set<number>;
+  readonly stored: Set<number>;
+}
+
+export const DEFAULT_FLUSH_MS = 10_000;
+export const DEFAULT_MAX_BATCH = 20_000;
+
+/**
+ * Appends every valid reading of its partitions to Parquet segments (issue 22). A message is
+ * acknowledged only once the segment holding it is durable; a message delivered again (a lost
+ * ack, a crash between the rename and the acks) is recognised by its stream sequence among the
+ * segments written since the consumer's ack floor, acknowledged and not written twice.
+ */
+export class Archiver {
+  readonly stats: ArchiverStats = { archived: 0, alreadyStored: 0, invalid: 0, segments: 0, bytes: 0, flushes: 0 };
+  private readonly state = new Map<number, PartitionState>();
+  private readonly consumptions: Consumption[] = [];
+  private waiting = 0;
+  private flushing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private tags = 0;
+
+  private constructor(
+    private readonly ports: ArchivePorts,
+    private readonly options: ArchiverOptions,
+  ) {}
+
+  static async start(ports: ArchivePorts, options: ArchiverOptions): Promise<Archiver> {
+    const archiver = new Archiver(ports, options);
+    try {
+      for (const partition of options.partitions) {
+        const floor = await ports.source.ackFloor(partition);
+        const stored = new Set(await ports.segments.storedSeqs(partition, floor));
+        archiver.state.set(partition, { pending: [], pendingSeqs: new Set(), stored });
+        archiver.consumptions.push(await ports.source.consume(partition, (msg) => archiver.receive(partition, msg)));
+      }
+    } catch (err) {
+      await archiver.stop();
+      throw err;
+    }
+    archiver.timer = setInterval(() => void archiver.flush(), options.flushMs ?? DEFAULT_FLUSH_MS);
+    return archiver;
+  }
+
+  private receive(partition: number, msg: ArchiveMessage): void {
+    const state = this.state.get(partition)!;
+    if (state.stored.has(msg.seq)) {
+      this.stats.alreadyStored += 1;
+      msg.ack();
+      return;
+    }
+    // Delivered again while its first delivery waits for the flush: that one's ack covers it.
+    if (state.pendingSeqs.has(msg.seq)) return;
+    const decoded = decodeReading(msg.subject, msg.string(), msg.seq);
+    if (!decoded.ok) {
+      this.stats.invalid += 1;
+      msg.ack();
+      return;
+    }
+    state.pending.push({ reading: { communityId: decoded.communityId, meterId: decoded.meterId, state: decoded.state, streamSeq: msg.seq }, msg });
+    state.pendingSeqs.add(msg.seq);
+    this.waiting += 1;
+    if (this.waiting >= (this.options.maxBatch ?? DEFAULT_MAX_BATCH)) void this.flush();
+  }
+
+  /** Writes what waits, one flush at a time; resolves once it is durable and acknowledged (or handed back). */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushOnce());
+    return this.flushing;
+  }
+
+  private async flushOnce(): Promise<void> {
+    if (this.waiting === 0) return;
+    this.waiting = 0;
+    const tag = this.options.tag?.() ?? `${Date.now().toString(36)}${(this.tags++).toString(36)}`;
+    this.stats.flushes += 1;
+    await Promise.all([...this.state].map(([partition, state]) => this.flushPartition(partition, state, tag)));
+  }
+
+  private async flushPartition(partition: number, state: PartitionState, tag: string): Promise<void> {
+    const batch = state.pending;
+    if (!batch.length) return;
+    state.pending = [];
+    state.pendingSeqs.clear();
+    const bySeq = new Map(batch.map((entry) => [entry.reading.streamSeq, entry.msg]));
+    const segments = segmentsOf(
+      partition,
+      batch.map((entry) => entry.reading),
+      tag,
+    );
+    const results = await Promise.allSettled(segments.map((segment) => this.ports.segments.write(segment)));
+    results.forEach((result, i) => {
+      const { readings } = segments[i]!;
+      if (result.status === "fulfilled") {
+        this.stats.segments += 1;
+        this.stats.bytes += result.value;
+        this.stats.archived += readings.length;
+        for (const { streamSeq } of readings) {
+          state.stored.add(streamSeq);
+          bySeq.get(streamSeq)!.ack();
+        }
+      } else {
+        this.options.onError?.(result.reason);
+        for (const { streamSeq } of readings) bySeq.get(streamSeq)!.nak();
+      }
+    });
+    await this.forgetAcknowledged(partition, state);
+  }
+
+  /** Drops the sequences at or below the consumer's ack floor: the server never delivers those again. */
+  private async forgetAcknowledged(partition: number, state: PartitionState): Promise<void> {
+    const floor = await this.ports.source.ackFloor(partition).catch(() => 0);
+    for (const seq of state.stored) if (seq <= floor) state.stored.delete(seq);
+  }
+
+  /** Stops consuming, writes what waits, and stops. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all(this.consumptions.splice(0).map((consumption) => consumption.stop()));
+    await this.flush();
+  }
+}

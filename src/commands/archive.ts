@@ -1,0 +1,45 @@
+import type { LogLevel } from "../cli/log-levels.js";
+import { createLogger } from "../cli/logger.js";
+import { StatusLine } from "../cli/output.js";
+import { untilSignal } from "../cli/signals.js";
+import { resolveEndpoint, resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
+import { ExitCode, errorMessage } from "../errors.js";
+import { redactUrl } from "../url.js";
+import { startArchiving } from "../app/archive.js";
+
+export interface ArchiveFlags extends Omit<SecurityFlags, "redisTlsCa"> {
+  readonly nats?: string;
+  /** Default `.ecwatch/archive`. */
+  readonly dir: string;
+  /** Flush at least this often; default 10 s. */
+  readonly flushEvery: number;
+  /** Default info. */
+  readonly logLevel?: LogLevel;
+}
+
+export async function runArchive(flags: ArchiveFlags): Promise<ExitCode> {
+  const natsUrl = resolveEndpoint("nats", flags.nats);
+  const log = createLogger({ level: flags.logLevel });
+  const status = new StatusLine(process.stderr);
+  const service = await startArchiving(natsUrl, flags.dir, {
+    security: resolveSecurity(flags),
+    flushMs: flags.flushEvery,
+    onError: (err) => {
+      status.clear();
+      log.warn(`${errorMessage(err)} (its readings come again)`);
+    },
+  });
+  if (service.created.length) log.info(`created consumers ${service.created.join(", ")}`);
+  // The ready line stays plain text: scripts and tests wait for it.
+  process.stderr.write(`archiving ${redactUrl(natsUrl)} → ${flags.dir} (Ctrl-C stops)\n`);
+  const { stats } = service.archiver;
+  const ticker = setInterval(() => {
+    status.update(`archived ${stats.archived} · segments ${stats.segments} (${stats.bytes} bytes) · already stored ${stats.alreadyStored} · invalid ${stats.invalid}`);
+  }, 500);
+  await untilSignal();
+  clearInterval(ticker);
+  status.clear();
+  await service.stop();
+  log.info(`stopped after ${stats.archived} readings in ${stats.segments} segments`);
+  return ExitCode.Ok;
+}

@@ -1,0 +1,75 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { DuckDBInstance, StatementType, type DuckDBConnection } from "@duckdb/node-api";
+import { UsageError } from "../errors.js";
+import { sqlString } from "./parquet-segments.js";
+
+/**
+ * Read-only SQL over the archive (issue 22): an in-memory DuckDB with the documented views over
+ * the Parquet segments, which the archivers write beside it (a reader sees complete files only:
+ * they appear by rename). Only one SELECT is run; anything else is refused before it runs.
+ */
+
+/** The archive's tables and views, each with its one-line explanation (`query --schema`, docs/archive.md). */
+export const ARCHIVE_SCHEMA = [
+  {
+    name: "readings",
+    explanation: "every valid reading once: community_id, meter_id, measured_at TIMESTAMPTZ, gen_w, con_w (W), seq, interval_ms, averaged (null when the reading did not say)",
+  },
+] as const;
+
+const READINGS_COLUMNS = "community_id, meter_id, measured_at, gen_w, con_w, seq, interval_ms, averaged";
+const EMPTY_READINGS =
+  "SELECT NULL::VARCHAR AS community_id, NULL::VARCHAR AS meter_id, NULL::TIMESTAMPTZ AS measured_at, NULL::INTEGER AS gen_w, NULL::INTEGER AS con_w, NULL::BIGINT AS seq, NULL::INTEGER AS interval_ms, NULL::BOOLEAN AS averaged WHERE false";
+
+/** A statement refused or failed: one sentence for the user, exit code 2. */
+export class QueryRefused extends UsageError {}
+
+export interface QueryResult {
+  readonly columns: readonly string[];
+  /** Values as JSON: numbers, strings (timestamps ISO-8601, big integers as text), booleans, null. */
+  readonly rows: ReadonlyArray<Readonly<Record<string, unknown>>>;
+}
+
+const hasSegments = (dir: string): boolean => existsSync(dir) && readdirSync(dir, { recursive: true }).some((entry) => String(entry).endsWith(".parquet"));
+
+/** The first line of DuckDB's message, without its error-class prefix. */
+const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split("\n")[0]!.replace(/^[A-Za-z ]+ Error: /, "");
+
+export class ArchiveQuery {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(dir: string): Promise<ArchiveQuery> {
+    const instance = await DuckDBInstance.create(":memory:");
+    const connection = await instance.connect();
+    // The glob is expanded at each query: a segment renamed into place since is read too.
+    const source = hasSegments(dir)
+      ? `SELECT ${READINGS_COLUMNS} FROM read_parquet(${sqlString(join(dir, "*", "*", "*.parquet"))}, hive_partitioning = true, hive_types = {'community_id': VARCHAR, 'date': DATE}, union_by_name = true)`
+      : EMPTY_READINGS;
+    await connection.run(`CREATE VIEW readings AS ${source}`);
+    return new ArchiveQuery(instance, connection);
+  }
+
+  /** Runs one SELECT; throws QueryRefused for anything else, or a query DuckDB cannot run. */
+  async run(sql: string): Promise<QueryResult> {
+    try {
+      const statements = await this.connection.extractStatements(sql);
+      if (statements.count !== 1) throw new QueryRefused(`Give one SQL statement, not ${statements.count}.`);
+      const prepared = await statements.prepare(0);
+      if (prepared.statementType !== StatementType.SELECT) throw new QueryRefused(`The archive is read-only: only a SELECT runs, not a ${StatementType[prepared.statementType]} statement.`);
+      const reader = await prepared.runAndReadAll();
+      return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() };
+    } catch (err) {
+      if (err instanceof QueryRefused) throw err;
+      throw new QueryRefused(`The query failed: ${firstLine(err)}.`.replace(/\.\.$/, "."));
+    }
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}

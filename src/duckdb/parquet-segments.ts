@@ -1,0 +1,119 @@
+import { open, readdir, rename, rm, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBConnection } from "@duckdb/node-api";
+import { type Segment, TEMPORARY_SUFFIX, parseSegmentName } from "../wire/archive-layout.js";
+
+/**
+ * The archive's segments as Parquet files written by an in-memory DuckDB (issue 22). A file
+ * carries the readings' columns but not `community_id` and `date`, which its folder names
+ * (Hive partitioning), and `stream_seq`, the reading's place in its partition's stream, which
+ * the `readings` view leaves out: a restarted archiver reads it to write nothing twice.
+ */
+
+const STAGING = "segment_rows";
+const STAGING_COLUMNS = "meter_id VARCHAR, measured_at TIMESTAMPTZ, gen_w INTEGER, con_w INTEGER, seq BIGINT, interval_ms INTEGER, averaged BOOLEAN, stream_seq BIGINT";
+
+/** A single-quoted SQL string literal. */
+export const sqlString = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+
+/** Flushes a file's (or folder's) data to the disk: what makes a rename durable. */
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export class ParquetSegments {
+  /** One write at a time: they share the connection and its staging table. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly dir: string,
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(dir: string): Promise<ParquetSegments> {
+    await mkdir(dir, { recursive: true });
+    const instance = await DuckDBInstance.create(":memory:");
+    const connection = await instance.connect();
+    await connection.run(`CREATE TEMP TABLE ${STAGING} (${STAGING_COLUMNS})`);
+    return new ParquetSegments(dir, instance, connection);
+  }
+
+  /** The segment files of `partition` (relative paths) whose last stream sequence is above `aboveSeq`. */
+  private async filesAbove(partition: number, aboveSeq: number): Promise<string[]> {
+    const entries = await readdir(this.dir, { recursive: true });
+    return entries.filter((entry) => {
+      const name = parseSegmentName(entry.slice(entry.lastIndexOf("/") + 1));
+      return name !== undefined && name.partition === partition && name.lastSeq > aboveSeq;
+    });
+  }
+
+  async storedSeqs(partition: number, aboveSeq: number): Promise<number[]> {
+    const files = await this.filesAbove(partition, aboveSeq);
+    if (!files.length) return [];
+    const list = files.map((file) => sqlString(join(this.dir, file))).join(", ");
+    const reader = await this.connection.runAndReadAll(`SELECT stream_seq FROM read_parquet([${list}]) WHERE stream_seq > ${Math.floor(aboveSeq)}`);
+    return reader.getRows().map(([seq]) => Number(seq));
+  }
+
+  write(segment: Segment): Promise<number> {
+    const written = this.queue.then(() => this.writeNow(segment));
+    this.queue = written.catch(() => undefined);
+    return written;
+  }
+
+  private async writeNow(segment: Segment): Promise<number> {
+    const target = join(this.dir, segment.path);
+    const temporary = `${target.slice(0, -".parquet".length)}${TEMPORARY_SUFFIX}`;
+    const folder = target.slice(0, target.lastIndexOf("/"));
+    // A new day's folder (and a new community's) is synced into its parent too, or a crash could lose it with its files.
+    const created = await mkdir(folder, { recursive: true });
+    await this.connection.run(`DELETE FROM ${STAGING}`);
+    const appender = await this.connection.createAppender(STAGING, "temp");
+    for (const { meterId, state, streamSeq } of segment.readings) {
+      appender.appendVarchar(meterId);
+      appender.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(state.measuredAtMs) * 1000n));
+      appender.appendInteger(state.genW);
+      appender.appendInteger(state.conW);
+      appender.appendBigInt(BigInt(state.seq));
+      if (state.intervalMs === undefined) appender.appendNull();
+      else appender.appendInteger(state.intervalMs);
+      if (state.averaged === undefined) appender.appendNull();
+      else appender.appendBoolean(state.averaged);
+      appender.appendBigInt(BigInt(streamSeq));
+      appender.endRow();
+    }
+    appender.closeSync();
+    try {
+      await this.connection.run(`COPY (SELECT * FROM ${STAGING} ORDER BY meter_id, measured_at) TO ${sqlString(temporary)} (FORMAT parquet, COMPRESSION zstd)`);
+      await syncPath(temporary);
+      await rename(temporary, target);
+    } catch (err) {
+      await rm(temporary, { force: true });
+      throw err;
+    }
+    await syncPath(folder);
+    if (created !== undefined) {
+      for (let parent = folder; parent.length > this.dir.length && parent.length >= created.length; ) {
+        parent = parent.slice(0, parent.lastIndexOf("/"));
+        await syncPath(parent);
+      }
+    }
+    const handle = await open(target, "r");
+    try {
+      return (await handle.stat()).size;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}

@@ -1,0 +1,80 @@
+import type { MeterState } from "../domain/totals.js";
+
+/**
+ * The archive's layout (issue 22): immutable Parquet segments under
+ * `community_id=<id>/date=<YYYY-MM-DD>/` (Hive partitioning, UTC days), each named for the
+ * partition stream and the stream sequences of the flush that wrote it, so that a restarted
+ * archiver finds what it already wrote without a database of its own.
+ */
+
+/** A valid reading as the archive keeps it, with where it sits in its partition's stream. */
+export interface ArchivedReading {
+  readonly communityId: string;
+  readonly meterId: string;
+  readonly state: MeterState;
+  /** Its sequence in its partition's stream: what makes a delivered-again reading recognisable. */
+  readonly streamSeq: number;
+}
+
+/** The readings of one community and UTC day from one flush of one partition: one Parquet file. */
+export interface Segment {
+  readonly communityId: string;
+  /** YYYY-MM-DD (UTC). */
+  readonly date: string;
+  /** `community_id=<id>/date=<date>/<name>` under the archive's directory. */
+  readonly path: string;
+  readonly readings: readonly ArchivedReading[];
+}
+
+/** Where `ecwatch archive` writes and `ecwatch query` reads when not told otherwise. */
+export const DEFAULT_ARCHIVE_DIR = ".ecwatch/archive";
+
+export const SEGMENT_SUFFIX = ".parquet";
+/** A file being written: outside the `*.parquet` glob that readers use, renamed when complete. */
+export const TEMPORARY_SUFFIX = ".parquet.tmp";
+
+/** The UTC day of a data time, as YYYY-MM-DD. */
+export const utcDate = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** The folder of a community's day, relative to the archive's directory. */
+export const dayFolder = (communityId: string, date: string): string => `community_id=${communityId}/date=${date}`;
+
+const pad = (seq: number): string => String(seq).padStart(12, "0");
+
+/**
+ * `p<partition>-<first>-<last>-<tag>.parquet`: first and last are the lowest and highest stream
+ * sequences of the readings in the file (so a restart reads only the files that can hold
+ * sequences it may be delivered again); the tag keeps two flushes over the same span apart.
+ */
+export function segmentName(partition: number, readings: readonly ArchivedReading[], tag: string): string {
+  let first = Number.POSITIVE_INFINITY;
+  let last = 0;
+  for (const { streamSeq } of readings) {
+    first = Math.min(first, streamSeq);
+    last = Math.max(last, streamSeq);
+  }
+  return `p${partition}-${pad(first)}-${pad(last)}-${tag}${SEGMENT_SUFFIX}`;
+}
+
+/** What a segment's file name says, or undefined for a file that is not a segment (e.g. one written by an export, or a temporary one). */
+export function parseSegmentName(name: string): { readonly partition: number; readonly firstSeq: number; readonly lastSeq: number } | undefined {
+  const match = /^p(\d{1,4})-(\d{12})-(\d{12})-[0-9a-z]+\.parquet$/.exec(name);
+  if (!match) return undefined;
+  return { partition: Number(match[1]), firstSeq: Number(match[2]), lastSeq: Number(match[3]) };
+}
+
+/** The readings of one flush of `partition`, one segment per community and UTC day. */
+export function segmentsOf(partition: number, readings: readonly ArchivedReading[], tag: string): Segment[] {
+  const groups = new Map<string, ArchivedReading[]>();
+  for (const reading of readings) {
+    const key = `${reading.communityId}/${utcDate(reading.state.measuredAtMs)}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = []));
+    group.push(reading);
+  }
+  return [...groups.values()].map((group) => {
+    const { communityId } = group[0]!;
+    const date = utcDate(group[0]!.state.measuredAtMs);
+    return { communityId, date, path: `${dayFolder(communityId, date)}/${segmentName(partition, group, tag)}`, readings: group };
+  });
+}
