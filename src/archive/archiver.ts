@@ -41,6 +41,8 @@ interface PartitionState {
 }
 
 export const DEFAULT_FLUSH_MS = 10_000;
+/** How long readings of a failed flush wait before they come again (a full disk is not fixed in a moment). */
+export const RETRY_DELAY_MS = 5_000;
 export const DEFAULT_MAX_BATCH = 20_000;
 
 /**
@@ -139,7 +141,7 @@ export class Archiver {
         }
       } else {
         this.options.onError?.(result.reason);
-        for (const { streamSeq } of readings) bySeq.get(streamSeq)!.nak();
+        for (const { streamSeq } of readings) bySeq.get(streamSeq)!.nak(RETRY_DELAY_MS);
       }
     });
     await this.forgetAcknowledged(partition, state);

@@ -13,8 +13,8 @@ export interface ArchiveMessage {
   readonly seq: number;
   string(): string;
   ack(): void;
-  /** Hands it back, to be delivered again. */
-  nak(): void;
+  /** Hands it back, to be delivered again after `delayMs`. */
+  nak(delayMs?: number): void;
 }
 
 export interface Consumption {

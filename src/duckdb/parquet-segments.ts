@@ -40,7 +40,7 @@ export class ParquetSegments {
     await mkdir(dir, { recursive: true });
     const instance = await DuckDBInstance.create(":memory:");
     const connection = await instance.connect();
-    await connection.run(`CREATE TEMP TABLE ${STAGING} (${STAGING_COLUMNS})`);
+    await connection.run(`CREATE TABLE ${STAGING} (${STAGING_COLUMNS})`);
     return new ParquetSegments(dir, instance, connection);
   }
 
@@ -74,7 +74,7 @@ export class ParquetSegments {
     // A new day's folder (and a new community's) is synced into its parent too, or a crash could lose it with its files.
     const created = await mkdir(folder, { recursive: true });
     await this.connection.run(`DELETE FROM ${STAGING}`);
-    const appender = await this.connection.createAppender(STAGING, "temp");
+    const appender = await this.connection.createAppender(STAGING);
     for (const { meterId, state, streamSeq } of segment.readings) {
       appender.appendVarchar(meterId);
       appender.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(state.measuredAtMs) * 1000n));

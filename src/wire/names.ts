@@ -145,6 +145,6 @@ export function partitionMappings(partitions: number = PARTITIONS): Record<strin
 /** The archiver's durable consumer of one partition's stream (issue 22): its own, independent of the aggregator's. */
 export const archiveConsumer = (partition: number): string => `archive-p${partition}`;
 /** How long the archiver's consumers wait for an ack: longer than a flush (10 s) and a slow segment write. */
-export const ARCHIVE_ACK_WAIT_MS = 60_000;
+export const ARCHIVE_ACK_WAIT_MS = 30_000;
 /** Readings an archive consumer hands out before they are acknowledged: a flush's worth, so that a 10 s batch is not throttled. */
 export const ARCHIVE_MAX_ACK_PENDING = 50_000;

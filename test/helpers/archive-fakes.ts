@@ -1,0 +1,103 @@
+/**
+ * Hand-written in-memory fakes of the archiver's ports (src/archive/ports.ts): a partition's
+ * stream with its consumer's acks, and a segment store that can be held or told to fail.
+ */
+import type { ArchiveMessage, ArchiveSource, Consumption, SegmentStore } from "../../src/archive/ports.js";
+import type { Segment } from "../../src/wire/archive-layout.js";
+import { partitionedSubject } from "../../src/wire/names.js";
+
+/** A delivered message that records what the archiver did with it. */
+export class FakeArchiveMessage implements ArchiveMessage {
+  readonly outcomes: string[] = [];
+  constructor(
+    readonly subject: string,
+    private readonly text: string,
+    readonly seq: number,
+    private readonly onAck: (seq: number) => void,
+  ) {}
+  string(): string {
+    return this.text;
+  }
+  ack(): void {
+    this.outcomes.push("ack");
+    this.onAck(this.seq);
+  }
+  nak(delayMs?: number): void {
+    this.outcomes.push(`nak ${delayMs ?? 0}`);
+  }
+}
+
+/** A meter reading's JSON as the simulator publishes it. */
+export const meterReading = (communityId: string, meterId: string, measuredAt: string, seq: number, genW = 100, conW = 50): string =>
+  JSON.stringify({ communityId, meterId, genW, conW, measuredAt, seq });
+
+/** The partitions' streams: messages are delivered when the test says, acks are remembered (the ack floor follows them). */
+export class FakeArchiveSource implements ArchiveSource {
+  private readonly listeners = new Map<number, (msg: ArchiveMessage) => void>();
+  private readonly acked = new Map<number, Set<number>>();
+  /** Acks that never reach the server (a crash right after the segment was written). */
+  dropAcks = false;
+
+  async ackFloor(partition: number): Promise<number> {
+    const acked = this.acked.get(partition) ?? new Set();
+    let floor = 0;
+    while (acked.has(floor + 1)) floor += 1;
+    return floor;
+  }
+
+  async consume(partition: number, onMessage: (msg: ArchiveMessage) => void): Promise<Consumption> {
+    this.listeners.set(partition, onMessage);
+    return { stop: async () => void this.listeners.delete(partition) };
+  }
+
+  /** Delivers a message of `partition`'s stream at `seq` (again, when it was delivered before); `subject` as published. */
+  deliver(partition: number, seq: number, subject: string, text: string): FakeArchiveMessage {
+    const msg = new FakeArchiveMessage(partitionedSubject(subject) ?? subject, text, seq, (acked) => {
+      if (this.dropAcks) return;
+      let set = this.acked.get(partition);
+      if (!set) this.acked.set(partition, (set = new Set()));
+      set.add(acked);
+    });
+    this.listeners.get(partition)!(msg);
+    return msg;
+  }
+}
+
+/** Segments kept in memory by path; `hold()` keeps writes pending until released, `failNext` fails writes. */
+export class FakeSegmentStore implements SegmentStore {
+  readonly files = new Map<string, Segment>();
+  failNext = 0;
+  private held: Array<() => void> | undefined;
+
+  async storedSeqs(partition: number, aboveSeq: number): Promise<number[]> {
+    return [...this.files.entries()]
+      .filter(([path]) => path.split("/").at(-1)!.startsWith(`p${partition}-`))
+      .flatMap(([, segment]) => segment.readings.map((reading) => reading.streamSeq))
+      .filter((seq) => seq > aboveSeq);
+  }
+
+  async write(segment: Segment): Promise<number> {
+    if (this.held) await new Promise<void>((resolve) => this.held!.push(resolve));
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error("disk full");
+    }
+    this.files.set(segment.path, segment);
+    return segment.readings.length * 10;
+  }
+
+  hold(): void {
+    this.held = [];
+  }
+
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const resume of held) resume();
+  }
+
+  /** Every archived reading as `community/meter/seq`, sorted. */
+  rows(): string[] {
+    return [...this.files.values()].flatMap((segment) => segment.readings.map((r) => `${r.communityId}/${r.meterId}/${r.state.seq}`)).sort();
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The archive on real servers (issue 22): a simulated mixed-cadence community with duplicates
+ * and reordered readings ends with exactly one row per valid reading the partition stream holds;
+ * so it does with the archiver killed (kill -9) again and again mid-run; `ecwatch query` reads
+ * while the archiver writes and refuses writes.
+ */
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startArchiving } from "../../src/app/archive.js";
+import { ArchiveQuery } from "../../src/duckdb/archive-query.js";
+import { type Bus, openBus } from "../../src/nats/bus.js";
+import { connectNats } from "../../src/nats/connect.js";
+import { JetStreamPublisher } from "../../src/nats/jetstream-publisher.js";
+import { parseFaults } from "../../src/sim/faults.js";
+import { planSimulation } from "../../src/sim/setup.js";
+import { Simulator } from "../../src/sim/simulator.js";
+import { decodeReading } from "../../src/wire/decode-reading.js";
+import { PARTITIONS, archiveConsumer, partitionOf, partitionStream } from "../../src/wire/names.js";
+import { CliProcess, runCli } from "../helpers/cli.js";
+import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
+
+const HOUR = 3_600_000;
+const START = Date.UTC(2026, 5, 21, 22);
+const COMMUNITY = "community1";
+
+/** 15-minute gateways, 1-minute meters and 2–10 s devices; the run crosses midnight (two days' folders). */
+const SCENARIO = {
+  name: "archive-mixed",
+  location: { latitude: 47.99, longitude: 7.85 },
+  groups: [
+    { count: 4, kind: "household", annualKwh: [2000, 5000], intervalMs: 900_000, averaged: true },
+    { count: 4, kind: "household", annualKwh: [2500, 5000], pvKwp: [5, 10], intervalMs: 60_000 },
+    { count: 2, kind: "household", annualKwh: 0, pvKwp: [4, 9], intervalMs: 2_000 },
+    { count: 2, kind: "household", annualKwh: 0, heatPump: { electricKw: [1.5, 3], heatLossWPerK: [120, 220] }, intervalMs: 10_000 },
+  ],
+};
+
+let stack: TestStack;
+let bus: Bus;
+let dir: string;
+let archiveDir: string;
+let scenarioFile: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "ecwatch-archive-"));
+  scenarioFile = join(dir, "archive-mixed.json");
+  writeFileSync(scenarioFile, JSON.stringify(SCENARIO));
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  stack = await startTestStack();
+  bus = await openBus(stack.natsUrl, "test-archive");
+  archiveDir = mkdtempSync(join(dir, "archive-"));
+});
+
+afterEach(async () => {
+  await bus?.close();
+  await stack?.stop();
+});
+
+/** `hours` of the community from 22:00 UTC, 2 % duplicates and 2 % reordered, published at `speed`. */
+async function simulate(hours: number, speed: number): Promise<Simulator> {
+  const nc = await connectNats(stack.natsUrl, "test-archive-sim");
+  try {
+    const simulation = planSimulation({
+      scenario: scenarioFile,
+      communities: 1,
+      meters: 0,
+      seed: 7,
+      level: "meter",
+      intervalMs: 60_000,
+      startMs: START,
+      durationMs: hours * HOUR,
+      faults: parseFaults("duplicate=0.02,reorder=0.02"),
+      phase: "spread",
+      jitter: 0.1,
+    });
+    const simulator = new Simulator(new JetStreamPublisher(nc), simulation.source, { speed, staleAfterMs: 30_000 });
+    await simulator.start();
+    expect(simulator.stats.errors).toBe(0);
+    return simulator;
+  } finally {
+    await nc.drain();
+  }
+}
+
+/** Every valid reading the community's partition stream holds, as `meter/seq`. */
+async function validReadingsOfStream(): Promise<string[]> {
+  const stream = partitionStream(partitionOf(COMMUNITY));
+  const last = (await bus.jsm.streams.info(stream)).state.last_seq;
+  const ordered = await bus.js.consumers.get(stream);
+  const messages = await ordered.consume({ max_messages: 5_000 });
+  const keys: string[] = [];
+  for await (const msg of messages) {
+    const decoded = decodeReading(msg.subject, msg.string(), msg.seq);
+    if (decoded.ok) keys.push(`${decoded.meterId}/${decoded.state.seq}`);
+    if (msg.seq >= last) break;
+  }
+  await messages.close();
+  return keys.sort();
+}
+
+/** Resolves once the archiver's consumers have nothing left to deliver or acknowledge. */
+const archived = (timeoutMs: number): Promise<true> =>
+  eventually(
+    async () => {
+      const infos = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => bus.jsm.consumers.info(partitionStream(p), archiveConsumer(p))));
+      return infos.every((info) => info.num_pending + info.num_ack_pending === 0) ? true : undefined;
+    },
+    timeoutMs,
+    "the archiver to acknowledge everything",
+  );
+
+/** The archive's rows, as `meter/seq`, read back with DuckDB through the `readings` view. */
+async function archivedRows(): Promise<string[]> {
+  const query = await ArchiveQuery.open(archiveDir);
+  try {
+    const { rows } = await query.run(`SELECT meter_id || '/' || seq AS key FROM readings WHERE community_id = '${COMMUNITY}'`);
+    return rows.map((row) => String(row.key)).sort();
+  } finally {
+    query.close();
+  }
+}
+
+describe("the archive", () => {
+  it("holds exactly one row per valid reading of a mixed-cadence community with duplicates and reordering, in Hive folders per UTC day", { timeout: 120_000 }, async () => {
+    const service = await startArchiving(stack.natsUrl, archiveDir, { flushMs: 300, onError: (err) => console.error("a flush failed", err) });
+    let readWhileWriting = 0;
+    try {
+      const running = simulate(4, (4 * HOUR) / 10_000);
+      let done = false;
+      void running.finally(() => (done = true));
+      // `ecwatch query` reads while the archiver renames segments into place.
+      while (!done) {
+        const run = await runCli(["query", "--dir", archiveDir, "--json", "SELECT count(*) AS n FROM readings"]);
+        expect(run.stderr).toBe("");
+        expect(run.code).toBe(0);
+        const [row] = JSON.parse(run.stdout) as Array<{ n: number }>;
+        if (row!.n > 0) readWhileWriting += 1;
+      }
+      await running;
+      await archived(30_000);
+      expect(readWhileWriting).toBeGreaterThan(0);
+    } finally {
+      await service.stop();
+    }
+    const expected = await validReadingsOfStream();
+    const rows = await archivedRows();
+    expect(rows.length).toBe(expected.length);
+    expect(rows).toEqual(expected);
+    expect(readdirSync(join(archiveDir, `community_id=${COMMUNITY}`)).sort()).toEqual(["date=2026-06-21", "date=2026-06-22"]);
+    const bytes = service.archiver.stats.bytes;
+    console.log(`${rows.length} readings archived exactly once in ${service.archiver.stats.segments} segments, ${(bytes / rows.length).toFixed(1)} bytes a reading; ${readWhileWriting} queries read while it wrote`);
+  });
+
+  it("loses and duplicates nothing with the archiver killed (kill -9) mid-run, again and again", { timeout: 240_000 }, async () => {
+    const start = async (): Promise<CliProcess> => {
+      const archiver = new CliProcess(["archive", "--nats", stack.natsUrl, "--dir", archiveDir, "--flush-every", "300ms"]);
+      await archiver.waitForStderr(/archiving /);
+      return archiver;
+    };
+    let archiver = await start();
+    let kills = 0;
+    try {
+      const running = simulate(4, (4 * HOUR) / 10_000);
+      let done = false;
+      void running.finally(() => (done = true));
+      while (!done || kills < 4) {
+        await sleep(1_500);
+        archiver.kill("SIGKILL");
+        await archiver.exited;
+        kills += 1;
+        archiver = await start();
+      }
+      await running;
+      // What a killed archiver had not acknowledged comes again after the consumer's ack wait (30 s).
+      await archived(120_000);
+    } finally {
+      archiver.kill("SIGKILL");
+      await archiver.exited;
+    }
+    expect(readdirSync(archiveDir, { recursive: true }).filter((entry) => String(entry).endsWith(".tmp")).length).toBeLessThanOrEqual(kills);
+    const expected = await validReadingsOfStream();
+    expect(await archivedRows()).toEqual(expected);
+    console.log(`${expected.length} readings archived exactly once; the archiver killed ${kills}× (kill -9) mid-run`);
+  });
+
+  it("query refuses writes and bad SQL with one sentence and exit code 2", { timeout: 60_000 }, async () => {
+    for (const sql of ["COPY (SELECT 1) TO 'x.parquet'", "CREATE TABLE t (a INT)", "DROP VIEW readings", "SELECT * FROM nowhere"]) {
+      const run = await runCli(["query", "--dir", archiveDir, sql]);
+      expect(run.code, sql).toBe(2);
+      expect(run.stderr.trim().split("\n")[0], sql).toMatch(/^(ecwatch: )?(The archive is read-only: only a SELECT runs|The query failed: )/);
+    }
+    expect(readdirSync(archiveDir)).toEqual([]);
+  });
+});
