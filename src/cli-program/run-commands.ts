@@ -29,12 +29,23 @@ import { parseThreshold, type Threshold, ThresholdError } from "../bench/thresho
 import { TRANSPORTS } from "../sim/reading-sink.js";
 import { BUILT_IN_SCENARIOS } from "../sim/scenario-names.js";
 import { READING_LEVELS } from "../sim/sources.js";
+import type { WorkerCount } from "../stack/worker-pool.js";
 
 /**
  * The commands that run, measure or look after the pipeline, as data: one option table per
  * command, typed against the command's flags, and a lazy import of the command (so that
  * `--help` loads only what it shows).
  */
+
+/** `--workers`: `auto` or a count from 1 to 64. */
+function workers(value: string): WorkerCount {
+  if (value === "auto") return "auto";
+  try {
+    return integer(1, 64)(value);
+  } catch {
+    throw new InvalidArgumentError("expected auto or a whole number from 1 to 64.");
+  }
+}
 
 /** `--jitter`, its error sentence as commander's usage error (exit code 2). */
 function jitter(value: string): number {
@@ -255,10 +266,16 @@ export const serve: CommandSpec<ServeFlags> = {
     rateBurst: rateBurstFlag,
     cors: corsFlag,
     logLevel: logLevelFlag,
+    workers: {
+      flags: "--workers <n|auto>",
+      description: "processes serving the API on the one port (auto: one per core; 1: this process alone); each takes 1/n of --rate-limit",
+      parse: workers,
+      default: "auto",
+    },
     ...natsSecurityFlags,
     ...redisSecurityFlags,
   }),
-  examples: ["ecwatch serve", "ecwatch serve --port 8080", "curl http://127.0.0.1:8000/communities/community1", "curl http://127.0.0.1:8000/metrics", "ecwatch serve --log-level warn 2>> api.log"],
+  examples: ["ecwatch serve", "ecwatch serve --port 8080", "ecwatch serve --workers 1", "curl http://127.0.0.1:8000/communities/community1", "curl http://127.0.0.1:8000/metrics", "ecwatch serve --log-level warn 2>> api.log"],
   run: async (flags) => (await import("../commands/serve.js")).runServe(flags),
 };
 

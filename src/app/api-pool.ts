@@ -1,0 +1,50 @@
+import { answerClusterMetrics } from "../prometheus/cluster-metrics.js";
+import { leavePool, reportReady, untilReleased, type WorkerExit, WorkerPool } from "../stack/worker-pool.js";
+import { type ApiOptions, startApi } from "./services.js";
+
+/**
+ * `serve --workers <n>` (issue 21): the primary keeps the pool and answers /metrics for it; each
+ * worker runs the whole API (its own connections, change-feed subscription and clients) on the
+ * shared port. SSE ids are the aggregate's `<epoch>:<version>`, the same from every worker.
+ */
+
+/** The primary's side of a running pool. */
+export interface ApiPool {
+  readonly url: string;
+  /** The workers' pids now. */
+  readonly pids: () => number[];
+  stop(): Promise<void>;
+}
+
+/** In the primary: forks `count` workers (each re-runs this command line) and resolves once all serve. */
+export async function startApiPool(count: number, onExit?: (exit: WorkerExit) => void): Promise<ApiPool> {
+  let pool: WorkerPool | undefined;
+  const stopAnswering = answerClusterMetrics(() => pool?.members ?? []);
+  try {
+    pool = await WorkerPool.start({ count, onExit });
+    const started = pool;
+    return {
+      url: pool.url,
+      pids: () => started.pids,
+      stop: async () => {
+        await started.stop();
+        stopAnswering();
+      },
+    };
+  } catch (err) {
+    stopAnswering();
+    throw err;
+  }
+}
+
+/** In a worker of a pool of `workers`: serves until the primary releases it, then stops. */
+export async function runApiWorker(natsUrl: string, redisUrl: string, host: string, port: number, workers: number, options: ApiOptions): Promise<void> {
+  try {
+    const api = await startApi(natsUrl, redisUrl, host, port, { ...options, poolWorkers: workers });
+    reportReady(api.url);
+    await untilReleased();
+    await api.stop();
+  } finally {
+    leavePool();
+  }
+}
