@@ -227,4 +227,21 @@ describe("the rate limit of `ecwatch serve --workers 2`", () => {
     // 10 at once in all: 5 per worker (a POST may fail upstream here, as no aggregator made the stream; it was let through).
     expect(statuses.filter((status) => status !== 429)).toHaveLength(10);
   });
+
+  it("stops every worker on SIGTERM to the primary, and exits 0", { timeout: 30_000 }, async () => {
+    const workers = childrenOf(serve!.pid);
+    expect(workers).toHaveLength(2);
+    serve!.kill("SIGTERM");
+    const exit = await serve!.exited;
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    const alive = workers.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(alive).toEqual([]);
+  });
 });
