@@ -1,3 +1,4 @@
+import type { Registry } from "prom-client";
 import { answerClusterMetrics } from "../prometheus/cluster-metrics.js";
 import { leavePool, reportReady, untilReleased, type WorkerExit, WorkerPool } from "../stack/worker-pool.js";
 import { type ApiOptions, startApi } from "./services.js";
@@ -16,12 +17,23 @@ export interface ApiPool {
   stop(): Promise<void>;
 }
 
-/** In the primary: forks `count` workers (each re-runs this command line) and resolves once all serve. */
-export async function startApiPool(count: number, onExit?: (exit: WorkerExit) => void): Promise<ApiPool> {
+export interface ApiPoolOptions {
+  /** The workers' command line (a `serve --workers <count> …`); default this process's own. */
+  readonly args?: readonly string[];
+  /** Added to the workers' environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The metrics of services in the primary, served on the workers' /metrics too (`up`'s aggregator). */
+  readonly inProcessMetrics?: readonly Registry[];
+  /** A worker died and is to be replaced (for the log). */
+  readonly onExit?: (exit: WorkerExit) => void;
+}
+
+/** In the primary: forks `count` workers and resolves once all serve. */
+export async function startApiPool(count: number, options: ApiPoolOptions = {}): Promise<ApiPool> {
   let pool: WorkerPool | undefined;
-  const stopAnswering = answerClusterMetrics(() => pool?.members ?? []);
+  const stopAnswering = answerClusterMetrics(() => pool?.members ?? [], options.inProcessMetrics);
   try {
-    pool = await WorkerPool.start({ count, onExit });
+    pool = await WorkerPool.start({ count, args: options.args, env: options.env, onExit: options.onExit });
     const started = pool;
     return {
       url: pool.url,

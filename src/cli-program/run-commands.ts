@@ -90,6 +90,12 @@ export const up: CommandSpec<UpFlags> = {
     mqtt: { flags: "--mqtt [port]", description: "open nats-server's MQTT listener for meter devices (port 1883 when free)", parse: integer(1, 65_535) },
     cluster: { flags: "--cluster <n>", description: "start a JetStream cluster of n nats-servers instead of one (streams and KV get 3 replicas; from 3 on it survives the loss of a node)", parse: integer(3, 5) },
     json: { flags: "--json", description: "print the ready line as JSON and no live status" },
+    apiWorkers: {
+      flags: "--api-workers <n>",
+      description: "processes serving the API on its port (as serve --workers; 1 keeps it in this process, beside the servers, aggregator and simulator it shares the cores with); each takes 1/n of --rate-limit",
+      parse: integer(1, 64),
+      default: 1,
+    },
     ...natsSecurityFlags,
     ...redisSecurityFlags,
   }),

@@ -38,7 +38,7 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
   }
   const api =
     workers > 1
-      ? await startApiPool(workers, ({ pid, code, signal, replaceInMs }) => log.warn(`API worker ${pid} exited (${signal ?? `code ${code}`}); replacing it in ${replaceInMs} ms`))
+      ? await startApiPool(workers, { onExit: ({ pid, code, signal, replaceInMs }) => log.warn(`API worker ${pid} exited (${signal ?? `code ${code}`}); replacing it in ${replaceInMs} ms`) })
       : await startApi(nats, redis, flags.host, flags.port, options);
   // The ready line stays plain text in every log format: scripts and tests wait for it.
   const processes = workers > 1 ? `${workers} workers, ` : "";

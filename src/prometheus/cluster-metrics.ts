@@ -7,7 +7,7 @@ import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type
  * serves (one still starting has served nothing, and would not answer yet) and merges them
  * with prom-client's AggregatorRegistry.aggregate (counters and histograms summed, gauges as
  * each declares: summed, averaged or the first), and answers. The primary's own process is not
- * in it: it serves no request.
+ * in it: it serves no request (the services it runs, `up`'s aggregator, are).
  *
  * prom-client's own clusterMetrics() asks every forked worker, and waits 5 s for one that has
  * not started yet (a replacement): hence this small protocol of our own around its aggregate().
@@ -52,8 +52,12 @@ function request<T>(send: () => void, channel: NodeJS.EventEmitter, match: (mess
 
 let nextId = 0;
 
-/** In the primary: answers the workers' asks with the metrics of `members` (the workers serving now). Returns the function that stops answering. */
-export function answerClusterMetrics(members: () => readonly Worker[]): () => void {
+/**
+ * In the primary: answers the workers' asks with the metrics of `members` (the workers serving
+ * now) and `own` (services running in the primary: `up`'s aggregator). Returns the function that
+ * stops answering.
+ */
+export function answerClusterMetrics(members: () => readonly Worker[], own: readonly Registry[] = []): () => void {
   const collect = async (): Promise<string> => {
     const id = nextId++;
     const registries = await Promise.all(
@@ -66,7 +70,8 @@ export function answerClusterMetrics(members: () => readonly Worker[]): () => vo
         ),
       ),
     );
-    return AggregatorRegistry.aggregate(registries).metrics();
+    const owned = await Promise.all(own.map((registry) => registry.getMetricsAsJSON()));
+    return AggregatorRegistry.aggregate([...registries, ...owned]).metrics();
   };
   const onMessage = (worker: Worker, message: Message | null): void => {
     if (message?.type !== ASK) return;

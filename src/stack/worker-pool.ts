@@ -52,6 +52,10 @@ export interface WorkerExit {
 
 export interface WorkerPoolOptions {
   readonly count: number;
+  /** The command line the workers run (after the script); default this process's own. */
+  readonly args?: readonly string[];
+  /** Variables added to the workers' environment (e.g. a token, kept out of `ps`). */
+  readonly env?: Readonly<Record<string, string>>;
   /** Default DEFAULT_RESTART. */
   readonly restart?: RestartPolicy;
   /** Called when a worker dies and is to be replaced (for the log). */
@@ -110,7 +114,8 @@ export class WorkerPool {
 
   /** Forks `count` workers and resolves once each reported ready; rejects (and stops those started) if one exits before. */
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
-    const forked = Array.from({ length: options.count }, () => cluster.fork());
+    if (options.args) cluster.setupPrimary({ args: [...options.args] });
+    const forked = Array.from({ length: options.count }, () => cluster.fork(options.env));
     let url: string;
     try {
       const urls = await Promise.all(forked.map(untilReady));
@@ -161,7 +166,7 @@ export class WorkerPool {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         if (this.stopping) return;
-        const replacement = cluster.fork();
+        const replacement = cluster.fork(this.options.env);
         this.watch(replacement);
         // One that dies before it serves is replaced by the exit handler of watch().
         untilReady(replacement).then(
