@@ -1,6 +1,6 @@
 import type { Registry } from "prom-client";
 import { answerClusterMetrics } from "../prometheus/cluster-metrics.js";
-import { leavePool, reportReady, untilReleased, type WorkerExit, WorkerPool } from "../stack/worker-pool.js";
+import { reportReady, unrefChannel, untilReleased, type WorkerExit, WorkerPool } from "../stack/worker-pool.js";
 import { type ApiOptions, startApi } from "./services.js";
 
 /**
@@ -51,12 +51,9 @@ export async function startApiPool(count: number, options: ApiPoolOptions = {}):
 
 /** In a worker of a pool of `workers`: serves until the primary releases it, then stops. */
 export async function runApiWorker(natsUrl: string, redisUrl: string, host: string, port: number, workers: number, options: ApiOptions): Promise<void> {
-  try {
-    const api = await startApi(natsUrl, redisUrl, host, port, { ...options, poolWorkers: workers });
-    reportReady(api.url);
-    await untilReleased();
-    await api.stop();
-  } finally {
-    leavePool();
-  }
+  unrefChannel();
+  const api = await startApi(natsUrl, redisUrl, host, port, { ...options, poolWorkers: workers });
+  reportReady(api.url);
+  await untilReleased();
+  await api.stop();
 }

@@ -93,9 +93,13 @@ export function untilReleased(): Promise<void> {
   });
 }
 
-/** In a worker, after it stopped: closes the IPC channel, which would keep the process alive. */
-export function leavePool(): void {
-  if (process.connected) process.disconnect();
+/**
+ * In a worker: the IPC channel to the primary no longer keeps the process alive, so it ends once
+ * its API has stopped (or failed to start), with its own exit code. (process.disconnect() would
+ * end it too, but node:cluster then exits 0, and a worker that failed must say 1.)
+ */
+export function unrefChannel(): void {
+  process.channel?.unref();
 }
 
 export class WorkerPool {

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliProcess } from "../helpers/cli.js";
+import { createServer, type AddressInfo } from "node:net";
+import { CliProcess, runCli } from "../helpers/cli.js";
 import { promtoolCheck, Scrape, parseSamples } from "../helpers/prometheus.js";
 import { SseReader } from "../helpers/sse.js";
 import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
@@ -243,5 +244,19 @@ describe("the rate limit of `ecwatch serve --workers 2`", () => {
       }
     });
     expect(alive).toEqual([]);
+  });
+
+  it("exits 1 with the workers' own error when they cannot start, rather than replacing them in a loop", { timeout: 60_000 }, async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const run = await runCli(["serve", "--workers", "2", "--nats", stack.natsUrl, "--redis", stack.redisUrl, "--port", String(port)], { timeoutMs: 45_000 });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`Cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+      expect(run.stderr).toContain("An API worker exited (code 1) before it served.");
+    } finally {
+      taken.close();
+    }
   });
 });
