@@ -12,8 +12,6 @@ import { type ApiOptions, startApi } from "./services.js";
 /** The primary's side of a running pool. */
 export interface ApiPool {
   readonly url: string;
-  /** The workers' pids now. */
-  readonly pids: () => number[];
   stop(): Promise<void>;
 }
 
@@ -37,7 +35,6 @@ export async function startApiPool(count: number, options: ApiPoolOptions = {}):
     const started = pool;
     return {
       url: pool.url,
-      pids: () => started.pids,
       stop: async () => {
         await started.stop();
         stopAnswering();

@@ -136,11 +136,6 @@ export class WorkerPool {
     return pool;
   }
 
-  /** The pids of the workers alive now. */
-  get pids(): number[] {
-    return [...this.workers].map((worker) => worker.process.pid!);
-  }
-
   /** The workers serving now (a replacement counts once it reported ready). */
   get members(): Worker[] {
     return [...this.serving];
