@@ -76,6 +76,8 @@ describe("bad usage exits 2 with one sentence naming the flag", () => {
     [["history", "community1", "--since", "1d", "--from", "-2d"], "--since"],
     [["history", "community1", "--json", "--csv"], "--json"],
     [["serve", "--port", "70000"], "--port"],
+    [["serve", "--workers", "many"], "--workers"],
+    [["serve", "--workers", "0"], "--workers"],
     [["up", "--nats", "http://x"], "--nats"],
     [["nosuchcommand"], "nosuchcommand"],
     [["sim", "--scenario", "nosuchscenario"], "--scenario nosuchscenario"],
