@@ -12,6 +12,7 @@ import { SseHub } from "../api/sse-hub.js";
 import { NatsChangeFeed } from "../nats/change-feed.js";
 import { KvDayRecords } from "../nats/kv-day-records.js";
 import { KvLatestRecords } from "../nats/kv-latest.js";
+import { KvMeterSnapshots } from "../nats/kv-meter-snapshots.js";
 import { NatsPing } from "../nats/nats-ping.js";
 import { JetStreamReadingPublisher } from "../nats/reading-publisher.js";
 import { aggregatorLag } from "../nats/inspect.js";
@@ -120,6 +121,8 @@ export interface ApiOptions {
   readonly inProcessMetrics?: readonly Registry[];
   /** How often SSE clients get a keep-alive comment; default 15 s. */
   readonly sseHeartbeatMs?: number;
+  /** The aggregator's `--stale-after`, for GET /communities/{id}/meters; default 30 s. */
+  readonly staleAfterMs?: number;
 }
 
 export function startApi(natsUrl: string, redisUrl: string, host: string, port: number, options: ApiOptions = {}): Promise<ApiService> {
@@ -133,6 +136,8 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
       access: options.access,
       sseHeartbeatMs: options.sseHeartbeatMs,
       history: new HistoryStore(new KvDayRecords(bus.energy)),
+      meters: new KvMeterSnapshots(bus.state, bus.jsm),
+      staleAfterMs: options.staleAfterMs,
       readiness: pingReadiness({ nats: new NatsPing(bus.nc), redis: cache }),
       metrics: exposition([metrics.registry, ...(options.inProcessMetrics ?? [])]),
       observer: {

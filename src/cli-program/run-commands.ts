@@ -254,6 +254,7 @@ export const serve: CommandSpec<ServeFlags> = {
     rateLimit: rateLimitFlag,
     rateBurst: rateBurstFlag,
     cors: corsFlag,
+    staleAfter: { ...staleAfterFlag, description: "the aggregator's --stale-after: GET /communities/{id}/meters judges staleness with it, as the totals do" },
     logLevel: logLevelFlag,
     ...natsSecurityFlags,
     ...redisSecurityFlags,

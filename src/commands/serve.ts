@@ -13,6 +13,8 @@ export interface ServeFlags extends AccessFlags, SecurityFlags {
   readonly port: number;
   /** Default info. */
   readonly logLevel?: LogLevel;
+  /** The aggregator's `--stale-after`, for GET /communities/{id}/meters. */
+  readonly staleAfter: number;
 }
 
 export async function runServe(flags: ServeFlags): Promise<ExitCode> {
@@ -22,11 +24,12 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
   const api = await startApi(resolveEndpoint("nats", flags.nats), resolveEndpoint("redis", flags.redis), flags.host, flags.port, {
     security: resolveSecurity(flags),
     access,
+    staleAfterMs: flags.staleAfter,
     onServerError: (err, status) => log.error(`request failed: ${errorMessage(err)}`, { status }),
     onResponse: log.enabled("debug") ? (method, route, status) => log.debug("request", { method, route, status }) : undefined,
   });
   // The ready line stays plain text in every log format: scripts and tests wait for it.
-  process.stderr.write(`serving ${api.url} (GET /communities, /communities/{id}, /communities/{id}/stream; POST /communities/; described at /openapi.json) — Ctrl-C stops\n`);
+  process.stderr.write(`serving ${api.url} (GET /communities, /communities/{id}, /communities/{id}/stream, /communities/{id}/meters; POST /communities/; described at /openapi.json) — Ctrl-C stops\n`);
   await untilSignal();
   await api.stop();
   log.info("stopped");

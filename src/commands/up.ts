@@ -132,7 +132,7 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
     checkpoint();
 
     // The aggregator runs in this process: one /metrics, the API's, serves both (issue 18).
-    const api = await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics] }, warn);
+    const api = await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics], staleAfterMs: flags.staleAfter }, warn);
     started.add(() => api.stop());
     checkpoint();
 
