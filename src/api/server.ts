@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { idProblem } from "../domain/ids.js";
 import { aheadProblem, parseCommunityReading, parseJson } from "../domain/reading.js";
 import { BUCKET_FIELDS, bucketJson, parseHistoryQuery, parseKpiQuery, toCsv } from "../energy/history-query.js";
-import { meterJson, meterList, parseMetersQuery, sortMeters } from "../energy/meter-list.js";
+import { type MeterListJson, meterJson, meterList, parseMetersQuery, sortMeters } from "../energy/meter-list.js";
 import { DEFAULT_STALE_AFTER_MS } from "../energy/validity.js";
 import { UpstreamError } from "../errors.js";
 import { type Listening, listen } from "../http/listen.js";
@@ -132,13 +132,14 @@ export function createApi(deps: ApiDependencies): Server {
     if (!query.ok) throw new HttpError(400, query.error);
     const list = meterList(await deps.meters.ofCommunity(communityId), deps.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
     if (!list) throw new HttpError(404, `community ${communityId} has no meters yet`);
-    sendJson(res, 200, {
+    const body: MeterListJson = {
       communityId,
       measuredAt: new Date(list.measuredAtMs).toISOString(),
       count: list.rows.length,
       stale: list.rows.filter((row) => row.stale).length,
       meters: sortMeters(list.rows, query.value.sort, query.value.limit).map(meterJson),
-    });
+    };
+    sendJson(res, 200, body);
   }
 
   const handlers: Handlers = {

@@ -111,3 +111,19 @@ export function parseMetersQuery(params: URLSearchParams): Parsed<MetersQuery> {
 export function meterJson({ meterId, genW, conW, netW, measuredAtMs, cadenceMs, holdMs, stale, ageMs }: MeterRow) {
   return { meterId, genW, conW, netW, measuredAt: new Date(measuredAtMs).toISOString(), cadenceMs: cadenceMs ?? null, holdMs, stale, ageMs };
 }
+
+export type MeterJson = ReturnType<typeof meterJson>;
+
+/** The answer of GET /communities/{id}/meters. */
+export interface MeterListJson {
+  readonly communityId: string;
+  /** The community's newest reading (ISO-8601). */
+  readonly measuredAt: string;
+  /** Meters and stale meters of the community, before `limit`. */
+  readonly count: number;
+  readonly stale: number;
+  readonly meters: MeterJson[];
+}
+
+/** The columns of a meter list as CSV, in order. */
+export const METER_FIELDS = ["meterId", "genW", "conW", "netW", "measuredAt", "cadenceMs", "holdMs", "stale", "ageMs"] as const satisfies readonly (keyof MeterJson)[];

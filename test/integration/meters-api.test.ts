@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import { type Bus, openBus } from "../../src/nats/bus.js";
 import { meterReadingSubject } from "../../src/wire/names.js";
+import { CliProcess, runCli } from "../helpers/cli.js";
 import { eventually, usePipeline } from "../helpers/stack.js";
 
 /**
  * GET /communities/{id}/meters (issue 23) on real servers: the aggregator's stored per-meter
- * state, read by the API, judged by the rule of the totals.
+ * state, read by the API, judged by the rule of the totals; and `ecwatch meters`, the built CLI, on it.
  */
 
 const pipeline = usePipeline();
@@ -105,5 +106,56 @@ describe("GET /communities/{id}/meters", () => {
     const res = await get("/communities/nometers1/meters");
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: "community nometers1 has no meters yet" });
+  });
+});
+
+describe("ecwatch meters", () => {
+  // After the API's tests: drill1 has pv and house at second 50, quiet stale since second 5.
+  it("prints the table sorted by net power, the stale meter marked with its age", async () => {
+    const run = await runCli(["meters", "drill1", "--api", pipeline.api.url]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines[0]).toBe("drill1 · 3 meters, 1 stale · newest reading 2026-11-22T12:00:50Z (data time)");
+    expect(lines.slice(2).map((line) => line.split(/\s+/))).toEqual([
+      ["pv", "4.25", "kW", "0.30", "kW", "+3.95", "kW", "1s", "0ms"],
+      ["quiet", "0.70", "kW", "0.02", "kW", "+0.69", "kW", "1s", "45s", "stale"],
+      ["house", "0.05", "kW", "1.15", "kW", "-1.10", "kW", "1s", "0ms"],
+    ]);
+  });
+
+  it("--stale lists only the stale meter; --csv and --json print the same meters", async () => {
+    const stale = await runCli(["meters", "drill1", "--stale", "--api", pipeline.api.url]);
+    expect(stale.stdout.trimEnd().split("\n").slice(2).map((line) => line.split(/\s+/)[0])).toEqual(["quiet"]);
+    const csv = await runCli(["meters", "drill1", "--csv", "--sort", "id", "--api", pipeline.api.url]);
+    expect(csv.stdout.split("\r\n")).toEqual([
+      "meterId,genW,conW,netW,measuredAt,cadenceMs,holdMs,stale,ageMs",
+      "house,50,1150,-1100,2026-11-22T12:00:50.000Z,1000,31000,false,0",
+      "pv,4250,300,3950,2026-11-22T12:00:50.000Z,1000,31000,false,0",
+      "quiet,705,20,685,2026-11-22T12:00:05.000Z,1000,31000,true,45000",
+      "",
+    ]);
+    const json = await runCli(["meters", "drill1", "--json", "--stale", "--api", pipeline.api.url]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ communityId: "drill1", count: 3, stale: 1, meters: [{ meterId: "quiet", stale: true, ageMs: 45_000 }] });
+  });
+
+  it("--watch prints the table again when the community changes, and stops cleanly on Ctrl-C", async () => {
+    const watch = new CliProcess(["meters", "drill1", "--watch", "--api", pipeline.api.url]);
+    try {
+      await watch.waitForStdout(/newest reading 2026-11-22T12:00:50Z[^]*quiet .* 45s  stale/, 15_000);
+      await publish("drill1", "pv", 51);
+      await publish("drill1", "house", 51);
+      // The table again, at the new reading: the stale meter a second older.
+      await watch.waitForStdout(/newest reading 2026-11-22T12:00:51Z[^]*quiet .* 46s  stale/, 15_000);
+    } finally {
+      watch.kill("SIGINT");
+    }
+    expect((await watch.exited).code).toBe(0);
+  });
+
+  it("a community without meters is an error naming it, exit 1", async () => {
+    const run = await runCli(["meters", "nometers1", "--api", pipeline.api.url]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("The API answered 404: community nometers1 has no meters yet.");
   });
 });
