@@ -45,7 +45,7 @@ const COLUMNS = ["meter", "gen", "con", "net", "cadence", "age", ""] as const;
 
 /** The meter list as lines of text: a title, a header and one line per meter, stale ones marked. */
 export function metersTable(list: MeterListJson, c: ChalkInstance): string[] {
-  const title = c.bold(`${list.communityId} · ${list.count} meters, ${list.stale} stale · newest reading ${list.measuredAt.replace(".000Z", "Z")} (data time)`);
+  const title = c.bold(`${list.communityId} · ${list.count} meters, ${list.stale} stale · newest reading ${list.measuredAt.replace(/\.\d{3}Z$/, "Z")} (data time)`);
   if (!list.meters.length) return [title, c.dim("no meter to show")];
   const rows = list.meters.map((m) => [m.meterId, formatKw(m.genW), formatKw(m.conW), formatKw(m.netW, true), m.cadenceMs === null ? "?" : formatDuration(m.cadenceMs), formatDuration(m.ageMs), m.stale ? "stale" : ""]);
   const widths = COLUMNS.map((name, i) => Math.max(name.length, ...rows.map((row) => row[i]!.length)));
