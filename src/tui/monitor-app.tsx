@@ -87,18 +87,22 @@ export default function MonitorApp(props: MonitorAppProps): React.JSX.Element {
   const [order, setOrder] = useState<SortOrder>("name");
   const [meterTable, setMeterTable] = useState(false);
   const current = communities[index] ?? props.initial;
-  const followed = useMemo(() => (all ? [...communities] : [current]), [all, communities, current]);
+  const tableOpen = meterTable && !all && props.meters !== undefined;
+  // While the meter table is open the face is not drawn: its stream is left, so that only the table's own refresh redraws (issue 23).
+  const followed = useMemo(() => (all ? [...communities] : tableOpen ? [] : [current]), [all, communities, current, tableOpen]);
   const { views, nowMs } = useCommunityViews(source, followed, props.clock);
   // Changes once a minute at most: formatted here, not per frame of the face.
   const today = useTodayKpis(all ? undefined : props.kpis, current, props.clock, props.kpiRefreshMs);
   const showToday = props.kpis !== undefined && !all;
-  const tableOpen = meterTable && !all && props.meters !== undefined;
   const table = useMeterTable(props.meters, current, tableOpen, props.clock);
   const todayLine = useMemo(() => {
     if (!showToday) return [];
     const line = formatTodayLine(today);
     return [today?.failed ? paint(line, UNIT_COLOR, colorMode) : line];
   }, [showToday, today, colorMode]);
+
+  // Once per answer of the table, not per frame.
+  const tableLines = useMemo(() => (table.list ? meterTableLines(table.list, table.samples, columns, rows - 2, colorMode) : undefined), [table.list, table.samples, columns, rows, colorMode]);
 
   useInput((input, key) => {
     if (input === "q") exit();
@@ -145,7 +149,7 @@ export default function MonitorApp(props: MonitorAppProps): React.JSX.Element {
   }
 
   if (tableOpen) {
-    const lines = table.list ? meterTableLines(table.list, table.samples, columns, rows - 2, colorMode) : [`${current} · asking for its meters…`];
+    const lines = tableLines ?? [`${current} · asking for its meters…`];
     return (
       <Box flexDirection="column">
         <Lines lines={lines} width={columns} />
