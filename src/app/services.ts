@@ -13,6 +13,7 @@ import { SseHub } from "../api/sse-hub.js";
 import { NatsChangeFeed } from "../nats/change-feed.js";
 import { KvDayRecords } from "../nats/kv-day-records.js";
 import { KvLatestRecords } from "../nats/kv-latest.js";
+import { KvMeterSnapshots } from "../nats/kv-meter-snapshots.js";
 import { NatsPing } from "../nats/nats-ping.js";
 import { JetStreamReadingPublisher } from "../nats/reading-publisher.js";
 import { aggregatorLag } from "../nats/inspect.js";
@@ -122,6 +123,8 @@ export interface ApiOptions {
   readonly inProcessMetrics?: readonly Registry[];
   /** How often SSE clients get a keep-alive comment; default 15 s. */
   readonly sseHeartbeatMs?: number;
+  /** The aggregator's `--stale-after`, for GET /communities/{id}/meters; default 30 s. */
+  readonly staleAfterMs?: number;
   /** In a worker of `serve --workers` (issue 21): the pool's size. The worker takes its share of the rate limit, and /metrics serves the whole pool's. Default: a lone process. */
   readonly poolWorkers?: number;
 }
@@ -145,6 +148,8 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
       access: accessOfProcess(options.access, options.poolWorkers),
       sseHeartbeatMs: options.sseHeartbeatMs,
       history: new HistoryStore(new KvDayRecords(bus.energy)),
+      meters: new KvMeterSnapshots(bus.state, bus.jsm),
+      staleAfterMs: options.staleAfterMs,
       readiness: pingReadiness({ nats: new NatsPing(bus.nc), redis: cache }),
       metrics: options.poolWorkers === undefined ? exposed : clusterMetricsSource(exposed),
       observer: {

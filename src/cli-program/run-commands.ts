@@ -271,6 +271,7 @@ export const serve: CommandSpec<ServeFlags> = {
     rateLimit: rateLimitFlag,
     rateBurst: rateBurstFlag,
     cors: corsFlag,
+    staleAfter: { ...staleAfterFlag, description: "the aggregator's --stale-after: GET /communities/{id}/meters judges staleness with it, as the totals do" },
     logLevel: logLevelFlag,
     workers: {
       flags: "--workers <n|auto>",

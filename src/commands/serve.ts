@@ -17,6 +17,8 @@ export interface ServeFlags extends AccessFlags, SecurityFlags {
   readonly logLevel?: LogLevel;
   /** Processes serving the API (issue 21); default auto: one per core. 1: this process alone. */
   readonly workers?: WorkerCount;
+  /** The aggregator's `--stale-after`, for GET /communities/{id}/meters. */
+  readonly staleAfter: number;
 }
 
 export async function runServe(flags: ServeFlags): Promise<ExitCode> {
@@ -29,6 +31,7 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
   const options: ApiOptions = {
     security: resolveSecurity(flags),
     access,
+    staleAfterMs: flags.staleAfter,
     onServerError: (err, status) => log.error(`request failed: ${errorMessage(err)}`, { status }),
     onResponse: log.enabled("debug") ? (method, route, status) => log.debug("request", { method, route, status }) : undefined,
   };
@@ -42,7 +45,7 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
       : await startApi(nats, redis, flags.host, flags.port, options);
   // The ready line stays plain text in every log format: scripts and tests wait for it.
   const processes = workers > 1 ? `${workers} workers, ` : "";
-  process.stderr.write(`serving ${api.url} (${processes}GET /communities, /communities/{id}, /communities/{id}/stream; POST /communities/; described at /openapi.json) — Ctrl-C stops\n`);
+  process.stderr.write(`serving ${api.url} (${processes}GET /communities, /communities/{id}, /communities/{id}/stream, /communities/{id}/meters; POST /communities/; described at /openapi.json) — Ctrl-C stops\n`);
   await untilSignal();
   await api.stop();
   log.info("stopped");

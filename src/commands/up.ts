@@ -82,7 +82,7 @@ async function startApiWorkers(natsUrl: string, redisUrl: string, flags: UpFlags
   const option = (name: string, value: string | undefined): string[] => (value === undefined ? [] : [name, value]);
   const args = [
     "serve",
-    ...["--workers", String(workers), "--host", flags.host, "--port", String(port)],
+    ...["--workers", String(workers), "--host", flags.host, "--port", String(port), "--stale-after", `${flags.staleAfter}ms`],
     ...["--rate-limit", flags.rateLimit === null ? "off" : `${flags.rateLimit}/s`],
     ...option("--rate-burst", flags.rateBurst?.toString()),
     ...option("--cors", flags.cors?.length ? flags.cors.join(",") : undefined),
@@ -175,7 +175,7 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
     const api: UpApi =
       (flags.apiWorkers ?? 1) > 1
         ? await startApiWorkers(natsUrl, redisUrl, flags, access, aggregation.metrics, warn)
-        : await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics] }, warn).then((single) => ({
+        : await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics], staleAfterMs: flags.staleAfter }, warn).then((single) => ({
             url: single.url,
             sseClients: () => single.hub.clientCount(),
             stop: () => single.stop(),
