@@ -2,24 +2,16 @@ import { type Aggregate, type AggregatePosition, netWatts, supersedes } from "..
 import type { MeterState, Totals } from "../domain/totals.js";
 import { CommunityMeters } from "../energy/community-meters.js";
 import type { Day } from "../energy/day-record.js";
-import { type IntegratorState, MeterIntegrator, type Offered } from "../energy/meter-integrator.js";
+import type { Offered } from "../energy/meter-integrator.js";
+import { restoredMeter } from "../energy/stored-meter.js";
 import { DayLedger, type DirtyDay } from "./day-ledger.js";
-import { type CommunitySnapshot, SnapshotShards, type StoredMeter, type TakenShards } from "./snapshot-shards.js";
+import { type CommunitySnapshot, SnapshotShards, type TakenShards } from "./snapshot-shards.js";
 
 export type { MeterState } from "../domain/totals.js";
 export type { DirtyDay } from "./day-ledger.js";
 
 function sameTotals(a: Totals, b: Totals): boolean {
   return a.genW === b.genW && a.conW === b.conW && a.meters === b.meters && a.stale === b.stale && a.measuredAtMs === b.measuredAtMs;
-}
-
-/** A stored meter back as an integrator: one written before issue 17 holds only the newest reading, and is integrated from it on. */
-function restoredMeter(stored: StoredMeter, floorMs: number): MeterIntegrator {
-  if (Array.isArray(stored)) {
-    const [genW, conW, measuredAtMs, seq] = stored as readonly [number, number, number, number];
-    return MeterIntegrator.startingAt({ genW, conW, measuredAtMs, seq }, floorMs);
-  }
-  return MeterIntegrator.restore(stored as IntegratorState, floorMs);
 }
 
 /**

@@ -91,7 +91,7 @@ export class PartitionWorker {
       // Another writer's aggregate left in KV (the cache's is found by the ForeignWriteGuard): written again by the first flush.
       for (const communityId of loaded.foreign) onForeign(communityId, worker.rewrite(communityId));
       // After a crash, the dead owner's readings first: in their place, before any newer one makes them late.
-      for (const msg of await ports.readings.unacknowledged(partition)) worker.replay(msg);
+      for await (const msg of ports.readings.unacknowledged(partition)) worker.replay(msg);
       worker.consumption = await ports.readings.consumePartition(partition, { maxMessages: options.maxMessages ?? 1_000 }, (msg) => worker.receive(msg));
     } catch (err) {
       await lease.release();

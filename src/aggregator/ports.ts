@@ -36,9 +36,11 @@ export interface ReadingSource {
    * The readings a partition's crashed owner had been delivered and not acknowledged, read from
    * the stream itself (a new owner would get them again only after the consumer's ack wait, behind
    * newer ones). Empty after a clean hand-over. They are not to be acknowledged: the consumer
-   * delivers them again.
+   * delivers them again. Every one of them, in stream order, handed on as they are read: one
+   * left out would come back after the ack wait as a redelivered reading older than its meter's
+   * integration, taken for a duplicate, and its energy would be lost.
    */
-  unacknowledged(partition: number): Promise<ReadingMessage[]>;
+  unacknowledged(partition: number): AsyncIterable<ReadingMessage>;
   /** Stores a stray reading in its partition's stream; `msgId` makes a repeated forward a duplicate. */
   forward(subject: string, data: Uint8Array, msgId: string): Promise<void>;
 }

@@ -1,9 +1,6 @@
 import type { AggregatePosition } from "../domain/aggregate.js";
 import { hashString } from "../domain/hash.js";
-import type { IntegratorState } from "../energy/meter-integrator.js";
-
-/** A meter as stored: its integrator (issue 17), or, in a snapshot written before, its newest reading [genW, conW, measuredAtMs, seq]. */
-export type StoredMeter = IntegratorState | readonly [number, number, number, number];
+import type { StoredMeter } from "../energy/stored-meter.js";
 
 /** Serialised per-meter state of (a shard of) a community, kept in KV so a restarted aggregator stays exact. */
 export interface CommunitySnapshot {

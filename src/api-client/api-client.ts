@@ -1,6 +1,7 @@
 import { type Aggregate, aggregateFromJson } from "../domain/aggregate.js";
 import type { FollowStatus } from "../domain/follow-status.js";
 import type { BucketJson, KpiPeriod } from "../energy/history-query.js";
+import type { MeterListJson } from "../energy/meter-list.js";
 import { ApiClientError, ApiClientErrorCode, errorDetail } from "./api-client-error.js";
 import { type Follower, followStream } from "./follow.js";
 import { type Kpis, kpisFromJson } from "./kpis.js";
@@ -77,6 +78,14 @@ export class ApiClient {
   /** The same as CSV text, as the API writes it. */
   async historyCsv(communityId: string, params: URLSearchParams, options?: RequestOptions): Promise<string> {
     return (await this.get(`${communityPath(communityId)}/history?${params}`, "text/csv", options)).text;
+  }
+
+  /** Each meter of a community (GET /communities/{id}/meters); `params` as the API takes them (sort, limit). */
+  async meters(communityId: string, params: URLSearchParams, options?: RequestOptions): Promise<MeterListJson> {
+    const { url, status, text } = await this.get(`${communityPath(communityId)}/meters?${params}`, undefined, options);
+    const body = parseJson(text) as Partial<MeterListJson> | undefined;
+    if (!body || !Array.isArray(body.meters)) throw badBody(url, status, "a list of meters");
+    return body as MeterListJson;
   }
 
   /** Energy and KPIs of a period (GET /communities/{id}/kpis). */

@@ -1,6 +1,7 @@
 import { MAX_INTERVAL_MS, MAX_WATTS } from "../domain/reading.js";
 import { VERSION } from "../version.js";
 import { BUCKET_FIELDS } from "../energy/history-query.js";
+import { DEFAULT_METER_SORT, MAX_METER_LIMIT, METER_SORTS } from "../energy/meter-list.js";
 import type { JsonSchema, OpenApiDocument, Response } from "./openapi-types.js";
 
 /**
@@ -153,6 +154,25 @@ export const OPENAPI = {
         },
       },
     },
+    "/communities/{communityId}/meters": {
+      get: {
+        operationId: "listMeters",
+        summary: "Each meter of a community: its newest reading, its cadence, and whether it is stale (issue 23)",
+        description:
+          "Read from the per-meter state the aggregator stores (NATS KV `ec_agg_state`), which it writes at most every 100 ms per partition: the list lags the live " +
+          "aggregate by about that much. Staleness follows the rule of the totals: a meter is stale when its newest reading no longer holds (its cadence plus half a " +
+          "cadence, at least `--stale-after`) at the community's newest reading; `ageMs` is that distance in data time. At a quiet moment the non-stale meters sum to " +
+          "the community's aggregate to the watt.",
+        tags: ["communities"],
+        parameters: [{ $ref: "#/components/parameters/CommunityId" }, { $ref: "#/components/parameters/MeterSort" }, { $ref: "#/components/parameters/Limit" }],
+        responses: {
+          "200": { description: "The community's meters in `sort` order, at most `limit` of them", content: json(ref("MeterList")) },
+          "400": error("The id, or a parameter (sort, limit; an unknown or repeated one) is invalid; the message names it"),
+          "404": error("The aggregator has stored no meter of the community yet"),
+          "503": { $ref: "#/components/responses/Upstream" },
+        },
+      },
+    },
     "/healthz": {
       get: {
         operationId: "health",
@@ -199,6 +219,14 @@ export const OPENAPI = {
       To: { name: "to", in: "query", required: false, description: "End of data time (exclusive), as `from`; default `now`", schema: { type: "string" }, example: "now" },
       Step: { name: "step", in: "query", required: false, description: "Bucket size; default `15m` (the settlement interval)", schema: { enum: ["1m", "15m", "1h", "1d"] } },
       Period: { name: "period", in: "query", required: false, description: "Default `today`", schema: { enum: ["today", "24h", "7d"] } },
+      MeterSort: {
+        name: "sort",
+        in: "query",
+        required: false,
+        description: `\`net\`: importers first (lowest net power); \`-net\`: exporters first; \`stale\`: stale meters first, longest silent first; \`id\`. Ties by id. Default \`${DEFAULT_METER_SORT}\``,
+        schema: { enum: [...METER_SORTS] },
+      },
+      Limit: { name: "limit", in: "query", required: false, description: `At most this many meters (after sorting); default ${MAX_METER_LIMIT}`, schema: { type: "integer", minimum: 1, maximum: MAX_METER_LIMIT } },
       Tz: { name: "tz", in: "query", required: false, description: "IANA time zone of hours and days (and of `today`); default `UTC`", schema: { type: "string" }, example: "Europe/Berlin" },
     },
     responses: {
@@ -249,6 +277,36 @@ export const OPENAPI = {
           period: { enum: ["today", "24h", "7d"] },
           timeZone: { type: "string" },
           ...BUCKET_PROPERTIES,
+        },
+      },
+      MeterList: {
+        type: "object",
+        description: "A community's meters",
+        required: ["communityId", "measuredAt", "count", "stale", "meters"],
+        additionalProperties: false,
+        properties: {
+          communityId: { type: "string" },
+          measuredAt: { type: "string", description: "The community's newest reading (data time, ISO-8601): the meters' age is measured from it" },
+          count: { type: "integer", minimum: 1, description: "Meters of the community, before `limit`" },
+          stale: { type: "integer", minimum: 0, description: "Stale meters of the community, before `limit`" },
+          meters: { type: "array", items: ref("Meter") },
+        },
+      },
+      Meter: {
+        type: "object",
+        description: "One meter's newest reading and its staleness",
+        required: ["meterId", "genW", "conW", "netW", "measuredAt", "cadenceMs", "holdMs", "stale", "ageMs"],
+        additionalProperties: false,
+        properties: {
+          meterId: { type: "string", description: "`_community` for the prototype's community-level readings" },
+          genW: { type: "number", minimum: 0, description: "Generation, W" },
+          conW: { type: "number", minimum: 0, description: "Consumption, W" },
+          netW: { type: "number", description: "genW − conW: positive = export, negative = import" },
+          measuredAt: { type: "string", description: "Data time of its newest reading (ISO-8601)" },
+          cadenceMs: { anyOf: [{ type: "integer", minimum: 1 }, { type: "null" }], description: "Its reporting interval: declared by its reading, or the median of its last 5 gaps; null while unknown" },
+          holdMs: { type: "integer", minimum: 0, description: "How long its newest reading holds after its measuredAt" },
+          stale: { type: "boolean", description: "Its newest reading no longer holds: it is left out of the community's totals" },
+          ageMs: { type: "integer", minimum: 0, description: "Data time from its newest reading to the community's newest reading" },
         },
       },
       CommunityReading: {

@@ -91,3 +91,13 @@ export interface Readiness {
 export interface Pingable {
   ping(): Promise<unknown>;
 }
+
+/**
+ * The per-meter state the aggregator stores of a community (its snapshot shards and deltas in
+ * `ec_agg_state`), for GET /communities/{id}/meters (issue 23). Written at most every 100 ms per
+ * partition, so it lags the live aggregate by about that much.
+ */
+export interface MeterSnapshots {
+  /** The stored values of the community's snapshot (JSON), in any order; none for a community without one. */
+  ofCommunity(communityId: string): Promise<string[]>;
+}

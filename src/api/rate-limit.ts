@@ -92,3 +92,13 @@ export function rateLimitOf(perSecond: number | null, burst?: number): RateLimit
   if (perSecond === null) return null;
   return { perSecond, burst: burst ?? Math.max(1, Math.ceil(2 * perSecond)) };
 }
+
+/**
+ * One worker's share of `limit` when `workers` processes serve the API (issue 21): each keeps
+ * its own buckets, so each gets 1/workers of the rate and of the burst (at least 1). A client
+ * spreading its connections over every worker gets the configured limit in all, never
+ * `workers` times it; a client on one keep-alive connection, served by one worker, gets its share.
+ */
+export function perWorker(limit: RateLimit, workers: number): RateLimit {
+  return { perSecond: limit.perSecond / workers, burst: Math.max(1, Math.floor(limit.burst / workers)) };
+}

@@ -13,6 +13,7 @@ export const ROUTES = {
   "/communities/{communityId}/stream": ["GET"],
   "/communities/{communityId}/history": ["GET"],
   "/communities/{communityId}/kpis": ["GET"],
+  "/communities/{communityId}/meters": ["GET"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type RoutePath = keyof typeof ROUTES;

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { idProblem } from "../domain/ids.js";
 import { aheadProblem, parseCommunityReading, parseJson } from "../domain/reading.js";
 import { BUCKET_FIELDS, bucketJson, parseHistoryQuery, parseKpiQuery, toCsv } from "../energy/history-query.js";
+import { type MeterListJson, meterJson, meterList, parseMetersQuery, sortMeters } from "../energy/meter-list.js";
+import { DEFAULT_STALE_AFTER_MS } from "../energy/validity.js";
 import { UpstreamError } from "../errors.js";
 import { type Listening, listen } from "../http/listen.js";
 import { parseLastEventId } from "../wire/sse-event-id.js";
@@ -11,7 +13,7 @@ import { ForeignValueError } from "./foreign-value.js";
 import { HttpError, pathSegments, readBody, sendCsv, sendJson, wantsCsv } from "./http.js";
 import type { ApiObserver, MetricsSource } from "./observer.js";
 import { OPENAPI } from "./openapi.js";
-import type { EnergyHistory, LatestAggregates, Readiness, ReadingPublisher } from "./ports.js";
+import type { EnergyHistory, LatestAggregates, MeterSnapshots, Readiness, ReadingPublisher } from "./ports.js";
 import { concretePath, matchRoute, ROUTES, routeOf, type RoutePath } from "./routes.js";
 import { RECONNECT_HINT, SseClient } from "./sse.js";
 import type { SseHub } from "./sse-hub.js";
@@ -43,6 +45,10 @@ export interface ApiDependencies {
   readonly history?: EnergyHistory;
   /** How often an SSE client is sent a keep-alive comment; default 15 s. */
   readonly sseHeartbeatMs?: number;
+  /** The aggregator's stored per-meter state (issue 23); without it, /meters is a 404. */
+  readonly meters?: MeterSnapshots;
+  /** The aggregator's `--stale-after`, with which /meters judges staleness as the totals do; default 30 s. */
+  readonly staleAfterMs?: number;
 }
 
 /** Answers one route and method; `communityId` is the path's, validated ("" for a route without one). */
@@ -119,6 +125,23 @@ export function createApi(deps: ApiDependencies): Server {
     return wantsCsv(req) ? sendCsv(res, toCsv([kpis], ["communityId", "period", "timeZone", ...BUCKET_FIELDS])) : sendJson(res, 200, kpis);
   }
 
+  /** GET /communities/{id}/meters (issue 23): each meter's newest reading and staleness, from the aggregator's stored state. */
+  async function meters(req: IncomingMessage, res: ServerResponse, communityId: string): Promise<void> {
+    if (!deps.meters) throw new HttpError(404, "the meter list is off in this API");
+    const query = parseMetersQuery(new URLSearchParams((req.url ?? "").split("?").slice(1).join("?")));
+    if (!query.ok) throw new HttpError(400, query.error);
+    const list = meterList(await deps.meters.ofCommunity(communityId), deps.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
+    if (!list) throw new HttpError(404, `community ${communityId} has no meters yet`);
+    const body: MeterListJson = {
+      communityId,
+      measuredAt: new Date(list.measuredAtMs).toISOString(),
+      count: list.rows.length,
+      stale: list.rows.filter((row) => row.stale).length,
+      meters: sortMeters(list.rows, query.value.sort, query.value.limit).map(meterJson),
+    };
+    sendJson(res, 200, body);
+  }
+
   const handlers: Handlers = {
     "GET /healthz": async (_req, res) => {
       const health = await deps.readiness.upstreams();
@@ -149,6 +172,7 @@ export function createApi(deps: ApiDependencies): Server {
     "GET /communities/{communityId}/stream": stream,
     "GET /communities/{communityId}/history": (req, res, communityId) => energy(req, res, communityId, "history"),
     "GET /communities/{communityId}/kpis": (req, res, communityId) => energy(req, res, communityId, "kpis"),
+    "GET /communities/{communityId}/meters": meters,
   };
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -159,7 +183,7 @@ export function createApi(deps: ApiDependencies): Server {
       // Under /communities/{id}, a bad id is named before the leaves there are.
       if (segments[0] === "communities" && segments.length === 3) {
         checkId(segments[1]!);
-        throw new HttpError(404, "no such endpoint; see GET /communities/{id}, /communities/{id}/stream, /history and /kpis");
+        throw new HttpError(404, "no such endpoint; see GET /communities/{id}, /communities/{id}/stream, /history, /kpis and /meters");
       }
       throw new HttpError(404, "no such endpoint; see GET /communities");
     }

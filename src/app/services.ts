@@ -4,6 +4,7 @@ import type { AggregatorPorts } from "../aggregator/ports.js";
 import { natsAggregatorStores } from "../nats/aggregator-stores.js";
 import { emptyStats } from "../aggregator/options.js";
 import type { ApiAccess } from "../api/access.js";
+import { DEFAULT_RATE_LIMIT, perWorker } from "../api/rate-limit.js";
 import { LatestStore } from "../api/latest-store.js";
 import { HistoryStore } from "../energy/history-store.js";
 import { pingReadiness } from "../api/readiness.js";
@@ -12,6 +13,7 @@ import { SseHub } from "../api/sse-hub.js";
 import { NatsChangeFeed } from "../nats/change-feed.js";
 import { KvDayRecords } from "../nats/kv-day-records.js";
 import { KvLatestRecords } from "../nats/kv-latest.js";
+import { KvMeterSnapshots } from "../nats/kv-meter-snapshots.js";
 import { NatsPing } from "../nats/nats-ping.js";
 import { JetStreamReadingPublisher } from "../nats/reading-publisher.js";
 import { aggregatorLag } from "../nats/inspect.js";
@@ -20,6 +22,7 @@ import type { ConnectionSecurity } from "../config/connection-settings.js";
 import { EcwatchError } from "../errors.js";
 import { aggregatorMetrics } from "../prometheus/aggregator-metrics.js";
 import { apiMetrics } from "../prometheus/api-metrics.js";
+import { clusterMetricsSource } from "../prometheus/cluster-metrics.js";
 import { exposition } from "../prometheus/metrics-server.js";
 import type { ReadingSource } from "../sim/sources.js";
 import { Simulator, type SimulatorOptions } from "../sim/simulator.js";
@@ -120,21 +123,35 @@ export interface ApiOptions {
   readonly inProcessMetrics?: readonly Registry[];
   /** How often SSE clients get a keep-alive comment; default 15 s. */
   readonly sseHeartbeatMs?: number;
+  /** The aggregator's `--stale-after`, for GET /communities/{id}/meters; default 30 s. */
+  readonly staleAfterMs?: number;
+  /** In a worker of `serve --workers` (issue 21): the pool's size. The worker takes its share of the rate limit, and /metrics serves the whole pool's. Default: a lone process. */
+  readonly poolWorkers?: number;
+}
+
+/** The access of one process: a pool worker's share of the rate limit (perWorker). */
+function accessOfProcess(access: ApiAccess | undefined, poolWorkers: number | undefined): ApiAccess | undefined {
+  if (poolWorkers === undefined) return access;
+  const limit = access?.rateLimit === undefined ? DEFAULT_RATE_LIMIT : access.rateLimit;
+  return { ...access, rateLimit: limit && perWorker(limit, poolWorkers) };
 }
 
 export function startApi(natsUrl: string, redisUrl: string, host: string, port: number, options: ApiOptions = {}): Promise<ApiService> {
   return withConnections(natsUrl, redisUrl, "ecwatch-serve", undefined, options.security, async ({ bus, cache, close }) => {
     const hub = new SseHub(new NatsChangeFeed(bus.nc));
     const metrics = apiMetrics({ sseClients: () => hub.clientCount() });
+    const exposed = exposition([metrics.registry, ...(options.inProcessMetrics ?? [])]);
     const server = createApi({
       latest: new LatestStore(cache, new KvLatestRecords(bus.latest, bus.jsm)),
       hub,
       readings: new JetStreamReadingPublisher(bus.js),
-      access: options.access,
+      access: accessOfProcess(options.access, options.poolWorkers),
       sseHeartbeatMs: options.sseHeartbeatMs,
       history: new HistoryStore(new KvDayRecords(bus.energy)),
+      meters: new KvMeterSnapshots(bus.state, bus.jsm),
+      staleAfterMs: options.staleAfterMs,
       readiness: pingReadiness({ nats: new NatsPing(bus.nc), redis: cache }),
-      metrics: exposition([metrics.registry, ...(options.inProcessMetrics ?? [])]),
+      metrics: options.poolWorkers === undefined ? exposed : clusterMetricsSource(exposed),
       observer: {
         ...metrics.observer,
         onResponse: (method, route, status) => {

@@ -130,7 +130,8 @@ export async function startBenchStack(targets: BenchTargets): Promise<BenchStack
       stops.push(aggregator.stop);
       processes.push({ key: "aggregator", name: "ecwatch aggregate", pid: aggregator.pid });
       const port = await freePort();
-      const api = startChild("serve", ["--port", String(port)], env);
+      // One process: its CPU and memory are what the bench measures by pid (issue 21's workers would be its children).
+      const api = startChild("serve", ["--workers", "1", "--port", String(port)], env);
       stops.push(api.stop);
       processes.push({ key: "api", name: "ecwatch serve", pid: api.pid });
       apiUrl = `http://127.0.0.1:${port}`;

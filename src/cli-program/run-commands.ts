@@ -31,12 +31,23 @@ import { parseThreshold, type Threshold, ThresholdError } from "../bench/thresho
 import { TRANSPORTS } from "../sim/reading-sink.js";
 import { BUILT_IN_SCENARIOS } from "../sim/scenario-names.js";
 import { READING_LEVELS } from "../sim/sources.js";
+import type { WorkerCount } from "../stack/worker-pool.js";
 
 /**
  * The commands that run, measure or look after the pipeline, as data: one option table per
  * command, typed against the command's flags, and a lazy import of the command (so that
  * `--help` loads only what it shows).
  */
+
+/** `--workers`: `auto` or a count from 1 to 64. */
+function workers(value: string): WorkerCount {
+  if (value === "auto") return "auto";
+  try {
+    return integer(1, 64)(value);
+  } catch {
+    throw new InvalidArgumentError("expected auto or a whole number from 1 to 64.");
+  }
+}
 
 /** `--jitter`, its error sentence as commander's usage error (exit code 2). */
 function jitter(value: string): number {
@@ -81,6 +92,12 @@ export const up: CommandSpec<UpFlags> = {
     mqtt: { flags: "--mqtt [port]", description: "open nats-server's MQTT listener for meter devices (port 1883 when free)", parse: integer(1, 65_535) },
     cluster: { flags: "--cluster <n>", description: "start a JetStream cluster of n nats-servers instead of one (streams and KV get 3 replicas; from 3 on it survives the loss of a node)", parse: integer(3, 5) },
     json: { flags: "--json", description: "print the ready line as JSON and no live status" },
+    apiWorkers: {
+      flags: "--api-workers <n>",
+      description: "processes serving the API on its port (as serve --workers; 1 keeps it in this process, beside the servers, aggregator and simulator it shares the cores with); each takes 1/n of --rate-limit",
+      parse: integer(1, 64),
+      default: 1,
+    },
     ...natsSecurityFlags,
     ...redisSecurityFlags,
   }),
@@ -271,11 +288,18 @@ export const serve: CommandSpec<ServeFlags> = {
     rateLimit: rateLimitFlag,
     rateBurst: rateBurstFlag,
     cors: corsFlag,
+    staleAfter: { ...staleAfterFlag, description: "the aggregator's --stale-after: GET /communities/{id}/meters judges staleness with it, as the totals do" },
     logLevel: logLevelFlag,
+    workers: {
+      flags: "--workers <n|auto>",
+      description: "processes serving the API on the one port (auto: one per core; 1: this process alone); each takes 1/n of --rate-limit",
+      parse: workers,
+      default: "auto",
+    },
     ...natsSecurityFlags,
     ...redisSecurityFlags,
   }),
-  examples: ["ecwatch serve", "ecwatch serve --port 8080", "curl http://127.0.0.1:8000/communities/community1", "curl http://127.0.0.1:8000/metrics", "ecwatch serve --log-level warn 2>> api.log"],
+  examples: ["ecwatch serve", "ecwatch serve --port 8080", "ecwatch serve --workers 1", "curl http://127.0.0.1:8000/communities/community1", "curl http://127.0.0.1:8000/metrics", "ecwatch serve --log-level warn 2>> api.log"],
   run: async (flags) => (await import("../commands/serve.js")).runServe(flags),
 };
 

@@ -1,6 +1,7 @@
 import type { HistoryFlags } from "../commands/history.js";
 import type { QueryFlags } from "../commands/query.js";
 import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
+import type { MetersFlags } from "../commands/meters.js";
 import type { MonitorFlags } from "../commands/monitor.js";
 import type { TailFlags } from "../commands/tail.js";
 import type { WearEmuFlags } from "../commands/wear-emu.js";
@@ -8,6 +9,7 @@ import { apiFlag, collectCommunity } from "../cli/common-options.js";
 import { type ArgumentSpec, type CommandSpec, durationFlag, optionTable } from "../cli/option-table.js";
 import { communityId, glanceRate, historyTime, integer, oneOf, positiveNumber, qualifiedName, receiverClass, timeZone, watchTarget } from "../cli/options.js";
 import { STEP_NAMES } from "../energy/history-query.js";
+import { DEFAULT_METER_SORT, MAX_METER_LIMIT, METER_SORTS } from "../energy/meter-list.js";
 import { COLOR_MODES } from "../tui/color.js";
 import { DEFAULT_BROADCAST_TARGET } from "../wear-emu/bridge-protocol.js";
 import { DEFAULT_ENERGY } from "../wear-emu/energy-model.js";
@@ -76,6 +78,24 @@ export const query: CommandSpec<QueryFlags, string | undefined> = {
     "ecwatch query --schema",
   ],
   run: async (flags, sql) => (await import("../commands/query.js")).runQuery(sql, flags),
+};
+
+/** `ecwatch meters`: which meters make a community's number (issue 23). */
+export const meters: CommandSpec<MetersFlags, string> = {
+  name: "meters",
+  description: "each meter of a community: its newest reading, net power, cadence, and whether it is stale (from the aggregator's stored state, ≈ 100 ms behind the live total)",
+  argument: community,
+  options: optionTable<MetersFlags>()({
+    sort: { flags: "--sort <order>", description: "-net: exporters first; net: importers first; stale: stale first, longest silent first; id", parse: oneOf(METER_SORTS), default: DEFAULT_METER_SORT },
+    limit: { flags: "--limit <n>", description: "show at most this many meters", parse: integer(1, MAX_METER_LIMIT) },
+    stale: { flags: "--stale", description: "only the stale meters (silent for longer than their reading holds)" },
+    watch: { flags: "--watch", description: "redraw the table in place as the community changes (at most once a second), until Ctrl-C", conflicts: ["json", "csv"] },
+    api: apiFlag,
+    json: { flags: "--json", description: "print the API's answer as JSON", conflicts: ["csv"] },
+    csv: { flags: "--csv", description: "print the meters as CSV" },
+  }),
+  examples: ["ecwatch meters community1", "ecwatch meters community1 --stale", "ecwatch meters community1 --sort net --limit 5", "ecwatch meters community1 --watch", "ecwatch meters community1 --csv > meters.csv"],
+  run: async (flags, id) => (await import("../commands/meters.js")).runMeters(id, flags),
 };
 
 /** `ecwatch monitor`: the watch face in the terminal. */

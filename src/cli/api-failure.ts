@@ -13,6 +13,15 @@ export function unreachableApiError(err: unknown): unknown {
   });
 }
 
+/**
+ * The API's refusal as the user reads it: its status and its own words, with `badQueryHint` for
+ * a 400 (the flags that make the query); a request that got no answer as unreachableApiError.
+ */
+export function refusedQueryError(err: unknown, badQueryHint: string): unknown {
+  if (!(err instanceof ApiClientError) || err.status === undefined || err.detail === undefined) return unreachableApiError(err);
+  return new EcwatchError(err.status === 400 ? "BAD_QUERY" : "API_ERROR", `The API answered ${err.status}: ${err.detail}.`, { hint: err.status === 400 ? badQueryHint : "Check --api." });
+}
+
 /** The status of the API's answer when a request failed after one (not 2xx, or not what the endpoint promises). */
 export function answeredStatus(err: unknown): number | undefined {
   return err instanceof ApiClientError ? err.status : undefined;

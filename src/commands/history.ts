@@ -1,11 +1,10 @@
 import type { ChalkInstance } from "chalk";
-import { ApiClientError } from "../api-client/api-client-error.js";
 import { openApiClient } from "../app/api-client.js";
-import { unreachableApiError } from "../cli/api-failure.js";
+import { refusedQueryError } from "../cli/api-failure.js";
 import { colorsFor } from "../cli/output.js";
 import { formatDuration, parseDuration } from "../domain/duration.js";
 import type { BucketJson, Step } from "../energy/history-query.js";
-import { EcwatchError, ExitCode } from "../errors.js";
+import { ExitCode } from "../errors.js";
 import { lineChart } from "../tui/line-chart.js";
 
 export interface HistoryFlags {
@@ -100,12 +99,6 @@ export function historyChart(buckets: readonly BucketJson[], columns: number, c:
   return [`${c.dim("kWh per bucket:")} ${c.green("─ generation")}  ${c.yellow("─ consumption")}`, ...chart];
 }
 
-/** The API's refusal as the user reads it: its status and its own words. */
-function historyError(err: unknown): unknown {
-  if (!(err instanceof ApiClientError) || err.status === undefined || err.detail === undefined) return unreachableApiError(err);
-  return new EcwatchError(err.status === 400 ? "BAD_QUERY" : "API_ERROR", `The API answered ${err.status}: ${err.detail}.`, { hint: err.status === 400 ? "Check --since, --from, --to, --step and --tz." : "Check --api." });
-}
-
 export async function runHistory(communityId: string, flags: HistoryFlags): Promise<ExitCode> {
   const api = openApiClient(flags, { timeoutMs: 30_000 });
   const params = historyParams(flags);
@@ -117,7 +110,7 @@ export async function runHistory(communityId: string, flags: HistoryFlags): Prom
     }
     buckets = await api.history(communityId, params);
   } catch (err) {
-    throw historyError(err);
+    throw refusedQueryError(err, "Check --since, --from, --to, --step and --tz.");
   }
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(buckets)}\n`);

@@ -97,7 +97,7 @@ export async function runMonitor(communityId: string | undefined, flags: Monitor
   ]);
   if (!communities.length) throw new EcwatchError("NO_DATA", "The API knows no community yet.", { hint: "Start a simulator (`ecwatch sim`), or name a community." });
   const app = render(
-    createElement(MonitorApp, { communities, initial: communityId ?? communities[0]!, all: flags.all === true, source: api, kpis: todayFrom(api, flags.tz), colorMode, ascii: flags.ascii === true, maxW, clock: systemClock }),
+    createElement(MonitorApp, { communities, initial: communityId ?? communities[0]!, all: flags.all === true, source: api, kpis: todayFrom(api, flags.tz), meters: api, colorMode, ascii: flags.ascii === true, maxW, clock: systemClock }),
     { maxFps: 10, patchConsole: false },
   );
   await app.waitUntilExit();

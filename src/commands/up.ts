@@ -3,7 +3,7 @@ import { type AccessFlags, accessFromFlags } from "../cli/api-access.js";
 import { untilSignal } from "../cli/signals.js";
 import { wipeEverything } from "../app/adapters.js";
 import { Started, startOwnNats, startOwnRedis } from "../app/stack.js";
-import { resolveSecurity, type SecurityFlags } from "../config/connection-settings.js";
+import { ENV_NAMES, resolveSecurity, SECURITY_ENV_NAMES, type SecurityFlags } from "../config/connection-settings.js";
 import type { Aggregate } from "../domain/aggregate.js";
 import { foreignWriteMessage } from "../aggregator/foreign-writes.js";
 import { EcwatchError, ExitCode, errorMessage, UsageError } from "../errors.js";
@@ -12,7 +12,9 @@ import { NO_FAULTS } from "../sim/faults.js";
 import { planSimulation } from "../sim/setup.js";
 import type { Simulator } from "../sim/simulator.js";
 import type { LocalServer } from "../stack/local-server.js";
-import { freePort } from "../stack/ports.js";
+import { freePort, preferredOrFreePort } from "../stack/ports.js";
+import { startApiPool } from "../app/api-pool.js";
+import type { ApiAccess } from "../api/access.js";
 import { type AggregationService, type ApiOptions, type ApiService, startAggregation, startApi, startSimulation } from "../app/services.js";
 import { reapOrphans, removeState, runningStack, STATE_DIR, writeState } from "../stack/state-file.js";
 import { redactUrl, withoutCredentials } from "../url.js";
@@ -40,6 +42,15 @@ export interface UpFlags extends AccessFlags, SecurityFlags {
   /** Start a JetStream cluster of this many nats-servers instead of one. */
   readonly cluster?: number;
   readonly json?: boolean;
+  /** Processes serving the API (issue 21); default 1: the API runs in up's own process. */
+  readonly apiWorkers?: number;
+}
+
+/** The API as up's live status sees it: the SSE clients are known when it runs in this process. */
+interface UpApi {
+  readonly url: string;
+  readonly sseClients?: () => number;
+  stop(): Promise<void>;
 }
 
 /** The API's port when --port is not given: the prototype's phone app calls 8000. */
@@ -57,6 +68,35 @@ async function startApiWithFallback(natsUrl: string, redisUrl: string, flags: Up
     warn(`port ${DEFAULT_API_PORT} is in use; the API listens on ${port} instead (pass --port to choose)`);
     return startApi(natsUrl, redisUrl, flags.host, port, options);
   }
+}
+
+/**
+ * `--api-workers n` > 1: n `serve --workers n` processes under up (node:cluster), with up's
+ * connections, access flags and aggregator metrics. URLs (which may hold credentials) and the
+ * token go in the workers' environment, not their command line, where `ps` would show them.
+ */
+async function startApiWorkers(natsUrl: string, redisUrl: string, flags: UpFlags, access: ApiAccess, aggregatorMetrics: AggregationService["metrics"], warn: (text: string) => void): Promise<UpApi> {
+  const workers = flags.apiWorkers ?? 1;
+  const port = flags.port ?? (await preferredOrFreePort(DEFAULT_API_PORT, flags.host));
+  if (flags.port === undefined && port !== DEFAULT_API_PORT) warn(`port ${DEFAULT_API_PORT} is in use; the API listens on ${port} instead (pass --port to choose)`);
+  const option = (name: string, value: string | undefined): string[] => (value === undefined ? [] : [name, value]);
+  const args = [
+    "serve",
+    ...["--workers", String(workers), "--host", flags.host, "--port", String(port), "--stale-after", `${flags.staleAfter}ms`],
+    ...["--rate-limit", flags.rateLimit === null ? "off" : `${flags.rateLimit}/s`],
+    ...option("--rate-burst", flags.rateBurst?.toString()),
+    ...option("--cors", flags.cors?.length ? flags.cors.join(",") : undefined),
+    ...option("--nats-creds", flags.natsCreds),
+    ...option("--nats-tls-ca", flags.natsTlsCa),
+    ...option("--redis-tls-ca", flags.redisTlsCa),
+  ];
+  const env = { [ENV_NAMES.nats]: natsUrl, [ENV_NAMES.redis]: redisUrl, ...(access.token && { [SECURITY_ENV_NAMES.token]: access.token }) };
+  return startApiPool(workers, {
+    args,
+    env,
+    inProcessMetrics: [aggregatorMetrics],
+    onExit: ({ pid, code, signal, replaceInMs }) => warn(`API worker ${pid} exited (${signal ?? `code ${code}`}); replacing it in ${replaceInMs} ms`),
+  });
 }
 
 export async function runUp(flags: UpFlags): Promise<ExitCode> {
@@ -132,7 +172,14 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
     checkpoint();
 
     // The aggregator runs in this process: one /metrics, the API's, serves both (issue 18).
-    const api = await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics] }, warn);
+    const api: UpApi =
+      (flags.apiWorkers ?? 1) > 1
+        ? await startApiWorkers(natsUrl, redisUrl, flags, access, aggregation.metrics, warn)
+        : await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics], staleAfterMs: flags.staleAfter }, warn).then((single) => ({
+            url: single.url,
+            sseClients: () => single.hub.clientCount(),
+            stop: () => single.stop(),
+          }));
     started.add(() => api.stop());
     checkpoint();
 
@@ -165,7 +212,7 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
 class StartInterrupted extends Error {}
 
 /** Redraws the per-community status once a second; returns a function that stops it. */
-function showLiveStatus(latest: Map<string, Aggregate>, aggregation: AggregationService, api: ApiService, simulator: Simulator | undefined): () => void {
+function showLiveStatus(latest: Map<string, Aggregate>, aggregation: AggregationService, api: UpApi, simulator: Simulator | undefined): () => void {
   const colors = colorsFor(process.stderr);
   const block = new LiveBlock(process.stderr);
   let lastReadings = aggregation.aggregator.stats.readings;
@@ -179,7 +226,7 @@ function showLiveStatus(latest: Map<string, Aggregate>, aggregation: Aggregation
         const net = a.netW >= 0 ? colors.green(formatKw(a.netW, true).padStart(11)) : colors.red(formatKw(a.netW, true).padStart(11));
         return `  ${a.communityId.padEnd(14)} net ${net}   gen ${formatKw(a.genW).padStart(10)}   con ${formatKw(a.conW).padStart(10)}   meters ${a.meters}${a.stale ? colors.yellow(` (+${a.stale} stale)`) : ""}`;
       });
-    const footer = `  ${rate} readings/s · ${stats.readings} total · dead letters ${stats.deadLetters} · SSE clients ${api.hub.clientCount()}${simulator ? ` · sim errors ${simulator.stats.errors}` : ""}`;
+    const footer = `  ${rate} readings/s · ${stats.readings} total · dead letters ${stats.deadLetters} ${api.sseClients ? ` · SSE clients ${api.sseClients()}` : ""}${simulator ? ` · sim errors ${simulator.stats.errors}` : ""}`;
     block.render([...rows, colors.dim(footer)]);
   };
   const timer = setInterval(render, 1_000);

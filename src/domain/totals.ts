@@ -34,6 +34,11 @@ export function isNewer(candidate: MeterState, current: MeterState | undefined):
   return candidate.seq > current.seq;
 }
 
+/** Whether a meter's newest reading still holds when its community's newest reading is at `newestMs` (energy/validity.ts). */
+export function holds(meter: LiveMeter, newestMs: number): boolean {
+  return newestMs - meter.measuredAtMs <= meter.holdMs;
+}
+
 /**
  * Sums the meters whose newest reading still holds (is at most its `holdMs` of data time behind
  * the community's newest reading); the others are counted as stale.
@@ -44,7 +49,7 @@ export function computeTotals(all: readonly LiveMeter[]): Totals {
   let conW = 0;
   let included = 0;
   for (const meter of all) {
-    if (newest - meter.measuredAtMs > meter.holdMs) continue;
+    if (!holds(meter, newest)) continue;
     genW += meter.genW;
     conW += meter.conW;
     included += 1;

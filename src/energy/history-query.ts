@@ -60,14 +60,14 @@ export function checkTimeZone(value: string): boolean {
 }
 
 /** The only value of a parameter; an error naming it when it is repeated or empty. */
-function single(params: URLSearchParams, name: string): Parsed<string | undefined> {
+export function single(params: URLSearchParams, name: string): Parsed<string | undefined> {
   const values = params.getAll(name);
   if (values.length > 1) return { ok: false, error: `${name} is given ${values.length} times; give it once` };
   if (values.length === 1 && values[0]!.trim() === "") return { ok: false, error: `${name} is empty` };
   return { ok: true, value: values[0] };
 }
 
-function unknownParameter(params: URLSearchParams, known: readonly string[]): string | undefined {
+export function unknownParameter(params: URLSearchParams, known: readonly string[]): string | undefined {
   const unknown = [...new Set(params.keys())].find((name) => !known.includes(name));
   return unknown === undefined ? undefined : `unknown parameter ${JSON.stringify(unknown)}; this endpoint takes ${known.join(", ")}`;
 }

@@ -26,9 +26,6 @@ import { kvKeys } from "./inspect.js";
  */
 const PULL_EXPIRES_MS = 5_000;
 
-/** Readings a partition's new owner reads back from the stream at most (its consumer hands out at most 2,000 unacknowledged; a stuck ack floor could make the span longer). */
-const MAX_REPLAYED = 20_000;
-
 /**
  * The consumer's state once the pull requests of a crashed owner have expired: until then the
  * server goes on delivering readings to its dead inbox, and those would be missed by a replay
@@ -114,22 +111,25 @@ export function natsAggregatorStores(bus: Bus) {
       },
       /**
        * From the consumer's ack floor to the last it delivered, each read from the stream by its
-       * sequence (deterministic: an ordered consumer's fetch may end early under load), 100 at a time.
+       * sequence (deterministic: an ordered consumer's fetch may end early under load), 100 at a time,
+       * handed on as they are read. The whole span, however long: at most MAX_ACK_PENDING of it are unacknowledged, but the ack
+       * floor stays where a replayed reading is until the consumer delivers it again (after its ack
+       * wait) to an owner that lives long enough to acknowledge it, so after a few quick crashes the
+       * span holds tens of thousands of acknowledged readings with unacknowledged ones at its end. A
+       * reading left out here comes back after the ack wait as a redelivered one older than its
+       * meter's integration, taken for a duplicate: its energy would be lost (test/integration/exact-energy.test.ts).
        */
-      async unacknowledged(partition: number): Promise<ReplayedReading[]> {
+      async *unacknowledged(partition: number): AsyncGenerator<ReplayedReading> {
         const stream = partitionStream(partition);
         const { num_ack_pending: pending, ack_floor: floor, delivered } = await settledConsumerInfo(bus, stream, partitionConsumer(partition));
-        if (!pending) return [];
-        const last = Math.min(delivered.stream_seq, floor.stream_seq + MAX_REPLAYED);
-        const messages: ReplayedReading[] = [];
-        for (let from = floor.stream_seq + 1; from <= last; from += 100) {
-          const seqs = Array.from({ length: Math.min(100, last - from + 1) }, (_, i) => from + i);
+        if (!pending) return;
+        for (let from = floor.stream_seq + 1; from <= delivered.stream_seq; from += 100) {
+          const seqs = Array.from({ length: Math.min(100, delivered.stream_seq - from + 1) }, (_, i) => from + i);
           // A message gone (the stream's limits, or deleted) answers null: no reading to replay. Any other failure (a
           // timeout under load) fails the partition's start, tried again at the next rebalance: a reading skipped here would be lost.
           const stored = await Promise.all(seqs.map((seq) => bus.jsm.streams.getMessage(stream, { seq })));
-          for (const msg of stored) if (msg) messages.push(replayed(stream, msg));
+          for (const msg of stored) if (msg) yield replayed(stream, msg);
         }
-        return messages;
       },
       async forward(subject: string, data: Uint8Array, msgId: string) {
         await bus.js.publish(subject, data, { msgID: msgId });

@@ -9,6 +9,8 @@ import { type FeedSource, useCommunityViews } from "./use-community-views.js";
 import { UNIT_COLOR } from "./color.js";
 import { type KpiSource, formatTodayLine } from "./today-kpis.js";
 import { useTodayKpis } from "./use-today-kpis.js";
+import { type MeterSource, meterTableLines } from "./meter-table.js";
+import { useMeterTable } from "./use-meter-table.js";
 
 export interface MonitorAppProps {
   /** Every community the user can switch to. */
@@ -27,6 +29,8 @@ export interface MonitorAppProps {
   readonly kpis?: KpiSource;
   /** How often today's KPIs are asked for (tests shorten it). */
   readonly kpiRefreshMs?: number;
+  /** The community's meters, for the table of key `m` (issue 23); without it, `m` does nothing. */
+  readonly meters?: MeterSource;
 }
 
 /** Lines of the single view that are not the face: header, three detail lines, footer (and today's line). */
@@ -68,6 +72,7 @@ function Lines({ lines, width }: { readonly lines: readonly string[]; readonly w
 const HELP = [
   "←/→ or Tab   previous / next community",
   "s            sort the grid by name or by deficit (--all)",
+  "m            the community's meters: biggest exporters and importers, stale ones marked, net power of the last minutes; m again: the face",
   "?            show or hide these keys",
   "q or Ctrl-C  quit",
 ];
@@ -80,27 +85,35 @@ export default function MonitorApp(props: MonitorAppProps): React.JSX.Element {
   const [index, setIndex] = useState(() => Math.max(0, communities.indexOf(props.initial)));
   const [help, setHelp] = useState(false);
   const [order, setOrder] = useState<SortOrder>("name");
+  const [meterTable, setMeterTable] = useState(false);
   const current = communities[index] ?? props.initial;
-  const followed = useMemo(() => (all ? [...communities] : [current]), [all, communities, current]);
+  const tableOpen = meterTable && !all && props.meters !== undefined;
+  // While the meter table is open the face is not drawn: its stream is left, so that only the table's own refresh redraws (issue 23).
+  const followed = useMemo(() => (all ? [...communities] : tableOpen ? [] : [current]), [all, communities, current, tableOpen]);
   const { views, nowMs } = useCommunityViews(source, followed, props.clock);
   // Changes once a minute at most: formatted here, not per frame of the face.
   const today = useTodayKpis(all ? undefined : props.kpis, current, props.clock, props.kpiRefreshMs);
   const showToday = props.kpis !== undefined && !all;
+  const table = useMeterTable(props.meters, current, tableOpen, props.clock);
   const todayLine = useMemo(() => {
     if (!showToday) return [];
     const line = formatTodayLine(today);
     return [today?.failed ? paint(line, UNIT_COLOR, colorMode) : line];
   }, [showToday, today, colorMode]);
 
+  // Once per answer of the table, not per frame.
+  const tableLines = useMemo(() => (table.list ? meterTableLines(table.list, table.samples, columns, rows - 2, colorMode) : undefined), [table.list, table.samples, columns, rows, colorMode]);
+
   useInput((input, key) => {
     if (input === "q") exit();
     else if (input === "?") setHelp((shown) => !shown);
     else if (input === "s") setOrder((o) => (o === "name" ? "deficit" : "name"));
+    else if (input === "m") setMeterTable((shown) => !shown);
     else if (key.rightArrow || (key.tab && !key.shift)) setIndex((i) => (i + 1) % communities.length);
     else if (key.leftArrow || (key.tab && key.shift)) setIndex((i) => (i - 1 + communities.length) % communities.length);
   });
 
-  const footer = paint("←/→ community · ? keys · q quit", UNIT_COLOR, colorMode);
+  const footer = paint(`←/→ community · ${tableOpen ? "m face" : "m meters"} · ? keys · q quit`, UNIT_COLOR, colorMode);
   if (help) {
     return (
       <Box flexDirection="column">
@@ -130,6 +143,16 @@ export default function MonitorApp(props: MonitorAppProps): React.JSX.Element {
             ))}
           </Box>
         ))}
+        <Text>{footer}</Text>
+      </Box>
+    );
+  }
+
+  if (tableOpen) {
+    const lines = tableLines ?? [`${current} · asking for its meters…`];
+    return (
+      <Box flexDirection="column">
+        <Lines lines={lines} width={columns} />
         <Text>{footer}</Text>
       </Box>
     );

@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatKw } from "../../src/domain/format-power.js";
+import { openBus } from "../../src/nats/bus.js";
+import { meterReadingSubject } from "../../src/wire/names.js";
 import { BIN, CliProcess, runCli } from "../helpers/cli.js";
 import { eventually } from "../helpers/stack.js";
 import { TmuxSession } from "../helpers/tmux.js";
@@ -13,6 +15,7 @@ const TODAY_LINE = /^today {2}gen \d+\.\d kWh · con \d+\.\d kWh · self-suffici
 let cwd: string;
 let up: CliProcess;
 let api: string;
+let natsUrl: string;
 
 async function post(genW: number, conW: number): Promise<void> {
   const res = await fetch(`${api}/communities/`, {
@@ -26,7 +29,7 @@ async function post(genW: number, conW: number): Promise<void> {
 beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), "ecwatch-monitor-"));
   up = new CliProcess(["up", "--communities", "0", "--port", "0", "--json"], { cwd });
-  api = (JSON.parse((await up.waitForStdout(/^\{"ready":true.*\}$/m))[0]) as { api: string }).api;
+  ({ api, nats: natsUrl } = JSON.parse((await up.waitForStdout(/^\{"ready":true.*\}$/m))[0]) as { api: string; nats: string });
   await post(5_000, 2_900);
   await eventually(async () => ((await fetch(`${api}/communities/community1`)).status === 200 ? true : undefined));
 });
@@ -65,6 +68,36 @@ describe("ecwatch monitor in a real terminal", () => {
       expect(after).toMatch(/^echo$/m);
       const cursorVisible = terminal.tmux("display-message", "-p", "-t", terminal.name, "#{cursor_flag}").trim();
       expect(cursorVisible).toBe("1");
+    } finally {
+      terminal.kill();
+    }
+  });
+
+  it("m opens the community's meters as a table, a stale one marked, with sparklines; m again shows the face", async () => {
+    // A 1-second plug whose only reading is two minutes older than the community's newest: stale.
+    const bus = await openBus(natsUrl, "monitor-meters");
+    try {
+      const plug = { meterId: "plug", communityId: "community1", genW: 0, conW: 120, measuredAt: new Date(Date.now() - 120_000).toISOString(), seq: 1, intervalMs: 1_000 };
+      await bus.js.publish(meterReadingSubject("community1", "plug"), JSON.stringify(plug));
+    } finally {
+      await bus.close();
+    }
+    await post(2_000, 500);
+    const terminal = TmuxSession.start(`exec ${process.execPath} ${BIN} monitor community1`, { cwd, width: 100, height: 30 });
+    try {
+      await terminal.waitForScreen(/m meters · \? keys/, 20_000);
+      terminal.sendKeys("m");
+      const table = await terminal.waitForScreen(/^plug .* stale$/m, 10_000);
+      expect(table).toMatch(/^community1 · 2 meters, 1 stale · net power, last /m);
+      expect(table).toMatch(/^_community +\+1\.50 kW/m);
+      expect(table).toContain("m face · ? keys");
+      // A sample a second: the live meter's sparkline grows.
+      await terminal.waitForScreen(/^_community .*[▁▂▃▄▅▆▇█]{3}/m, 10_000);
+      terminal.sendKeys("m");
+      const face = await terminal.waitForScreen(/surplus 1\.50 kW/, 10_000);
+      expect(face).toMatch(/[\u2801-\u28FF]{3}/);
+      terminal.sendKeys("q");
+      expect(["exit 0", "ended"], terminal.screen()).toContain(await terminal.ended(10_000));
     } finally {
       terminal.kill();
     }

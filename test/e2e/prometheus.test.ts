@@ -48,7 +48,7 @@ describe("`ecwatch serve` and `ecwatch aggregate --metrics-port`", () => {
     aggregate = new CliProcess(["aggregate", "--nats", stack.natsUrl, "--redis", stack.redisUrl, "--metrics-port", "0"]);
     aggregatorUrl = (await aggregate.waitForStderr(/"msg":"metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)"/))[1]!;
     await aggregate.waitForStderr(/^aggregating /m);
-    serve = new CliProcess(["serve", "--nats", stack.natsUrl, "--redis", stack.redisUrl, "--port", "0"]);
+    serve = new CliProcess(["serve", "--workers", "1", "--nats", stack.natsUrl, "--redis", stack.redisUrl, "--port", "0"]);
     api = (await serve.waitForStderr(/^serving (http:\/\/127\.0\.0\.1:\d+) /m))[1]!;
   }, 60_000);
 

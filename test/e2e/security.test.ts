@@ -68,7 +68,7 @@ describe("an API on an address other than loopback", () => {
 
   it("`serve --host 0.0.0.0` starts with ECWATCH_TOKEN and wants it on POSTs only", async () => {
     const port = await freePort("0.0.0.0");
-    const serve = new CliProcess(["serve", "--host", "0.0.0.0", "--port", String(port), "--nats", natsUrl, "--redis", redisUrl, ...caFlags], { cwd: workdir(), env: { ECWATCH_TOKEN: TOKEN } });
+    const serve = new CliProcess(["serve", "--workers", "1", "--host", "0.0.0.0", "--port", String(port), "--nats", natsUrl, "--redis", redisUrl, ...caFlags], { cwd: workdir(), env: { ECWATCH_TOKEN: TOKEN } });
     try {
       await serve.waitForStderr(/^serving http:\/\/0\.0\.0\.0:\d+/m);
       const api = `http://127.0.0.1:${port}`;
@@ -122,7 +122,7 @@ describe("secrets are never printed or stored", () => {
       const natsCheck = (JSON.parse(doctorFromState.stdout) as { checks: Array<{ name: string; status: string; fix?: string }> }).checks.find((check) => check.name === "NATS");
       expect(natsCheck).toMatchObject({ status: "fail", fix: expect.stringContaining("credentials") });
 
-      const serve = new CliProcess(["serve", "--port", "0", "--nats", natsUrl, "--redis", redisUrl, "--token", TOKEN, ...caFlags], { cwd });
+      const serve = new CliProcess(["serve", "--workers", "1", "--port", "0", "--nats", natsUrl, "--redis", redisUrl, "--token", TOKEN, ...caFlags], { cwd });
       try {
         await serve.waitForStderr(/^serving http/m);
       } finally {

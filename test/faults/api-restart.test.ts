@@ -31,7 +31,7 @@ afterAll(async () => {
 
 /** `ecwatch serve` on `port`, once it listens. */
 async function serve(port: number): Promise<CliProcess> {
-  const api = new CliProcess(["serve", "--port", String(port), "--nats", stack.natsUrl, "--redis", stack.redisUrl]);
+  const api = new CliProcess(["serve", "--workers", "1", "--port", String(port), "--nats", stack.natsUrl, "--redis", stack.redisUrl]);
   await api.waitForStderr(/^serving http/m).catch((err: unknown) => {
     api.kill("SIGKILL");
     throw err;

@@ -67,8 +67,8 @@ export class FakeReadingSource implements ReadingSource {
   /** What a crashed owner left unacknowledged, per partition. */
   readonly leftUnacknowledged = new Map<number, FakeMessage[]>();
 
-  async unacknowledged(partition: number): Promise<FakeMessage[]> {
-    return this.leftUnacknowledged.get(partition) ?? [];
+  async *unacknowledged(partition: number): AsyncGenerator<FakeMessage> {
+    yield* this.leftUnacknowledged.get(partition) ?? [];
   }
 
   private consumption(key: number | "strays", onReading: OnReading): Consumption {

@@ -11,6 +11,8 @@ export class SseReader {
   readonly events: SseEvent[] = [];
   readonly comments: string[] = [];
   status = 0;
+  /** True once the stream closed (the server ended it, or its connection broke). */
+  ended = false;
   private waiters: Array<() => void> = [];
   private close: () => void = () => undefined;
 
@@ -20,6 +22,9 @@ export class SseReader {
       const req = request(url, { headers: { accept: "text/event-stream", ...headers } }, (res) => {
         reader.status = res.statusCode ?? 0;
         forEachSseBlock(res, (block) => reader.parse(block));
+        res.once("close", () => {
+          reader.ended = true;
+        });
         resolve(reader);
       });
       req.on("error", reject);

@@ -132,8 +132,10 @@ async function storedFinalMs(communityId: string): Promise<number | undefined> {
  * which a publish retried under load (a slow ack, sent again, stored once at its first place)
  * can change: a reading then counts late for the one and in its place for the other.
  */
-async function truthOfStream(communityId: string): Promise<GroundTruth> {
+async function truthOfStream(communityId: string): Promise<{ truth: GroundTruth; byMeter: GroundTruth }> {
   const truth = new GroundTruth(STALE_AFTER_MS);
+  // Each meter as a community of its own: which meter's energy a difference is (see differences).
+  const byMeter = new GroundTruth(STALE_AFTER_MS);
   const stream = partitionStream(partitionOf(communityId));
   const last = (await bus.jsm.streams.info(stream)).state.last_seq;
   const ordered = await bus.js.consumers.get(stream);
@@ -141,15 +143,52 @@ async function truthOfStream(communityId: string): Promise<GroundTruth> {
   for await (const msg of messages) {
     const decoded = decodeReading(msg.subject, msg.string(), msg.seq);
     if (decoded.ok) truth.record(decoded.communityId, decoded.meterId, decoded.state);
+    if (decoded.ok) byMeter.record(decoded.meterId, decoded.meterId, decoded.state);
     if (msg.seq >= last) break;
   }
   await messages.close();
-  return truth;
+  return { truth, byMeter };
+}
+
+const FIELDS = ["genWms", "conWms", "importWms", "exportWms"] as const;
+const minuteOf = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+
+/**
+ * Where the stored minutes differ from the truth, for the failure message: each run of
+ * consecutive differing minutes with what is missing (negative: too much) per column, and the
+ * meters whose own energy over the run comes closest to the missing consumption or generation
+ * (which meter lost or doubled an interval).
+ */
+function differences(stored: ReadonlyMap<number, Energy>, expected: ReadonlyMap<number, Energy>, byMeter: GroundTruth): string {
+  const zero: Energy = { genWms: 0, conWms: 0, importWms: 0, exportWms: 0 };
+  const differing = [...new Set([...stored.keys(), ...expected.keys()])]
+    .sort((a, b) => a - b)
+    .filter((at) => FIELDS.some((field) => (stored.get(at) ?? zero)[field] !== (expected.get(at) ?? zero)[field]));
+  const runs: number[][] = [];
+  for (const at of differing) {
+    const run = runs.at(-1);
+    if (run && at - run.at(-1)! === 60_000) run.push(at);
+    else runs.push([at]);
+  }
+  const meters = Object.keys(byMeter.totals());
+  const sum = (minutes: ReadonlyMap<number, Energy>, run: number[], field: (typeof FIELDS)[number]) => run.reduce((total, at) => total + (minutes.get(at)?.[field] ?? 0), 0);
+  return runs
+    .map((run) => {
+      const missing = Object.fromEntries(FIELDS.map((field) => [field, sum(expected, run, field) - sum(stored, run, field)]));
+      const field = Math.abs(missing.conWms!) >= Math.abs(missing.genWms!) ? "conWms" : "genWms";
+      const closest = meters
+        .map((meterId) => ({ meterId, energy: sum(byMeter.minutes(meterId), run, field) }))
+        .sort((a, b) => Math.abs(Math.abs(missing[field]!) - a.energy) - Math.abs(Math.abs(missing[field]!) - b.energy))
+        .slice(0, 3)
+        .map(({ meterId, energy }) => `${meterId} ${energy}`);
+      return `${minuteOf(run[0]!)}–${minuteOf(run.at(-1)! + 60_000)} (${run.length} min): missing ${JSON.stringify(missing)}; meters with the closest ${field} there: ${closest.join(", ")}`;
+    })
+    .join("\n");
 }
 
 /** Checks the stored energy and live totals of `communityId` against the ground truth of what the stream holds, and returns the line to print. */
 async function expectExact(communityId: string, simulator: Simulator): Promise<string> {
-  const truth = await truthOfStream(communityId);
+  const { truth, byMeter } = await truthOfStream(communityId);
   // The simulator counted the same readings; only their order may differ (see truthOfStream).
   expect(truth.totals()).toEqual(simulator.totals());
   const finalMs = truth.finalThroughMs(communityId);
@@ -161,7 +200,7 @@ async function expectExact(communityId: string, simulator: Simulator): Promise<s
   const stored = await storedMinutes(communityId, DAY_START);
   const expected = within(truth.minutes(communityId), DAY_START, DAY_START + 24 * HOUR);
   expect(stored.size).toBeGreaterThan(1_400);
-  expect(new Map([...stored].sort(([a], [b]) => a - b))).toEqual(new Map([...expected].sort(([a], [b]) => a - b)));
+  expect(new Map([...stored].sort(([a], [b]) => a - b)), differences(stored, expected, byMeter)).toEqual(new Map([...expected].sort(([a], [b]) => a - b)));
   // Hence every quarter hour and the day.
   const quarters = settle(stored, SETTLEMENT_INTERVAL_MS);
   expect(quarters).toEqual(settle(expected, SETTLEMENT_INTERVAL_MS));

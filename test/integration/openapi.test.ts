@@ -88,6 +88,9 @@ const CASES: readonly Case[] = [
   { path: "/communities/{communityId}/kpis", method: "get", status: 200, url: concrete("/communities/{communityId}/kpis?period=7d") },
   { path: "/communities/{communityId}/kpis", method: "get", status: 200, url: concrete("/communities/{communityId}/kpis"), headers: { accept: "text/csv" } },
   { path: "/communities/{communityId}/kpis", method: "get", status: 400, url: concrete("/communities/{communityId}/kpis?tz=Mars/Olympus") },
+  { path: "/communities/{communityId}/meters", method: "get", status: 200, url: concrete("/communities/{communityId}/meters?sort=stale&limit=5") },
+  { path: "/communities/{communityId}/meters", method: "get", status: 400, url: concrete("/communities/{communityId}/meters?limit=none") },
+  { path: "/communities/{communityId}/meters", method: "get", status: 404, url: concrete("/communities/{communityId}/meters", "nodatayet") },
   { path: "/healthz", method: "get", status: 200, url: "/healthz" },
   { path: "/readyz", method: "get", status: 200, url: "/readyz" },
   { path: "/metrics", method: "get", status: 200, url: "/metrics" },
@@ -111,6 +114,7 @@ const NOT_PROVOKED = [
   "get /communities/{communityId} 503",
   "get /communities/{communityId}/history 503",
   "get /communities/{communityId}/kpis 503",
+  "get /communities/{communityId}/meters 503",
   "post /communities 401",
   "post /communities 429",
 ];
@@ -184,7 +188,7 @@ describe("the API answers as documented", () => {
     }
   });
 
-  it.each(["/", "/nope", "/communities/openapi1/nope", "/communities/openapi1/stream/more", "/communities/openapi1/history/more", "/communities/openapi1/energy", "/healthz/more", "/metrics/more", "/openapi.json/more", "/openapi"])(
+  it.each(["/", "/nope", "/communities/openapi1/nope", "/communities/openapi1/stream/more", "/communities/openapi1/history/more", "/communities/openapi1/meters/more", "/communities/openapi1/energy", "/healthz/more", "/metrics/more", "/openapi.json/more", "/openapi"])(
     "%s, which the document lacks, is a 404 for every method",
     async (path) => {
       for (const method of METHODS) {

@@ -5,7 +5,7 @@ import { runInProcess } from "../helpers/program.js";
 
 /** Help and usage errors through the real program, in-process (the spawned checks are in test/e2e/cli.test.ts). */
 
-const COMMANDS = ["up", "sim", "bench", "aggregate", "archive", "serve", "tail", "history", "query", "monitor", "wear-emu", "reset", "doctor"];
+const COMMANDS = ["up", "sim", "bench", "aggregate", "archive", "serve", "tail", "history", "query", "meters", "monitor", "wear-emu", "reset", "doctor"];
 
 describe("ecwatch --help", () => {
   it("lists exactly the commands that work", async () => {
@@ -75,7 +75,15 @@ describe("bad usage exits 2 with one sentence naming the flag", () => {
     [["history", "community1", "--tz", "Berlin"], "--tz"],
     [["history", "community1", "--since", "1d", "--from", "-2d"], "--since"],
     [["history", "community1", "--json", "--csv"], "--json"],
+    [["meters", "community1", "--sort", "size"], "--sort"],
+    [["meters", "community1", "--limit", "0"], "--limit"],
+    [["meters", "community1", "--json", "--csv"], "--json"],
+    [["meters", "community1", "--watch", "--json"], "--watch"],
+    [["meters", "bad.id"], "community"],
+    [["meters"], "community"],
     [["serve", "--port", "70000"], "--port"],
+    [["serve", "--workers", "many"], "--workers"],
+    [["serve", "--workers", "0"], "--workers"],
     [["up", "--nats", "http://x"], "--nats"],
     [["nosuchcommand"], "nosuchcommand"],
     [["sim", "--scenario", "nosuchscenario"], "--scenario nosuchscenario"],

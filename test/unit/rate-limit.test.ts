@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RATE_LIMIT, parseRate, rateLimitOf, TokenBuckets } from "../../src/api/rate-limit.js";
+import { DEFAULT_RATE_LIMIT, parseRate, perWorker, rateLimitOf, TokenBuckets } from "../../src/api/rate-limit.js";
 
 /** Takes `n` tokens at `atMs` and returns how many were allowed. */
 function takeMany(buckets: TokenBuckets, key: string, n: number, atMs: number): number {
@@ -78,5 +78,20 @@ describe("parseRate and rateLimitOf", () => {
     expect(rateLimitOf(100)).toEqual(DEFAULT_RATE_LIMIT);
     expect(rateLimitOf(100, 7)).toEqual({ perSecond: 100, burst: 7 });
     expect(rateLimitOf(1 / 60)).toEqual({ perSecond: 1 / 60, burst: 1 });
+  });
+});
+
+describe("perWorker", () => {
+  it("gives each of n workers 1/n of the rate and of the burst, so that n buckets together allow the configured limit", () => {
+    const share = perWorker({ perSecond: 100, burst: 200 }, 4);
+    expect(share).toEqual({ perSecond: 25, burst: 50 });
+    const buckets = Array.from({ length: 4 }, () => new TokenBuckets(share));
+    let allowed = 0;
+    for (let i = 0; i < 400; i += 1) if (buckets[i % 4]!.take("10.0.0.1", 0).allowed) allowed += 1;
+    expect(allowed).toBe(200);
+  });
+
+  it("keeps a burst of at least one request per worker", () => {
+    expect(perWorker({ perSecond: 1, burst: 2 }, 4)).toEqual({ perSecond: 0.25, burst: 1 });
   });
 });
