@@ -120,27 +120,25 @@ function wholeNumber(value: unknown, path: string, min: number, max: number): nu
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** What a bench runs: the plan's keys with the flags given on the command line over them. */
-export interface BenchSettings {
+/** The load a plan and the flags both describe: the community, its clients, its faults and phase. */
+interface LoadKeys {
   readonly communities: number;
   readonly meters: number;
   readonly scenario?: string;
   readonly clients: number;
   readonly faults?: FaultSpec;
   readonly phase: Phase;
+}
+
+/** What a bench runs: the plan's keys with the flags given on the command line over them. */
+export interface BenchSettings extends LoadKeys {
   readonly shape: LoadShape;
   /** The plan's thresholds, then the --threshold flags'. */
   readonly thresholds: readonly Threshold[];
 }
 
 /** The flags of the keys a plan has too; `given` names those given on the command line (not defaults). */
-export interface PlanFlags {
-  readonly communities: number;
-  readonly meters: number;
-  readonly scenario?: string;
-  readonly clients: number;
-  readonly faults?: FaultSpec;
-  readonly phase: Phase;
+export interface PlanFlags extends LoadKeys {
   readonly rate: number;
   readonly duration: number;
   readonly threshold?: readonly Threshold[];

@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type AddressInfo } from "node:net";
 import { CliProcess, runCli } from "../helpers/cli.js";
+import { childrenOf, stillRunning } from "../helpers/processes.js";
 import { promtoolCheck, Scrape, parseSamples } from "../helpers/prometheus.js";
 import { SseReader } from "../helpers/sse.js";
 import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
@@ -21,15 +21,6 @@ async function stop(cli: CliProcess | undefined): Promise<void> {
   if (!cli?.running) return;
   cli.kill("SIGTERM");
   await cli.exited;
-}
-
-/** The pids of a process's children (the pool's workers). */
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 /** A POST on a connection of its own, so that the primary hands it to the next worker. */
@@ -235,15 +226,7 @@ describe("the rate limit of `ecwatch serve --workers 2`", () => {
     serve!.kill("SIGTERM");
     const exit = await serve!.exited;
     expect(exit).toMatchObject({ code: 0, signal: null });
-    const alive = workers.filter((pid) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    expect(alive).toEqual([]);
+    expect(stillRunning(workers)).toEqual([]);
   });
 
   it("exits 1 with the workers' own error when they cannot start, rather than replacing them in a loop", { timeout: 60_000 }, async () => {

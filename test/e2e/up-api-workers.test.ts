@@ -1,28 +1,19 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { CliProcess } from "../helpers/cli.js";
+import { childrenOf, stillRunning } from "../helpers/processes.js";
 import { parseSamples, promtoolCheck, Scrape } from "../helpers/prometheus.js";
 import { SseReader } from "../helpers/sse.js";
 import { eventually } from "../helpers/stack.js";
-
-/** The pids of a process's children that run `serve` (up's API workers; its servers run other binaries). */
-function apiWorkersOf(pid: number): number[] {
-  try {
-    return execFileSync("pgrep", ["-P", String(pid), "-f", "ecwatch serve"], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 it("`up --api-workers 2` serves the stream from two API processes, one /metrics with the aggregator's, and Ctrl-C stops them", { timeout: 120_000 }, async () => {
   const cwd = mkdtempSync(join(tmpdir(), "ecwatch-up-workers-"));
   const up = new CliProcess(["up", "--api-workers", "2", "--communities", "1", "--meters", "3", "--port", "0", "--json"], { cwd });
   try {
     const ready = JSON.parse((await up.waitForStdout(/^\{"ready":true.*\}$/m, 60_000))[0]) as { api: string };
-    const workers = apiWorkersOf(up.pid);
+    const workers = childrenOf(up.pid, "ecwatch serve");
     expect(workers).toHaveLength(2);
 
     const clients = await Promise.all([0, 1, 2, 3].map(() => SseReader.open(`${ready.api}/communities/community1/stream`)));
@@ -43,15 +34,7 @@ it("`up --api-workers 2` serves the stream from two API processes, one /metrics 
 
     up.kill("SIGINT");
     expect((await up.exited).code).toBe(0);
-    const alive = workers.filter((pid) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    expect(alive).toEqual([]);
+    expect(stillRunning(workers)).toEqual([]);
   } finally {
     if (up.running) {
       up.kill("SIGINT");
