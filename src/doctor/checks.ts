@@ -4,19 +4,7 @@ import { isPortFree } from "../stack/ports.js";
 import { runningStack, STATE_DIR } from "../stack/state-file.js";
 import { redactUrl } from "../url.js";
 import { type ApiHealth, type BusProbe, type CacheProbe, probeApi, probeNats, probeRedis } from "./probes.js";
-import {
-  type Check,
-  type Target,
-  LOOPBACK,
-  SERVICES,
-  binaryCheck,
-  endpointSource,
-  expectRunning,
-  natsVersionNote,
-  nodeCheck,
-  portCheck,
-  unreachableCheck,
-} from "./verdicts.js";
+import { type Check, type Target, LOOPBACK, SERVICES, binaryCheck, endpointSource, expectRunning, natsVersionNote, nodeCheck, portCheck, unreachableCheck } from "./verdicts.js";
 import type { CoreEndpoint } from "../config/connection-settings.js";
 
 export type { Check } from "./verdicts.js";

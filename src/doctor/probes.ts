@@ -3,7 +3,8 @@ import { AGGREGATOR_CONSUMERS, DLQ_STREAM, LATEST_BUCKET, READING_STREAMS, STATE
 import { type ConnectFailure, connectFailure } from "../connect-failure.js";
 import { errorMessage } from "../errors.js";
 import { redactUrl } from "../url.js";
-import { type Check, type ConsumerView, type StreamView, type DeadLetterView, degradedDetail, formatBytes, topologyChecks } from "./verdicts.js";
+import { type Check, degradedDetail, formatBytes } from "./verdicts.js";
+import { type ConsumerView, type StreamView, type DeadLetterView, topologyChecks } from "./topology-verdicts.js";
 
 /**
  * The I/O edge of `ecwatch doctor`: each probe connects, looks, and closes what it opened.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type BusProbe, type CacheProbe, type JetStreamProbe, probeNats, probeRedis } from "../../src/doctor/probes.js";
-import type { ConsumerView, StreamView } from "../../src/doctor/verdicts.js";
+import type { ConsumerView, StreamView } from "../../src/doctor/topology-verdicts.js";
 import type { ForeignConsumer } from "../../src/wire/foreign-consumers.js";
 import { AGGREGATOR_CONSUMERS, DLQ_STREAM, DLQ_SUBJECTS, LATEST_BUCKET, READING_STREAMS, STATE_BUCKET, STREAM_SUBJECTS } from "../../src/wire/names.js";
 

@@ -1,27 +1,8 @@
 import { Chalk } from "chalk";
 import { describe, expect, it } from "vitest";
 import { formatReport } from "../../src/commands/doctor.js";
-import {
-  binaryCheck,
-  compareVersions,
-  consumerCheck,
-  deadLetterCheck,
-  degradedDetail,
-  endpointSource,
-  expectRunning,
-  formatBytes,
-  hostPort,
-  natsVersionNote,
-  nodeCheck,
-  portCheck,
-  streamCheck,
-  topologyChecks,
-  unreachableCheck,
-  type Check,
-  type ConsumerView,
-  type StreamView,
-  type DeadLetterView,
-} from "../../src/doctor/verdicts.js";
+import { binaryCheck, compareVersions, degradedDetail, endpointSource, expectRunning, formatBytes, hostPort, natsVersionNote, nodeCheck, portCheck, unreachableCheck, type Check } from "../../src/doctor/verdicts.js";
+import { consumerCheck, deadLetterCheck, streamCheck, topologyChecks, type ConsumerView, type StreamView, type DeadLetterView } from "../../src/doctor/topology-verdicts.js";
 import { infoField } from "../../src/redis/redis-cache.js";
 import { DLQ_SUBJECTS } from "../../src/wire/names.js";
 import type { StackState } from "../../src/stack/state-file.js";
