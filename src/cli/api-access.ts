@@ -9,7 +9,7 @@ export interface AccessFlags {
   readonly host: string;
   readonly token?: string;
   /** POSTs per second per client address; null: off. */
-  readonly rateLimit: number | null;
+  readonly rateLimit: number | "off";
   readonly rateBurst?: number;
   readonly cors?: readonly string[];
 }
@@ -28,7 +28,7 @@ export function accessFromFlags(flags: AccessFlags, env: NodeJS.ProcessEnv = pro
   }
   return {
     ...(token && { token }),
-    rateLimit: rateLimitOf(flags.rateLimit, flags.rateBurst),
+    rateLimit: rateLimitOf(flags.rateLimit === "off" ? null : flags.rateLimit, flags.rateBurst),
     corsOrigins: flags.cors ?? [],
   };
 }

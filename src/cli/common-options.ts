@@ -28,7 +28,7 @@ export const redisSecurityFlags: OptionTable<Pick<SecurityFlags, "redisTlsCa">> 
 
 /** Who may use the API of serve and up (issue 10). */
 export const tokenFlag: FlagSpec<string> = { flags: "--token <token>", description: "POSTs must send Authorization: Bearer <token>; needed when --host is not loopback (env ECWATCH_TOKEN, better: a flag shows in ps)" };
-export const rateLimitFlag: FlagSpec<number | null> = { flags: "--rate-limit <rate>", description: "POSTs per client address, e.g. 100/s, 6000/m, or off", parse: rate, default: 100, defaultText: "100/s" };
+export const rateLimitFlag: FlagSpec<number | "off"> = { flags: "--rate-limit <rate>", description: "POSTs per client address, e.g. 100/s, 6000/m, or off", parse: rate, default: 100, defaultText: "100/s" };
 export const rateBurstFlag: FlagSpec<number> = { flags: "--rate-burst <n>", description: "POSTs a client may send at once (default: two seconds' worth of --rate-limit)", parse: integer(1, 10_000_000) };
 export const corsFlag: FlagSpec<readonly string[]> = { flags: "--cors <origins>", description: "let web pages of these origins call the API: comma-separated or repeated, * for any (default: CORS off)", parse: collectOrigins };
 export const staleAfterFlag: FlagSpec<number> = durationFlag(

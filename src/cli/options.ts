@@ -105,7 +105,13 @@ export const qualifiedName = usage(parseQualifiedName);
 export const receiverClass = usage(parseReceiver);
 
 /** `--rate-limit`: requests per second, null for `off`. */
-export const rate = usage(parseRate);
+/**
+ * `--rate-limit`: readings/s, or "off". Not null for off: commander turns a parser's null into an
+ * empty string, which reached the API as a limit of "" per second (`serve --rate-limit off` failed).
+ */
+export function rate(value: string): number | "off" {
+  return usage(parseRate)(value) ?? "off";
+}
 
 /** A repeatable `--cors`, each a comma-separated list of origins. */
 export function collectOrigins(value: string, previous: readonly string[] | undefined): string[] {

@@ -83,7 +83,7 @@ async function startApiWorkers(natsUrl: string, redisUrl: string, flags: UpFlags
   const args = [
     "serve",
     ...["--workers", String(workers), "--host", flags.host, "--port", String(port), "--stale-after", `${flags.staleAfter}ms`],
-    ...["--rate-limit", flags.rateLimit === null ? "off" : `${flags.rateLimit}/s`],
+    ...["--rate-limit", flags.rateLimit === "off" ? "off" : `${flags.rateLimit}/s`],
     ...option("--rate-burst", flags.rateBurst?.toString()),
     ...option("--cors", flags.cors?.length ? flags.cors.join(",") : undefined),
     ...option("--nats-creds", flags.natsCreds),

@@ -1,6 +1,8 @@
 import { errors } from "@nats-io/transport-node";
 import { ReplyError } from "ioredis";
+import { Command, Option } from "commander";
 import { describe, expect, it } from "vitest";
+import { rate } from "../../src/cli/options.js";
 import { natsKeyFile, natsServers } from "../../src/nats/nats-auth.js";
 import { accessFromFlags } from "../../src/cli/api-access.js";
 import { resolveSecurity, resolveToken, securityEnv } from "../../src/config/connection-settings.js";
@@ -159,6 +161,15 @@ describe("accessFromFlags", () => {
       rateLimit: { perSecond: 5, burst: 3 },
       corsOrigins: ["https://a.example"],
     });
-    expect(accessFromFlags({ host: "127.0.0.1", rateLimit: null }, {}).rateLimit).toBeNull();
+    expect(accessFromFlags({ host: "127.0.0.1", rateLimit: "off" }, {}).rateLimit).toBeNull();
+  });
+
+  it("reads `--rate-limit off` through commander as off (a parser's null became \"\", and serve refused to start)", () => {
+    const program = new Command().exitOverride().addOption(new Option("--rate-limit <rate>").argParser(rate).default(100));
+    program.parse(["--rate-limit", "off"], { from: "user" });
+    const { rateLimit } = program.opts<{ rateLimit: number | "off" }>();
+    expect(accessFromFlags({ host: "127.0.0.1", rateLimit }, {}).rateLimit).toBeNull();
+    program.parse(["--rate-limit", "6000/m"], { from: "user" });
+    expect(accessFromFlags({ host: "127.0.0.1", rateLimit: program.opts<{ rateLimit: number | "off" }>().rateLimit }, {}).rateLimit).toEqual({ perSecond: 100, burst: 200 });
   });
 });
