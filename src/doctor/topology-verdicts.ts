@@ -22,14 +22,20 @@ import { type Check, formatBytes } from "./verdicts.js";
 const NANOS_PER_MS = 1_000_000;
 const CREATED_BY_AGGREGATE = "Run `ecwatch aggregate` (or `ecwatch up`), which creates it.";
 
+/** A stream's subjects, sorted, when they are not `wanted` (in any order); undefined when they are. */
+function otherSubjects(config: Pick<StreamConfig, "subjects">, wanted: readonly string[]): string[] | undefined {
+  const subjects = [...(config.subjects ?? [])].sort();
+  return subjects.join() === [...wanted].sort().join() ? undefined : subjects;
+}
+
 export type StreamView = { readonly config: Pick<StreamConfig, "subjects" | "max_age" | "max_bytes">; readonly state: Pick<StreamState, "messages" | "bytes"> };
 
 /** EC_STREAM must hold exactly both reading levels and keep bounded history. */
 export function streamCheck(stream: StreamView | undefined): Check {
   const name = `stream ${STREAM}`;
   if (!stream) return { name, status: "warn", detail: "does not exist yet", fix: CREATED_BY_AGGREGATE };
-  const subjects = [...(stream.config.subjects ?? [])].sort();
-  if (subjects.join() !== [...STREAM_SUBJECTS].sort().join()) {
+  const subjects = otherSubjects(stream.config, STREAM_SUBJECTS);
+  if (subjects) {
     return {
       name,
       status: "fail",
@@ -111,8 +117,8 @@ export type DeadLetterView = {
 export function deadLetterCheck(dlq: DeadLetterView | undefined): Check {
   const name = `stream ${DLQ_STREAM}`;
   if (!dlq) return { name, status: "warn", detail: "does not exist yet", fix: CREATED_BY_AGGREGATE };
-  const subjects = [...(dlq.config.subjects ?? [])].sort();
-  if (subjects.join() !== [...DLQ_SUBJECTS].sort().join()) {
+  const subjects = otherSubjects(dlq.config, DLQ_SUBJECTS);
+  if (subjects) {
     return {
       name,
       status: "warn",
