@@ -154,8 +154,9 @@ export class LiveRelay {
 
   /** The watch is reachable or not: while it is not, data items wait; on return they go at once. */
   setWatchConnected(connected: boolean): void {
-    this.dataLayer.setWatchConnected(this.atMs(), connected);
-    this.drainAndLog();
+    const atMs = this.atMs();
+    this.dataLayer.setWatchConnected(atMs, connected);
+    this.drainAndLog(atMs);
   }
 
   /**
@@ -170,8 +171,9 @@ export class LiveRelay {
     if (!relayed.latest || !this.dataLayer.watchConnected) return;
     const { netW, measuredAt } = relayed.latest.aggregate;
     const payload = new TextEncoder().encode(JSON.stringify({ netEnergy: Math.round(netW), measuredAt: Date.parse(measuredAt) }));
-    this.dataLayer.sendMessage(this.atMs(), relayed.path, payload);
-    this.drainAndLog();
+    const atMs = this.atMs();
+    this.dataLayer.sendMessage(atMs, relayed.path, payload);
+    this.drainAndLog(atMs);
   }
 
   private update(relayed: Relayed, aggregate: Aggregate): void {
@@ -218,20 +220,24 @@ export class LiveRelay {
     return this.lastAtMs;
   }
 
-  /** Makes the policy's puts, and logs what became of each (and of any batch that fell due meanwhile). */
+  /**
+   * Makes the policy's puts, and logs what became of each (and of any batch that fell due
+   * meanwhile). One instant for all of it: the clock may tick between two calls, and the Data
+   * Layer refuses a put dated before a drain it already made.
+   */
   private perform(relayed: Relayed, puts: ReturnType<RelayPolicy["onTick"]>): void {
     const atMs = this.atMs();
-    this.drainAndLog();
+    this.drainAndLog(atMs);
     for (const put of puts) {
       const path = put.path === NET_ENERGY_PATH ? relayed.path : put.path;
       const changed = this.dataLayer.putDataItem(atMs, path, put.map, { urgent: put.urgent });
-      this.record(putEntries(atMs, path, put, changed, this.drain(), (at) => this.wakeupAt(at), this.dataLayer.nextDueMs()));
+      this.record(putEntries(atMs, path, put, changed, this.drain(atMs), (at) => this.wakeupAt(at), this.dataLayer.nextDueMs()));
     }
   }
 
-  /** Hands what reached the watch to the emulated watch (and a real one), and counts the wake-ups. */
-  private drain(): WatchDelivery[] {
-    const delivered = this.dataLayer.drain(this.atMs());
+  /** Hands what reached the watch by `atMs` to the emulated watch (and a real one), and counts the wake-ups. */
+  private drain(atMs: number): WatchDelivery[] {
+    const delivered = this.dataLayer.drain(atMs);
     for (const delivery of delivered) {
       this.watch.receive(delivery);
       this.options.onDelivery?.(delivery);
@@ -244,8 +250,8 @@ export class LiveRelay {
   }
 
   /** Drains, and logs each delivery as one of its own (a batch that fell due, a message). */
-  private drainAndLog(): void {
-    this.record(this.drain().map((delivery) => deliveryEntry(delivery, this.wakeupAt(delivery.atMs))));
+  private drainAndLog(atMs: number): void {
+    this.record(this.drain(atMs).map((delivery) => deliveryEntry(delivery, this.wakeupAt(delivery.atMs))));
   }
 
   /** The number of the wake-up at `atMs` (from 1). */

@@ -22,8 +22,21 @@ const aggregate = (netW: number, atMs: number): Aggregate => ({
   epoch: 1795354800000,
 });
 
-function relayWith(makePolicy: () => ReturnType<typeof prototypePolicy>, glances: Array<{ startMs: number; endMs: number }> | undefined, communities = ["community1"]) {
-  const clock = new FakeClock(T);
+/** A real clock crosses millisecond boundaries between two reads: this one moves 1 ms at every read. */
+class TickingClock extends FakeClock {
+  private reads = 0;
+  override now(): number {
+    this.reads += 1;
+    return super.now() + this.reads;
+  }
+}
+
+function relayWith(
+  makePolicy: () => ReturnType<typeof prototypePolicy>,
+  glances: Array<{ startMs: number; endMs: number }> | undefined,
+  communities = ["community1"],
+  clock: FakeClock = new FakeClock(T),
+) {
   const pushers = new Map<string, (a: Aggregate) => void>();
   const delivered: WatchDelivery[] = [];
   const relay = new LiveRelay({
@@ -71,6 +84,18 @@ describe("the live relay", () => {
     expect(snapshot.held?.netW).toBe(1_009);
     expect(snapshot.log.length).toBe(8);
     expect(snapshot.energy.wakeupsPerHour).toBeGreaterThan(3_000);
+    relay.stop();
+  });
+
+  it("every update reaches the watch although the clock ticks between the relay's reads of it", async () => {
+    const { relay, push, advance } = relayWith(prototypePolicy, [], ["community1"], new TickingClock(T));
+    for (let i = 0; i < 5; i += 1) {
+      push(2_000 + i);
+      await advance(1_000);
+    }
+    const snapshot = relay.snapshot();
+    expect(snapshot.held?.netW).toBe(2_004);
+    expect(snapshot.log.map((entry) => entry.wakeup)).toEqual([1, 2, 3, 4, 5]);
     relay.stop();
   });
 
