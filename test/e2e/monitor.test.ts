@@ -161,7 +161,8 @@ describe("ecwatch monitor in a real terminal", () => {
     } finally {
       relay.kill("SIGKILL");
     }
-  });
+    // Its first figures come after 5 s; a loaded machine adds its start-up and its exit to that.
+  }, 60_000);
 
   it("--once prints one frame for scripts, and --svg writes the watch face", async () => {
     const once = await runCli(["monitor", "community1", "--once", "--color", "none"], { cwd });
