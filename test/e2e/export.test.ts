@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.js";
+import { CliProcess, runCli } from "../helpers/cli.js";
 import { writeArchive } from "../helpers/archive-files.js";
 
 /** `ecwatch export` through the built CLI (the files themselves are checked in test/integration/archive-export.test.ts). */
@@ -34,6 +34,28 @@ describe("ecwatch export", () => {
     expect(summary.files).toBe(summary.copied + summary.filtered);
     const counted = await runCli(["query", "--dir", out, "--json", "SELECT count(*)::INTEGER AS n, min(measured_at) >= now() - INTERVAL 24 HOUR AS recent FROM readings"]);
     expect(JSON.parse(counted.stdout)).toEqual([{ n: 96, recent: true }]);
+  });
+
+  it("Ctrl-C stops it between files: every file written is whole, none half-written, and it says the export is incomplete", { timeout: 120_000 }, async () => {
+    // 10 communities × 4 days, a segment per 4 hours: 240 files, of which Ctrl-C comes after the first.
+    const big = join(root, "big");
+    await writeArchive(big, { communities: Array.from({ length: 10 }, (_, i) => `c${i}`), meters: 1, fromMs: Date.UTC(2026, 5, 20), toMs: Date.UTC(2026, 5, 24), stepMs: 3_600_000, flushMs: 4 * HOUR });
+    const out = join(root, "interrupted");
+    const cli = new CliProcess(["export", "--dir", big, "--from", "2026-06-20T01:00:00Z", "--to", "2026-06-24", "--out", out]);
+    await cli.waitForStderr(/exporting: 1\//);
+    cli.kill("SIGINT");
+    const run = await cli.exited;
+    expect(run.code).toBe(1);
+    const said = /export interrupted: (\d+) files .*, (\d+) rows, .* the export of .* is incomplete/.exec(run.stderr);
+    expect(said, run.stderr).not.toBeNull();
+    const files = readdirSync(out, { recursive: true }).map(String).filter((entry) => entry.includes(".parquet"));
+    expect(files.filter((file) => !file.endsWith(".export.parquet"))).toEqual([]);
+    expect(files.length).toBe(Number(said![1]));
+    expect(files.length).toBeLessThan(240);
+    // Every file there is whole: DuckDB reads them all, and they hold the rows the command counted.
+    const counted = await runCli(["query", "--dir", out, "--json", "SELECT count(*)::INTEGER AS n FROM readings"]);
+    expect(counted.stderr).toBe("");
+    expect(JSON.parse(counted.stdout)).toEqual([{ n: Number(said![2]) }]);
   });
 
   it.each([
