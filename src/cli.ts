@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { exitCodeOf, exitNow, type StatusReport } from "./cli/exit.js";
 import { addCommand, examples } from "./cli/option-table.js";
 import { aggregate, archive, bench, doctor, reset, serve, sim, up } from "./cli-program/run-commands.js";
-import { history, meters, monitor, query, tail, wearEmu } from "./cli-program/view-commands.js";
+import { exportCommand, history, meters, monitor, query, tail, wearEmu } from "./cli-program/view-commands.js";
 import { ExitCode } from "./errors.js";
 import { redactSecrets } from "./url.js";
 import { VERSION } from "./version.js";
@@ -45,6 +45,7 @@ export function buildProgram(report: StatusReport = (status) => void (process.ex
   addCommand(program, tail, report);
   addCommand(program, history, report);
   addCommand(program, query, report);
+  addCommand(program, exportCommand, report);
   addCommand(program, meters, report);
   addCommand(program, monitor, report);
   addCommand(program, wearEmu, report);

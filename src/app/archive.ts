@@ -1,7 +1,9 @@
 import { jetstream } from "@nats-io/jetstream";
 import { Archiver, type ArchiverOptions } from "../archive/archiver.js";
+import { type ExportOptions, type ExportRequest, type ExportSummary, exportArchive } from "../archive/exporter.js";
 import type { ConnectionSecurity } from "../config/connection-settings.js";
 import { ArchiveQuery } from "../duckdb/archive-query.js";
+import { ParquetExport } from "../duckdb/parquet-export.js";
 import { ParquetSegments } from "../duckdb/parquet-segments.js";
 import { natsArchiveSource } from "../nats/archive-readings.js";
 import { PARTITIONS } from "../wire/names.js";
@@ -49,3 +51,13 @@ export async function startArchiving(natsUrl: string, dir: string, options: { re
 
 /** Read-only SQL over the archive in `dir`. */
 export const openArchiveQuery = (dir: string): Promise<ArchiveQuery> => ArchiveQuery.open(dir);
+
+/** Exports the archive in `dir` over a range into `out` (new or empty), in the same layout. */
+export async function exportArchiveTo(dir: string, out: string, request: ExportRequest, options: ExportOptions = {}): Promise<ExportSummary> {
+  const files = await ParquetExport.open(dir, out);
+  try {
+    return await exportArchive(files, request, options);
+  } finally {
+    files.close();
+  }
+}

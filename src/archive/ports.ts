@@ -1,9 +1,10 @@
-import type { Segment } from "../wire/archive-layout.js";
+import type { ArchiveFile, Segment } from "../wire/archive-layout.js";
+import type { ExportRange } from "./export-plan.js";
 
 /**
- * What the archiver needs from the world (issue 22), named for its purpose. The NATS adapter
- * (`src/nats/archive-readings.ts`) and the DuckDB one (`src/duckdb/parquet-segments.ts`)
- * implement these once; unit tests use hand-written fakes (`test/helpers/archive-fakes.ts`).
+ * What the archiver and the export need from the world (issue 22), named for its purpose. The
+ * NATS adapter (`src/nats/archive-readings.ts`) and the DuckDB ones (`src/duckdb/parquet-segments.ts`,
+ * `src/duckdb/parquet-export.ts`) implement these once; unit tests use hand-written fakes (`test/helpers/archive-fakes.ts`).
  */
 
 /** A message of a partition's stream, delivered to the archiver's own durable consumer. */
@@ -39,4 +40,23 @@ export interface SegmentStore {
 export interface ArchivePorts {
   readonly source: ArchiveSource;
   readonly segments: SegmentStore;
+}
+
+/** A file an export wrote. */
+export interface ExportedFile {
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+/**
+ * An archive's files, read, and an export's directory, written: each file under a temporary
+ * name, synced and renamed into place. Paths are relative to the archive and to the export.
+ */
+export interface ExportFiles {
+  /** The communities the archive holds (their folders), and its data files. */
+  list(): Promise<{ readonly communities: readonly string[]; readonly files: readonly ArchiveFile[] }>;
+  /** Copies a file whole, as it is. */
+  copy(source: string, target: string): Promise<ExportedFile>;
+  /** Writes the rows of `source` whose measured_at lies in `range`, with all its columns; writes nothing (undefined) when none does. An abort interrupts it. */
+  filter(source: string, target: string, range: ExportRange, signal?: AbortSignal): Promise<ExportedFile | undefined>;
 }

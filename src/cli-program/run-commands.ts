@@ -8,10 +8,10 @@ import type { ServeFlags } from "../commands/serve.js";
 import type { SimFlags } from "../commands/sim.js";
 import type { UpFlags } from "../commands/up.js";
 import { DEFAULTS } from "../config/defaults.js";
-import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
 import { UsageError } from "../errors.js";
 import {
   apiFlag,
+  archiveDirFlag,
   corsFlag,
   logLevelFlag,
   natsFlag,
@@ -266,7 +266,7 @@ export const archive: CommandSpec<ArchiveFlags> = {
   description: "keep every valid reading: Parquet segments community_id=<id>/date=<YYYY-MM-DD>/ in a directory, for `ecwatch query` and any engine that reads Parquet",
   options: optionTable<ArchiveFlags>()({
     nats: natsFlag,
-    dir: { flags: "--dir <path>", description: "the archive's directory", default: DEFAULT_ARCHIVE_DIR },
+    dir: archiveDirFlag,
     flushEvery: durationFlag("--flush-every <duration>", "write what waits at least this often (sooner by size)", { min: 100, default: 10_000 }),
     logLevel: logLevelFlag,
     ...natsSecurityFlags,

@@ -1,4 +1,5 @@
 import { DEFAULTS } from "../config/defaults.js";
+import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
 import type { SecurityFlags } from "../config/connection-settings.js";
 import { LOG_LEVELS, type LogLevel } from "./log-levels.js";
 import { durationFlag, type FlagSpec, type OptionTable } from "./option-table.js";
@@ -9,6 +10,8 @@ import { collectOrigins, communityId, integer, oneOf, rate, url } from "./option
 export const natsFlag: FlagSpec<string> = { flags: "--nats <url>", description: `NATS server URL(s), comma-separated (env NATS_URL; default: a running \`ecwatch up\`, else ${DEFAULTS.nats})`, parse: url(["nats", "tls"]) };
 export const redisFlag: FlagSpec<string> = { flags: "--redis <url>", description: `Redis URL (env REDIS_URL; default: a running \`ecwatch up\`, else ${DEFAULTS.redis})`, parse: url(["redis", "rediss"]) };
 export const apiFlag: FlagSpec<string> = { flags: "--api <url>", description: `API base URL (env ECWATCH_API; default: a running \`ecwatch up\`, else ${DEFAULTS.api})`, parse: url(["http", "https"]) };
+/** The archive's folder: where `archive` writes and `query` and `export` read (issue 22). */
+export const archiveDirFlag: FlagSpec<string> = { flags: "--dir <path>", description: "the archive's directory", default: DEFAULT_ARCHIVE_DIR };
 export const logLevelFlag: FlagSpec<LogLevel> = {
   flags: "--log-level <level>",
   description: `what to log on stderr: ${LOG_LEVELS.join(", ")} (JSON lines when stderr is not a terminal, readable lines on one)`,

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "commander";
 import { parseOrigins } from "../api/cors.js";
+import { parseArchiveTime } from "../archive/export-plan.js";
 import { parseRate } from "../api/rate-limit.js";
 import { parseDuration } from "../domain/duration.js";
 import { idProblem } from "../domain/ids.js";
@@ -128,4 +129,10 @@ export function historyTime(value: string): string {
 export function timeZone(value: string): string {
   if (!checkTimeZone(value)) throw new InvalidArgumentError("expected an IANA time zone such as Europe/Berlin or UTC.");
   return value;
+}
+
+/** A time of `ecwatch export`: as `historyTime`, or a date alone (00:00 UTC); resolved by the command, so that --from and --to share one "now". */
+export function archiveTime(value: string): string {
+  if (parseArchiveTime(value, Date.now()) === undefined) throw new InvalidArgumentError("expected ISO-8601 with a zone (2026-06-21T06:00:00Z), a date (2026-06-21, 00:00 UTC), a time relative to now (-24h, -7d) or now.");
+  return value.trim();
 }

@@ -1,7 +1,8 @@
-import { open, readdir, rename, rm, mkdir } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBConnection } from "@duckdb/node-api";
-import { type Segment, TEMPORARY_SUFFIX, parseSegmentName } from "../wire/archive-layout.js";
+import { type Segment, parseSegmentName } from "../wire/archive-layout.js";
+import { writeDurably } from "./durable-file.js";
 
 /**
  * The archive's segments as Parquet files written by an in-memory DuckDB (issue 22). A file
@@ -15,16 +16,6 @@ const STAGING_COLUMNS = "meter_id VARCHAR, measured_at TIMESTAMPTZ, gen_w INTEGE
 
 /** A single-quoted SQL string literal. */
 export const sqlString = (value: string): string => `'${value.replaceAll("'", "''")}'`;
-
-/** Flushes a file's (or folder's) data to the disk: what makes a rename durable. */
-async function syncPath(path: string): Promise<void> {
-  const handle = await open(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 export class ParquetSegments {
   /** One write at a time: they share the connection and its staging table. */
@@ -68,11 +59,6 @@ export class ParquetSegments {
   }
 
   private async writeNow(segment: Segment): Promise<number> {
-    const target = join(this.dir, segment.path);
-    const temporary = `${target.slice(0, -".parquet".length)}${TEMPORARY_SUFFIX}`;
-    const folder = target.slice(0, target.lastIndexOf("/"));
-    // A new day's folder (and a new community's) is synced into its parent too, or a crash could lose it with its files.
-    const created = await mkdir(folder, { recursive: true });
     await this.connection.run(`DELETE FROM ${STAGING}`);
     const appender = await this.connection.createAppender(STAGING);
     for (const { meterId, state, streamSeq } of segment.readings) {
@@ -89,27 +75,9 @@ export class ParquetSegments {
       appender.endRow();
     }
     appender.closeSync();
-    try {
-      await this.connection.run(`COPY (SELECT * FROM ${STAGING} ORDER BY meter_id, measured_at) TO ${sqlString(temporary)} (FORMAT parquet, COMPRESSION zstd)`);
-      await syncPath(temporary);
-      await rename(temporary, target);
-    } catch (err) {
-      await rm(temporary, { force: true });
-      throw err;
-    }
-    await syncPath(folder);
-    if (created !== undefined) {
-      for (let parent = folder; parent.length > this.dir.length && parent.length >= created.length; ) {
-        parent = parent.slice(0, parent.lastIndexOf("/"));
-        await syncPath(parent);
-      }
-    }
-    const handle = await open(target, "r");
-    try {
-      return (await handle.stat()).size;
-    } finally {
-      await handle.close();
-    }
+    return writeDurably(this.dir, join(this.dir, segment.path), (temporary) =>
+      this.connection.run(`COPY (SELECT * FROM ${STAGING} ORDER BY meter_id, measured_at) TO ${sqlString(temporary)} (FORMAT parquet, COMPRESSION zstd)`).then(() => undefined),
+    );
   }
 
   close(): void {

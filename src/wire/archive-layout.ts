@@ -78,3 +78,19 @@ export function segmentsOf(partition: number, readings: readonly ArchivedReading
     return { communityId, date, path: `${dayFolder(communityId, date)}/${segmentName(partition, group, tag)}`, readings: group };
   });
 }
+
+/** A data file of an archive (a segment, or any other `*.parquet` in a day's folder, e.g. an export's). */
+export interface ArchiveFile {
+  readonly communityId: string;
+  /** YYYY-MM-DD (UTC). */
+  readonly date: string;
+  readonly name: string;
+}
+
+const ARCHIVE_PATH = /^community_id=([A-Za-z0-9_-]{1,64})\/date=(\d{4}-\d{2}-\d{2})\/([^/]+\.parquet)$/;
+
+/** What a path relative to the archive's directory names, or undefined for anything that is not a data file in a day's folder. */
+export function parseArchivePath(path: string): ArchiveFile | undefined {
+  const match = ARCHIVE_PATH.exec(path);
+  return match ? { communityId: match[1]!, date: match[2]!, name: match[3]! } : undefined;
+}

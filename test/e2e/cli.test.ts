@@ -8,7 +8,7 @@ import { BIN, CliProcess, runCli } from "../helpers/cli.js";
 import { eventually } from "../helpers/stack.js";
 import { TmuxSession } from "../helpers/tmux.js";
 
-const COMMANDS = ["up", "sim", "bench", "aggregate", "archive", "serve", "tail", "history", "query", "meters", "monitor", "wear-emu", "reset", "doctor"];
+const COMMANDS = ["up", "sim", "bench", "aggregate", "archive", "serve", "tail", "history", "query", "export", "meters", "monitor", "wear-emu", "reset", "doctor"];
 
 // Help and usage errors of every command are tested in-process (test/unit/cli-program.test.ts);
 // these few run the real binary, to show that the process gives the same.

@@ -1,8 +1,11 @@
 /**
  * Hand-written in-memory fakes of the archiver's ports (src/archive/ports.ts): a partition's
- * stream with its consumer's acks, and a segment store that can be held or told to fail.
+ * stream with its consumer's acks, a segment store that can be held or told to fail, and an
+ * export's files.
  */
-import type { ArchiveMessage, ArchiveSource, Consumption, SegmentStore } from "../../src/archive/ports.js";
+import type { ExportRange } from "../../src/archive/export-plan.js";
+import type { ArchiveMessage, ArchiveSource, Consumption, ExportFiles, ExportedFile, SegmentStore } from "../../src/archive/ports.js";
+import type { ArchiveFile } from "../../src/wire/archive-layout.js";
 import type { Segment } from "../../src/wire/archive-layout.js";
 import { partitionedSubject } from "../../src/wire/names.js";
 
@@ -99,5 +102,37 @@ export class FakeSegmentStore implements SegmentStore {
   /** Every archived reading as `community/meter/seq`, sorted. */
   rows(): string[] {
     return [...this.files.values()].flatMap((segment) => segment.readings.map((r) => `${r.communityId}/${r.meterId}/${r.state.seq}`)).sort();
+  }
+}
+
+/** An archive's files for an export: each holds `rowsPerFile` rows; a filter keeps `filteredRows`; what was written is recorded in order. */
+export class FakeExportFiles implements ExportFiles {
+  readonly written: string[] = [];
+  /** Called as each file is written (e.g. to abort the export there). */
+  onWrite: (target: string) => void = () => undefined;
+  filteredRows = 3;
+
+  constructor(
+    private readonly communities: readonly string[],
+    private readonly files: readonly ArchiveFile[],
+    private readonly rowsPerFile = 10,
+  ) {}
+
+  async list(): Promise<{ readonly communities: readonly string[]; readonly files: readonly ArchiveFile[] }> {
+    return { communities: this.communities, files: this.files };
+  }
+
+  async copy(_source: string, target: string): Promise<ExportedFile> {
+    this.written.push(`copy ${target}`);
+    this.onWrite(target);
+    return { rows: this.rowsPerFile, bytes: this.rowsPerFile * 10 };
+  }
+
+  async filter(_source: string, target: string, _range: ExportRange, signal?: AbortSignal): Promise<ExportedFile | undefined> {
+    signal?.throwIfAborted();
+    if (this.filteredRows === 0) return undefined;
+    this.written.push(`filter ${target}`);
+    this.onWrite(target);
+    return { rows: this.filteredRows, bytes: this.filteredRows * 10 };
   }
 }

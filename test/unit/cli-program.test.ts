@@ -5,7 +5,7 @@ import { runInProcess } from "../helpers/program.js";
 
 /** Help and usage errors through the real program, in-process (the spawned checks are in test/e2e/cli.test.ts). */
 
-const COMMANDS = ["up", "sim", "bench", "aggregate", "archive", "serve", "tail", "history", "query", "meters", "monitor", "wear-emu", "reset", "doctor"];
+const COMMANDS = ["up", "sim", "bench", "aggregate", "archive", "serve", "tail", "history", "query", "export", "meters", "monitor", "wear-emu", "reset", "doctor"];
 
 describe("ecwatch --help", () => {
   it("lists exactly the commands that work", async () => {
