@@ -33,10 +33,14 @@ interface Pending {
   readonly msg: ArchiveMessage;
 }
 
-/** Per partition: what waits for the next flush, and the stream sequences already in a segment but perhaps not yet acknowledged. */
+/**
+ * Per partition: what waits for the next flush; the stream sequences received and not yet
+ * settled (waiting, or in a segment being written: a delivery again meanwhile is not written
+ * twice); and those already in a segment but perhaps not yet acknowledged.
+ */
 interface PartitionState {
   pending: Pending[];
-  readonly pendingSeqs: Set<number>;
+  readonly unsettled: Set<number>;
   readonly stored: Set<number>;
 }
 
@@ -71,7 +75,7 @@ export class Archiver {
       for (const partition of options.partitions) {
         const floor = await ports.source.ackFloor(partition);
         const stored = new Set(await ports.segments.storedSeqs(partition, floor));
-        archiver.state.set(partition, { pending: [], pendingSeqs: new Set(), stored });
+        archiver.state.set(partition, { pending: [], unsettled: new Set(), stored });
         archiver.consumptions.push(await ports.source.consume(partition, (msg) => archiver.receive(partition, msg)));
       }
     } catch (err) {
@@ -89,8 +93,9 @@ export class Archiver {
       msg.ack();
       return;
     }
-    // Delivered again while its first delivery waits for the flush: that one's ack covers it.
-    if (state.pendingSeqs.has(msg.seq)) return;
+    // Delivered again (its ack wait ran out) while its first delivery waits for a flush or is
+    // being written: that one's ack or nak covers it (the server settles a message by its stream sequence).
+    if (state.unsettled.has(msg.seq)) return;
     const decoded = decodeReading(msg.subject, msg.string(), msg.seq);
     if (!decoded.ok) {
       this.stats.invalid += 1;
@@ -98,7 +103,7 @@ export class Archiver {
       return;
     }
     state.pending.push({ reading: { communityId: decoded.communityId, meterId: decoded.meterId, state: decoded.state, streamSeq: msg.seq }, msg });
-    state.pendingSeqs.add(msg.seq);
+    state.unsettled.add(msg.seq);
     this.waiting += 1;
     if (this.waiting >= (this.options.maxBatch ?? DEFAULT_MAX_BATCH)) void this.flush();
   }
@@ -121,7 +126,6 @@ export class Archiver {
     const batch = state.pending;
     if (!batch.length) return;
     state.pending = [];
-    state.pendingSeqs.clear();
     const bySeq = new Map(batch.map((entry) => [entry.reading.streamSeq, entry.msg]));
     const segments = segmentsOf(
       partition,
@@ -137,11 +141,15 @@ export class Archiver {
         this.stats.archived += readings.length;
         for (const { streamSeq } of readings) {
           state.stored.add(streamSeq);
+          state.unsettled.delete(streamSeq);
           bySeq.get(streamSeq)!.ack();
         }
       } else {
         this.options.onError?.(result.reason);
-        for (const { streamSeq } of readings) bySeq.get(streamSeq)!.nak(RETRY_DELAY_MS);
+        for (const { streamSeq } of readings) {
+          state.unsettled.delete(streamSeq);
+          bySeq.get(streamSeq)!.nak(RETRY_DELAY_MS);
+        }
       }
     });
     await this.forgetAcknowledged(partition, state);

@@ -63,6 +63,22 @@ describe("the archiver", () => {
     await restarted.archiver.stop();
   });
 
+  it("a reading delivered again while its segment is being written (its ack wait ran out) is not written twice", async () => {
+    const { archiver, source, segments } = await started();
+    const first = source.deliver(P, 1, subject("m1"), meterReading("c1", "m1", "2026-06-21T10:00:00Z", 1));
+    segments.hold();
+    const flushed = archiver.flush();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    source.deliver(P, 1, subject("m1"), meterReading("c1", "m1", "2026-06-21T10:00:00Z", 1));
+    segments.release();
+    await flushed;
+    await archiver.flush();
+    expect(first.outcomes).toEqual(["ack"]);
+    expect(segments.rows()).toEqual(["c1/m1/1"]);
+    expect(archiver.stats).toMatchObject({ archived: 1 });
+    await archiver.stop();
+  });
+
   it("a failed write acknowledges nothing and hands its readings back with a delay; they are written when they come again", async () => {
     const { archiver, source, segments } = await started();
     segments.failNext = 1;
