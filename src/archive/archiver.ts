@@ -1,6 +1,7 @@
 import { decodeReading } from "../wire/decode-reading.js";
 import type { ArchiveMessage, ArchivePorts, Consumption } from "./ports.js";
 import { type ArchivedReading, segmentsOf } from "../wire/archive-layout.js";
+import { ARCHIVE_MAX_ACK_PENDING } from "../wire/names.js";
 
 /** How the archiver batches; the defaults are the issue's (flushed at least every 10 s). */
 export interface ArchiverOptions {
@@ -8,7 +9,7 @@ export interface ArchiverOptions {
   readonly partitions: readonly number[];
   /** Flush at least this often while readings wait; default 10 s. */
   readonly flushMs?: number;
-  /** Flush as soon as this many readings wait (all partitions together); default 20,000. */
+  /** Flush as soon as this many readings of one partition wait; default DEFAULT_MAX_BATCH. */
   readonly maxBatch?: number;
   /** Tells two flushes' files apart; default the wall clock in base 36 and a counter. */
   readonly tag?: () => string;
@@ -47,7 +48,12 @@ interface PartitionState {
 export const DEFAULT_FLUSH_MS = 10_000;
 /** How long readings of a failed flush wait before they come again (a full disk is not fixed in a moment). */
 export const RETRY_DELAY_MS = 5_000;
-export const DEFAULT_MAX_BATCH = 20_000;
+/**
+ * Half of what an archive consumer hands out unacknowledged: a partition is written before its
+ * consumer stops delivering, counted per partition so that a busy one never waits for the
+ * timer while the others are quiet.
+ */
+export const DEFAULT_MAX_BATCH = ARCHIVE_MAX_ACK_PENDING / 2;
 
 /**
  * Appends every valid reading of its partitions to Parquet segments (issue 22). A message is
@@ -105,7 +111,7 @@ export class Archiver {
     state.pending.push({ reading: { communityId: decoded.communityId, meterId: decoded.meterId, state: decoded.state, streamSeq: msg.seq }, msg });
     state.unsettled.add(msg.seq);
     this.waiting += 1;
-    if (this.waiting >= (this.options.maxBatch ?? DEFAULT_MAX_BATCH)) void this.flush();
+    if (state.pending.length >= (this.options.maxBatch ?? DEFAULT_MAX_BATCH)) void this.flush();
   }
 
   /** Writes what waits, one flush at a time; resolves once it is durable and acknowledged (or handed back). */
