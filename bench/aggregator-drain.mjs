@@ -3,11 +3,11 @@
 // Prints one JSON line and writes it to bench/results/aggregator-drain.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { aggregatorBacklog, readingsStored } from "../dist/nats/inspect.js";
+import { aggregatorBacklog } from "../dist/nats/inspect.js";
 import { connectNats } from "../dist/nats/connect.js";
 import { ensureTopology } from "../dist/nats/topology.js";
-import { meterReadingSubject } from "../dist/wire/names.js";
 import { startAggregation } from "../dist/app/services.js";
+import { fillBacklog } from "./backlog.mjs";
 import { startServers } from "./servers.mjs";
 
 const readings = Number(process.argv[2] ?? 200_000);
@@ -19,17 +19,8 @@ const nc = await connectNats(nats.url, "bench-fill");
 const jsm = await jetstreamManager(nc);
 await ensureTopology(jsm);
 
-// Fill the stream first (core publishes, then wait until stored), so only draining is timed.
-for (let i = 0; i < readings; i += 1) {
-  const communityId = `community${(i % communities) + 1}`;
-  const meterId = `m${Math.floor(i / communities) % meters}`;
-  const seq = Math.floor(i / (communities * meters));
-  const reading = { meterId, communityId, genW: i % 5_000, conW: 100, measuredAt: new Date(1.7e12 + seq * 1_000).toISOString(), seq };
-  nc.publish(meterReadingSubject(communityId, meterId), JSON.stringify(reading));
-  if (i % 5_000 === 0) await nc.flush();
-}
-// nats-server stores each reading in its partition's stream (EC_STREAM_P<n>).
-while ((await readingsStored(jsm)) < readings) await new Promise((r) => setTimeout(r, 100));
+// Fill the stream first, so only draining is timed.
+await fillBacklog(nc, jsm, { readings, communities, meters, stepMs: 1_000 });
 
 const cpuBefore = process.cpuUsage();
 const started = performance.now();

@@ -1,6 +1,7 @@
 import { decodeReading } from "../wire/decode-reading.js";
 import type { ArchiveMessage, ArchivePorts, Consumption } from "./ports.js";
 import { type ArchivedReading, segmentsOf } from "../wire/archive-layout.js";
+import { ARCHIVE_MAX_ACK_PENDING } from "../wire/names.js";
 
 /** How the archiver batches; the defaults are the issue's (flushed at least every 10 s). */
 export interface ArchiverOptions {
@@ -8,7 +9,7 @@ export interface ArchiverOptions {
   readonly partitions: readonly number[];
   /** Flush at least this often while readings wait; default 10 s. */
   readonly flushMs?: number;
-  /** Flush as soon as this many readings wait (all partitions together); default 20,000. */
+  /** Flush as soon as this many readings of one partition wait; default DEFAULT_MAX_BATCH. */
   readonly maxBatch?: number;
   /** Tells two flushes' files apart; default the wall clock in base 36 and a counter. */
   readonly tag?: () => string;
@@ -33,17 +34,26 @@ interface Pending {
   readonly msg: ArchiveMessage;
 }
 
-/** Per partition: what waits for the next flush, and the stream sequences already in a segment but perhaps not yet acknowledged. */
+/**
+ * Per partition: what waits for the next flush; the stream sequences received and not yet
+ * settled (waiting, or in a segment being written: a delivery again meanwhile is not written
+ * twice); and those already in a segment but perhaps not yet acknowledged.
+ */
 interface PartitionState {
   pending: Pending[];
-  readonly pendingSeqs: Set<number>;
+  readonly unsettled: Set<number>;
   readonly stored: Set<number>;
 }
 
 export const DEFAULT_FLUSH_MS = 10_000;
 /** How long readings of a failed flush wait before they come again (a full disk is not fixed in a moment). */
 export const RETRY_DELAY_MS = 5_000;
-export const DEFAULT_MAX_BATCH = 20_000;
+/**
+ * Half of what an archive consumer hands out unacknowledged: a partition is written before its
+ * consumer stops delivering, counted per partition so that a busy one never waits for the
+ * timer while the others are quiet.
+ */
+export const DEFAULT_MAX_BATCH = ARCHIVE_MAX_ACK_PENDING / 2;
 
 /**
  * Appends every valid reading of its partitions to Parquet segments (issue 22). A message is
@@ -71,7 +81,7 @@ export class Archiver {
       for (const partition of options.partitions) {
         const floor = await ports.source.ackFloor(partition);
         const stored = new Set(await ports.segments.storedSeqs(partition, floor));
-        archiver.state.set(partition, { pending: [], pendingSeqs: new Set(), stored });
+        archiver.state.set(partition, { pending: [], unsettled: new Set(), stored });
         archiver.consumptions.push(await ports.source.consume(partition, (msg) => archiver.receive(partition, msg)));
       }
     } catch (err) {
@@ -89,8 +99,9 @@ export class Archiver {
       msg.ack();
       return;
     }
-    // Delivered again while its first delivery waits for the flush: that one's ack covers it.
-    if (state.pendingSeqs.has(msg.seq)) return;
+    // Delivered again (its ack wait ran out) while its first delivery waits for a flush or is
+    // being written: that one's ack or nak covers it (the server settles a message by its stream sequence).
+    if (state.unsettled.has(msg.seq)) return;
     const decoded = decodeReading(msg.subject, msg.string(), msg.seq);
     if (!decoded.ok) {
       this.stats.invalid += 1;
@@ -98,9 +109,9 @@ export class Archiver {
       return;
     }
     state.pending.push({ reading: { communityId: decoded.communityId, meterId: decoded.meterId, state: decoded.state, streamSeq: msg.seq }, msg });
-    state.pendingSeqs.add(msg.seq);
+    state.unsettled.add(msg.seq);
     this.waiting += 1;
-    if (this.waiting >= (this.options.maxBatch ?? DEFAULT_MAX_BATCH)) void this.flush();
+    if (state.pending.length >= (this.options.maxBatch ?? DEFAULT_MAX_BATCH)) void this.flush();
   }
 
   /** Writes what waits, one flush at a time; resolves once it is durable and acknowledged (or handed back). */
@@ -121,7 +132,6 @@ export class Archiver {
     const batch = state.pending;
     if (!batch.length) return;
     state.pending = [];
-    state.pendingSeqs.clear();
     const bySeq = new Map(batch.map((entry) => [entry.reading.streamSeq, entry.msg]));
     const segments = segmentsOf(
       partition,
@@ -137,11 +147,15 @@ export class Archiver {
         this.stats.archived += readings.length;
         for (const { streamSeq } of readings) {
           state.stored.add(streamSeq);
+          state.unsettled.delete(streamSeq);
           bySeq.get(streamSeq)!.ack();
         }
       } else {
         this.options.onError?.(result.reason);
-        for (const { streamSeq } of readings) bySeq.get(streamSeq)!.nak(RETRY_DELAY_MS);
+        for (const { streamSeq } of readings) {
+          state.unsettled.delete(streamSeq);
+          bySeq.get(streamSeq)!.nak(RETRY_DELAY_MS);
+        }
       }
     });
     await this.forgetAcknowledged(partition, state);

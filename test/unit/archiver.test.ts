@@ -63,6 +63,22 @@ describe("the archiver", () => {
     await restarted.archiver.stop();
   });
 
+  it("a reading delivered again while its segment is being written (its ack wait ran out) is not written twice", async () => {
+    const { archiver, source, segments } = await started();
+    const first = source.deliver(P, 1, subject("m1"), meterReading("c1", "m1", "2026-06-21T10:00:00Z", 1));
+    segments.hold();
+    const flushed = archiver.flush();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    source.deliver(P, 1, subject("m1"), meterReading("c1", "m1", "2026-06-21T10:00:00Z", 1));
+    segments.release();
+    await flushed;
+    await archiver.flush();
+    expect(first.outcomes).toEqual(["ack"]);
+    expect(segments.rows()).toEqual(["c1/m1/1"]);
+    expect(archiver.stats).toMatchObject({ archived: 1 });
+    await archiver.stop();
+  });
+
   it("a failed write acknowledges nothing and hands its readings back with a delay; they are written when they come again", async () => {
     const { archiver, source, segments } = await started();
     segments.failNext = 1;
@@ -98,6 +114,19 @@ describe("the archiver", () => {
     for (let seq = 1; seq <= 3; seq += 1) source.deliver(P, seq, subject("m1"), meterReading("c1", "m1", `2026-06-21T10:00:0${seq}Z`, seq));
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(segments.rows()).toEqual(["c1/m1/1", "c1/m1/2", "c1/m1/3"]);
+    await archiver.stop();
+  });
+
+  it("counts maxBatch per partition: a partition flushes once it holds maxBatch readings, readings spread over partitions wait for the timer", async () => {
+    const segments = new FakeSegmentStore();
+    const source = new FakeArchiveSource();
+    const archiver = await Archiver.start({ source, segments }, { partitions: [1, 2], flushMs: 3_600_000, maxBatch: 3, tag: () => "t" });
+    for (const partition of [1, 2]) for (let seq = 1; seq <= 2; seq += 1) source.deliver(partition, seq, subject(`m${partition}`), meterReading("c1", `m${partition}`, `2026-06-21T10:00:0${seq}Z`, seq));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(segments.rows()).toEqual([]);
+    source.deliver(2, 3, subject("m2"), meterReading("c1", "m2", "2026-06-21T10:00:03Z", 3));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(segments.rows()).toHaveLength(5);
     await archiver.stop();
   });
 
