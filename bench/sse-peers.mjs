@@ -8,7 +8,11 @@
 // just before the publish to the client's on arrival; server CPU is the server's process tree
 // (nats-server's share, for ecwatch, apart) from the first publish until every client is up to date.
 // Usage: npm run bench:sse-peers [-- --shapes 1000x200,5000x20 --communities 10 --duration 4s
-//        --rounds 2 --servers ecwatch-auto,ecwatch-1,nchan-1,nchan-auto]
+//        --rounds 2 --servers ecwatch-auto,ecwatch-1,nchan-1,nchan-auto --baseline <dir>]
+// `--baseline <dir>` adds servers `base-<n|auto>`: `ecwatch serve` of another build (a checkout
+// with its own dist/, e.g. a `git worktree` of main, built), interleaved with this one in the same
+// run, so a change is measured before and after on the same machine at the same moment.
+// With ECWATCH_CPU_PROF=<dir>, every ecwatch process writes a V8 CPU profile (.cpuprofile) there.
 // Prints a table and writes bench/results/sse-peers.json. Installs nginx-light and
 // libnginx-mod-nchan with apt-get when they are missing.
 import { execFileSync, fork, spawn, spawnSync } from "node:child_process";
@@ -107,6 +111,7 @@ async function main() {
       duration: { type: "string", default: "4s" },
       rounds: { type: "string", default: "2" },
       servers: { type: "string", default: "ecwatch-auto,ecwatch-1,nchan-1,nchan-auto" },
+      baseline: { type: "string" },
     },
   });
   const shapes = values.shapes.split(",").map((shape) => {
@@ -122,7 +127,10 @@ async function main() {
   if (!Number.isSafeInteger(communityCount) || communityCount < 1) throw new Error(`--communities: "${values.communities}" is not a positive whole number`);
   if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error(`--rounds: "${values.rounds}" is not a positive whole number`);
   const servers = values.servers.split(",").map((s) => s.trim());
-  for (const server of servers) if (!/^(ecwatch|nchan)-(auto|\d+)$/.test(server)) throw new Error(`--servers: "${server}" is not ecwatch-<n|auto> or nchan-<n|auto>`);
+  for (const server of servers) if (!/^(ecwatch|base|nchan)-(auto|\d+)$/.test(server)) throw new Error(`--servers: "${server}" is not ecwatch-<n|auto>, base-<n|auto> or nchan-<n|auto>`);
+  if (servers.some((s) => s.startsWith("base")) && !values.baseline) throw new Error("--servers: base-<n|auto> needs --baseline <dir>, the other build");
+  const baselineCli = values.baseline && join(values.baseline, "bin", "ecwatch");
+  if (baselineCli && !existsSync(join(values.baseline, "dist", "cli.js"))) throw new Error(`--baseline: ${values.baseline} has no dist/cli.js: build it first (npm run build there)`);
   if (servers.some((s) => s.startsWith("nchan"))) ensureNginx();
   const communities = Array.from({ length: communityCount }, (_, i) => `community${i + 1}`);
 
@@ -132,7 +140,7 @@ async function main() {
     for (let round = 1; round <= rounds; round += 1) {
       for (const shape of shapes) {
         for (const server of servers) {
-          const result = await runOne(server, shape, communities, durationMs, backing);
+          const result = await runOne(server, shape, communities, durationMs, backing, baselineCli);
           runs.push({ round, server, clients: shape.clients, rate: shape.rate, ...result });
           console.error(`round ${round} ${shape.clients}×${shape.rate}/s ${server}: p50 ${result.latency.p50} p99 ${result.latency.p99} max ${result.latency.max} ms, missed ${result.missed}, ${result.serverCpuMsPer1000} ms CPU/1,000 (+nats ${result.natsCpuMsPer1000 ?? "-"})`);
         }
@@ -179,10 +187,11 @@ function availableCores() {
 }
 
 /** One server, one shape: start it, connect the clients, publish for `durationMs`, wait for every client, stop. */
-async function runOne(server, shape, communities, durationMs, backing) {
+async function runOne(server, shape, communities, durationMs, backing, baselineCli) {
   const [kind, workers] = server.split("-");
   const port = await freePort();
-  const target = kind === "ecwatch" ? await startEcwatch(port, workers, backing) : await startNchan(port, workers);
+  const ecwatchCli = kind === "base" ? baselineCli : fileURLToPath(new URL("../bin/ecwatch", import.meta.url));
+  const target = kind === "nchan" ? await startNchan(port, workers) : await startEcwatch(ecwatchCli, port, workers, backing);
   try {
     const clients = fork(fileURLToPath(import.meta.url), ["clients", JSON.stringify({ urlTemplate: target.urlTemplate, communities, count: shape.clients })], { stdio: "inherit" });
     const ready = await nextMessage(clients);
@@ -191,12 +200,12 @@ async function runOne(server, shape, communities, durationMs, backing) {
     await new Promise((resolve) => setTimeout(resolve, 500));
     clients.send({ type: "measure" });
     const serverBefore = treeCpuMs(target.pid);
-    const natsBefore = kind === "ecwatch" ? treeCpuMs(backing.nats.pid) : 0;
+    const natsBefore = kind !== "nchan" ? treeCpuMs(backing.nats.pid) : 0;
     const last = await publishFor(target.publish, communities, shape.rate, durationMs);
     clients.send({ type: "stop", last });
     const done = await nextMessage(clients);
     const serverCpuMs = treeCpuMs(target.pid) - serverBefore;
-    const natsCpuMs = kind === "ecwatch" ? treeCpuMs(backing.nats.pid) - natsBefore : undefined;
+    const natsCpuMs = kind !== "nchan" ? treeCpuMs(backing.nats.pid) - natsBefore : undefined;
     const per1000 = (ms) => (ms === undefined ? undefined : Number(((ms * 1000) / Math.max(1, done.delivered)).toFixed(2)));
     return {
       delivered: done.delivered,
@@ -265,8 +274,10 @@ function treeCpuMs(rootPid) {
   return total;
 }
 
-async function startEcwatch(port, workers, backing) {
-  const child = spawn(process.execPath, [fileURLToPath(new URL("../bin/ecwatch", import.meta.url)), "serve", "--nats", backing.nats.url, "--redis", backing.redis.url, "--port", String(port), "--workers", workers, "--log-level", "warn"], { stdio: ["ignore", "ignore", "pipe"] });
+async function startEcwatch(cli, port, workers, backing) {
+  // ECWATCH_CPU_PROF=<dir>: each ecwatch process (the cluster's workers inherit it) writes a V8 CPU profile there when it stops.
+  const profile = process.env.ECWATCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.ECWATCH_CPU_PROF] : [];
+  const child = spawn(process.execPath, [...profile, cli, "serve", "--nats", backing.nats.url, "--redis", backing.redis.url, "--port", String(port), "--workers", workers, "--log-level", "warn"], { stdio: ["ignore", "ignore", "pipe"] });
   // Its stderr is shown only when it fails: a started server prints its address there.
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
@@ -386,13 +397,13 @@ function summarize(runs, shapes, servers) {
             max: pick((r) => r.latency.max),
             missed: mine.reduce((sum, r) => sum + r.missed, 0),
             cpuMsPer1000: pick((r) => r.serverCpuMsPer1000),
-            ...(server.startsWith("ecwatch") && { natsCpuMsPer1000: pick((r) => r.natsCpuMsPer1000) }),
+            ...(!server.startsWith("nchan") && { natsCpuMsPer1000: pick((r) => r.natsCpuMsPer1000) }),
           },
         ];
       }),
     );
     const ratios = {};
-    for (const e of servers.filter((s) => s.startsWith("ecwatch"))) {
+    for (const e of servers.filter((s) => !s.startsWith("nchan"))) {
       for (const n of servers.filter((s) => s.startsWith("nchan"))) {
         const a = per[e];
         const b = per[n];

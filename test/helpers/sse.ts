@@ -1,4 +1,4 @@
-import { request } from "node:http";
+import { type IncomingHttpHeaders, request } from "node:http";
 import { forEachSseBlock } from "../../src/api/sse.js";
 
 export interface SseEvent {
@@ -11,6 +11,10 @@ export class SseReader {
   readonly events: SseEvent[] = [];
   readonly comments: string[] = [];
   status = 0;
+  /** The response's headers. */
+  headers: IncomingHttpHeaders = {};
+  /** The local port of the stream's connection (see connectionOwner). */
+  localPort = 0;
   /** True once the stream closed (the server ended it, or its connection broke). */
   ended = false;
   private waiters: Array<() => void> = [];
@@ -21,6 +25,8 @@ export class SseReader {
     return new Promise((resolve, reject) => {
       const req = request(url, { headers: { accept: "text/event-stream", ...headers } }, (res) => {
         reader.status = res.statusCode ?? 0;
+        reader.headers = res.headers;
+        reader.localPort = res.socket.localPort ?? 0;
         forEachSseBlock(res, (block) => reader.parse(block));
         res.once("close", () => {
           reader.ended = true;
