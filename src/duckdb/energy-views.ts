@@ -16,6 +16,24 @@ import { DEFAULT_STALE_AFTER_MS, LEARNED_GAPS, UNKNOWN_CADENCE_MS } from "../ene
 export const READINGS_COLUMNS = "community_id, meter_id, measured_at, gen_w, con_w, seq, interval_ms, averaged";
 
 const Q = SETTLEMENT_INTERVAL_MS;
+const previous = Array.from({ length: LEARNED_GAPS }, (_, i) => `prev_${i + 1}`);
+/** lag(at_ms, 1) … lag(at_ms, LEARNED_GAPS), as prev_1 … */
+const lags = previous.map((name, i) => `lag(at_ms, ${i + 1}) OVER w AS ${name}`).join(", ");
+/** The gaps between at_ms, prev_1, … prev_LEARNED_GAPS, the newest first: null where the meter has no reading that far back. */
+const gaps = ["at_ms", ...previous].slice(0, -1).map((later, i) => `${later} - ${previous[i]}`);
+const median3 = (x: string, y: string, z: string): string => `greatest(least(${x}, ${y}), least(greatest(${x}, ${y}), ${z}))`;
+/**
+ * The lower median of the gaps, as learnedCadenceMs (validity.ts): with all five, without a list
+ * per row (of a, b, c, d the smallest and the largest cannot be the median; the median of five is
+ * that of e and the two left); with fewer (a meter's first readings), sorted as a list.
+ */
+const learnedCadence = ((): string => {
+  if (LEARNED_GAPS !== 5) throw new Error("the SQL median is written for 5 gaps");
+  const [a, b, c, d, e] = gaps as [string, string, string, string, string];
+  const all = median3(e, `greatest(least(${a}, ${b}), least(${c}, ${d}))`, `least(greatest(${a}, ${b}), greatest(${c}, ${d}))`);
+  const fewer = `list_sort(list_filter([${gaps.join(", ")}], lambda g: g IS NOT NULL))[(${gaps.map((g) => `(${g} IS NOT NULL)::INTEGER`).join(" + ")} - 1) // 2 + 1]`;
+  return `CASE WHEN prev_${LEARNED_GAPS} IS NOT NULL THEN ${all} ELSE ${fewer} END`;
+})();
 
 /**
  * One row per reading: a reading published twice (a duplicate with its own de-duplication id, a
@@ -45,15 +63,12 @@ WITH corrected AS (
 ), latest AS (
   SELECT community_id, meter_id, at_ms, r.gen_w, r.con_w, r.interval_ms, coalesce(r.averaged, false) AS averaged FROM corrected
 ), neighbours AS (
-  SELECT *,
-    lag(at_ms) OVER w AS prev_ms,
-    lead(at_ms) OVER w AS next_ms,
-    lead(CASE WHEN averaged THEN interval_ms END) OVER w AS next_interval_ms,
-    list(at_ms) OVER (w ROWS BETWEEN ${LEARNED_GAPS} PRECEDING AND CURRENT ROW) AS recent
+  -- one sort: lag offsets, not a list per window frame, give the meter's last LEARNED_GAPS gaps
+  SELECT *, lead(at_ms) OVER w AS next_ms, lead(CASE WHEN averaged THEN interval_ms END) OVER w AS next_interval_ms, ${lags}
   FROM latest
   WINDOW w AS (PARTITION BY community_id, meter_id ORDER BY at_ms)
 ), cadenced AS (
-  SELECT *, coalesce(interval_ms, list_sort(list_transform(recent[2:], lambda t, i: t - recent[i]))[(len(recent) - 2) // 2 + 1], ${UNKNOWN_CADENCE_MS}) AS cadence_ms
+  SELECT *, prev_1 AS prev_ms, coalesce(interval_ms, ${learnedCadence}, ${UNKNOWN_CADENCE_MS}) AS cadence_ms
   FROM neighbours
 ), intervals AS (
   SELECT community_id, meter_id, gen_w, con_w,
