@@ -1,8 +1,8 @@
 /**
  * The archive's 15-minute energy against the aggregator's rule, on real servers (issue 22): a
  * mixed-cadence community (15-minute averaged gateways, 1-minute meters, 1–10 s devices, each on
- * its own phase with jitter) with duplicates and reordered readings, archived by the archiver,
- * holds exactly one row per published valid reading, and every meter's energy per complete
+ * its own phase with jitter) with duplicates, reordered and lost readings and meters going
+ * silent, archived by the archiver, holds exactly one row per published valid reading, and every meter's energy per complete
  * quarter hour from `meter_energy_15m` equals the simulator's ground truth (the same rule, in
  * TypeScript) to the bit — at each cadence.
  */
@@ -127,7 +127,7 @@ describe("the archive's 15-minute energy", () => {
         intervalMs: 60_000,
         startMs: START,
         durationMs: HOURS * HOUR,
-        faults: parseFaults("duplicate=0.02,reorder=0.02"),
+        faults: parseFaults("duplicate=0.02,reorder=0.02,dropout=0.01,offline=0.002"),
         phase: "spread",
         jitter: 0.1,
       });
