@@ -20,11 +20,10 @@ import { GroundTruth } from "../../src/sim/ground-truth.js";
 import { planSimulation } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import { decodeReading } from "../../src/wire/decode-reading.js";
-import { PARTITIONS, archiveConsumer, partitionOf, partitionStream } from "../../src/wire/names.js";
 import type { OutgoingMessage, ReadingSink, SinkDone } from "../../src/wire/reading-sink.js";
-import { type QuarterEnergy, archivedQuarters, maxDifferenceWh, queryArchive, truthQuarters } from "../helpers/archive-energy.js";
+import { type QuarterEnergy, archived, archivedQuarters, maxDifferenceWh, queryArchive, streamReadings, truthQuarters } from "../helpers/archive-energy.js";
 import { count } from "../helpers/faults.js";
-import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
+import { startTestStack, type TestStack } from "../helpers/stack.js";
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 5, 21, 10);
@@ -84,27 +83,10 @@ class RecordingSink implements ReadingSink {
 /** The ground truth of the readings in the order the partition stream holds them: the aggregator's input (see exact-energy.test.ts). */
 async function truthOfStream(): Promise<GroundTruth> {
   const truth = new GroundTruth(STALE_AFTER_MS);
-  const stream = partitionStream(partitionOf(COMMUNITY));
-  const last = (await bus.jsm.streams.info(stream)).state.last_seq;
-  const messages = await (await bus.js.consumers.get(stream)).consume({ max_messages: 5_000 });
-  for await (const msg of messages) {
-    const decoded = decodeReading(msg.subject, msg.string(), msg.seq);
-    if (decoded.ok) truth.record(decoded.communityId, decoded.meterId, decoded.state);
-    if (msg.seq >= last) break;
-  }
-  await messages.close();
+  for (const { communityId, meterId, state } of await streamReadings(bus, COMMUNITY)) truth.record(communityId, meterId, state);
   return truth;
 }
 
-const archived = (): Promise<true> =>
-  eventually(
-    async () => {
-      const infos = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => bus.jsm.consumers.info(partitionStream(p), archiveConsumer(p))));
-      return infos.every((info) => info.num_pending + info.num_ack_pending === 0) ? true : undefined;
-    },
-    60_000,
-    "the archiver to acknowledge everything",
-  );
 
 /** The quarter hours of the meters of one cadence. */
 const ofMeters = (quarters: QuarterEnergy, meters: ReadonlySet<string>): QuarterEnergy => new Map([...quarters].filter(([key]) => meters.has(key.split(" ")[0]!)));
@@ -135,7 +117,7 @@ describe("the archive's 15-minute energy", () => {
       simulator = new Simulator(sink, simulation.source, { speed: Number.POSITIVE_INFINITY, staleAfterMs: STALE_AFTER_MS });
       await simulator.start();
       expect(simulator.stats.errors).toBe(0);
-      await archived();
+      await archived(bus, 60_000);
     } finally {
       await nc.drain();
       await service.stop();
