@@ -16,10 +16,9 @@ import { JetStreamPublisher } from "../../src/nats/jetstream-publisher.js";
 import { parseFaults } from "../../src/sim/faults.js";
 import { planSimulation } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
-import { decodeReading } from "../../src/wire/decode-reading.js";
-import { PARTITIONS, archiveConsumer, partitionOf, partitionStream } from "../../src/wire/names.js";
+import { archived, streamReadings } from "../helpers/archive-energy.js";
 import { CliProcess, runCli } from "../helpers/cli.js";
-import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
+import { startTestStack, type TestStack } from "../helpers/stack.js";
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 5, 21, 22);
@@ -90,32 +89,12 @@ async function simulate(hours: number, speed: number): Promise<Simulator> {
   }
 }
 
-/** Every valid reading the community's partition stream holds, as `meter/seq`. */
+/** Every valid reading the community's partition stream holds, as `meter/seq`, once (a duplicate is a message of its own, one row of `readings`). */
 async function validReadingsOfStream(): Promise<string[]> {
-  const stream = partitionStream(partitionOf(COMMUNITY));
-  const last = (await bus.jsm.streams.info(stream)).state.last_seq;
-  const ordered = await bus.js.consumers.get(stream);
-  const messages = await ordered.consume({ max_messages: 5_000 });
-  const keys: string[] = [];
-  for await (const msg of messages) {
-    const decoded = decodeReading(msg.subject, msg.string(), msg.seq);
-    if (decoded.ok) keys.push(`${decoded.meterId}/${decoded.state.seq}`);
-    if (msg.seq >= last) break;
-  }
-  await messages.close();
-  return keys.sort();
+  const readings = await streamReadings(bus, COMMUNITY);
+  return [...new Set(readings.map(({ meterId, state }) => `${meterId}/${state.seq}`))].sort();
 }
 
-/** Resolves once the archiver's consumers have nothing left to deliver or acknowledge. */
-const archived = (timeoutMs: number): Promise<true> =>
-  eventually(
-    async () => {
-      const infos = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => bus.jsm.consumers.info(partitionStream(p), archiveConsumer(p))));
-      return infos.every((info) => info.num_pending + info.num_ack_pending === 0) ? true : undefined;
-    },
-    timeoutMs,
-    "the archiver to acknowledge everything",
-  );
 
 /** The archive's rows, as `meter/seq`, read back with DuckDB through the `readings` view. */
 async function archivedRows(): Promise<string[]> {
@@ -145,7 +124,7 @@ describe("the archive", () => {
         if (row!.n > 0) readWhileWriting += 1;
       }
       await running;
-      await archived(30_000);
+      await archived(bus, 30_000);
       expect(readWhileWriting).toBeGreaterThan(0);
     } finally {
       await service.stop();
@@ -189,7 +168,7 @@ describe("the archive", () => {
       }
       await running;
       // What a killed archiver had not acknowledged comes again after the consumer's ack wait (30 s).
-      await archived(120_000);
+      await archived(bus, 120_000);
     } finally {
       archiver.kill("SIGKILL");
       await archiver.exited;
