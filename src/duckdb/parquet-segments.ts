@@ -1,7 +1,7 @@
 import { open, readdir, rename, rm, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBConnection } from "@duckdb/node-api";
-import { type Segment, TEMPORARY_SUFFIX, parseSegmentName } from "../wire/archive-layout.js";
+import { type Segment, parseSegmentName, temporaryPath } from "../wire/archive-layout.js";
 
 /**
  * The archive's segments as Parquet files written by an in-memory DuckDB (issue 22). A file
@@ -17,7 +17,7 @@ const STAGING_COLUMNS = "meter_id VARCHAR, measured_at TIMESTAMPTZ, gen_w INTEGE
 export const sqlString = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 
 /** Flushes a file's (or folder's) data to the disk: what makes a rename durable. */
-async function syncPath(path: string): Promise<void> {
+export async function syncPath(path: string): Promise<void> {
   const handle = await open(path, "r");
   try {
     await handle.sync();
@@ -69,7 +69,7 @@ export class ParquetSegments {
 
   private async writeNow(segment: Segment): Promise<number> {
     const target = join(this.dir, segment.path);
-    const temporary = `${target.slice(0, -".parquet".length)}${TEMPORARY_SUFFIX}`;
+    const temporary = temporaryPath(target);
     const folder = target.slice(0, target.lastIndexOf("/"));
     // A new day's folder (and a new community's) is synced into its parent too, or a crash could lose it with its files.
     const created = await mkdir(folder, { recursive: true });
