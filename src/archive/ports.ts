@@ -1,4 +1,4 @@
-import type { ArchiveFile, Segment } from "../wire/archive-layout.js";
+import type { ArchiveDay, ArchiveFile, Segment } from "../wire/archive-layout.js";
 import type { ExportRange } from "./export-plan.js";
 
 /**
@@ -35,6 +35,24 @@ export interface SegmentStore {
   storedSeqs(partition: number, aboveSeq: number): Promise<number[]>;
   /** Writes a segment durably: under a temporary name, synced, renamed into place, the folder synced. Resolves its size in bytes. */
   write(segment: Segment): Promise<number>;
+}
+
+/**
+ * The archive's day folders, for compaction and retention (`src/archive/compactor.ts`). Paths are
+ * relative to the archive's directory. Each step is its own call so that the compactor owns their
+ * order, which is what makes a crash at any point lose and duplicate nothing.
+ */
+export interface DayStore {
+  /** Every community's day folders. */
+  days(): Promise<ArchiveDay[]>;
+  /** Writes the rows of the segments `inputs` to `temporary`, each stream sequence once, and syncs it. */
+  merge(inputs: readonly string[], temporary: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** Flushes a folder's entries to the disk: what makes a rename or a removal durable. */
+  syncFolder(folder: string): Promise<void>;
+  remove(path: string): Promise<void>;
+  /** Removes a day's folder with all it holds, durably. */
+  removeDay(communityId: string, date: string): Promise<void>;
 }
 
 export interface ArchivePorts {

@@ -268,10 +268,11 @@ export const archive: CommandSpec<ArchiveFlags> = {
     nats: natsFlag,
     dir: archiveDirFlag,
     flushEvery: durationFlag("--flush-every <duration>", "write what waits at least this often (sooner by size)", { min: 100, default: 10_000 }),
+    retentionAge: durationFlag("--retention-age <duration>", "remove the days of its partitions that ended more than this long ago (default: keep every day)"),
     logLevel: logLevelFlag,
     ...natsSecurityFlags,
   }),
-  examples: ["ecwatch archive", "ecwatch archive --dir /var/lib/ecwatch/archive --nats nats://10.0.0.5:4222", 'ecwatch query "SELECT count(*) FROM readings"'],
+  examples: ["ecwatch archive", "ecwatch archive --dir /var/lib/ecwatch/archive --nats nats://10.0.0.5:4222 --retention-age 400d", 'ecwatch query "SELECT count(*) FROM readings"'],
   run: async (flags) => (await import("../commands/archive.js")).runArchive(flags),
 };
 

@@ -170,10 +170,12 @@ describe("the archive", () => {
       // What a killed archiver had not acknowledged comes again after the consumer's ack wait (30 s).
       await archived(bus, 120_000);
     } finally {
-      archiver.kill("SIGKILL");
+      // Stopped, not killed: a compaction (each restart compacts the finished days) that a kill cut short leaves rows twice until the next one.
+      archiver.kill("SIGTERM");
       await archiver.exited;
     }
-    expect(readdirSync(archiveDir, { recursive: true }).filter((entry) => String(entry).endsWith(".tmp")).length).toBeLessThanOrEqual(kills);
+    // A kill can cut short a flush's write and a compaction's.
+    expect(readdirSync(archiveDir, { recursive: true }).filter((entry) => String(entry).endsWith(".tmp")).length).toBeLessThanOrEqual(2 * kills);
     const expected = await validReadingsOfStream();
     expect(await archivedRows()).toEqual(expected);
     expect(kills).toBeGreaterThanOrEqual(3);
