@@ -4,7 +4,8 @@ import type { ConnectionSecurity } from "../config/connection-settings.js";
 import { ArchiveQuery } from "../duckdb/archive-query.js";
 import { ParquetSegments } from "../duckdb/parquet-segments.js";
 import { natsArchiveSource } from "../nats/archive-readings.js";
-import { PARTITIONS } from "../wire/names.js";
+import { openKvEntries } from "../nats/kv-entries.js";
+import { ARCHIVE_STATE_BUCKET, PARTITIONS } from "../wire/names.js";
 import { ensureReadingTopology, openNats } from "./adapters.js";
 
 /** A running archiver (issue 22) with its own NATS connection and DuckDB. */
@@ -15,16 +16,17 @@ export interface ArchiveService {
   stop(): Promise<void>;
 }
 
-/** Connects, ensures the streams and the archiver's consumers, and archives every partition into `dir`. */
-export async function startArchiving(natsUrl: string, dir: string, options: { readonly security?: ConnectionSecurity } & Omit<ArchiverOptions, "partitions"> = {}): Promise<ArchiveService> {
+/** Connects, ensures the streams, the archivers' consumers and their lease bucket, and archives the partitions it holds into `dir`. */
+export async function startArchiving(natsUrl: string, dir: string, options: { readonly security?: ConnectionSecurity } & ArchiverOptions = {}): Promise<ArchiveService> {
   const nc = await openNats(natsUrl, "ecwatch-archive", options.security);
   let segments: ParquetSegments | undefined;
   try {
     const jsm = await ensureReadingTopology(nc);
     const partitions = Array.from({ length: PARTITIONS }, (_, partition) => partition);
     const { source, created } = await natsArchiveSource(jetstream(nc), jsm, partitions);
+    const leases = await openKvEntries(nc, jsm, ARCHIVE_STATE_BUCKET);
     segments = await ParquetSegments.open(dir);
-    const archiver = await Archiver.start({ source, segments }, { ...options, partitions });
+    const archiver = await Archiver.start({ source, segments, leases }, options);
     const opened = segments;
     let stopping: Promise<void> | undefined;
     return {

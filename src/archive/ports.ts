@@ -1,9 +1,11 @@
+import type { LeaseStore } from "../leases/lease.js";
 import type { Segment } from "../wire/archive-layout.js";
 
 /**
  * What the archiver needs from the world (issue 22), named for its purpose. The NATS adapter
- * (`src/nats/archive-readings.ts`) and the DuckDB one (`src/duckdb/parquet-segments.ts`)
- * implement these once; unit tests use hand-written fakes (`test/helpers/archive-fakes.ts`).
+ * (`src/nats/archive-readings.ts`, `src/nats/kv-entries.ts`) and the DuckDB one
+ * (`src/duckdb/parquet-segments.ts`) implement these once; unit tests use hand-written fakes
+ * (`test/helpers/archive-fakes.ts`, `test/helpers/lease-fakes.ts`).
  */
 
 /** A message of a partition's stream, delivered to the archiver's own durable consumer. */
@@ -39,4 +41,6 @@ export interface SegmentStore {
 export interface ArchivePorts {
   readonly source: ArchiveSource;
   readonly segments: SegmentStore;
+  /** The archivers' leases and members (`ec_archive_state`). */
+  readonly leases: LeaseStore;
 }
