@@ -1,6 +1,6 @@
 import type { HistoryFlags } from "../commands/history.js";
 import type { QueryFlags } from "../commands/query.js";
-import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
+import { ARCHIVE_DIR_DEFAULT_TEXT } from "../config/archive-dir.js";
 import type { MetersFlags } from "../commands/meters.js";
 import type { MonitorFlags } from "../commands/monitor.js";
 import type { TailFlags } from "../commands/tail.js";
@@ -63,10 +63,10 @@ export const history: CommandSpec<HistoryFlags, string> = {
 /** `ecwatch query`: read-only SQL over the archive (issue 22). */
 export const query: CommandSpec<QueryFlags, string | undefined> = {
   name: "query",
-  description: "read-only SQL (DuckDB) over the archive that `ecwatch archive` writes",
+  description: "read-only SQL (DuckDB) over the archive that `ecwatch archive` (and `ecwatch up`) writes",
   argument: { name: "[sql]", description: "one SELECT, e.g. \"SELECT meter_id, max(gen_w) FROM readings GROUP BY ALL\"", parse: (value) => value },
   options: optionTable<QueryFlags>()({
-    dir: { flags: "--dir <path>", description: "the archive's directory", default: DEFAULT_ARCHIVE_DIR },
+    dir: { flags: "--dir <path>", description: `the archive's directory (default: ${ARCHIVE_DIR_DEFAULT_TEXT})` },
     json: { flags: "--json", description: "print the rows as a JSON array", conflicts: ["csv"] },
     csv: { flags: "--csv", description: "print the rows as CSV" },
     schema: { flags: "--schema", description: "print the tables and views, each with a line on what it holds" },
