@@ -49,5 +49,8 @@ export async function startArchiving(natsUrl: string, dir: string, options: { re
   }
 }
 
+/** Removes the archive's segments from `dir` (up --fresh); resolves how many. */
+export const wipeArchive = (dir: string): Promise<number> => ParquetSegments.removeAll(dir);
+
 /** Read-only SQL over the archive in `dir`. */
 export const openArchiveQuery = (dir: string): Promise<ArchiveQuery> => ArchiveQuery.open(dir);

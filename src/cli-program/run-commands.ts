@@ -85,7 +85,7 @@ export const up: CommandSpec<UpFlags> = {
     rateLimit: rateLimitFlag,
     rateBurst: rateBurstFlag,
     cors: corsFlag,
-    fresh: { flags: "--fresh", description: "wipe stream, KV and cache before starting" },
+    fresh: { flags: "--fresh", description: "wipe stream, KV, cache and the archive's segments before starting" },
     nats: natsFlag,
     redis: redisFlag,
     staleAfter: staleAfterFlag,

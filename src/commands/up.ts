@@ -16,7 +16,7 @@ import { freePort, preferredOrFreePort } from "../stack/ports.js";
 import { startApiPool } from "../app/api-pool.js";
 import type { ApiAccess } from "../api/access.js";
 import { type AggregationService, type ApiOptions, type ApiService, startAggregation, startApi, startSimulation } from "../app/services.js";
-import { type ArchiveService, startArchiving } from "../app/archive.js";
+import { type ArchiveService, startArchiving, wipeArchive } from "../app/archive.js";
 import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
 import { reapOrphans, removeState, runningStack, STATE_DIR, writeState } from "../stack/state-file.js";
 import { redactUrl, withoutCredentials } from "../url.js";
@@ -168,7 +168,11 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
     const redisUrl = flags.redis ?? (await startOwnRedis(servers, started)).url;
     record("", natsUrl, redisUrl);
     checkpoint();
-    if (flags.fresh) await wipeEverything(natsUrl, redisUrl, security);
+    if (flags.fresh) {
+      await wipeEverything(natsUrl, redisUrl, security);
+      // Its segments name sequences of the streams just wiped: the new streams count from 1 again.
+      if (archiveDir) await wipeArchive(archiveDir);
+    }
 
     const aggregation: AggregationService = await startAggregation(natsUrl, redisUrl, {
       staleAfterMs: flags.staleAfter,
