@@ -8,7 +8,8 @@ import { ParquetDays } from "../duckdb/parquet-days.js";
 import { ParquetExport } from "../duckdb/parquet-export.js";
 import { ParquetSegments } from "../duckdb/parquet-segments.js";
 import { natsArchiveSource } from "../nats/archive-readings.js";
-import { PARTITIONS } from "../wire/names.js";
+import { openKvEntries } from "../nats/kv-entries.js";
+import { ARCHIVE_STATE_BUCKET, PARTITIONS } from "../wire/names.js";
 import { ensureReadingTopology, openNats } from "./adapters.js";
 import { systemClock } from "./clock.js";
 
@@ -25,11 +26,14 @@ export interface ArchiveService {
 /** How its days are looked after; the clock defaults to the system's. */
 export type DayOptions = Omit<CompactorOptions, "partitions" | "clock"> & Partial<Pick<CompactorOptions, "clock">>;
 
-/** Connects, ensures the streams and the archiver's consumers, and archives every partition into `dir`, compacting its finished days. */
+/**
+ * Connects, ensures the streams, the archivers' consumers and their lease bucket, archives the
+ * partitions it holds into `dir`, and compacts those partitions' finished days.
+ */
 export async function startArchiving(
   natsUrl: string,
   dir: string,
-  options: { readonly security?: ConnectionSecurity; readonly days?: DayOptions } & Omit<ArchiverOptions, "partitions"> = {},
+  options: { readonly security?: ConnectionSecurity; readonly days?: DayOptions } & ArchiverOptions = {},
 ): Promise<ArchiveService> {
   const nc = await openNats(natsUrl, "ecwatch-archive", options.security);
   let segments: ParquetSegments | undefined;
@@ -38,11 +42,12 @@ export async function startArchiving(
     const jsm = await ensureReadingTopology(nc);
     const partitions = Array.from({ length: PARTITIONS }, (_, partition) => partition);
     const { source, created } = await natsArchiveSource(jetstream(nc), jsm, partitions);
+    const leases = await openKvEntries(nc, jsm, ARCHIVE_STATE_BUCKET);
     segments = await ParquetSegments.open(dir);
-    const archiver = await Archiver.start({ source, segments }, { ...options, partitions });
-    // Started after the archiver has read the stream sequences its segments hold.
+    const archiver = await Archiver.start({ source, segments, leases }, options);
+    // Started after the archiver has read the stream sequences its segments hold; it looks after the partitions held at each pass.
     days = await ParquetDays.open(dir);
-    const compactor = Compactor.start(days, { clock: systemClock, ...options.days, partitions: () => partitions });
+    const compactor = Compactor.start(days, { clock: systemClock, ...options.days, partitions: () => archiver.partitions });
     const opened = segments;
     const openedDays = days;
     let stopping: Promise<void> | undefined;
@@ -69,6 +74,9 @@ export async function startArchiving(
     throw err;
   }
 }
+
+/** Removes the archive's segments from `dir` (up --fresh); resolves how many. */
+export const wipeArchive = (dir: string): Promise<number> => ParquetSegments.removeAll(dir);
 
 /** Read-only SQL over the archive in `dir`. */
 export const openArchiveQuery = (dir: string): Promise<ArchiveQuery> => ArchiveQuery.open(dir);

@@ -1,10 +1,13 @@
+import type { LeaseStore } from "../leases/lease.js";
 import type { ArchiveDay, ArchiveFile, Segment } from "../wire/archive-layout.js";
 import type { ExportRange } from "./export-plan.js";
 
 /**
- * What the archiver and the export need from the world (issue 22), named for its purpose. The
- * NATS adapter (`src/nats/archive-readings.ts`) and the DuckDB ones (`src/duckdb/parquet-segments.ts`,
- * `src/duckdb/parquet-export.ts`) implement these once; unit tests use hand-written fakes (`test/helpers/archive-fakes.ts`).
+ * What the archiver, the compactor and the export need from the world (issue 22), named for
+ * their purpose. The NATS adapters (`src/nats/archive-readings.ts`, `src/nats/kv-entries.ts`)
+ * and the DuckDB ones (`src/duckdb/parquet-segments.ts`, `parquet-days.ts`, `parquet-export.ts`)
+ * implement these once; unit tests use hand-written fakes (`test/helpers/archive-fakes.ts`,
+ * `test/helpers/lease-fakes.ts`).
  */
 
 /** A message of a partition's stream, delivered to the archiver's own durable consumer. */
@@ -58,6 +61,8 @@ export interface DayStore {
 export interface ArchivePorts {
   readonly source: ArchiveSource;
   readonly segments: SegmentStore;
+  /** The archivers' leases and members (`ec_archive_state`). */
+  readonly leases: LeaseStore;
 }
 
 /** A file an export wrote. */

@@ -5,7 +5,7 @@ import type { MetersFlags } from "../commands/meters.js";
 import type { MonitorFlags } from "../commands/monitor.js";
 import type { TailFlags } from "../commands/tail.js";
 import type { WearEmuFlags } from "../commands/wear-emu.js";
-import { apiFlag, archiveDirFlag, collectCommunity } from "../cli/common-options.js";
+import { apiFlag, archiveReadDirFlag, collectCommunity } from "../cli/common-options.js";
 import { type ArgumentSpec, type CommandSpec, durationFlag, optionTable } from "../cli/option-table.js";
 import { archiveTime, communityId, glanceRate, historyTime, integer, oneOf, positiveNumber, qualifiedName, receiverClass, timeZone, watchTarget } from "../cli/options.js";
 import { STEP_NAMES } from "../energy/history-query.js";
@@ -63,10 +63,10 @@ export const history: CommandSpec<HistoryFlags, string> = {
 /** `ecwatch query`: read-only SQL over the archive (issue 22). */
 export const query: CommandSpec<QueryFlags, string | undefined> = {
   name: "query",
-  description: "read-only SQL (DuckDB) over the archive that `ecwatch archive` writes",
+  description: "read-only SQL (DuckDB) over the archive that `ecwatch archive` (and `ecwatch up`) writes",
   argument: { name: "[sql]", description: "one SELECT, e.g. \"SELECT meter_id, max(gen_w) FROM readings GROUP BY ALL\"", parse: (value) => value },
   options: optionTable<QueryFlags>()({
-    dir: archiveDirFlag,
+    dir: archiveReadDirFlag,
     json: { flags: "--json", description: "print the rows as a JSON array", conflicts: ["csv"] },
     csv: { flags: "--csv", description: "print the rows as CSV" },
     schema: { flags: "--schema", description: "print the tables and views, each with a line on what it holds" },
@@ -85,7 +85,7 @@ export const exportCommand: CommandSpec<ExportFlags> = {
   name: "export",
   description: "write the archive's readings of a range [from, to) as Parquet in the same layout (community_id=<id>/date=<YYYY-MM-DD>/) to a new folder: whole days copied, the first and last filtered",
   options: optionTable<ExportFlags>()({
-    dir: archiveDirFlag,
+    dir: archiveReadDirFlag,
     from: { flags: "--from <time>", description: "start (included): ISO-8601 with a zone, a date (00:00 UTC), or relative like -24h", parse: archiveTime },
     to: { flags: "--to <time>", description: "end (excluded): as --from, or now", parse: archiveTime, default: "now" },
     community: { flags: "--community <id>", description: "only this community, repeatable (default: all)", parse: collectCommunity },

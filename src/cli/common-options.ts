@@ -1,3 +1,4 @@
+import { ARCHIVE_DIR_DEFAULT_TEXT } from "../config/archive-dir.js";
 import { DEFAULTS } from "../config/defaults.js";
 import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
 import type { SecurityFlags } from "../config/connection-settings.js";
@@ -12,6 +13,8 @@ export const redisFlag: FlagSpec<string> = { flags: "--redis <url>", description
 export const apiFlag: FlagSpec<string> = { flags: "--api <url>", description: `API base URL (env ECWATCH_API; default: a running \`ecwatch up\`, else ${DEFAULTS.api})`, parse: url(["http", "https"]) };
 /** The archive's folder: where `archive` writes and `query` and `export` read (issue 22). */
 export const archiveDirFlag: FlagSpec<string> = { flags: "--dir <path>", description: "the archive's directory", default: DEFAULT_ARCHIVE_DIR };
+/** The archive that `query` and `export` read: resolved at run time (resolveArchiveDir). */
+export const archiveReadDirFlag: FlagSpec<string> = { flags: "--dir <path>", description: `the archive's directory (default: ${ARCHIVE_DIR_DEFAULT_TEXT})` };
 export const logLevelFlag: FlagSpec<LogLevel> = {
   flags: "--log-level <level>",
   description: `what to log on stderr: ${LOG_LEVELS.join(", ")} (JSON lines when stderr is not a terminal, readable lines on one)`,

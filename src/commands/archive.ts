@@ -45,13 +45,21 @@ export async function runArchive(flags: ArchiveFlags): Promise<ExitCode> {
     },
   });
   if (service.created.length) log.info(`created consumers ${service.created.join(", ")}`);
+  const { archiver } = service;
+  const { stats } = archiver;
+  let held = archiver.partitions.join(",");
   // The ready line stays plain text: scripts and tests wait for it.
-  process.stderr.write(`archiving ${redactUrl(natsUrl)} → ${flags.dir} (Ctrl-C stops)\n`);
-  const { stats } = service.archiver;
+  process.stderr.write(`archiving ${redactUrl(natsUrl)} → ${flags.dir} as archiver ${archiver.id}, partitions ${held || "none"} (Ctrl-C stops)\n`);
   const days = service.compactor.stats;
   const ticker = setInterval(() => {
+    // Another archiver joined, stopped or died: the partitions are shared anew.
+    if (archiver.partitions.join(",") !== held) {
+      held = archiver.partitions.join(",");
+      status.clear();
+      log.info(`holds partitions ${held || "none"}`);
+    }
     status.update(
-      `archived ${stats.archived} · segments ${stats.segments} (${stats.bytes} bytes) · already stored ${stats.alreadyStored} · invalid ${stats.invalid} · days compacted ${days.compactions}, expired ${days.expired}`,
+      `partitions ${held || "none"} · archived ${stats.archived} · segments ${stats.segments} (${stats.bytes} bytes) · already stored ${stats.alreadyStored} · invalid ${stats.invalid} · days compacted ${days.compactions}, expired ${days.expired}`,
     );
   }, 500);
   await untilSignal();

@@ -63,7 +63,8 @@ const pad = (seq: number): string => String(seq).padStart(12, "0");
 /**
  * `p<partition>-<first>-<last>-<tag>.parquet`: first and last are the lowest and highest stream
  * sequences of the readings in the file (so a restart reads only the files that can hold
- * sequences it may be delivered again); the tag keeps two flushes over the same span apart.
+ * sequences it may be delivered again); the tag (`<archiver>-<flush>`, lower-case letters and
+ * digits) keeps two flushes over the same span apart, also two archivers' flushes.
  */
 export function segmentName(partition: number, readings: readonly ArchivedReading[], tag: string): string {
   let first = Number.POSITIVE_INFINITY;
@@ -80,7 +81,7 @@ export const segmentFileName = (partition: number, firstSeq: number, lastSeq: nu
 
 /** What a segment's file name says, or undefined for a file that is not a segment (e.g. one written by an export, or a temporary one). */
 export function parseSegmentName(name: string): { readonly partition: number; readonly firstSeq: number; readonly lastSeq: number } | undefined {
-  const match = /^p(\d{1,4})-(\d{12})-(\d{12})-[0-9a-z]+\.parquet$/.exec(name);
+  const match = /^p(\d{1,4})-(\d{12})-(\d{12})-[0-9a-z]+(?:-[0-9a-z]+)?\.parquet$/.exec(name);
   if (!match) return undefined;
   return { partition: Number(match[1]), firstSeq: Number(match[2]), lastSeq: Number(match[3]) };
 }

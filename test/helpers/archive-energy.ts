@@ -1,28 +1,16 @@
-import { ArchiveQuery } from "../../src/duckdb/archive-query.js";
 import { ParquetSegments } from "../../src/duckdb/parquet-segments.js";
 import { type Energy, WMS_PER_WH } from "../../src/energy/meter-energy.js";
 import type { Bus } from "../../src/nats/bus.js";
 import type { GroundTruth } from "../../src/sim/ground-truth.js";
 import { type ArchivedReading, segmentsOf } from "../../src/wire/archive-layout.js";
 import { type Decoded, decodeReading } from "../../src/wire/decode-reading.js";
-import { PARTITIONS, archiveConsumer, partitionOf, partitionStream } from "../../src/wire/names.js";
-import { eventually } from "./stack.js";
+import { partitionOf, partitionStream } from "../../src/wire/names.js";
+import { queryArchive } from "./archive-run.js";
 
 /** A meter's energy in one quarter hour, in Wh, keyed `<meter> <ISO start>`. */
 export type QuarterEnergy = Map<string, { readonly genWh: number; readonly conWh: number; readonly importWh: number; readonly exportWh: number }>;
 
 const key = (meterId: string, startMs: number): string => `${meterId} ${new Date(startMs).toISOString()}`;
-
-/** Resolves once the archiver's consumers have nothing left to deliver or acknowledge. */
-export const archived = (bus: Bus, timeoutMs: number): Promise<true> =>
-  eventually(
-    async () => {
-      const infos = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => bus.jsm.consumers.info(partitionStream(p), archiveConsumer(p))));
-      return infos.every((info) => info.num_pending + info.num_ack_pending === 0) ? true : undefined;
-    },
-    timeoutMs,
-    "the archiver to acknowledge everything",
-  );
 
 /** Every valid reading of `communityId`'s partition stream, in the order the stream holds them (the archiver's and the aggregator's input), duplicates included. */
 export async function streamReadings(bus: Bus, communityId: string): Promise<Array<Extract<Decoded, { ok: true }>>> {
@@ -46,16 +34,6 @@ export async function writeArchive(dir: string, readings: readonly ArchivedReadi
     for (const segment of segmentsOf(0, readings, tag)) await segments.write(segment);
   } finally {
     segments.close();
-  }
-}
-
-/** Runs one query on the archive in `dir`. */
-export async function queryArchive(dir: string, sql: string): Promise<ReadonlyArray<Readonly<Record<string, unknown>>>> {
-  const query = await ArchiveQuery.open(dir);
-  try {
-    return (await query.run(sql)).rows;
-  } finally {
-    query.close();
   }
 }
 

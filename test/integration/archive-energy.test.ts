@@ -21,7 +21,8 @@ import { planSimulation } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import { decodeReading } from "../../src/wire/decode-reading.js";
 import type { OutgoingMessage, ReadingSink, SinkDone } from "../../src/wire/reading-sink.js";
-import { type QuarterEnergy, archived, archivedQuarters, maxDifferenceWh, queryArchive, streamReadings, truthQuarters } from "../helpers/archive-energy.js";
+import { type QuarterEnergy, archivedQuarters, maxDifferenceWh, streamReadings, truthQuarters } from "../helpers/archive-energy.js";
+import { archived, queryArchive } from "../helpers/archive-run.js";
 import { count } from "../helpers/faults.js";
 import { startTestStack, type TestStack } from "../helpers/stack.js";
 

@@ -9,18 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startArchiving } from "../../src/app/archive.js";
-import { ArchiveQuery } from "../../src/duckdb/archive-query.js";
 import { type Bus, openBus } from "../../src/nats/bus.js";
-import { connectNats } from "../../src/nats/connect.js";
-import { JetStreamPublisher } from "../../src/nats/jetstream-publisher.js";
-import { parseFaults } from "../../src/sim/faults.js";
-import { planSimulation } from "../../src/sim/setup.js";
-import { Simulator } from "../../src/sim/simulator.js";
-import { archived, streamReadings } from "../helpers/archive-energy.js";
+import type { Simulator } from "../../src/sim/simulator.js";
+import { partitionOf } from "../../src/wire/names.js";
+import { HOUR, archived, archivedRows, simulate, validReadingsOfStreams } from "../helpers/archive-run.js";
 import { CliProcess, runCli } from "../helpers/cli.js";
 import { startTestStack, type TestStack } from "../helpers/stack.js";
 
-const HOUR = 3_600_000;
 const START = Date.UTC(2026, 5, 21, 22);
 const COMMUNITY = "community1";
 
@@ -64,55 +59,17 @@ afterEach(async () => {
 });
 
 /** `hours` of the community from 22:00 UTC, 2 % duplicates and 2 % reordered, published at `speed`. */
-async function simulate(hours: number, speed: number): Promise<Simulator> {
-  const nc = await connectNats(stack.natsUrl, "test-archive-sim");
-  try {
-    const simulation = planSimulation({
-      scenario: scenarioFile,
-      communities: 1,
-      meters: 0,
-      seed: 7,
-      level: "meter",
-      intervalMs: 60_000,
-      startMs: START,
-      durationMs: hours * HOUR,
-      faults: parseFaults("duplicate=0.02,reorder=0.02"),
-      phase: "spread",
-      jitter: 0.1,
-    });
-    const simulator = new Simulator(new JetStreamPublisher(nc), simulation.source, { speed, staleAfterMs: 30_000 });
-    await simulator.start();
-    expect(simulator.stats.errors).toBe(0);
-    return simulator;
-  } finally {
-    await nc.drain();
-  }
-}
+const simulateCommunity = (hours: number, speed: number): Promise<Simulator> => simulate(stack.natsUrl, { scenario: scenarioFile, communities: 1, hours, speed, startMs: START });
 
-/** Every valid reading the community's partition stream holds, as `meter/seq`, once (a duplicate is a message of its own, one row of `readings`). */
-async function validReadingsOfStream(): Promise<string[]> {
-  const readings = await streamReadings(bus, COMMUNITY);
-  return [...new Set(readings.map(({ meterId, state }) => `${meterId}/${state.seq}`))].sort();
-}
-
-
-/** The archive's rows, as `meter/seq`, read back with DuckDB through the `readings` view. */
-async function archivedRows(): Promise<string[]> {
-  const query = await ArchiveQuery.open(archiveDir);
-  try {
-    const { rows } = await query.run(`SELECT meter_id || '/' || seq AS key FROM readings WHERE community_id = '${COMMUNITY}'`);
-    return rows.map((row) => String(row.key)).sort();
-  } finally {
-    query.close();
-  }
-}
+/** Every valid reading the community's partition stream holds, as `community/meter/seq`. */
+const validReadingsOfStream = (): Promise<string[]> => validReadingsOfStreams(bus, [partitionOf(COMMUNITY)]);
 
 describe("the archive", () => {
   it("holds exactly one row per valid reading of a mixed-cadence community with duplicates and reordering, in Hive folders per UTC day", { timeout: 120_000 }, async () => {
     const service = await startArchiving(stack.natsUrl, archiveDir, { flushMs: 300, onError: (err) => console.error("a flush failed", err) });
     let readWhileWriting = 0;
     try {
-      const running = simulate(4, (4 * HOUR) / 10_000);
+      const running = simulateCommunity(4, (4 * HOUR) / 10_000);
       let done = false;
       void running.finally(() => (done = true));
       // `ecwatch query` reads while the archiver renames segments into place.
@@ -130,7 +87,7 @@ describe("the archive", () => {
       await service.stop();
     }
     const expected = await validReadingsOfStream();
-    const rows = await archivedRows();
+    const rows = await archivedRows(archiveDir, COMMUNITY);
     expect(rows.length).toBe(expected.length);
     expect(rows).toEqual(expected);
     expect(readdirSync(join(archiveDir, `community_id=${COMMUNITY}`)).sort()).toEqual(["date=2026-06-21", "date=2026-06-22"]);
@@ -157,7 +114,7 @@ describe("the archive", () => {
     let archiver = await start();
     let kills = 0;
     try {
-      const running = simulate(4, (4 * HOUR) / 15_000);
+      const running = simulateCommunity(4, (4 * HOUR) / 15_000);
       let done = false;
       void running.finally(() => (done = true));
       while (!done) {
@@ -177,7 +134,7 @@ describe("the archive", () => {
     // A kill can cut short a flush's write and a compaction's.
     expect(readdirSync(archiveDir, { recursive: true }).filter((entry) => String(entry).endsWith(".tmp")).length).toBeLessThanOrEqual(2 * kills);
     const expected = await validReadingsOfStream();
-    expect(await archivedRows()).toEqual(expected);
+    expect(await archivedRows(archiveDir, COMMUNITY)).toEqual(expected);
     expect(kills).toBeGreaterThanOrEqual(3);
     console.log(`${expected.length} readings archived exactly once; the archiver killed ${kills}× (kill -9) as a segment was renamed into place`);
   });

@@ -11,7 +11,8 @@ import type { MeterState } from "../../src/domain/totals.js";
 import { DEFAULT_STALE_AFTER_MS } from "../../src/energy/validity.js";
 import { GroundTruth } from "../../src/sim/ground-truth.js";
 import type { ArchivedReading } from "../../src/wire/archive-layout.js";
-import { archivedQuarters, queryArchive, truthQuarters, writeArchive } from "../helpers/archive-energy.js";
+import { archivedQuarters, truthQuarters, writeArchive } from "../helpers/archive-energy.js";
+import { queryArchive } from "../helpers/archive-run.js";
 
 const C = "c1";
 const T0 = Date.UTC(2026, 5, 21, 12);
