@@ -12,6 +12,7 @@ import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
 import { UsageError } from "../errors.js";
 import {
   apiFlag,
+  archiveDirFlag,
   corsFlag,
   logLevelFlag,
   natsFlag,
@@ -89,6 +90,7 @@ export const up: CommandSpec<UpFlags> = {
     nats: natsFlag,
     redis: redisFlag,
     staleAfter: staleAfterFlag,
+    archiveDir: archiveDirFlag,
     mqtt: { flags: "--mqtt [port]", description: "open nats-server's MQTT listener for meter devices (port 1883 when free)", parse: integer(1, 65_535) },
     cluster: { flags: "--cluster <n>", description: "start a JetStream cluster of n nats-servers instead of one (streams and KV get 3 replicas; from 3 on it survives the loss of a node)", parse: integer(3, 5) },
     json: { flags: "--json", description: "print the ready line as JSON and no live status" },
@@ -289,6 +291,7 @@ export const serve: CommandSpec<ServeFlags> = {
     rateBurst: rateBurstFlag,
     cors: corsFlag,
     staleAfter: { ...staleAfterFlag, description: "the aggregator's --stale-after: GET /communities/{id}/meters judges staleness with it, as the totals do" },
+    archiveDir: archiveDirFlag,
     logLevel: logLevelFlag,
     workers: {
       flags: "--workers <n|auto>",

@@ -1,4 +1,5 @@
 import { DEFAULTS } from "../config/defaults.js";
+import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
 import type { SecurityFlags } from "../config/connection-settings.js";
 import { LOG_LEVELS, type LogLevel } from "./log-levels.js";
 import { durationFlag, type FlagSpec, type OptionTable } from "./option-table.js";
@@ -36,6 +37,13 @@ export const staleAfterFlag: FlagSpec<number> = durationFlag(
   "the floor of a meter's tolerance: a reading holds until its meter's next one, for up to the meter's cadence (declared intervalMs, or the median of its last 5 gaps) plus half a cadence, at least this (data time); a meter silent for longer leaves the totals and the energy and counts as stale",
   { default: 30_000 },
 );
+
+/** The archive the API reads a meter's history from (issue 23): serve and up. */
+export const archiveDirFlag: FlagSpec<string> = {
+  flags: "--archive-dir <path>",
+  description: "the directory `ecwatch archive` writes: GET /communities/{id}/meters/{meterId}/history reads the meters' readings there",
+  default: DEFAULT_ARCHIVE_DIR,
+};
 
 /** Collects a repeatable --community into a list of valid ids. */
 export function collectCommunity(value: string, previous: readonly string[] | undefined): string[] {

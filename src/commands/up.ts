@@ -37,6 +37,8 @@ export interface UpFlags extends AccessFlags, SecurityFlags {
   readonly nats?: string;
   readonly redis?: string;
   readonly staleAfter: number;
+  /** The archive's directory, for the API's meter history; default `.ecwatch/archive`. */
+  readonly archiveDir: string;
   /** Open nats-server's MQTT listener for devices: true for port 1883 when free, or this port. */
   readonly mqtt?: true | number;
   /** Start a JetStream cluster of this many nats-servers instead of one. */
@@ -82,7 +84,7 @@ async function startApiWorkers(natsUrl: string, redisUrl: string, flags: UpFlags
   const option = (name: string, value: string | undefined): string[] => (value === undefined ? [] : [name, value]);
   const args = [
     "serve",
-    ...["--workers", String(workers), "--host", flags.host, "--port", String(port), "--stale-after", `${flags.staleAfter}ms`],
+    ...["--workers", String(workers), "--host", flags.host, "--port", String(port), "--stale-after", `${flags.staleAfter}ms`, "--archive-dir", flags.archiveDir],
     ...["--rate-limit", flags.rateLimit === "off" ? "off" : `${flags.rateLimit}/s`],
     ...option("--rate-burst", flags.rateBurst?.toString()),
     ...option("--cors", flags.cors?.length ? flags.cors.join(",") : undefined),
@@ -175,7 +177,7 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
     const api: UpApi =
       (flags.apiWorkers ?? 1) > 1
         ? await startApiWorkers(natsUrl, redisUrl, flags, access, aggregation.metrics, warn)
-        : await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics], staleAfterMs: flags.staleAfter }, warn).then((single) => ({
+        : await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics], staleAfterMs: flags.staleAfter, archiveDir: flags.archiveDir }, warn).then((single) => ({
             url: single.url,
             sseClients: () => single.hub.clientCount(),
             stop: () => single.stop(),

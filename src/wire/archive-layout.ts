@@ -36,8 +36,11 @@ export const TEMPORARY_SUFFIX = ".parquet.tmp";
 /** The UTC day of a data time, as YYYY-MM-DD. */
 export const utcDate = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
+/** The folder of a community, relative to the archive's directory. */
+export const communityFolder = (communityId: string): string => `community_id=${communityId}`;
+
 /** The folder of a community's day, relative to the archive's directory. */
-export const dayFolder = (communityId: string, date: string): string => `community_id=${communityId}/date=${date}`;
+export const dayFolder = (communityId: string, date: string): string => `${communityFolder(communityId)}/date=${date}`;
 
 const pad = (seq: number): string => String(seq).padStart(12, "0");
 
