@@ -12,6 +12,7 @@ import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
 import { UsageError } from "../errors.js";
 import {
   apiFlag,
+  apiArchiveDirFlag,
   archiveDirFlag,
   corsFlag,
   logLevelFlag,
@@ -100,7 +101,11 @@ export const up: CommandSpec<UpFlags> = {
       default: 1,
     },
     archive: { flags: "--no-archive", description: "run no archiver (by default up archives every reading as Parquet, for ecwatch query)" },
-    archiveDir: { flags: "--archive-dir <path>", description: `where up's archiver writes (default: ${DEFAULT_ARCHIVE_DIR})`, conflicts: ["archive"] },
+    archiveDir: {
+      flags: "--archive-dir <path>",
+      description: `where up's archiver writes, and its API reads a meter's history (default: ${DEFAULT_ARCHIVE_DIR})`,
+      conflicts: ["archive"],
+    },
     ...natsSecurityFlags,
     ...redisSecurityFlags,
   }),
@@ -293,6 +298,7 @@ export const serve: CommandSpec<ServeFlags> = {
     rateBurst: rateBurstFlag,
     cors: corsFlag,
     staleAfter: { ...staleAfterFlag, description: "the aggregator's --stale-after: GET /communities/{id}/meters judges staleness with it, as the totals do" },
+    archiveDir: apiArchiveDirFlag,
     logLevel: logLevelFlag,
     workers: {
       flags: "--workers <n|auto>",

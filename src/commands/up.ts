@@ -49,7 +49,7 @@ export interface UpFlags extends AccessFlags, SecurityFlags {
   readonly apiWorkers?: number;
   /** Run an archiver in up's process (issue 22); `--no-archive` turns it off. Default true. */
   readonly archive: boolean;
-  /** Where it archives; default `.ecwatch/archive`. */
+  /** Where it archives, and where its API reads a meter's history; default `.ecwatch/archive`. */
   readonly archiveDir?: string;
 }
 
@@ -82,6 +82,9 @@ async function startApiWithFallback(natsUrl: string, redisUrl: string, flags: Up
  * connections, access flags and aggregator metrics. URLs (which may hold credentials) and the
  * token go in the workers' environment, not their command line, where `ps` would show them.
  */
+/** The archive up writes, and its API reads meter histories from (with --no-archive: one another archiver may write there). */
+const archiveDirOf = (flags: UpFlags): string => resolve(flags.archiveDir ?? DEFAULT_ARCHIVE_DIR);
+
 async function startApiWorkers(natsUrl: string, redisUrl: string, flags: UpFlags, access: ApiAccess, aggregatorMetrics: AggregationService["metrics"], warn: (text: string) => void): Promise<UpApi> {
   const workers = flags.apiWorkers ?? 1;
   const port = flags.port ?? (await preferredOrFreePort(DEFAULT_API_PORT, flags.host));
@@ -89,7 +92,7 @@ async function startApiWorkers(natsUrl: string, redisUrl: string, flags: UpFlags
   const option = (name: string, value: string | undefined): string[] => (value === undefined ? [] : [name, value]);
   const args = [
     "serve",
-    ...["--workers", String(workers), "--host", flags.host, "--port", String(port), "--stale-after", `${flags.staleAfter}ms`],
+    ...["--workers", String(workers), "--host", flags.host, "--port", String(port), "--stale-after", `${flags.staleAfter}ms`, "--archive-dir", archiveDirOf(flags)],
     ...["--rate-limit", flags.rateLimit === "off" ? "off" : `${flags.rateLimit}/s`],
     ...option("--rate-burst", flags.rateBurst?.toString()),
     ...option("--cors", flags.cors?.length ? flags.cors.join(",") : undefined),
@@ -143,7 +146,7 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
   let mqttUrl: string | undefined;
   let archive: ArchiveService | undefined;
   // Absolute: the state file tells `query` and `export` where to read.
-  const archiveDir = flags.archive ? resolve(flags.archiveDir ?? DEFAULT_ARCHIVE_DIR) : undefined;
+  const archiveDir = flags.archive ? archiveDirOf(flags) : undefined;
   const record = (api: string, nats: string, redis: string): void =>
     writeState(STATE_DIR, {
       pid: process.pid,
@@ -197,7 +200,7 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
     const api: UpApi =
       (flags.apiWorkers ?? 1) > 1
         ? await startApiWorkers(natsUrl, redisUrl, flags, access, aggregation.metrics, warn)
-        : await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics], staleAfterMs: flags.staleAfter }, warn).then((single) => ({
+        : await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics], staleAfterMs: flags.staleAfter, archiveDir: archiveDirOf(flags) }, warn).then((single) => ({
             url: single.url,
             sseClients: () => single.hub.clientCount(),
             stop: () => single.stop(),

@@ -9,6 +9,3 @@ import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
 export function resolveArchiveDir(flag: string | undefined, stateDir: string = STATE_DIR): string {
   return flag || runningStack(stateDir)?.archive || DEFAULT_ARCHIVE_DIR;
 }
-
-/** How --help says it. */
-export const ARCHIVE_DIR_DEFAULT_TEXT = `the running ecwatch up's archive, else ${DEFAULT_ARCHIVE_DIR}`;

@@ -50,8 +50,11 @@ export const utcDate = (ms: number): string => new Date(ms).toISOString().slice(
 export const COMMUNITY_FOLDER_PREFIX = "community_id=";
 export const DATE_FOLDER_PREFIX = "date=";
 
+/** The folder of a community, relative to the archive's directory. */
+export const communityFolder = (communityId: string): string => `${COMMUNITY_FOLDER_PREFIX}${communityId}`;
+
 /** The folder of a community's day, relative to the archive's directory. */
-export const dayFolder = (communityId: string, date: string): string => `${COMMUNITY_FOLDER_PREFIX}${communityId}/${DATE_FOLDER_PREFIX}${date}`;
+export const dayFolder = (communityId: string, date: string): string => `${communityFolder(communityId)}/${DATE_FOLDER_PREFIX}${date}`;
 
 const DAY_MS = 86_400_000;
 
