@@ -254,7 +254,7 @@ function showLiveStatus(latest: Map<string, Aggregate>, aggregation: Aggregation
         const net = a.netW >= 0 ? colors.green(formatKw(a.netW, true).padStart(11)) : colors.red(formatKw(a.netW, true).padStart(11));
         return `  ${a.communityId.padEnd(14)} net ${net}   gen ${formatKw(a.genW).padStart(10)}   con ${formatKw(a.conW).padStart(10)}   meters ${a.meters}${a.stale ? colors.yellow(` (+${a.stale} stale)`) : ""}`;
       });
-    const footer = `  ${rate} readings/s · ${stats.readings} total · dead letters ${stats.deadLetters} ${api.sseClients ? ` · SSE clients ${api.sseClients()}` : ""}${simulator ? ` · sim errors ${simulator.stats.errors}` : ""}${archive ? ` · archived ${archive.archiver.stats.archived}` : ""}`;
+    const footer = `  ${rate} readings/s · ${stats.readings} total · dead letters ${stats.deadLetters}${api.sseClients ? ` · SSE clients ${api.sseClients()}` : ""}${simulator ? ` · sim errors ${simulator.stats.errors}` : ""}${archive ? ` · archived ${archive.archiver.stats.archived}` : ""}`;
     block.render([...rows, colors.dim(footer)]);
   };
   const timer = setInterval(render, 1_000);
