@@ -114,7 +114,8 @@ describe("the archive", () => {
     let archiver = await start();
     let kills = 0;
     try {
-      const running = simulateCommunity(4, (4 * HOUR) / 15_000);
+      // 30 s of publishing: each restart of the CLI takes seconds on a loaded machine, and it must be killed at least 3 times meanwhile.
+      const running = simulateCommunity(4, (4 * HOUR) / 30_000);
       let done = false;
       void running.finally(() => (done = true));
       while (!done) {
