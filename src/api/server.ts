@@ -20,6 +20,9 @@ import { concretePath, matchRoute, ROUTES, routeOf, type RoutePath } from "./rou
 import { RECONNECT_HINT, SseClient } from "./sse.js";
 import type { SseHub } from "./sse-hub.js";
 
+/** How long an idle keep-alive connection stays open: longer than the clients and proxies in front keep theirs. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 export { MAX_BODY_BYTES } from "./http.js";
 export { listen };
 /** A running API (or any server of ours) and its URL. */
@@ -241,6 +244,10 @@ export function createApi(deps: ApiDependencies): Server {
   const heartbeat = setInterval(() => hub.forEachClient((c) => c.heartbeat()), deps.sseHeartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   heartbeat.unref();
   server.on("close", () => clearInterval(heartbeat));
+  // An idle keep-alive connection is closed by the client first (browsers, undici, proxies such as
+  // a load balancer at 60 s): with node's 5 s a request sent as the server closes is reset.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   server.on("clientError", answerClientError);
   server.on("connect", answerConnect);
   return server;

@@ -1,3 +1,5 @@
+import { connect } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { NatsError } from "../../src/nats/nats-errors.js";
 import { errors } from "@nats-io/transport-node";
@@ -173,5 +175,25 @@ describe("SSE versions", () => {
     } finally {
       reader.stop();
     }
+  });
+});
+
+describe("keep-alive", () => {
+  it("keeps an idle connection open past node's 5 s, so that a client reusing it is not reset", { timeout: 20_000 }, async () => {
+    const { url } = await startApi();
+    const { hostname, port } = new URL(url);
+    const socket = connect(Number(port), hostname);
+    let received = "";
+    let closedAt: number | undefined;
+    socket.on("data", (chunk) => (received += chunk.toString()));
+    socket.on("close", () => (closedAt = Date.now()));
+    const request = `GET /healthz HTTP/1.1\r\nhost: ${hostname}\r\nconnection: keep-alive\r\n\r\n`;
+    socket.write(request);
+    await sleep(6_500);
+    expect(closedAt, "the server closed the idle connection").toBeUndefined();
+    socket.write(request);
+    await sleep(500);
+    socket.destroy();
+    expect(received.match(/HTTP\/1\.1 \d{3}/g)?.length, received).toBe(2);
   });
 });
