@@ -132,32 +132,33 @@ export class Archiver {
     const batch = state.pending;
     if (!batch.length) return;
     state.pending = [];
-    const bySeq = new Map(batch.map((entry) => [entry.reading.streamSeq, entry.msg]));
     const segments = segmentsOf(
       partition,
       batch.map((entry) => entry.reading),
       tag,
     );
     const results = await Promise.allSettled(segments.map((segment) => this.ports.segments.write(segment)));
+    // The stream sequences of the segments that failed (mostly none), then each message settled.
+    const failed = new Set<number>();
     results.forEach((result, i) => {
       const { readings } = segments[i]!;
       if (result.status === "fulfilled") {
         this.stats.segments += 1;
         this.stats.bytes += result.value;
         this.stats.archived += readings.length;
-        for (const { streamSeq } of readings) {
-          state.stored.add(streamSeq);
-          state.unsettled.delete(streamSeq);
-          bySeq.get(streamSeq)!.ack();
-        }
       } else {
         this.options.onError?.(result.reason);
-        for (const { streamSeq } of readings) {
-          state.unsettled.delete(streamSeq);
-          bySeq.get(streamSeq)!.nak(RETRY_DELAY_MS);
-        }
+        for (const { streamSeq } of readings) failed.add(streamSeq);
       }
     });
+    for (const { reading, msg } of batch) {
+      state.unsettled.delete(reading.streamSeq);
+      if (failed.has(reading.streamSeq)) msg.nak(RETRY_DELAY_MS);
+      else {
+        state.stored.add(reading.streamSeq);
+        msg.ack();
+      }
+    }
     await this.forgetAcknowledged(partition, state);
   }
 
