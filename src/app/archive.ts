@@ -24,7 +24,7 @@ export async function startArchiving(natsUrl: string, dir: string, options: { re
   try {
     const jsm = await ensureReadingTopology(nc);
     const partitions = Array.from({ length: PARTITIONS }, (_, partition) => partition);
-    const { source, created } = await natsArchiveSource(jetstream(nc), jsm, partitions);
+    const { source, created } = await natsArchiveSource(nc, jsm, partitions);
     segments = await ParquetSegments.open(dir);
     const archiver = await Archiver.start({ source, segments }, { ...options, partitions });
     const opened = segments;

@@ -1,5 +1,5 @@
 import { decodeReading } from "../wire/decode-reading.js";
-import type { ArchiveMessage, ArchivePorts, Consumption } from "./ports.js";
+import type { ArchiveMessage, ArchivePorts, Consumption, Settlement } from "./ports.js";
 import { type ArchivedReading, segmentsOf } from "../wire/archive-layout.js";
 import { ARCHIVE_MAX_ACK_PENDING } from "../wire/names.js";
 
@@ -31,7 +31,7 @@ export interface ArchiverStats {
 
 interface Pending {
   readonly reading: ArchivedReading;
-  readonly msg: ArchiveMessage;
+  readonly settlement: Settlement;
 }
 
 /**
@@ -108,7 +108,7 @@ export class Archiver {
       msg.ack();
       return;
     }
-    state.pending.push({ reading: { communityId: decoded.communityId, meterId: decoded.meterId, state: decoded.state, streamSeq: msg.seq }, msg });
+    state.pending.push({ reading: { communityId: decoded.communityId, meterId: decoded.meterId, state: decoded.state, streamSeq: msg.seq }, settlement: msg.settlement() });
     state.unsettled.add(msg.seq);
     this.waiting += 1;
     if (state.pending.length >= (this.options.maxBatch ?? DEFAULT_MAX_BATCH)) void this.flush();
@@ -151,12 +151,12 @@ export class Archiver {
         for (const { streamSeq } of readings) failed.add(streamSeq);
       }
     });
-    for (const { reading, msg } of batch) {
+    for (const { reading, settlement } of batch) {
       state.unsettled.delete(reading.streamSeq);
-      if (failed.has(reading.streamSeq)) msg.nak(RETRY_DELAY_MS);
+      if (failed.has(reading.streamSeq)) settlement.nak(RETRY_DELAY_MS);
       else {
         state.stored.add(reading.streamSeq);
-        msg.ack();
+        settlement.ack();
       }
     }
     await this.forgetAcknowledged(partition, state);

@@ -4,7 +4,7 @@
  * export's files.
  */
 import type { ExportRange } from "../../src/archive/export-plan.js";
-import type { ArchiveMessage, ArchiveSource, Consumption, ExportFiles, ExportedFile, SegmentStore } from "../../src/archive/ports.js";
+import type { ArchiveMessage, ArchiveSource, Consumption, ExportFiles, ExportedFile, SegmentStore, Settlement } from "../../src/archive/ports.js";
 import type { ArchiveFile } from "../../src/wire/archive-layout.js";
 import type { Segment } from "../../src/wire/archive-layout.js";
 import { partitionedSubject } from "../../src/wire/names.js";
@@ -27,6 +27,9 @@ export class FakeArchiveMessage implements ArchiveMessage {
   }
   nak(delayMs?: number): void {
     this.outcomes.push(`nak ${delayMs ?? 0}`);
+  }
+  settlement(): Settlement {
+    return this;
   }
 }
 
