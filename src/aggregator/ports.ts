@@ -1,3 +1,5 @@
+import type { LeaseStore } from "../leases/lease.js";
+
 /**
  * What the aggregator needs from the world, named for its purpose (issue 16). The NATS and
  * Redis adapters implement these once (`src/nats/aggregator-stores.ts`, `src/redis/redis-cache.ts`);
@@ -45,27 +47,12 @@ export interface ReadingSource {
   forward(subject: string, data: Uint8Array, msgId: string): Promise<void>;
 }
 
-export interface StoredEntry {
-  readonly value: string;
-  readonly revision: number;
-}
-
 /**
  * The aggregator's own bucket (`ec_agg_state`): per-meter snapshots and, under
  * `aggregator/…`, its leases and members. Revisions make compare-and-set possible.
  */
-export interface StateStore {
-  /** Keys matching a NATS subject filter (`>` for all); a deleted key may be listed. */
-  keys(filter?: string): Promise<string[]>;
-  /** The entry, or undefined when the key is missing or deleted. */
-  get(key: string): Promise<StoredEntry | undefined>;
+export interface StateStore extends LeaseStore {
   put(key: string, value: string): Promise<void>;
-  /** Creates the key; rejects when it exists. Resolves its revision. */
-  create(key: string, value: string): Promise<number>;
-  /** Writes the key if its revision is still `revision`; rejects otherwise. */
-  update(key: string, value: string, revision: number): Promise<number>;
-  /** Deletes the key (only at `previousRevision` when given). */
-  delete(key: string, previousRevision?: number): Promise<void>;
   /** Removes the key and its history. */
   purge(key: string): Promise<void>;
 }

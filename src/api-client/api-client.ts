@@ -20,6 +20,11 @@ export interface RequestOptions {
   readonly timeoutMs?: number | null;
 }
 
+/** A request of history: the community's, or one of its meters' (GET /communities/{id}/meters/{meterId}/history). */
+export interface HistoryRequest extends RequestOptions {
+  readonly meterId?: string;
+}
+
 /** An answer of /healthz or /readyz: a 503 is an answer too (degraded), not an error. */
 export interface HealthAnswer {
   readonly status: number;
@@ -67,17 +72,17 @@ export class ApiClient {
     return body.flatMap((a: { communityId?: unknown }) => (typeof a?.communityId === "string" ? [a.communityId] : []));
   }
 
-  /** Energy buckets of GET /communities/{id}/history; `params` as the API takes them (from, to, step, tz). */
-  async history(communityId: string, params: URLSearchParams, options?: RequestOptions): Promise<BucketJson[]> {
-    const { url, status, text } = await this.get(`${communityPath(communityId)}/history?${params}`, "application/json", options);
+  /** Energy buckets of GET /communities/{id}/history, or of a meter's; `params` as the API takes them (from, to, step, tz). */
+  async history(communityId: string, params: URLSearchParams, options?: HistoryRequest): Promise<BucketJson[]> {
+    const { url, status, text } = await this.get(`${historyPath(communityId, options?.meterId)}?${params}`, "application/json", options);
     const body = parseJson(text);
     if (!Array.isArray(body)) throw badBody(url, status, "a list of buckets");
     return body as BucketJson[];
   }
 
   /** The same as CSV text, as the API writes it. */
-  async historyCsv(communityId: string, params: URLSearchParams, options?: RequestOptions): Promise<string> {
-    return (await this.get(`${communityPath(communityId)}/history?${params}`, "text/csv", options)).text;
+  async historyCsv(communityId: string, params: URLSearchParams, options?: HistoryRequest): Promise<string> {
+    return (await this.get(`${historyPath(communityId, options?.meterId)}?${params}`, "text/csv", options)).text;
   }
 
   /** Each meter of a community (GET /communities/{id}/meters); `params` as the API takes them (sort, limit). */
@@ -157,6 +162,8 @@ export class ApiClient {
 }
 
 const communityPath = (communityId: string): string => `/communities/${encodeURIComponent(communityId)}`;
+const historyPath = (communityId: string, meterId: string | undefined): string =>
+  `${communityPath(communityId)}${meterId === undefined ? "" : `/meters/${encodeURIComponent(meterId)}`}/history`;
 
 function parseJson(text: string): unknown {
   try {

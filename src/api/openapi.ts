@@ -173,6 +173,35 @@ export const OPENAPI = {
         },
       },
     },
+    "/communities/{communityId}/meters/{meterId}/history": {
+      get: {
+        operationId: "getMeterHistory",
+        summary: "One meter's energy per bucket of data time, from the archive of readings (issue 23)",
+        description:
+          "The meter's archived readings (`ecwatch archive`) integrated by the aggregator's rule of validity, as a one-meter community: the same query, " +
+          "buckets and fields as the community's history (`sharedWh` is what the meter's own export and import match within a quarter hour). A bucket is " +
+          "`complete` once it ended before the meter's energy is final in the archive: its readings within their grace are in, judged by the community's " +
+          "newest archived reading; `late` is always 0 (the archive holds a reading that came late in its place). JSON, or CSV with `Accept: text/csv`.",
+        tags: ["energy"],
+        parameters: [
+          { $ref: "#/components/parameters/CommunityId" },
+          { $ref: "#/components/parameters/MeterId" },
+          { $ref: "#/components/parameters/From" },
+          { $ref: "#/components/parameters/To" },
+          { $ref: "#/components/parameters/Step" },
+          { $ref: "#/components/parameters/Tz" },
+        ],
+        responses: {
+          "200": {
+            description: "The buckets with energy, oldest first",
+            content: { ...json({ type: "array", items: ref("EnergyBucket") }), "text/csv": { schema: { type: "string" } } },
+          },
+          "400": error("An id, or a parameter (from, to, step, tz; an unknown or repeated one; too many buckets) is invalid; the message names it"),
+          "404": error("The archive holds no reading of the meter"),
+          "503": error("The API has no archive of readings (`serve --archive-dir`), or none exists in its directory yet; the message says how to start one"),
+        },
+      },
+    },
     "/healthz": {
       get: {
         operationId: "health",
@@ -215,6 +244,7 @@ export const OPENAPI = {
   components: {
     parameters: {
       CommunityId: { name: "communityId", in: "path", required: true, schema: { type: "string", pattern: ID_PATTERN }, example: "community1" },
+      MeterId: { name: "meterId", in: "path", required: true, schema: { type: "string", pattern: ID_PATTERN }, description: "`_community` for the prototype's community-level readings", example: "meter017" },
       From: { name: "from", in: "query", required: false, description: "Start of data time: ISO-8601 with a zone, relative to now (`-24h`, `-90m`, `-7d`) or `now`; default `-24h`", schema: { type: "string" }, example: "-24h" },
       To: { name: "to", in: "query", required: false, description: "End of data time (exclusive), as `from`; default `now`", schema: { type: "string" }, example: "now" },
       Step: { name: "step", in: "query", required: false, description: "Bucket size; default `15m` (the settlement interval)", schema: { enum: ["1m", "15m", "1h", "1d"] } },

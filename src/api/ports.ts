@@ -8,6 +8,7 @@ import type { Aggregate } from "../domain/aggregate.js";
 import type { CommunityReading } from "../domain/reading.js";
 import type { HistoryBucket } from "../energy/buckets.js";
 import type { KpiPeriod, Step } from "../energy/history-query.js";
+import type { ArchivedReadings } from "../energy/meter-history.js";
 
 /** Where a latest value came from, for the `X-Ecwatch-Source` header and tests. */
 export type LatestSource = "redis" | "kv";
@@ -100,4 +101,28 @@ export interface Pingable {
 export interface MeterSnapshots {
   /** The stored values of the community's snapshot (JSON), in any order; none for a community without one. */
   ofCommunity(communityId: string): Promise<string[]>;
+}
+
+/** Which of a meter's archived readings a history needs: those in [fromMs, toMs), and `before`/`after` more on either side, each within `reachMs`. */
+export interface MeterReadingsQuery {
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** The newest this many before fromMs. */
+  readonly before: number;
+  /** The oldest this many at or after toMs. */
+  readonly after: number;
+  readonly reachMs: number;
+}
+
+/**
+ * The archive of readings (issue 22), for GET /communities/{id}/meters/{meterId}/history
+ * (issue 23): a meter's readings, read back as `ecwatch archive` wrote them.
+ */
+export interface MeterReadings {
+  /** Where the archive is (its directory), for the answer that says there is none there yet. */
+  readonly location: string;
+  /** The meter's readings of the query, and its community's newest archived reading; undefined when there is no archive at `location`. */
+  around(communityId: string, meterId: string, query: MeterReadingsQuery): Promise<ArchivedReadings | undefined>;
+  /** Whether the archive holds any reading of the meter. */
+  has(communityId: string, meterId: string): Promise<boolean>;
 }

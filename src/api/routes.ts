@@ -14,6 +14,7 @@ export const ROUTES = {
   "/communities/{communityId}/history": ["GET"],
   "/communities/{communityId}/kpis": ["GET"],
   "/communities/{communityId}/meters": ["GET"],
+  "/communities/{communityId}/meters/{meterId}/history": ["GET"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type RoutePath = keyof typeof ROUTES;
@@ -22,27 +23,38 @@ export type RoutePath = keyof typeof ROUTES;
 export const UNMATCHED_ROUTE = "unmatched";
 
 const ID_PARAM = "{communityId}";
+const METER_PARAM = "{meterId}";
 const TEMPLATES = (Object.keys(ROUTES) as RoutePath[]).map((route) => ({ route, segments: route.split("/").filter(Boolean) }));
 
-/** A request's route, with the community id of its path if the route has one (not yet validated). */
+/** A request's route, with the community and meter ids of its path if the route has them (not yet validated). */
 export interface RouteMatch {
   readonly route: RoutePath;
   readonly communityId?: string;
+  readonly meterId?: string;
 }
 
 /** The route whose template the path segments fill, segment by segment; undefined for none. */
 export function matchRoute(segments: readonly string[]): RouteMatch | undefined {
   for (const { route, segments: template } of TEMPLATES) {
     if (template.length !== segments.length) continue;
-    let communityId: string | undefined;
-    if (template.every((part, i) => (part === ID_PARAM ? ((communityId = segments[i]), true) : part === segments[i]))) return { route, communityId };
+    const ids: { communityId?: string; meterId?: string } = {};
+    const fills = (part: string, i: number): boolean => {
+      if (part === ID_PARAM) ids.communityId = segments[i];
+      else if (part === METER_PARAM) ids.meterId = segments[i];
+      else return part === segments[i];
+      return true;
+    };
+    if (template.every(fills)) return { route, ...ids };
   }
   return undefined;
 }
 
-/** The path of a route with its id filled in (`/communities/c1/stream`). */
+/** The path of a route with its ids filled in (`/communities/c1/stream`). */
 export function concretePath(match: RouteMatch): string {
-  return match.communityId === undefined ? match.route : match.route.replace(ID_PARAM, match.communityId);
+  let path: string = match.route;
+  if (match.communityId !== undefined) path = path.replace(ID_PARAM, match.communityId);
+  if (match.meterId !== undefined) path = path.replace(METER_PARAM, match.meterId);
+  return path;
 }
 
 /**

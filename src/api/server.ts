@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { idProblem } from "../domain/ids.js";
 import { aheadProblem, parseCommunityReading, parseJson } from "../domain/reading.js";
 import { BUCKET_FIELDS, bucketJson, parseHistoryQuery, parseKpiQuery, toCsv } from "../energy/history-query.js";
+import { widenedSpan } from "../energy/history-store.js";
+import { READINGS_AROUND, meterHistory } from "../energy/meter-history.js";
 import { type MeterListJson, meterJson, meterList, parseMetersQuery, sortMeters } from "../energy/meter-list.js";
 import { DEFAULT_STALE_AFTER_MS } from "../energy/validity.js";
 import { UpstreamError } from "../errors.js";
@@ -13,7 +15,7 @@ import { ForeignValueError } from "./foreign-value.js";
 import { HttpError, pathSegments, readBody, sendCsv, sendJson, wantsCsv } from "./http.js";
 import type { ApiObserver, MetricsSource } from "./observer.js";
 import { OPENAPI } from "./openapi.js";
-import type { EnergyHistory, LatestAggregates, MeterSnapshots, Readiness, ReadingPublisher } from "./ports.js";
+import type { EnergyHistory, LatestAggregates, MeterReadings, MeterSnapshots, Readiness, ReadingPublisher } from "./ports.js";
 import { concretePath, matchRoute, ROUTES, routeOf, type RoutePath } from "./routes.js";
 import { RECONNECT_HINT, SseClient } from "./sse.js";
 import type { SseHub } from "./sse-hub.js";
@@ -47,18 +49,20 @@ export interface ApiDependencies {
   readonly sseHeartbeatMs?: number;
   /** The aggregator's stored per-meter state (issue 23); without it, /meters is a 404. */
   readonly meters?: MeterSnapshots;
-  /** The aggregator's `--stale-after`, with which /meters judges staleness as the totals do; default 30 s. */
+  /** The aggregator's `--stale-after`, with which /meters judges staleness and a meter's history integrates as the totals do; default 30 s. */
   readonly staleAfterMs?: number;
+  /** The archive of readings (issue 22), for a meter's history (issue 23); without it, that history is a 503 saying how to give one. */
+  readonly archive?: MeterReadings;
 }
 
-/** Answers one route and method; `communityId` is the path's, validated ("" for a route without one). */
-type Handler = (req: IncomingMessage, res: ServerResponse, communityId: string) => Promise<void>;
+/** Answers one route and method; `communityId` and `meterId` are the path's, validated ("" for a route without one). */
+type Handler = (req: IncomingMessage, res: ServerResponse, communityId: string, meterId: string) => Promise<void>;
 
 /** A handler for every method of every route of ROUTES, checked by the compiler. */
 type Handlers = { readonly [R in RoutePath as `${(typeof ROUTES)[R][number]} ${R}`]: Handler };
 
-function checkId(value: string): string {
-  const problem = idProblem("communityId", value);
+function checkId(value: string, field: "communityId" | "meterId" = "communityId"): string {
+  const problem = idProblem(field, value);
   if (problem) throw new HttpError(400, problem);
   return value;
 }
@@ -127,6 +131,24 @@ export function createApi(deps: ApiDependencies): Server {
     return wantsCsv(req) ? sendCsv(res, toCsv([kpis], ["communityId", "period", "timeZone", ...BUCKET_FIELDS])) : sendJson(res, 200, kpis);
   }
 
+  /**
+   * GET /communities/{id}/meters/{meterId}/history (issue 23): the meter's energy per bucket, integrated
+   * from its archived readings by the aggregator's rule; the query as the community's history takes it.
+   */
+  async function meterEnergy(req: IncomingMessage, res: ServerResponse, communityId: string, meterId: string): Promise<void> {
+    const query = parseHistoryQuery(new URLSearchParams((req.url ?? "").split("?").slice(1).join("?")), now().getTime());
+    if (!query.ok) throw new HttpError(400, query.error);
+    const { archive } = deps;
+    if (!archive) throw new HttpError(503, "this API has no archive of readings: start it with `ecwatch serve --archive-dir <dir>`, the directory `ecwatch archive` writes");
+    const { fromMs, toMs, step, timeZone } = query.value;
+    const span = widenedSpan(fromMs, toMs, step, timeZone);
+    const archived = await archive.around(communityId, meterId, { fromMs: span.startMs, toMs: span.endMs, ...READINGS_AROUND });
+    if (!archived) throw new HttpError(503, `there is no archive of readings at ${archive.location} yet: run \`ecwatch archive --dir ${archive.location}\` beside the aggregator to keep them`);
+    if (!archived.readings.length && !(await archive.has(communityId, meterId))) throw new HttpError(404, `meter ${meterId} of community ${communityId} has no reading in the archive`);
+    const buckets = meterHistory(archived, span, step, timeZone, deps.staleAfterMs ?? DEFAULT_STALE_AFTER_MS).map(bucketJson);
+    return wantsCsv(req) ? sendCsv(res, toCsv(buckets, BUCKET_FIELDS)) : sendJson(res, 200, buckets);
+  }
+
   /** GET /communities/{id}/meters (issue 23): each meter's newest reading and staleness, from the aggregator's stored state. */
   async function meters(req: IncomingMessage, res: ServerResponse, communityId: string): Promise<void> {
     if (!deps.meters) throw new HttpError(404, "the meter list is off in this API");
@@ -175,6 +197,7 @@ export function createApi(deps: ApiDependencies): Server {
     "GET /communities/{communityId}/history": (req, res, communityId) => energy(req, res, communityId, "history"),
     "GET /communities/{communityId}/kpis": (req, res, communityId) => energy(req, res, communityId, "kpis"),
     "GET /communities/{communityId}/meters": meters,
+    "GET /communities/{communityId}/meters/{meterId}/history": meterEnergy,
   };
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -190,9 +213,10 @@ export function createApi(deps: ApiDependencies): Server {
       throw new HttpError(404, "no such endpoint; see GET /communities");
     }
     if (match.communityId !== undefined) checkId(match.communityId);
+    if (match.meterId !== undefined) checkId(match.meterId, "meterId");
     const methods: readonly string[] = ROUTES[match.route];
     if (!methods.includes(method)) throw new HttpError(405, `use ${methods.join(" or ")} on ${concretePath(match)}`, { allow: methods.join(", ") });
-    return handlers[`${method} ${match.route}` as keyof Handlers](req, res, match.communityId ?? "");
+    return handlers[`${method} ${match.route}` as keyof Handlers](req, res, match.communityId ?? "", match.meterId ?? "");
   }
 
   const server = createServer((req, res) => {

@@ -125,6 +125,8 @@ export interface ApiOptions {
   readonly sseHeartbeatMs?: number;
   /** The aggregator's `--stale-after`, for GET /communities/{id}/meters; default 30 s. */
   readonly staleAfterMs?: number;
+  /** The archive's directory (`ecwatch archive --dir`), for a meter's history (issue 23); default none: that history is a 503. Each process opens its own DuckDB over it. */
+  readonly archiveDir?: string;
   /** In a worker of `serve --workers` (issue 21): the pool's size. The worker takes its share of the rate limit, and /metrics serves the whole pool's. Default: a lone process. */
   readonly poolWorkers?: number;
 }
@@ -140,6 +142,8 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
   return withConnections(natsUrl, redisUrl, "ecwatch-serve", undefined, options.security, async ({ bus, cache, close }) => {
     const hub = new SseHub(new NatsChangeFeed(bus.nc));
     const metrics = apiMetrics({ sseClients: () => hub.clientCount() });
+    // DuckDB is loaded only by an API given an archive: `aggregate`, `sim` and others do without its native module.
+    const archive = options.archiveDir === undefined ? undefined : await (await import("../duckdb/archive-meter-readings.js")).ArchiveMeterReadings.open(options.archiveDir);
     const exposed = exposition([metrics.registry, ...(options.inProcessMetrics ?? [])]);
     const server = createApi({
       latest: new LatestStore(cache, new KvLatestRecords(bus.latest, bus.jsm)),
@@ -150,6 +154,7 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
       history: new HistoryStore(new KvDayRecords(bus.energy)),
       meters: new KvMeterSnapshots(bus.state, bus.jsm),
       staleAfterMs: options.staleAfterMs,
+      archive,
       readiness: pingReadiness({ nats: new NatsPing(bus.nc), redis: cache }),
       metrics: options.poolWorkers === undefined ? exposed : clusterMetricsSource(exposed),
       observer: {
@@ -162,6 +167,7 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
       },
     });
     const api = await listen(server, host, port).catch((err: NodeJS.ErrnoException) => {
+      archive?.close();
       if (err.code !== "EADDRINUSE" && err.code !== "EACCES") throw err;
       throw new EcwatchError("PORT_IN_USE", `Cannot listen on ${host}:${port} (${err.code}).`, {
         hint: "Pass another --port, or stop what uses it.",
@@ -173,6 +179,7 @@ export function startApi(natsUrl: string, redisUrl: string, host: string, port: 
       hub,
       stop: async () => {
         await api.close();
+        archive?.close();
         await close();
       },
     };

@@ -1,19 +1,28 @@
+import { randomBytes } from "node:crypto";
 import { decodeReading } from "../wire/decode-reading.js";
+import { PARTITIONS } from "../wire/names.js";
+import type { Lease } from "../leases/lease.js";
+import { type HeldUnit, type LeaseKeys, SharedUnits } from "../leases/shared-units.js";
 import type { ArchiveMessage, ArchivePorts, Consumption, Settlement } from "./ports.js";
 import { type ArchivedReading, segmentsOf } from "../wire/archive-layout.js";
 import { ARCHIVE_MAX_ACK_PENDING } from "../wire/names.js";
 
-/** How the archiver batches; the defaults are the issue's (flushed at least every 10 s). */
+/** The archivers' keys in their own bucket (`ec_archive_state`), apart from the aggregators' leases. */
+export const ARCHIVE_LEASE_KEYS: LeaseKeys = { memberPrefix: "member.", unitKey: (partition) => `lease.p${partition}` };
+
+/** How the archiver batches and shares the partitions; the defaults are the issue's (flushed at least every 10 s). */
 export interface ArchiverOptions {
-  /** The partitions it archives; default all of `partitions`. */
-  readonly partitions: readonly number[];
+  /** Names this archiver among the others, in its leases and in its segments' names: lower-case letters and digits; default 8 random hex digits. */
+  readonly id?: string;
+  /** How long its leases last without renewal: another archiver takes a partition over this long after its holder died on another host. Default 15 s. */
+  readonly leaseTtlMs?: number;
   /** Flush at least this often while readings wait; default 10 s. */
   readonly flushMs?: number;
   /** Flush as soon as this many readings of one partition wait; default DEFAULT_MAX_BATCH. */
   readonly maxBatch?: number;
-  /** Tells two flushes' files apart; default the wall clock in base 36 and a counter. */
+  /** Tells two flushes' files apart; default the archiver's id, then the wall clock in base 36 and a counter. */
   readonly tag?: () => string;
-  /** A flush that failed: its readings are handed back and delivered again. */
+  /** A flush that failed (its readings are handed back and delivered again), a rebalance that failed, a lease lost. */
   readonly onError?: (err: unknown) => void;
 }
 
@@ -35,7 +44,7 @@ interface Pending {
 }
 
 /**
- * Per partition: what waits for the next flush; the stream sequences received and not yet
+ * Per partition held: what waits for the next flush; the stream sequences received and not yet
  * settled (waiting, or in a segment being written: a delivery again meanwhile is not written
  * twice); and those already in a segment but perhaps not yet acknowledged.
  */
@@ -43,6 +52,7 @@ interface PartitionState {
   pending: Pending[];
   readonly unsettled: Set<number>;
   readonly stored: Set<number>;
+  consumption?: Consumption;
 }
 
 export const DEFAULT_FLUSH_MS = 10_000;
@@ -56,15 +66,20 @@ export const RETRY_DELAY_MS = 5_000;
 export const DEFAULT_MAX_BATCH = ARCHIVE_MAX_ACK_PENDING / 2;
 
 /**
- * Appends every valid reading of its partitions to Parquet segments (issue 22). A message is
- * acknowledged only once the segment holding it is durable; a message delivered again (a lost
- * ack, a crash between the rename and the acks) is recognised by its stream sequence among the
- * segments written since the consumer's ack floor, acknowledged and not written twice.
+ * Appends every valid reading of its partitions to Parquet segments (issue 22). Any number of
+ * archivers share the partitions through leases of their own (src/leases/shared-units.ts), each
+ * writing only the segments of the partitions it holds. A message is acknowledged only once the
+ * segment holding it is durable; a message delivered again (a lost ack, a crash between the
+ * rename and the acks, a partition taken over from an archiver that died) is recognised by its
+ * stream sequence among the segments written since the consumer's ack floor, acknowledged and
+ * not written twice.
  */
 export class Archiver {
   readonly stats: ArchiverStats = { archived: 0, alreadyStored: 0, invalid: 0, segments: 0, bytes: 0, flushes: 0 };
+  /** Names it in its leases and its segments' names. */
+  readonly id: string;
   private readonly state = new Map<number, PartitionState>();
-  private readonly consumptions: Consumption[] = [];
+  private shared: SharedUnits | undefined;
   private waiting = 0;
   private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -73,27 +88,71 @@ export class Archiver {
   private constructor(
     private readonly ports: ArchivePorts,
     private readonly options: ArchiverOptions,
-  ) {}
+  ) {
+    this.id = options.id ?? randomBytes(4).toString("hex");
+  }
 
-  static async start(ports: ArchivePorts, options: ArchiverOptions): Promise<Archiver> {
+  /** Joins the archivers and takes this one's share of the partitions before it resolves. */
+  static async start(ports: ArchivePorts, options: ArchiverOptions = {}): Promise<Archiver> {
     const archiver = new Archiver(ports, options);
-    try {
-      for (const partition of options.partitions) {
-        const floor = await ports.source.ackFloor(partition);
-        const stored = new Set(await ports.segments.storedSeqs(partition, floor));
-        archiver.state.set(partition, { pending: [], unsettled: new Set(), stored });
-        archiver.consumptions.push(await ports.source.consume(partition, (msg) => archiver.receive(partition, msg)));
-      }
-    } catch (err) {
-      await archiver.stop();
-      throw err;
-    }
+    archiver.shared = await SharedUnits.join(ports.leases, {
+      memberId: archiver.id,
+      keys: ARCHIVE_LEASE_KEYS,
+      units: PARTITIONS,
+      ttlMs: options.leaseTtlMs,
+      start: (partition, lease) => archiver.gain(partition, lease),
+      onError: options.onError,
+    });
     archiver.timer = setInterval(() => void archiver.flush(), options.flushMs ?? DEFAULT_FLUSH_MS);
     return archiver;
   }
 
-  private receive(partition: number, msg: ArchiveMessage): void {
-    const state = this.state.get(partition)!;
+  /** The partitions it holds now. */
+  get partitions(): number[] {
+    return this.shared?.units ?? [];
+  }
+
+  /**
+   * A partition's lease was taken: before consuming, the sequences its segments hold above the
+   * consumer's ack floor (written by this archiver before a restart, or by the one that held it
+   * before), so that none delivered again is written twice.
+   */
+  private async gain(partition: number, lease: Lease): Promise<HeldUnit> {
+    try {
+      const floor = await this.ports.source.ackFloor(partition);
+      const state: PartitionState = { pending: [], unsettled: new Set(), stored: new Set(await this.ports.segments.storedSeqs(partition, floor)) };
+      this.state.set(partition, state);
+      state.consumption = await this.ports.source.consume(partition, (msg) => this.receive(state, msg));
+    } catch (err) {
+      this.state.delete(partition);
+      await lease.release();
+      throw err;
+    }
+    return { stop: () => this.lose(partition, lease), abandon: () => this.abandon(partition, lease) };
+  }
+
+  /** Given up (another archiver's turn, or stopping): writes what it received, then lets the lease go. */
+  private async lose(partition: number, lease: Lease): Promise<void> {
+    await this.state.get(partition)?.consumption?.stop();
+    await this.flush();
+    this.state.delete(partition);
+    await lease.release();
+  }
+
+  /** The lease was lost: another archiver holds the partition, and gets what waits here delivered again. */
+  private async abandon(partition: number, lease: Lease): Promise<void> {
+    const state = this.state.get(partition);
+    this.state.delete(partition);
+    if (state) {
+      this.waiting -= state.pending.length;
+      state.pending = [];
+      state.unsettled.clear();
+      await state.consumption?.stop();
+    }
+    await lease.release();
+  }
+
+  private receive(state: PartitionState, msg: ArchiveMessage): void {
     if (state.stored.has(msg.seq)) {
       this.stats.alreadyStored += 1;
       msg.ack();
@@ -123,7 +182,7 @@ export class Archiver {
   private async flushOnce(): Promise<void> {
     if (this.waiting === 0) return;
     this.waiting = 0;
-    const tag = this.options.tag?.() ?? `${Date.now().toString(36)}${(this.tags++).toString(36)}`;
+    const tag = this.options.tag?.() ?? `${this.id}-${Date.now().toString(36)}${(this.tags++).toString(36)}`;
     this.stats.flushes += 1;
     await Promise.all([...this.state].map(([partition, state]) => this.flushPartition(partition, state, tag)));
   }
@@ -168,10 +227,10 @@ export class Archiver {
     for (const seq of state.stored) if (seq <= floor) state.stored.delete(seq);
   }
 
-  /** Stops consuming, writes what waits, and stops. */
+  /** Stops consuming, writes what waits, gives the leases up and leaves the archivers. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await Promise.all(this.consumptions.splice(0).map((consumption) => consumption.stop()));
+    await this.shared?.leave();
     await this.flush();
   }
 }

@@ -1,10 +1,13 @@
-import type { ArchiveFile, Segment } from "../wire/archive-layout.js";
+import type { LeaseStore } from "../leases/lease.js";
+import type { ArchiveDay, ArchiveFile, Segment } from "../wire/archive-layout.js";
 import type { ExportRange } from "./export-plan.js";
 
 /**
- * What the archiver and the export need from the world (issue 22), named for its purpose. The
- * NATS adapter (`src/nats/archive-readings.ts`) and the DuckDB ones (`src/duckdb/parquet-segments.ts`,
- * `src/duckdb/parquet-export.ts`) implement these once; unit tests use hand-written fakes (`test/helpers/archive-fakes.ts`).
+ * What the archiver, the compactor and the export need from the world (issue 22), named for
+ * their purpose. The NATS adapters (`src/nats/archive-readings.ts`, `src/nats/kv-entries.ts`)
+ * and the DuckDB ones (`src/duckdb/parquet-segments.ts`, `parquet-days.ts`, `parquet-export.ts`)
+ * implement these once; unit tests use hand-written fakes (`test/helpers/archive-fakes.ts`,
+ * `test/helpers/lease-fakes.ts`).
  */
 
 /** Settles a delivered message. */
@@ -46,9 +49,29 @@ export interface SegmentStore {
   write(segment: Segment): Promise<number>;
 }
 
+/**
+ * The archive's day folders, for compaction and retention (`src/archive/compactor.ts`). Paths are
+ * relative to the archive's directory. Each step is its own call so that the compactor owns their
+ * order, which is what makes a crash at any point lose and duplicate nothing.
+ */
+export interface DayStore {
+  /** Every community's day folders. */
+  days(): Promise<ArchiveDay[]>;
+  /** Writes the rows of the segments `inputs` to `temporary`, each stream sequence once, and syncs it. */
+  merge(inputs: readonly string[], temporary: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  /** Flushes a folder's entries to the disk: what makes a rename or a removal durable. */
+  syncFolder(folder: string): Promise<void>;
+  remove(path: string): Promise<void>;
+  /** Removes a day's folder with all it holds, durably. */
+  removeDay(communityId: string, date: string): Promise<void>;
+}
+
 export interface ArchivePorts {
   readonly source: ArchiveSource;
   readonly segments: SegmentStore;
+  /** The archivers' leases and members (`ec_archive_state`). */
+  readonly leases: LeaseStore;
 }
 
 /** A file an export wrote. */

@@ -8,9 +8,11 @@ import type { ServeFlags } from "../commands/serve.js";
 import type { SimFlags } from "../commands/sim.js";
 import type { UpFlags } from "../commands/up.js";
 import { DEFAULTS } from "../config/defaults.js";
+import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
 import { UsageError } from "../errors.js";
 import {
   apiFlag,
+  apiArchiveDirFlag,
   archiveDirFlag,
   corsFlag,
   logLevelFlag,
@@ -70,7 +72,7 @@ const jitterFlag: FlagSpec<number> = { flags: "--jitter <fraction>", description
 /** `ecwatch up`: the whole stack with a live status. */
 export const up: CommandSpec<UpFlags> = {
   name: "up",
-  description: "start nats-server, redis-server, the aggregator, the API and a simulator, with a live status",
+  description: "start nats-server, redis-server, the aggregator, an archiver, the API and a simulator, with a live status",
   options: optionTable<UpFlags>()({
     communities: { flags: "--communities <n>", description: "simulated communities", parse: integer(0, 10_000), default: 5 },
     meters: { flags: "--meters <n>", description: "meters per community", parse: integer(1, 100_000), default: 20 },
@@ -85,7 +87,7 @@ export const up: CommandSpec<UpFlags> = {
     rateLimit: rateLimitFlag,
     rateBurst: rateBurstFlag,
     cors: corsFlag,
-    fresh: { flags: "--fresh", description: "wipe stream, KV and cache before starting" },
+    fresh: { flags: "--fresh", description: "wipe stream, KV, cache and the archive's segments before starting" },
     nats: natsFlag,
     redis: redisFlag,
     staleAfter: staleAfterFlag,
@@ -98,10 +100,16 @@ export const up: CommandSpec<UpFlags> = {
       parse: integer(1, 64),
       default: 1,
     },
+    archive: { flags: "--no-archive", description: "run no archiver (by default up archives every reading as Parquet, for ecwatch query)" },
+    archiveDir: {
+      flags: "--archive-dir <path>",
+      description: `where up's archiver writes, and its API reads a meter's history (default: ${DEFAULT_ARCHIVE_DIR})`,
+      conflicts: ["archive"],
+    },
     ...natsSecurityFlags,
     ...redisSecurityFlags,
   }),
-  examples: ["ecwatch up", "ecwatch up --communities 10 --meters 50 --fresh", "ecwatch up --scenario village", "ecwatch up --mqtt --communities 0", "ecwatch up --cluster 3", "ecwatch up --communities 0 --nats nats://10.0.0.5:4222"],
+  examples: ["ecwatch up", "ecwatch up --communities 10 --meters 50 --fresh", "ecwatch up --no-archive", "ecwatch up --scenario village", "ecwatch up --mqtt --communities 0", "ecwatch up --cluster 3", "ecwatch up --communities 0 --nats nats://10.0.0.5:4222"],
   run: async (flags) => (await import("../commands/up.js")).runUp(flags),
 };
 
@@ -268,10 +276,11 @@ export const archive: CommandSpec<ArchiveFlags> = {
     nats: natsFlag,
     dir: archiveDirFlag,
     flushEvery: durationFlag("--flush-every <duration>", "write what waits at least this often (sooner by size)", { min: 100, default: 10_000 }),
+    retentionAge: durationFlag("--retention-age <duration>", "remove the days of its partitions that ended more than this long ago (default: keep every day)"),
     logLevel: logLevelFlag,
     ...natsSecurityFlags,
   }),
-  examples: ["ecwatch archive", "ecwatch archive --dir /var/lib/ecwatch/archive --nats nats://10.0.0.5:4222", 'ecwatch query "SELECT count(*) FROM readings"'],
+  examples: ["ecwatch archive", "ecwatch archive --dir /var/lib/ecwatch/archive --nats nats://10.0.0.5:4222 --retention-age 400d", 'ecwatch query "SELECT count(*) FROM readings"'],
   run: async (flags) => (await import("../commands/archive.js")).runArchive(flags),
 };
 
@@ -289,6 +298,7 @@ export const serve: CommandSpec<ServeFlags> = {
     rateBurst: rateBurstFlag,
     cors: corsFlag,
     staleAfter: { ...staleAfterFlag, description: "the aggregator's --stale-after: GET /communities/{id}/meters judges staleness with it, as the totals do" },
+    archiveDir: apiArchiveDirFlag,
     logLevel: logLevelFlag,
     workers: {
       flags: "--workers <n|auto>",

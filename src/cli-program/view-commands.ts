@@ -5,9 +5,9 @@ import type { MetersFlags } from "../commands/meters.js";
 import type { MonitorFlags } from "../commands/monitor.js";
 import type { TailFlags } from "../commands/tail.js";
 import type { WearEmuFlags } from "../commands/wear-emu.js";
-import { apiFlag, archiveDirFlag, collectCommunity } from "../cli/common-options.js";
+import { apiFlag, archiveReadDirFlag, collectCommunity } from "../cli/common-options.js";
 import { type ArgumentSpec, type CommandSpec, durationFlag, optionTable } from "../cli/option-table.js";
-import { archiveTime, communityId, glanceRate, historyTime, integer, oneOf, positiveNumber, qualifiedName, receiverClass, timeZone, watchTarget } from "../cli/options.js";
+import { archiveTime, communityId, glanceRate, historyTime, integer, meterId, oneOf, positiveNumber, qualifiedName, receiverClass, timeZone, watchTarget } from "../cli/options.js";
 import { STEP_NAMES } from "../energy/history-query.js";
 import { DEFAULT_METER_SORT, MAX_METER_LIMIT, METER_SORTS } from "../energy/meter-list.js";
 import { COLOR_MODES } from "../tui/color.js";
@@ -47,6 +47,7 @@ export const history: CommandSpec<HistoryFlags, string> = {
     to: { flags: "--to <time>", description: "end: ISO-8601 with a zone, relative like -1h, or now (default now)", parse: historyTime },
     step: { flags: "--step <step>", description: "bucket size: 15m is the settlement interval", parse: oneOf(STEP_NAMES), default: "15m" },
     tz: { flags: "--tz <zone>", description: "IANA time zone of hours, days and the times shown (default UTC)", parse: timeZone },
+    meter: { flags: "--meter <id>", description: "one meter's energy instead, integrated from its archived readings (needs `ecwatch archive` running beside the aggregator)", parse: meterId },
     api: apiFlag,
     json: { flags: "--json", description: "print the buckets as a JSON array", conflicts: ["csv"] },
     csv: { flags: "--csv", description: "print the buckets as CSV" },
@@ -56,6 +57,7 @@ export const history: CommandSpec<HistoryFlags, string> = {
     "ecwatch history community1 --since 7d --step 1d --tz Europe/Berlin",
     "ecwatch history community1 --from 2026-11-21T00:00:00Z --to 2026-11-22T00:00:00Z --step 1h",
     "ecwatch history community1 --since 30d --csv > community1.csv",
+    "ecwatch history community1 --meter meter017 --since 6h --step 1h",
   ],
   run: async (flags, id) => (await import("../commands/history.js")).runHistory(id, flags),
 };
@@ -63,10 +65,10 @@ export const history: CommandSpec<HistoryFlags, string> = {
 /** `ecwatch query`: read-only SQL over the archive (issue 22). */
 export const query: CommandSpec<QueryFlags, string | undefined> = {
   name: "query",
-  description: "read-only SQL (DuckDB) over the archive that `ecwatch archive` writes",
+  description: "read-only SQL (DuckDB) over the archive that `ecwatch archive` (and `ecwatch up`) writes",
   argument: { name: "[sql]", description: "one SELECT, e.g. \"SELECT meter_id, max(gen_w) FROM readings GROUP BY ALL\"", parse: (value) => value },
   options: optionTable<QueryFlags>()({
-    dir: archiveDirFlag,
+    dir: archiveReadDirFlag,
     json: { flags: "--json", description: "print the rows as a JSON array", conflicts: ["csv"] },
     csv: { flags: "--csv", description: "print the rows as CSV" },
     schema: { flags: "--schema", description: "print the tables and views, each with a line on what it holds" },
@@ -85,7 +87,7 @@ export const exportCommand: CommandSpec<ExportFlags> = {
   name: "export",
   description: "write the archive's readings of a range [from, to) as Parquet in the same layout (community_id=<id>/date=<YYYY-MM-DD>/) to a new folder: whole days copied, the first and last filtered",
   options: optionTable<ExportFlags>()({
-    dir: archiveDirFlag,
+    dir: archiveReadDirFlag,
     from: { flags: "--from <time>", description: "start (included): ISO-8601 with a zone, a date (00:00 UTC), or relative like -24h", parse: archiveTime },
     to: { flags: "--to <time>", description: "end (excluded): as --from, or now", parse: archiveTime, default: "now" },
     community: { flags: "--community <id>", description: "only this community, repeatable (default: all)", parse: collectCommunity },

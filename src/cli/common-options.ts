@@ -12,6 +12,8 @@ export const redisFlag: FlagSpec<string> = { flags: "--redis <url>", description
 export const apiFlag: FlagSpec<string> = { flags: "--api <url>", description: `API base URL (env ECWATCH_API; default: a running \`ecwatch up\`, else ${DEFAULTS.api})`, parse: url(["http", "https"]) };
 /** The archive's folder: where `archive` writes and `query` and `export` read (issue 22). */
 export const archiveDirFlag: FlagSpec<string> = { flags: "--dir <path>", description: "the archive's directory", default: DEFAULT_ARCHIVE_DIR };
+/** The archive that `query` and `export` read: resolved at run time (resolveArchiveDir). */
+export const archiveReadDirFlag: FlagSpec<string> = { flags: "--dir <path>", description: `the archive's directory (default: the running ecwatch up's archive, else ${DEFAULT_ARCHIVE_DIR})` };
 export const logLevelFlag: FlagSpec<LogLevel> = {
   flags: "--log-level <level>",
   description: `what to log on stderr: ${LOG_LEVELS.join(", ")} (JSON lines when stderr is not a terminal, readable lines on one)`,
@@ -39,6 +41,13 @@ export const staleAfterFlag: FlagSpec<number> = durationFlag(
   "the floor of a meter's tolerance: a reading holds until its meter's next one, for up to the meter's cadence (declared intervalMs, or the median of its last 5 gaps) plus half a cadence, at least this (data time); a meter silent for longer leaves the totals and the energy and counts as stale",
   { default: 30_000 },
 );
+
+/** The archive the API reads a meter's history from (issue 23): serve. */
+export const apiArchiveDirFlag: FlagSpec<string> = {
+  flags: "--archive-dir <path>",
+  description: "the directory `ecwatch archive` writes: GET /communities/{id}/meters/{meterId}/history reads the meters' readings there",
+  default: DEFAULT_ARCHIVE_DIR,
+};
 
 /** Collects a repeatable --community into a list of valid ids. */
 export function collectCommunity(value: string, previous: readonly string[] | undefined): string[] {

@@ -44,11 +44,17 @@ export function url(schemes: readonly string[]): (value: string) => string {
   };
 }
 
-export function communityId(value: string): string {
-  const problem = idProblem("the community id", value);
-  if (problem) throw new InvalidArgumentError(`${problem}.`);
-  return value;
+/** A parser of an id (`[A-Za-z0-9_-]{1,64}`) whose error names `field`. */
+function idOf(field: string): (value: string) => string {
+  return (value) => {
+    const problem = idProblem(field, value);
+    if (problem) throw new InvalidArgumentError(`${problem}.`);
+    return value;
+  };
 }
+
+export const communityId = idOf("the community id");
+export const meterId = idOf("the meter id");
 
 export function oneOf<T extends string>(values: readonly T[]): (value: string) => T {
   return (value) => {

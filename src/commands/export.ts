@@ -4,10 +4,11 @@ import { ExitCode, UsageError } from "../errors.js";
 import { parseArchiveTime } from "../archive/export-plan.js";
 import type { ExportSummary } from "../archive/exporter.js";
 import { exportArchiveTo } from "../app/archive.js";
+import { resolveArchiveDir } from "../config/archive-dir.js";
 
 export interface ExportFlags {
-  /** Default `.ecwatch/archive`. */
-  readonly dir: string;
+  /** Default: the running `up`'s archive, else `.ecwatch/archive` (resolveArchiveDir). */
+  readonly dir?: string;
   /** Required: checked by the command's table (a parser's value, resolved here). */
   readonly from?: string;
   /** Default `now`. */
@@ -33,7 +34,7 @@ export async function runExport(flags: ExportFlags): Promise<ExitCode> {
   void untilSignal().then(() => abort.abort());
   const progress = new LiveBlock(process.stderr, 2_000);
   const summary = await exportArchiveTo(
-    flags.dir,
+    resolveArchiveDir(flags.dir),
     flags.out,
     { range: { fromMs, toMs }, communities: flags.community },
     { signal: abort.signal, onProgress: (sofar, done) => progress.render([`exporting: ${done}/${sofar.planned} files of the plan · ${describe(sofar)}`]) },

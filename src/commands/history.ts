@@ -15,6 +15,8 @@ export interface HistoryFlags {
   readonly to?: string;
   readonly step: Step;
   readonly tz?: string;
+  /** One meter's history instead of the community's (from the archive, issue 23). */
+  readonly meter?: string;
   readonly json?: boolean;
   readonly csv?: boolean;
 }
@@ -102,13 +104,14 @@ export function historyChart(buckets: readonly BucketJson[], columns: number, c:
 export async function runHistory(communityId: string, flags: HistoryFlags): Promise<ExitCode> {
   const api = openApiClient(flags, { timeoutMs: 30_000 });
   const params = historyParams(flags);
+  const request = { meterId: flags.meter };
   let buckets: BucketJson[];
   try {
     if (flags.csv) {
-      process.stdout.write(await api.historyCsv(communityId, params));
+      process.stdout.write(await api.historyCsv(communityId, params, request));
       return ExitCode.Ok;
     }
-    buckets = await api.history(communityId, params);
+    buckets = await api.history(communityId, params, request);
   } catch (err) {
     throw refusedQueryError(err, "Check --since, --from, --to, --step and --tz.");
   }
@@ -118,13 +121,14 @@ export async function runHistory(communityId: string, flags: HistoryFlags): Prom
   }
   const c = colorsFor(process.stdout);
   const timeZone = flags.tz ?? "UTC";
+  const subject = flags.meter === undefined ? communityId : `${communityId} · meter ${flags.meter}`;
   if (!buckets.length) {
-    process.stdout.write(`${communityId}: no energy recorded in this range (step ${flags.step}, ${timeZone}).\n`);
+    process.stdout.write(`${subject}: no energy recorded in this range (step ${flags.step}, ${timeZone}).\n`);
     return ExitCode.Ok;
   }
   const totals = totalsOf(buckets);
   const lines = [
-    c.bold(`${communityId} · ${buckets.length} buckets of ${flags.step} · ${localStart(buckets[0]!.start, timeZone)} – ${localStart(buckets.at(-1)!.end, timeZone)} (${timeZone})`),
+    c.bold(`${subject} · ${buckets.length} buckets of ${flags.step} · ${localStart(buckets[0]!.start, timeZone)} – ${localStart(buckets.at(-1)!.end, timeZone)} (${timeZone})`),
     ...historyTable(buckets, timeZone, c),
     "",
     ...historyChart(buckets, process.stdout.columns ?? 100, c),

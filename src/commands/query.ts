@@ -1,10 +1,11 @@
 import { ExitCode, UsageError } from "../errors.js";
 import { ARCHIVE_SCHEMA } from "../duckdb/archive-query.js";
 import { openArchiveQuery } from "../app/archive.js";
+import { resolveArchiveDir } from "../config/archive-dir.js";
 
 export interface QueryFlags {
-  /** Default `.ecwatch/archive`. */
-  readonly dir: string;
+  /** Default: the running `up`'s archive, else `.ecwatch/archive` (resolveArchiveDir). */
+  readonly dir?: string;
   readonly json?: boolean;
   readonly csv?: boolean;
   readonly schema?: boolean;
@@ -34,7 +35,7 @@ export async function runQuery(sql: string | undefined, flags: QueryFlags): Prom
     return ExitCode.Ok;
   }
   if (!sql?.trim()) throw new UsageError("Give the SQL to run, e.g. ecwatch query \"SELECT count(*) FROM readings\".", "Run `ecwatch query --schema` for the tables and views.");
-  const query = await openArchiveQuery(flags.dir);
+  const query = await openArchiveQuery(resolveArchiveDir(flags.dir));
   try {
     const { columns, rows } = await query.run(sql);
     if (flags.json) process.stdout.write(`${JSON.stringify(rows)}\n`);

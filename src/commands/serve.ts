@@ -17,8 +17,10 @@ export interface ServeFlags extends AccessFlags, SecurityFlags {
   readonly logLevel?: LogLevel;
   /** Processes serving the API (issue 21); default auto: one per core. 1: this process alone. */
   readonly workers?: WorkerCount;
-  /** The aggregator's `--stale-after`, for GET /communities/{id}/meters. */
+  /** The aggregator's `--stale-after`, for GET /communities/{id}/meters and a meter's history. */
   readonly staleAfter: number;
+  /** The archive's directory, for GET /communities/{id}/meters/{meterId}/history; default `.ecwatch/archive`. */
+  readonly archiveDir: string;
 }
 
 export async function runServe(flags: ServeFlags): Promise<ExitCode> {
@@ -32,6 +34,7 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
     security: resolveSecurity(flags),
     access,
     staleAfterMs: flags.staleAfter,
+    archiveDir: flags.archiveDir,
     onServerError: (err, status) => log.error(`request failed: ${errorMessage(err)}`, { status }),
     onResponse: log.enabled("debug") ? (method, route, status) => log.debug("request", { method, route, status }) : undefined,
   };
@@ -45,7 +48,7 @@ export async function runServe(flags: ServeFlags): Promise<ExitCode> {
       : await startApi(nats, redis, flags.host, flags.port, options);
   // The ready line stays plain text in every log format: scripts and tests wait for it.
   const processes = workers > 1 ? `${workers} workers, ` : "";
-  process.stderr.write(`serving ${api.url} (${processes}GET /communities, /communities/{id}, /communities/{id}/stream, /communities/{id}/meters; POST /communities/; described at /openapi.json) — Ctrl-C stops\n`);
+  process.stderr.write(`serving ${api.url} (${processes}GET /communities, /communities/{id}, /communities/{id}/stream, /communities/{id}/meters, /communities/{id}/meters/{meterId}/history; POST /communities/; described at /openapi.json) — Ctrl-C stops\n`);
   await untilSignal();
   await api.stop();
   log.info("stopped");

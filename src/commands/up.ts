@@ -16,8 +16,11 @@ import { freePort, preferredOrFreePort } from "../stack/ports.js";
 import { startApiPool } from "../app/api-pool.js";
 import type { ApiAccess } from "../api/access.js";
 import { type AggregationService, type ApiOptions, type ApiService, startAggregation, startApi, startSimulation } from "../app/services.js";
+import { type ArchiveService, startArchiving, wipeArchive } from "../app/archive.js";
+import { DEFAULT_ARCHIVE_DIR } from "../wire/archive-layout.js";
 import { reapOrphans, removeState, runningStack, STATE_DIR, writeState } from "../stack/state-file.js";
 import { redactUrl, withoutCredentials } from "../url.js";
+import { resolve } from "node:path";
 
 export interface UpFlags extends AccessFlags, SecurityFlags {
   readonly communities: number;
@@ -44,6 +47,10 @@ export interface UpFlags extends AccessFlags, SecurityFlags {
   readonly json?: boolean;
   /** Processes serving the API (issue 21); default 1: the API runs in up's own process. */
   readonly apiWorkers?: number;
+  /** Run an archiver in up's process (issue 22); `--no-archive` turns it off. Default true. */
+  readonly archive: boolean;
+  /** Where it archives, and where its API reads a meter's history; default `.ecwatch/archive`. */
+  readonly archiveDir?: string;
 }
 
 /** The API as up's live status sees it: the SSE clients are known when it runs in this process. */
@@ -75,6 +82,9 @@ async function startApiWithFallback(natsUrl: string, redisUrl: string, flags: Up
  * connections, access flags and aggregator metrics. URLs (which may hold credentials) and the
  * token go in the workers' environment, not their command line, where `ps` would show them.
  */
+/** The archive up writes, and its API reads meter histories from (with --no-archive: one another archiver may write there). */
+const archiveDirOf = (flags: UpFlags): string => resolve(flags.archiveDir ?? DEFAULT_ARCHIVE_DIR);
+
 async function startApiWorkers(natsUrl: string, redisUrl: string, flags: UpFlags, access: ApiAccess, aggregatorMetrics: AggregationService["metrics"], warn: (text: string) => void): Promise<UpApi> {
   const workers = flags.apiWorkers ?? 1;
   const port = flags.port ?? (await preferredOrFreePort(DEFAULT_API_PORT, flags.host));
@@ -82,7 +92,7 @@ async function startApiWorkers(natsUrl: string, redisUrl: string, flags: UpFlags
   const option = (name: string, value: string | undefined): string[] => (value === undefined ? [] : [name, value]);
   const args = [
     "serve",
-    ...["--workers", String(workers), "--host", flags.host, "--port", String(port), "--stale-after", `${flags.staleAfter}ms`],
+    ...["--workers", String(workers), "--host", flags.host, "--port", String(port), "--stale-after", `${flags.staleAfter}ms`, "--archive-dir", archiveDirOf(flags)],
     ...["--rate-limit", flags.rateLimit === "off" ? "off" : `${flags.rateLimit}/s`],
     ...option("--rate-burst", flags.rateBurst?.toString()),
     ...option("--cors", flags.cors?.length ? flags.cors.join(",") : undefined),
@@ -134,6 +144,9 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
     if (interrupted) throw new StartInterrupted();
   };
   let mqttUrl: string | undefined;
+  let archive: ArchiveService | undefined;
+  // Absolute: the state file tells `query` and `export` where to read.
+  const archiveDir = flags.archive ? archiveDirOf(flags) : undefined;
   const record = (api: string, nats: string, redis: string): void =>
     writeState(STATE_DIR, {
       pid: process.pid,
@@ -142,6 +155,7 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
       nats: withoutCredentials(nats),
       redis: withoutCredentials(redis),
       ...(mqttUrl && { mqtt: mqttUrl }),
+      ...(archive && { archive: archiveDir }),
       servers: servers.map((s) => ({ kind: s.kind, pid: s.pid })),
       startedAt: new Date().toISOString(),
     });
@@ -157,7 +171,11 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
     const redisUrl = flags.redis ?? (await startOwnRedis(servers, started)).url;
     record("", natsUrl, redisUrl);
     checkpoint();
-    if (flags.fresh) await wipeEverything(natsUrl, redisUrl, security);
+    if (flags.fresh) {
+      await wipeEverything(natsUrl, redisUrl, security);
+      // Its segments name sequences of the streams just wiped: the new streams count from 1 again.
+      if (archiveDir) await wipeArchive(archiveDir);
+    }
 
     const aggregation: AggregationService = await startAggregation(natsUrl, redisUrl, {
       staleAfterMs: flags.staleAfter,
@@ -171,11 +189,18 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
     for (const warning of aggregation.warnings) warn(warning);
     checkpoint();
 
+    // In this process, as the aggregator: its own consumers and leases, beside any other archiver on the stream.
+    if (archiveDir) {
+      archive = await startArchiving(natsUrl, archiveDir, { security, onError: (err) => warn(`archiver: ${errorMessage(err)}`) });
+      started.add(() => archive!.stop());
+      checkpoint();
+    }
+
     // The aggregator runs in this process: one /metrics, the API's, serves both (issue 18).
     const api: UpApi =
       (flags.apiWorkers ?? 1) > 1
         ? await startApiWorkers(natsUrl, redisUrl, flags, access, aggregation.metrics, warn)
-        : await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics], staleAfterMs: flags.staleAfter }, warn).then((single) => ({
+        : await startApiWithFallback(natsUrl, redisUrl, flags, { security, access, inProcessMetrics: [aggregation.metrics], staleAfterMs: flags.staleAfter, archiveDir: archiveDirOf(flags) }, warn).then((single) => ({
             url: single.url,
             sseClients: () => single.hub.clientCount(),
             stop: () => single.stop(),
@@ -192,11 +217,14 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
     }
     record(api.url, natsUrl, redisUrl);
 
-    const ready = { api: api.url, nats: redactUrl(natsUrl), redis: redactUrl(redisUrl), ...(mqttUrl && { mqtt: mqttUrl }) };
+    const ready = { api: api.url, nats: redactUrl(natsUrl), redis: redactUrl(redisUrl), ...(mqttUrl && { mqtt: mqttUrl }), ...(archive && { archive: archiveDir }) };
     process.stdout.write(flags.json ? `${JSON.stringify({ ready: true, ...ready })}\n` : `ready ${Object.entries(ready).map(([name, url]) => `${name}=${url}`).join(" ")}\n`);
-    if (!flags.json) process.stderr.write(colors.dim(`try: ecwatch tail community1   ·   curl ${api.url}/communities   ·   Ctrl-C stops everything\n`));
+    if (!flags.json) {
+      const query = archive ? `   ·   ecwatch query "SELECT count(*) FROM readings"` : "";
+      process.stderr.write(colors.dim(`try: ecwatch tail community1   ·   curl ${api.url}/communities${query}   ·   Ctrl-C stops everything\n`));
+    }
 
-    const stopStatus = flags.json ? () => undefined : showLiveStatus(latest, aggregation, api, simulator);
+    const stopStatus = flags.json ? () => undefined : showLiveStatus(latest, aggregation, api, simulator, archive);
     await signal;
     stopStatus();
   } catch (err) {
@@ -212,7 +240,7 @@ export async function runUp(flags: UpFlags): Promise<ExitCode> {
 class StartInterrupted extends Error {}
 
 /** Redraws the per-community status once a second; returns a function that stops it. */
-function showLiveStatus(latest: Map<string, Aggregate>, aggregation: AggregationService, api: UpApi, simulator: Simulator | undefined): () => void {
+function showLiveStatus(latest: Map<string, Aggregate>, aggregation: AggregationService, api: UpApi, simulator: Simulator | undefined, archive: ArchiveService | undefined): () => void {
   const colors = colorsFor(process.stderr);
   const block = new LiveBlock(process.stderr);
   let lastReadings = aggregation.aggregator.stats.readings;
@@ -226,7 +254,7 @@ function showLiveStatus(latest: Map<string, Aggregate>, aggregation: Aggregation
         const net = a.netW >= 0 ? colors.green(formatKw(a.netW, true).padStart(11)) : colors.red(formatKw(a.netW, true).padStart(11));
         return `  ${a.communityId.padEnd(14)} net ${net}   gen ${formatKw(a.genW).padStart(10)}   con ${formatKw(a.conW).padStart(10)}   meters ${a.meters}${a.stale ? colors.yellow(` (+${a.stale} stale)`) : ""}`;
       });
-    const footer = `  ${rate} readings/s · ${stats.readings} total · dead letters ${stats.deadLetters} ${api.sseClients ? ` · SSE clients ${api.sseClients()}` : ""}${simulator ? ` · sim errors ${simulator.stats.errors}` : ""}`;
+    const footer = `  ${rate} readings/s · ${stats.readings} total · dead letters ${stats.deadLetters}${api.sseClients ? ` · SSE clients ${api.sseClients()}` : ""}${simulator ? ` · sim errors ${simulator.stats.errors}` : ""}${archive ? ` · archived ${archive.archiver.stats.archived}` : ""}`;
     block.render([...rows, colors.dim(footer)]);
   };
   const timer = setInterval(render, 1_000);

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance, StatementType, type DuckDBConnection } from "@duckdb/node-api";
 import { UsageError } from "../errors.js";
+import { READINGS_COLUMNS, archiveViews } from "./energy-views.js";
 import { sqlString } from "./parquet-segments.js";
 
 /**
@@ -16,11 +17,18 @@ export const ARCHIVE_SCHEMA = [
     name: "readings",
     explanation: "every valid reading once: community_id, meter_id, measured_at TIMESTAMPTZ, gen_w, con_w (W), seq, interval_ms, averaged (null when the reading did not say)",
   },
+  {
+    name: "meter_energy_15m",
+    explanation: "each meter's energy per UTC quarter hour, by the aggregator's rule of validity: community_id, meter_id, bucket_start TIMESTAMPTZ, gen_wh, con_wh, import_wh, export_wh (Wh)",
+  },
+  {
+    name: "community_energy_15m",
+    explanation: "each community's energy per UTC quarter hour, the sums of meter_energy_15m: community_id, bucket_start, gen_wh, con_wh, import_wh, export_wh, shared_wh = min(import, export) (Wh)",
+  },
 ] as const;
 
-const READINGS_COLUMNS = "community_id, meter_id, measured_at, gen_w, con_w, seq, interval_ms, averaged";
-const EMPTY_READINGS =
-  "SELECT NULL::VARCHAR AS community_id, NULL::VARCHAR AS meter_id, NULL::TIMESTAMPTZ AS measured_at, NULL::INTEGER AS gen_w, NULL::INTEGER AS con_w, NULL::BIGINT AS seq, NULL::INTEGER AS interval_ms, NULL::BOOLEAN AS averaged WHERE false";
+const EMPTY_SEGMENTS =
+  "SELECT NULL::VARCHAR AS community_id, NULL::VARCHAR AS meter_id, NULL::TIMESTAMPTZ AS measured_at, NULL::INTEGER AS gen_w, NULL::INTEGER AS con_w, NULL::BIGINT AS seq, NULL::INTEGER AS interval_ms, NULL::BOOLEAN AS averaged, NULL::BIGINT AS stream_seq WHERE false";
 
 /** A statement refused or failed: one sentence for the user, exit code 2. */
 export class QueryRefused extends UsageError {}
@@ -47,9 +55,9 @@ export class ArchiveQuery {
     const connection = await instance.connect();
     // The glob is expanded at each query: a segment renamed into place since is read too.
     const source = hasSegments(dir)
-      ? `SELECT ${READINGS_COLUMNS} FROM read_parquet(${sqlString(join(dir, "*", "*", "*.parquet"))}, hive_partitioning = true, hive_types = {'community_id': VARCHAR, 'date': DATE}, union_by_name = true)`
-      : EMPTY_READINGS;
-    await connection.run(`CREATE VIEW readings AS ${source}`);
+      ? `SELECT ${READINGS_COLUMNS}, stream_seq FROM read_parquet(${sqlString(join(dir, "*", "*", "*.parquet"))}, hive_partitioning = true, hive_types = {'community_id': VARCHAR, 'date': DATE}, union_by_name = true)`
+      : EMPTY_SEGMENTS;
+    for (const view of archiveViews(source)) await connection.run(view);
     return new ArchiveQuery(instance, connection);
   }
 

@@ -1,5 +1,5 @@
 import { mkdir, open, rename, rm } from "node:fs/promises";
-import { TEMPORARY_SUFFIX } from "../wire/archive-layout.js";
+import { temporaryPath } from "../wire/archive-layout.js";
 
 /**
  * How the archive's files appear (issue 22): written under a temporary name that no reader's
@@ -9,7 +9,7 @@ import { TEMPORARY_SUFFIX } from "../wire/archive-layout.js";
  */
 
 /** Flushes a file's (or folder's) data to the disk: what makes a rename durable. */
-async function syncPath(path: string): Promise<void> {
+export async function syncPath(path: string): Promise<void> {
   const handle = await open(path, "r");
   try {
     await handle.sync();
@@ -24,7 +24,7 @@ async function syncPath(path: string): Promise<void> {
  * file's size in bytes.
  */
 export async function writeDurably(root: string, target: string, write: (temporary: string) => Promise<void>): Promise<number> {
-  const temporary = `${target.slice(0, -".parquet".length)}${TEMPORARY_SUFFIX}`;
+  const temporary = temporaryPath(target);
   const folder = target.slice(0, target.lastIndexOf("/"));
   // A new day's folder (and a new community's) is synced into its parent too, or a crash could lose it with its files.
   const created = await mkdir(folder, { recursive: true });

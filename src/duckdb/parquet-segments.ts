@@ -1,4 +1,4 @@
-import { mkdir, readdir } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   DuckDBBooleanType,
@@ -88,6 +88,21 @@ export class ParquetSegments {
     const connection = await instance.connect();
     await connection.run(`CREATE TABLE ${STAGING} (${STAGING_COLUMNS})`);
     return new ParquetSegments(dir, instance, connection);
+  }
+
+  /**
+   * Removes every segment (and temporary file) under `dir`, nothing else: after the streams are
+   * wiped (`up --fresh`) their stream sequences start again at 1, and a segment left behind would
+   * make the archiver take new readings for ones it already holds. Resolves how many it removed.
+   */
+  static async removeAll(dir: string): Promise<number> {
+    const entries = await readdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? [] : Promise.reject(err)));
+    const files = entries.filter((entry) => {
+      const name = entry.slice(entry.lastIndexOf("/") + 1);
+      return parseSegmentName(name) !== undefined || parseSegmentName(name.replace(/\.tmp$/, "")) !== undefined;
+    });
+    for (const file of files) await rm(join(dir, file), { force: true });
+    return files.length;
   }
 
   /** The segment files of `partition` (relative paths) whose last stream sequence is above `aboveSeq`. */

@@ -17,8 +17,8 @@ export interface PeriodKpis extends HistoryBucket {
   readonly period: KpiPeriod;
 }
 
-/** What the day records of a span hold: energy and late readings per minute, and the community's final data time. */
-interface Recorded {
+/** Energy and late readings per minute of a span, and the data time before which it is final (a community's, or one meter's). */
+export interface Recorded {
   readonly minutes: Map<number, Energy>;
   readonly late: Map<number, number>;
   readonly finalMs: number;
@@ -50,6 +50,19 @@ function withFinality(bucket: EnergyBucket, { late, finalMs }: Recorded): Histor
   let lateReadings = 0;
   for (const [minuteMs, count] of late) if (minuteMs >= bucket.startMs && minuteMs < bucket.endMs) lateReadings += count;
   return { ...bucket, complete: bucket.endMs <= finalMs && lateReadings === 0, late: lateReadings };
+}
+
+/** [fromMs, toMs) widened to whole buckets of the step: from goes back to the start of its bucket, to forward to the end of its. */
+export function widenedSpan(fromMs: number, toMs: number, step: Step, timeZone: string): { readonly startMs: number; readonly endMs: number } {
+  const periodOf = periodsOf(step, timeZone);
+  // Hours and days are made of quarter hours (rollUp): widen to those first.
+  return { startMs: periodOf(fromMs).startMs, endMs: periodOf(toMs - 1).endMs };
+}
+
+/** What was recorded of a span as buckets of `step` (minutes and quarter hours UTC-aligned, hours and days in `timeZone`), in order, only those with data. */
+export function historyBuckets(recorded: Recorded, step: Step, timeZone: string): HistoryBucket[] {
+  const buckets = step === "1m" || step === "15m" ? settle(recorded.minutes, step === "1m" ? MINUTE_MS : SETTLEMENT_INTERVAL_MS) : rollUp(recorded.minutes, periodsOf(step, timeZone));
+  return buckets.map((bucket) => withFinality(bucket, recorded));
 }
 
 function emptyBucket(startMs: number, endMs: number): EnergyBucket {
@@ -87,13 +100,8 @@ export class HistoryStore {
    * and quarter hours are aligned to UTC, hours and days to `timeZone`.
    */
   async history(communityId: string, fromMs: number, toMs: number, step: Step, timeZone: string): Promise<HistoryBucket[]> {
-    const periodOf = periodsOf(step, timeZone);
-    // Hours and days are made of quarter hours (rollUp): widen to those first.
-    const startMs = periodOf(fromMs).startMs;
-    const endMs = periodOf(toMs - 1).endMs;
-    const recorded = await this.recorded(communityId, startMs, endMs);
-    const buckets = step === "1m" || step === "15m" ? settle(recorded.minutes, step === "1m" ? MINUTE_MS : SETTLEMENT_INTERVAL_MS) : rollUp(recorded.minutes, periodOf);
-    return buckets.map((bucket) => withFinality(bucket, recorded));
+    const { startMs, endMs } = widenedSpan(fromMs, toMs, step, timeZone);
+    return historyBuckets(await this.recorded(communityId, startMs, endMs), step, timeZone);
   }
 
   /** The data time a KPI period covers at `nowMs`: [start, end), whole settlement intervals. */

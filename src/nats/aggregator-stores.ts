@@ -1,5 +1,5 @@
 import type { ConsumerInfo, ConsumerMessages, JsMsg, StoredMsg } from "@nats-io/jetstream";
-import type { KV, KvEntry } from "@nats-io/kv";
+import type { KvEntry } from "@nats-io/kv";
 import {
   LATEST_BUCKET,
   LATEST_KEY_PREFIX,
@@ -17,6 +17,7 @@ import {
 } from "../wire/names.js";
 import type { Bus } from "./bus.js";
 import { kvKeys } from "./inspect.js";
+import { kvEntries } from "./kv-entries.js";
 
 /**
  * How long a pull request lasts; also sets how soon a lost one is noticed. nats.js re-pulls
@@ -76,24 +77,6 @@ function consumption(messages: ConsumerMessages): { stop(): Promise<void> } {
   };
 }
 
-/** A KV bucket as the aggregator's state store: entries with revisions, keys listed from the stream's info. */
-function stateStore(bus: Bus, kv: KV) {
-  return {
-    keys: (filter = ">") => kvKeys(bus.jsm, STATE_BUCKET, filter),
-    async get(key: string) {
-      const entry = await kv.get(key);
-      return entry?.operation === "PUT" ? { value: entry.string(), revision: entry.revision } : undefined;
-    },
-    async put(key: string, value: string) {
-      await kv.put(key, value);
-    },
-    create: (key: string, value: string) => kv.create(key, value),
-    update: (key: string, value: string, revision: number) => kv.update(key, value, revision),
-    delete: (key: string, previousRevision?: number) => kv.delete(key, previousRevision === undefined ? undefined : { previousSeq: previousRevision }),
-    purge: (key: string) => kv.purge(key),
-  };
-}
-
 /**
  * The aggregator's ports (src/aggregator/ports.ts) on NATS: its partitions' durable pull
  * consumers, `ec_agg_state`, `ec_latest`, `ec_energy`, the change feed and `EC_DLQ`.
@@ -135,7 +118,7 @@ export function natsAggregatorStores(bus: Bus) {
         await bus.js.publish(subject, data, { msgID: msgId });
       },
     },
-    state: stateStore(bus, bus.state),
+    state: kvEntries(bus.jsm, STATE_BUCKET, bus.state),
     latest: {
       communities: async () => (await kvKeys(bus.jsm, LATEST_BUCKET)).filter((key) => key.startsWith(LATEST_KEY_PREFIX)).map((key) => key.slice(LATEST_KEY_PREFIX.length)),
       get: async (communityId: string) => putValue(await bus.latest.get(latestKey(communityId))),

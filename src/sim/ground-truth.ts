@@ -1,5 +1,6 @@
 import type { MeterState } from "../domain/totals.js";
 import { CommunityMeters } from "../energy/community-meters.js";
+import { SETTLEMENT_INTERVAL_MS } from "../energy/buckets.js";
 import { type Energy, WMS_PER_WH, addMinutes, minuteSlices } from "../energy/meter-energy.js";
 
 export interface TruthTotals {
@@ -24,6 +25,8 @@ export interface TruthEnergy {
 interface Community {
   readonly meters: CommunityMeters;
   readonly minutes: Map<number, Energy>;
+  /** Per meter, its final energy per quarter hour start (W·ms): what the archive's meter_energy_15m must equal. */
+  readonly meterQuarters: Map<string, Map<number, Energy>>;
   late: number;
 }
 
@@ -46,7 +49,15 @@ export class GroundTruth {
     let community = this.communities.get(communityId);
     if (!community) {
       const minutes = new Map<number, Energy>();
-      community = { meters: new CommunityMeters(this.floorMs, (_meterId, fromMs, toMs, power) => addMinutes(minutes, minuteSlices(fromMs, toMs, power))), minutes, late: 0 };
+      const meterQuarters = new Map<string, Map<number, Energy>>();
+      const meters = new CommunityMeters(this.floorMs, (meterId, fromMs, toMs, power) => {
+        const slices = minuteSlices(fromMs, toMs, power);
+        addMinutes(minutes, slices);
+        let quarters = meterQuarters.get(meterId);
+        if (!quarters) meterQuarters.set(meterId, (quarters = new Map()));
+        addMinutes(quarters, slices.map((slice) => ({ ...slice, minuteStartMs: slice.minuteStartMs - (slice.minuteStartMs % SETTLEMENT_INTERVAL_MS) })));
+      });
+      community = { meters, minutes, meterQuarters, late: 0 };
       this.communities.set(communityId, community);
     }
     return community;
@@ -69,6 +80,11 @@ export class GroundTruth {
   /** A community's final energy per minute start (W·ms), as the aggregator stores it. */
   minutes(communityId: string): ReadonlyMap<number, Energy> {
     return this.communities.get(communityId)?.minutes ?? new Map();
+  }
+
+  /** A community's final energy per meter and quarter hour start (W·ms, UTC quarter hours). */
+  meterQuarters(communityId: string): ReadonlyMap<string, ReadonlyMap<number, Energy>> {
+    return this.communities.get(communityId)?.meterQuarters ?? new Map();
   }
 
   /** The data time before which a community's energy is final. */

@@ -11,6 +11,8 @@ export interface StackState {
   readonly redis: string;
   /** nats-server's MQTT listener, with `up --mqtt`. */
   readonly mqtt?: string;
+  /** The directory up's archiver writes (an absolute path); absent with `up --no-archive`. */
+  readonly archive?: string;
   /** Servers that `up` started itself (not the ones it was given). */
   readonly servers: ReadonlyArray<{ readonly kind: ServerKind; readonly pid: number }>;
   readonly startedAt: string;

@@ -26,6 +26,14 @@ export interface Segment {
   readonly readings: readonly ArchivedReading[];
 }
 
+/** A community's UTC day in the archive: its folder `community_id=<id>/date=<date>/` and the names of the files in it. */
+export interface ArchiveDay {
+  readonly communityId: string;
+  /** YYYY-MM-DD (UTC). */
+  readonly date: string;
+  readonly files: readonly string[];
+}
+
 /** Where `ecwatch archive` writes and `ecwatch query` reads when not told otherwise. */
 export const DEFAULT_ARCHIVE_DIR = ".ecwatch/archive";
 
@@ -33,20 +41,33 @@ export const SEGMENT_SUFFIX = ".parquet";
 /** A file being written: outside the `*.parquet` glob that readers use, renamed when complete. */
 export const TEMPORARY_SUFFIX = ".parquet.tmp";
 
-const DAY_MS = 86_400_000;
+/** The temporary name a file at `path` (ending in `.parquet`) is written under before its rename. */
+export const temporaryPath = (path: string): string => `${path.slice(0, -SEGMENT_SUFFIX.length)}${TEMPORARY_SUFFIX}`;
 
 /** The UTC day of a data time, as YYYY-MM-DD. */
 export const utcDate = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
+export const COMMUNITY_FOLDER_PREFIX = "community_id=";
+export const DATE_FOLDER_PREFIX = "date=";
+
+/** The folder of a community, relative to the archive's directory. */
+export const communityFolder = (communityId: string): string => `${COMMUNITY_FOLDER_PREFIX}${communityId}`;
+
 /** The folder of a community's day, relative to the archive's directory. */
-export const dayFolder = (communityId: string, date: string): string => `community_id=${communityId}/date=${date}`;
+export const dayFolder = (communityId: string, date: string): string => `${communityFolder(communityId)}/${DATE_FOLDER_PREFIX}${date}`;
+
+const DAY_MS = 86_400_000;
+
+/** The instant a UTC day (YYYY-MM-DD) ends: the next day's midnight. */
+export const dayEndMs = (date: string): number => Date.parse(`${date}T00:00:00Z`) + DAY_MS;
 
 const pad = (seq: number): string => String(seq).padStart(12, "0");
 
 /**
  * `p<partition>-<first>-<last>-<tag>.parquet`: first and last are the lowest and highest stream
  * sequences of the readings in the file (so a restart reads only the files that can hold
- * sequences it may be delivered again); the tag keeps two flushes over the same span apart.
+ * sequences it may be delivered again); the tag (`<archiver>-<flush>`, lower-case letters and
+ * digits) keeps two flushes over the same span apart, also two archivers' flushes.
  */
 export function segmentName(partition: number, readings: readonly ArchivedReading[], tag: string): string {
   let first = Number.POSITIVE_INFINITY;
@@ -55,12 +76,15 @@ export function segmentName(partition: number, readings: readonly ArchivedReadin
     first = Math.min(first, streamSeq);
     last = Math.max(last, streamSeq);
   }
-  return `p${partition}-${pad(first)}-${pad(last)}-${tag}${SEGMENT_SUFFIX}`;
+  return segmentFileName(partition, first, last, tag);
 }
+
+/** `p<partition>-<first>-<last>-<tag>.parquet`, from the span of stream sequences a file holds. */
+export const segmentFileName = (partition: number, firstSeq: number, lastSeq: number, tag: string): string => `p${partition}-${pad(firstSeq)}-${pad(lastSeq)}-${tag}${SEGMENT_SUFFIX}`;
 
 /** What a segment's file name says, or undefined for a file that is not a segment (e.g. one written by an export, or a temporary one). */
 export function parseSegmentName(name: string): { readonly partition: number; readonly firstSeq: number; readonly lastSeq: number } | undefined {
-  const match = /^p(\d{1,4})-(\d{12})-(\d{12})-[0-9a-z]+\.parquet$/.exec(name);
+  const match = /^p(\d{1,4})-(\d{12})-(\d{12})-[0-9a-z]+(?:-[0-9a-z]+)?\.parquet$/.exec(name);
   if (!match) return undefined;
   return { partition: Number(match[1]), firstSeq: Number(match[2]), lastSeq: Number(match[3]) };
 }

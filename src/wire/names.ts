@@ -17,7 +17,13 @@ export const energyDayKey = (communityId: string, dayStartMs: number): string =>
 export const energyFinalKey = (communityId: string): string => `${communityId}.final`;
 /** ecwatch's three KV buckets, in one place for opening and wiping them. */
 export const KV_BUCKETS = [LATEST_BUCKET, STATE_BUCKET, ENERGY_BUCKET] as const;
-export type KvBucket = (typeof KV_BUCKETS)[number];
+/**
+ * The archivers' leases and members (issue 22): their own bucket, so that an archiver never
+ * takes an aggregator's partition. Not among KV_BUCKETS: only the archivers open it, and a
+ * reset leaves it (it holds nothing but leases, which lapse).
+ */
+export const ARCHIVE_STATE_BUCKET = "ec_archive_state";
+export type KvBucket = (typeof KV_BUCKETS)[number] | typeof ARCHIVE_STATE_BUCKET;
 /** The stream under a KV bucket. */
 export const kvStreamName = (bucket: KvBucket): string => `KV_${bucket}`;
 export const DLQ_STREAM = "EC_DLQ";

@@ -4,7 +4,9 @@ import { CliProcess, runCli } from "../helpers/cli.js";
 import { childrenOf, stillRunning } from "../helpers/processes.js";
 import { promtoolCheck, Scrape, parseSamples } from "../helpers/prometheus.js";
 import { SseReader } from "../helpers/sse.js";
-import { eventually, startTestStack, type TestStack } from "../helpers/stack.js";
+import { ParquetSegments } from "../../src/duckdb/parquet-segments.js";
+import { segmentsOf } from "../../src/wire/archive-layout.js";
+import { archiveDirOf, eventually, startTestStack, type TestStack } from "../helpers/stack.js";
 
 /**
  * Issue 21: `ecwatch serve --workers 2`, two processes on one port (node:cluster), each with its
@@ -98,7 +100,7 @@ describe("`ecwatch serve --workers 2`", () => {
     stack = await startTestStack();
     aggregate = new CliProcess(["aggregate", "--nats", stack.natsUrl, "--redis", stack.redisUrl]);
     await aggregate.waitForStderr(/^aggregating /m);
-    serve = new CliProcess(["serve", "--workers", "2", "--nats", stack.natsUrl, "--redis", stack.redisUrl, "--port", "0"]);
+    serve = new CliProcess(["serve", "--workers", "2", "--nats", stack.natsUrl, "--redis", stack.redisUrl, "--port", "0", "--archive-dir", archiveDirOf(stack)]);
     api = (await serve.waitForStderr(/^serving (http:\/\/127\.0\.0\.1:\d+) \(2 workers, /m))[1]!;
     await nextChange();
   }, 60_000);
@@ -175,6 +177,26 @@ describe("`ecwatch serve --workers 2`", () => {
     } finally {
       clients.forEach((client) => client.stop());
     }
+  });
+
+  it("answers a meter's history from every worker, each over the archive with a DuckDB of its own", { timeout: 60_000 }, async () => {
+    const segments = await ParquetSegments.open(archiveDirOf(stack));
+    try {
+      const at = Date.parse("2026-01-10T12:00:00Z");
+      const readings = Array.from({ length: 30 }, (_, i) => ({ communityId: COMMUNITY, meterId: "m1", state: { genW: 600, conW: 0, measuredAtMs: at + i * 60_000, seq: i + 1 }, streamSeq: i + 1 }));
+      for (const segment of segmentsOf(0, readings, "workers")) await segments.write(segment);
+    } finally {
+      segments.close();
+    }
+    // Each request on a connection of its own: the primary hands them to the workers in turn.
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const res = await fetch(`${api}/communities/${COMMUNITY}/meters/m1/history?from=2026-01-10T12:00:00Z&to=2026-01-10T12:15:00Z`, { headers: { connection: "close" } });
+        return `${res.status} ${await res.text()}`;
+      }),
+    );
+    expect(new Set(answers).size).toBe(1);
+    expect(answers[0]).toMatch(/^200 \[\{"start":"2026-01-10T12:00:00.000Z","end":"2026-01-10T12:15:00.000Z","genWh":150,/);
   });
 
   it("serves one /metrics that sums the requests every worker answered, and it passes promtool", { timeout: 60_000 }, async () => {

@@ -3,10 +3,15 @@ import { energyDayKey } from "../../src/wire/names.js";
 import { type Bus, openBus } from "../../src/nats/bus.js";
 import { MINUTES_PER_DAY, encodeDay } from "../../src/energy/day-record.js";
 import { type Energy, MINUTE_MS } from "../../src/energy/meter-energy.js";
+import { ParquetSegments } from "../../src/duckdb/parquet-segments.js";
+import { segmentsOf } from "../../src/wire/archive-layout.js";
 import { runCli } from "../helpers/cli.js";
-import { usePipeline } from "../helpers/stack.js";
+import { archiveDirOf, usePipeline } from "../helpers/stack.js";
 
-/** `ecwatch history` against a real API, over a day record written straight into KV (issue 11). */
+/**
+ * `ecwatch history` against a real API, over a day record written straight into KV (issue 11),
+ * and `--meter` over an archived meter's segments (issue 23).
+ */
 
 const pipeline = usePipeline();
 let bus: Bus;
@@ -18,6 +23,19 @@ beforeAll(async () => {
   const minute: Energy = { genWms: 1_200 * MINUTE_MS, conWms: 600 * MINUTE_MS, importWms: 600 * MINUTE_MS, exportWms: 1_200 * MINUTE_MS };
   const minutes = new Map(Array.from({ length: MINUTES_PER_DAY }, (_, i) => [DAY + i * MINUTE_MS, minute] as const));
   await bus.energy.put(energyDayKey("cli1", DAY), encodeDay(DAY, minutes));
+  // meter7 of cli1, archived: 15-minute gateway values, 2,000 W generated and 800 W consumed on average, stamped 00:15 … 07:00.
+  const segments = await ParquetSegments.open(archiveDirOf(pipeline.stack));
+  try {
+    const readings = Array.from({ length: 28 }, (_, i) => ({
+      communityId: "cli1",
+      meterId: "meter7",
+      state: { genW: 2_000, conW: 800, measuredAtMs: DAY + (i + 1) * 15 * MINUTE_MS, seq: i + 1, intervalMs: 15 * MINUTE_MS, averaged: true },
+      streamSeq: i + 1,
+    }));
+    for (const segment of segmentsOf(0, readings, "e2e")) await segments.write(segment);
+  } finally {
+    segments.close();
+  }
 });
 
 afterAll(async () => {
@@ -44,6 +62,29 @@ describe("ecwatch history", () => {
     expect(run.stdout).toContain("kWh per bucket: ─ generation  ─ consumption");
     expect(run.stdout).toContain("self-sufficiency 100.0 % · self-consumption 50.0 %");
     expect(run.stdout).not.toContain("\x1b[");
+  });
+
+  it("--meter prints one meter's table, chart and totals, integrated from its archived readings", async () => {
+    const run = await runCli(["history", "cli1", "--meter", "meter7", ...range, "--step", "1h", "--api", pipeline.api.url]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("cli1 · meter meter7 · 6 buckets of 1h · 2026-01-10 00:00 – 2026-01-10 06:00 (UTC)");
+    expect(run.stdout).toMatch(/^2026-01-10 00:00 +2000\.0 Wh +800\.0 Wh/m);
+    expect(run.stdout).toContain("kWh per bucket: ─ generation  ─ consumption");
+    expect(run.stdout).toContain("total  generation 12.00 kWh · consumption 4800.0 Wh");
+    const json = await runCli(["history", "cli1", "--meter", "meter7", ...range, "--step", "1h", "--json", "--api", pipeline.api.url]);
+    expect((JSON.parse(json.stdout) as Array<{ genWh: number }>).map((b) => b.genWh)).toEqual([2_000, 2_000, 2_000, 2_000, 2_000, 2_000]);
+    const csv = await runCli(["history", "cli1", "--meter", "meter7", ...range, "--step", "1h", "--csv", "--api", pipeline.api.url]);
+    expect(csv.stdout.split("\r\n")[1]).toMatch(/^2026-01-10T00:00:00\.000Z,2026-01-10T01:00:00\.000Z,2000,800,0,1200,/);
+  });
+
+  it("--meter of a meter the archive does not hold is the API's 404 in one sentence, exit 1; a bad id is exit 2", async () => {
+    const unknown = await runCli(["history", "cli1", "--meter", "nope", "--api", pipeline.api.url]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("The API answered 404: meter nope of community cli1 has no reading in the archive.");
+    const bad = await runCli(["history", "cli1", "--meter", "a.b", "--api", pipeline.api.url]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("the meter id must match");
   });
 
   it("--csv prints CSV; a parameter the API refuses is one sentence and exit 1", async () => {

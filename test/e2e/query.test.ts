@@ -13,6 +13,14 @@ describe("ecwatch query", () => {
     const run = await runCli(["query", "--schema"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^readings {2}every valid reading once: community_id, meter_id, measured_at TIMESTAMPTZ/);
+    expect(run.stdout).toMatch(/^meter_energy_15m {2}each meter's energy per UTC quarter hour, by the aggregator's rule of validity/m);
+    expect(run.stdout).toMatch(/^community_energy_15m {2}each community's energy per UTC quarter hour/m);
+  });
+
+  it("an archive with no segment yet has empty energy views", async () => {
+    const run = await runCli(["query", "--dir", join(dir, "none"), "--csv", "SELECT (SELECT count(*) FROM meter_energy_15m) AS meters, (SELECT count(*) FROM community_energy_15m) AS communities"]);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toBe("meters,communities\n0,0\n");
   });
 
   it("an archive with no segment yet is an empty readings table, not an error", async () => {

@@ -15,8 +15,8 @@ import type {
   ReadingMessage,
   ReadingSource,
   StateStore,
-  StoredEntry,
 } from "../../src/aggregator/ports.js";
+import { MemoryLeaseStore } from "./lease-fakes.js";
 import { meterReadingSubject, partitionOf, partitionedSubject } from "../../src/wire/names.js";
 
 /** A delivered message that records what the aggregator did with it. */
@@ -97,40 +97,17 @@ export class FakeReadingSource implements ReadingSource {
   }
 }
 
-/** A KV bucket with revisions, as NATS keeps one. */
-export class MemoryStateStore implements StateStore {
-  readonly entries = new Map<string, StoredEntry>();
-  private revision = 0;
+/** The aggregator's bucket: the leases' fake, with puts that can be held or told to fail. */
+export class MemoryStateStore extends MemoryLeaseStore implements StateStore {
   /** Puts of keys matching this fail. */
   failPut: (key: string) => boolean = () => false;
   /** While set, every put waits for it. */
   hold: Promise<void> | undefined;
 
-  async keys(filter = ">"): Promise<string[]> {
-    const prefix = filter.endsWith(">") ? filter.slice(0, -1) : filter;
-    return [...this.entries.keys()].filter((key) => (filter.endsWith(">") ? key.startsWith(prefix) : key === filter));
-  }
-  async get(key: string): Promise<StoredEntry | undefined> {
-    return this.entries.get(key);
-  }
   async put(key: string, value: string): Promise<void> {
     await this.hold;
     if (this.failPut(key)) throw new Error(`put ${key} failed`);
     this.entries.set(key, { value, revision: ++this.revision });
-  }
-  async create(key: string, value: string): Promise<number> {
-    if (this.entries.has(key)) throw new Error(`${key} exists`);
-    this.entries.set(key, { value, revision: ++this.revision });
-    return this.revision;
-  }
-  async update(key: string, value: string, revision: number): Promise<number> {
-    if (this.entries.get(key)?.revision !== revision) throw new Error(`wrong last sequence for ${key}`);
-    this.entries.set(key, { value, revision: ++this.revision });
-    return this.revision;
-  }
-  async delete(key: string, previousRevision?: number): Promise<void> {
-    if (previousRevision !== undefined && this.entries.get(key)?.revision !== previousRevision) throw new Error(`wrong last sequence for ${key}`);
-    this.entries.delete(key);
   }
   async purge(key: string): Promise<void> {
     this.entries.delete(key);

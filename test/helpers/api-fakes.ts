@@ -1,7 +1,20 @@
 import { afterEach } from "vitest";
 import type { Aggregate } from "../../src/domain/aggregate.js";
 import type { CommunityReading } from "../../src/domain/reading.js";
-import type { ChangeFeed, ChangeSubscription, LatestAggregates, LatestValue, PublishedReading, Readiness, ReadingPublisher, UpstreamHealth } from "../../src/api/ports.js";
+import type {
+  ChangeFeed,
+  ChangeSubscription,
+  LatestAggregates,
+  LatestValue,
+  MeterReadings,
+  MeterReadingsQuery,
+  PublishedReading,
+  Readiness,
+  ReadingPublisher,
+  UpstreamHealth,
+} from "../../src/api/ports.js";
+import type { ArchivedReadings } from "../../src/energy/meter-history.js";
+import type { RuleReading } from "../../src/energy/meter-integrator.js";
 import { type ApiDependencies, type ApiServer, createApi, listen } from "../../src/api/server.js";
 import { SseHub } from "../../src/api/sse-hub.js";
 import { communityReadingSubject } from "../../src/wire/names.js";
@@ -57,6 +70,41 @@ export class FakeChangeFeed implements ChangeFeed {
   emit(communityId: string, aggregate: Aggregate | string): void {
     const json = typeof aggregate === "string" ? aggregate : JSON.stringify(aggregate);
     for (const listener of this.listeners.get(communityId) ?? []) listener(json);
+  }
+}
+
+/**
+ * An archive of readings held in memory, per community and meter, answering as the DuckDB
+ * adapter does; `exists: false` is a directory no archiver has written yet. `asked` records each query.
+ */
+export class MemoryArchive implements MeterReadings {
+  readonly location = "/memory/archive";
+  readonly asked: MeterReadingsQuery[] = [];
+  private readonly meters = new Map<string, RuleReading[]>();
+
+  constructor(public exists = true) {}
+
+  add(communityId: string, meterId: string, readings: readonly RuleReading[]): this {
+    const key = `${communityId}/${meterId}`;
+    this.meters.set(key, [...(this.meters.get(key) ?? []), ...readings].sort((a, b) => a.measuredAtMs - b.measuredAtMs));
+    return this;
+  }
+
+  async around(communityId: string, meterId: string, query: MeterReadingsQuery): Promise<ArchivedReadings | undefined> {
+    if (!this.exists) return undefined;
+    this.asked.push(query);
+    let newestMs = Number.NEGATIVE_INFINITY;
+    for (const [key, readings] of this.meters) if (key.startsWith(`${communityId}/`)) newestMs = Math.max(newestMs, readings.at(-1)!.measuredAtMs);
+    const reach = (this.meters.get(`${communityId}/${meterId}`) ?? []).filter((r) => r.measuredAtMs >= query.fromMs - query.reachMs && r.measuredAtMs < query.toMs + query.reachMs);
+    const earlier = reach.filter((r) => r.measuredAtMs < query.fromMs);
+    const before = earlier.slice(Math.max(0, earlier.length - query.before));
+    const within = reach.filter((r) => r.measuredAtMs >= query.fromMs && r.measuredAtMs < query.toMs);
+    const after = reach.filter((r) => r.measuredAtMs >= query.toMs).slice(0, query.after);
+    return { readings: [...before, ...within, ...after], newestMs };
+  }
+
+  async has(communityId: string, meterId: string): Promise<boolean> {
+    return this.exists && this.meters.has(`${communityId}/${meterId}`);
   }
 }
 

@@ -1,12 +1,11 @@
 /**
  * Hand-written in-memory fakes of the archiver's ports (src/archive/ports.ts): a partition's
- * stream with its consumer's acks, a segment store that can be held or told to fail, and an
- * export's files.
+ * stream with its consumer's acks, a segment store that can be held or told to fail, an
+ * export's files, and the day folders of compaction and retention, with a crash at any step.
  */
 import type { ExportRange } from "../../src/archive/export-plan.js";
-import type { ArchiveMessage, ArchiveSource, Consumption, ExportFiles, ExportedFile, SegmentStore, Settlement } from "../../src/archive/ports.js";
-import type { ArchiveFile } from "../../src/wire/archive-layout.js";
-import type { Segment } from "../../src/wire/archive-layout.js";
+import type { ArchiveMessage, ArchiveSource, Consumption, DayStore, ExportFiles, ExportedFile, SegmentStore, Settlement } from "../../src/archive/ports.js";
+import type { ArchiveDay, ArchiveFile, Segment } from "../../src/wire/archive-layout.js";
 import { partitionedSubject } from "../../src/wire/names.js";
 
 /** A delivered message that records what the archiver did with it. */
@@ -137,5 +136,70 @@ export class FakeExportFiles implements ExportFiles {
     this.written.push(`filter ${target}`);
     this.onWrite(target);
     return { rows: this.filteredRows, bytes: this.filteredRows * 10 };
+  }
+}
+
+/**
+ * Day folders in memory: a file is the stream sequences it holds. Every call is logged; `failAt`
+ * makes the call with that index in `calls` throw, as a crash would stop there.
+ */
+export class FakeDayStore implements DayStore {
+  readonly files = new Map<string, readonly number[]>();
+  readonly calls: string[] = [];
+  failAt: number | undefined;
+
+  /** Puts a file of stream sequences at `community_id=<c>/date=<d>/<name>`. */
+  put(communityId: string, date: string, name: string, seqs: readonly number[]): void {
+    this.files.set(`community_id=${communityId}/date=${date}/${name}`, seqs);
+  }
+
+  async days(): Promise<ArchiveDay[]> {
+    const days = new Map<string, ArchiveDay & { files: string[] }>();
+    for (const path of this.files.keys()) {
+      const [community, day, name] = path.split("/") as [string, string, string];
+      const key = `${community}/${day}`;
+      let entry = days.get(key);
+      if (!entry) days.set(key, (entry = { communityId: community.slice("community_id=".length), date: day.slice("date=".length), files: [] }));
+      entry.files.push(name);
+    }
+    return [...days.values()];
+  }
+
+  async merge(inputs: readonly string[], temporary: string): Promise<void> {
+    this.step(`merge ${inputs.length} → ${temporary}`);
+    this.files.set(temporary, [...new Set(inputs.flatMap((input) => this.files.get(input)!))]);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    this.step(`rename ${from} → ${to}`);
+    this.files.set(to, this.files.get(from)!);
+    this.files.delete(from);
+  }
+
+  async syncFolder(folder: string): Promise<void> {
+    this.step(`sync ${folder}`);
+  }
+
+  async remove(path: string): Promise<void> {
+    this.step(`remove ${path}`);
+    this.files.delete(path);
+  }
+
+  async removeDay(communityId: string, date: string): Promise<void> {
+    this.step(`remove day ${communityId} ${date}`);
+    for (const path of [...this.files.keys()]) if (path.startsWith(`community_id=${communityId}/date=${date}/`)) this.files.delete(path);
+  }
+
+  /** What a reader's `*.parquet` glob sees: each visible file's stream sequences, by path. */
+  visible(): Map<string, readonly number[]> {
+    return new Map([...this.files].filter(([path]) => path.endsWith(".parquet")));
+  }
+
+  private step(call: string): void {
+    if (this.failAt === this.calls.length) {
+      this.failAt = undefined;
+      throw new Error(`crash at ${call}`);
+    }
+    this.calls.push(call);
   }
 }

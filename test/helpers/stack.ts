@@ -77,6 +77,9 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
 }
 
+/** The archive's directory of a pipeline's API. */
+export const archiveDirOf = (stack: TestStack): string => join(stack.dir, "archive");
+
 export interface Pipeline {
   stack: TestStack;
   aggregation: AggregationService;
@@ -85,14 +88,16 @@ export interface Pipeline {
 
 /**
  * Real servers with an aggregator (stale after 30 s) and an API on a free port, started
- * before the tests of a file and stopped after them. A test may replace `aggregation`.
+ * before the tests of a file and stopped after them. A test may replace `aggregation`. The API
+ * reads meters' histories from `archive/` in the stack's directory, which no archiver writes: a
+ * test puts segments there itself.
  */
 export function usePipeline(): Pipeline {
   const pipeline = {} as Pipeline;
   beforeAll(async () => {
     pipeline.stack = await startTestStack();
     pipeline.aggregation = await startAggregation(pipeline.stack.natsUrl, pipeline.stack.redisUrl, { staleAfterMs: 30_000 });
-    pipeline.api = await startApi(pipeline.stack.natsUrl, pipeline.stack.redisUrl, "127.0.0.1", 0);
+    pipeline.api = await startApi(pipeline.stack.natsUrl, pipeline.stack.redisUrl, "127.0.0.1", 0, { archiveDir: archiveDirOf(pipeline.stack) });
   });
   afterAll(async () => {
     await pipeline.api?.stop();

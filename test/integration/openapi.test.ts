@@ -2,7 +2,9 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type HttpMethod, OPENAPI } from "../../src/api/openapi.js";
 import { ROUTES } from "../../src/api/routes.js";
-import { eventually, usePipeline } from "../helpers/stack.js";
+import { ParquetSegments } from "../../src/duckdb/parquet-segments.js";
+import { segmentsOf } from "../../src/wire/archive-layout.js";
+import { archiveDirOf, eventually, usePipeline } from "../helpers/stack.js";
 
 /**
  * The OpenAPI document against the running API (issue 10): every operation answers its
@@ -58,8 +60,9 @@ async function expectDocumented(path: string, method: HttpMethod, res: Response,
   }
 }
 
-/** `/communities/{communityId}` → `/communities/openapi1`. */
-const concrete = (path: string, id = COMMUNITY): string => path.replace("{communityId}", id);
+const METER = "meter1";
+/** `/communities/{communityId}` → `/communities/openapi1`; a meter's path with meter1. */
+const concrete = (path: string, id = COMMUNITY, meterId = METER): string => path.replace("{communityId}", id).replace("{meterId}", meterId);
 
 interface Case {
   readonly path: string;
@@ -91,6 +94,10 @@ const CASES: readonly Case[] = [
   { path: "/communities/{communityId}/meters", method: "get", status: 200, url: concrete("/communities/{communityId}/meters?sort=stale&limit=5") },
   { path: "/communities/{communityId}/meters", method: "get", status: 400, url: concrete("/communities/{communityId}/meters?limit=none") },
   { path: "/communities/{communityId}/meters", method: "get", status: 404, url: concrete("/communities/{communityId}/meters", "nodatayet") },
+  { path: "/communities/{communityId}/meters/{meterId}/history", method: "get", status: 200, url: concrete("/communities/{communityId}/meters/{meterId}/history?from=2026-11-22T11:00:00Z&to=2026-11-22T13:00:00Z") },
+  { path: "/communities/{communityId}/meters/{meterId}/history", method: "get", status: 200, url: concrete("/communities/{communityId}/meters/{meterId}/history?from=-2d"), headers: { accept: "text/csv" } },
+  { path: "/communities/{communityId}/meters/{meterId}/history", method: "get", status: 400, url: concrete("/communities/{communityId}/meters/{meterId}/history", COMMUNITY, "a.b") },
+  { path: "/communities/{communityId}/meters/{meterId}/history", method: "get", status: 404, url: concrete("/communities/{communityId}/meters/{meterId}/history", COMMUNITY, "nosuchmeter") },
   { path: "/healthz", method: "get", status: 200, url: "/healthz" },
   { path: "/readyz", method: "get", status: 200, url: "/readyz" },
   { path: "/metrics", method: "get", status: 200, url: "/metrics" },
@@ -107,7 +114,8 @@ const STREAM_CASE = { path: "/communities/{communityId}/stream", method: "get", 
  * Documented responses no test here provokes: a 503 of these needs NATS down under a running
  * API (Redis down does not do it: the API reads NATS KV instead).
  */
-// 503s need NATS down; 401 and 429 need a token and a spent rate limit, which api-access.test.ts provokes.
+// 503s need NATS down; 401 and 429 need a token and a spent rate limit, which api-access.test.ts provokes; a meter's
+// history is a 503 from an API without an archive, which meter-history-api.test.ts starts.
 const NOT_PROVOKED = [
   "get /communities 503",
   "post /communities 503",
@@ -115,6 +123,7 @@ const NOT_PROVOKED = [
   "get /communities/{communityId}/history 503",
   "get /communities/{communityId}/kpis 503",
   "get /communities/{communityId}/meters 503",
+  "get /communities/{communityId}/meters/{meterId}/history 503",
   "post /communities 401",
   "post /communities 429",
 ];
@@ -123,6 +132,15 @@ const request = (c: Case): Promise<Response> =>
   fetch(`${pipeline.api.url}${c.url}`, { method: c.method.toUpperCase(), body: c.body, headers: { ...(c.body ? { "content-type": "application/json" } : {}), ...c.headers }, signal: AbortSignal.timeout(10_000) });
 
 beforeAll(async () => {
+  // An archived meter, for the 200s of its history: readings every minute 11:30–12:30, as the archiver writes them.
+  const segments = await ParquetSegments.open(archiveDirOf(pipeline.stack));
+  try {
+    const start = Date.parse("2026-11-22T11:30:00Z");
+    const readings = Array.from({ length: 60 }, (_, i) => ({ communityId: COMMUNITY, meterId: METER, state: { genW: 1_200, conW: 300, measuredAtMs: start + i * 60_000, seq: i + 1 }, streamSeq: i + 1 }));
+    for (const segment of segmentsOf(0, readings, "openapi")) await segments.write(segment);
+  } finally {
+    segments.close();
+  }
   // A community with data, for the 200s of GET /communities/{communityId} and its stream.
   const res = await fetch(`${pipeline.api.url}/communities`, { method: "POST", body: JSON.stringify(reading) });
   expect(res.status).toBe(200);
@@ -188,7 +206,7 @@ describe("the API answers as documented", () => {
     }
   });
 
-  it.each(["/", "/nope", "/communities/openapi1/nope", "/communities/openapi1/stream/more", "/communities/openapi1/history/more", "/communities/openapi1/meters/more", "/communities/openapi1/energy", "/healthz/more", "/metrics/more", "/openapi.json/more", "/openapi"])(
+  it.each(["/", "/nope", "/communities/openapi1/nope", "/communities/openapi1/stream/more", "/communities/openapi1/history/more", "/communities/openapi1/meters/more", "/communities/openapi1/meters/meter1", "/communities/openapi1/meters/meter1/history/more", "/communities/openapi1/energy", "/healthz/more", "/metrics/more", "/openapi.json/more", "/openapi"])(
     "%s, which the document lacks, is a 404 for every method",
     async (path) => {
       for (const method of METHODS) {

@@ -10,6 +10,10 @@ describe("the archive's layout", () => {
     expect(parseSegmentName(name)).toEqual({ partition: 7, firstSeq: 9, lastSeq: 1_000_000 });
   });
 
+  it("a tag may name the archiver that wrote the segment, apart from its flush", () => {
+    expect(parseSegmentName(segmentName(2, [reading(5)], "9f3ac0d1-lz3k0"))).toEqual({ partition: 2, firstSeq: 5, lastSeq: 5 });
+  });
+
   it("a temporary file, an export's file or anything else is no segment", () => {
     for (const name of ["p7-000000000009-000001000000-lz3k0.parquet.tmp", "data_0.parquet", "p7-9-10-x.parquet", "readme.txt"]) expect(parseSegmentName(name), name).toBeUndefined();
   });

@@ -1,14 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { Archiver, RETRY_DELAY_MS } from "../../src/archive/archiver.js";
-import { meterReadingSubject } from "../../src/wire/names.js";
+import { ARCHIVE_LEASE_KEYS, Archiver, RETRY_DELAY_MS } from "../../src/archive/archiver.js";
+import { PARTITIONS, meterReadingSubject } from "../../src/wire/names.js";
 import { FakeArchiveSource, FakeSegmentStore, meterReading } from "../helpers/archive-fakes.js";
+import { MemoryLeaseStore } from "../helpers/lease-fakes.js";
 
 const P = 3;
 const subject = (meterId: string, communityId = "c1"): string => meterReadingSubject(communityId, meterId);
 
+/** A lone archiver (it takes every partition) on its own lease store. */
 async function started(segments = new FakeSegmentStore(), source = new FakeArchiveSource(), maxBatch = 1_000) {
-  const archiver = await Archiver.start({ source, segments }, { partitions: [P], flushMs: 3_600_000, maxBatch, tag: () => "t" });
+  const archiver = await Archiver.start({ source, segments, leases: new MemoryLeaseStore() }, { flushMs: 3_600_000, maxBatch, tag: () => "t" });
   return { archiver, source, segments };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 describe("the archiver", () => {
@@ -83,7 +93,7 @@ describe("the archiver", () => {
     const { archiver, source, segments } = await started();
     segments.failNext = 1;
     const errors: unknown[] = [];
-    const failing = await Archiver.start({ source, segments }, { partitions: [P], flushMs: 3_600_000, tag: () => "t", onError: (err) => errors.push(err) });
+    const failing = await Archiver.start({ source, segments, leases: new MemoryLeaseStore() }, { flushMs: 3_600_000, tag: () => "t", onError: (err) => errors.push(err) });
     const msg = source.deliver(P, 1, subject("m1"), meterReading("c1", "m1", "2026-06-21T10:00:00Z", 1));
     await failing.flush();
     expect(msg.outcomes).toEqual([`nak ${RETRY_DELAY_MS}`]);
@@ -120,7 +130,7 @@ describe("the archiver", () => {
   it("counts maxBatch per partition: a partition flushes once it holds maxBatch readings, readings spread over partitions wait for the timer", async () => {
     const segments = new FakeSegmentStore();
     const source = new FakeArchiveSource();
-    const archiver = await Archiver.start({ source, segments }, { partitions: [1, 2], flushMs: 3_600_000, maxBatch: 3, tag: () => "t" });
+    const archiver = await Archiver.start({ source, segments, leases: new MemoryLeaseStore() }, { flushMs: 3_600_000, maxBatch: 3, tag: () => "t" });
     for (const partition of [1, 2]) for (let seq = 1; seq <= 2; seq += 1) source.deliver(partition, seq, subject(`m${partition}`), meterReading("c1", `m${partition}`, `2026-06-21T10:00:0${seq}Z`, seq));
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(segments.rows()).toEqual([]);
@@ -136,5 +146,69 @@ describe("the archiver", () => {
     await archiver.stop();
     expect(msg.outcomes).toEqual(["ack"]);
     expect(segments.rows()).toEqual(["c1/m1/1"]);
+  });
+});
+
+describe("archivers sharing the partitions", () => {
+  it("each holds some of them through its own lease, none both, and writes only its own partitions' segments, named with its id", async () => {
+    const source = new FakeArchiveSource();
+    const segments = new FakeSegmentStore();
+    const leases = new MemoryLeaseStore();
+    const a = await Archiver.start({ source, segments, leases }, { id: "aaaa", flushMs: 3_600_000 });
+    const b = await Archiver.start({ source, segments, leases }, { id: "bbbb", flushMs: 3_600_000 });
+    // a gives up its second half at its next rebalance; b takes it once a has let it go.
+    await until(() => a.partitions.length === PARTITIONS / 2 && b.partitions.length === PARTITIONS / 2, "the partitions to be shared");
+    expect(a.partitions).toEqual([0, 2, 4, 6]);
+    expect(b.partitions).toEqual([1, 3, 5, 7]);
+    const holders = Array.from({ length: PARTITIONS }, (_, p) => JSON.parse(leases.entries.get(ARCHIVE_LEASE_KEYS.unitKey(p))!.value).id as string);
+    expect(holders).toEqual(["aaaa", "bbbb", "aaaa", "bbbb", "aaaa", "bbbb", "aaaa", "bbbb"]);
+    for (let p = 0; p < PARTITIONS; p += 1) source.deliver(p, 1, subject(`m${p}`), meterReading("c1", `m${p}`, "2026-06-21T10:00:00Z", 1));
+    await Promise.all([a.flush(), b.flush()]);
+    const names = [...segments.files.keys()].map((path) => path.split("/").at(-1)!);
+    expect(names.filter((name) => name.includes("-aaaa-")).map((name) => Number(name.slice(1, name.indexOf("-"))))).toEqual([0, 2, 4, 6]);
+    expect(names.filter((name) => name.includes("-bbbb-")).map((name) => Number(name.slice(1, name.indexOf("-"))))).toEqual([1, 3, 5, 7]);
+    await b.stop();
+    // b gave its leases up when it stopped: a takes its partitions at the next rebalance, without waiting for them to lapse.
+    await until(() => a.partitions.length === PARTITIONS, "a to take b's partitions");
+    expect([...leases.entries.keys()].some((key) => key.includes("bbbb"))).toBe(false);
+    await a.stop();
+    expect(leases.entries.size).toBe(0);
+  });
+
+  it("a partition taken over is checked against the segments its former holder wrote: a reading delivered again is acknowledged, not written twice", async () => {
+    const source = new FakeArchiveSource();
+    const segments = new FakeSegmentStore();
+    const leases = new MemoryLeaseStore();
+    const a = await Archiver.start({ source, segments, leases }, { id: "aaaa", flushMs: 3_600_000 });
+    const b = await Archiver.start({ source, segments, leases }, { id: "bbbb", flushMs: 3_600_000 });
+    await until(() => b.partitions.includes(P), "b to hold the partition");
+    // b writes a segment, and its acks never reach the server.
+    source.dropAcks = true;
+    source.deliver(P, 1, subject("m1"), meterReading("c1", "m1", "2026-06-21T10:00:00Z", 1));
+    await b.flush();
+    await b.stop();
+    source.dropAcks = false;
+    await until(() => a.partitions.includes(P), "a to take the partition over");
+    const again = source.deliver(P, 1, subject("m1"), meterReading("c1", "m1", "2026-06-21T10:00:00Z", 1));
+    source.deliver(P, 2, subject("m2"), meterReading("c1", "m2", "2026-06-21T10:00:00Z", 1));
+    await a.flush();
+    expect(again.outcomes).toEqual(["ack"]);
+    expect(a.stats).toMatchObject({ alreadyStored: 1, archived: 1 });
+    expect(segments.rows()).toEqual(["c1/m1/1", "c1/m2/1"]);
+    await a.stop();
+  });
+
+  it("takes over the partitions of an archiver that died on another host once its leases lapse", async () => {
+    const leases = new MemoryLeaseStore();
+    // An archiver on another host holds the odd partitions; it stopped renewing 1 s ago, its leases lapse in 300 ms.
+    const dead = JSON.stringify({ id: "dead", pid: 1, host: "elsewhere", expiresAt: Date.now() + 300 });
+    await leases.create(`${ARCHIVE_LEASE_KEYS.memberPrefix}dead`, dead);
+    for (const p of [1, 3, 5, 7]) await leases.create(ARCHIVE_LEASE_KEYS.unitKey(p), dead);
+    const archiver = await Archiver.start({ source: new FakeArchiveSource(), segments: new FakeSegmentStore(), leases }, { id: "aaaa", flushMs: 3_600_000 });
+    // While the dead one's member key has not lapsed, it counts: this one holds its half, the other half stays held.
+    expect(archiver.partitions).toEqual([0, 2, 4, 6]);
+    await until(() => archiver.partitions.length === PARTITIONS, "the lapsed leases to be taken over");
+    for (const p of [1, 3, 5, 7]) expect(JSON.parse(leases.entries.get(ARCHIVE_LEASE_KEYS.unitKey(p))!.value).id).toBe(archiver.id);
+    await archiver.stop();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { unitsOf } from "../../src/aggregator/assignment.js";
+import { unitsOf } from "../../src/leases/assignment.js";
 
 describe("unitsOf", () => {
   it("a lone member takes every unit", () => {

@@ -109,6 +109,7 @@ describe("bad usage exits 2 with one sentence naming the flag", () => {
     [["up", "--cluster", "2"], "--cluster"],
     [["up", "--cluster", "three"], "--cluster"],
     [["up", "--cluster", "3", "--nats", "nats://127.0.0.1:4222"], "--cluster"],
+    [["up", "--no-archive", "--archive-dir", "/tmp/archive"], "--archive-dir"],
   ])("ecwatch %j", async (args, named) => {
     const run = await runInProcess(args);
     expect(run.code).toBe(2);

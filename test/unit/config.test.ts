@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveEndpoint } from "../../src/config/connection-settings.js";
 import { DEFAULTS } from "../../src/config/defaults.js";
+import { resolveArchiveDir } from "../../src/config/archive-dir.js";
 
 const NO_STATE = join(tmpdir(), "ecwatch-unit-no-such-state-dir");
 const env = { NATS_URL: "nats://env:4222", REDIS_URL: "redis://env:6379", ECWATCH_API: "http://env:8000" };
@@ -29,7 +30,7 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function stateDir(pid: number): string {
+function stateDir(pid: number, extra: { readonly archive?: string } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), "ecwatch-unit-state-"));
   dirs.push(dir);
   const state = {
@@ -39,6 +40,7 @@ function stateDir(pid: number): string {
     redis: "redis://state:6379",
     servers: [],
     startedAt: "2026-11-22T12:00:00.000Z",
+    ...extra,
   };
   writeFileSync(join(dir, "state.json"), JSON.stringify(state));
   return dir;
@@ -95,5 +97,21 @@ describe("resolveEndpoint", () => {
   it("ignores a state file whose pid now belongs to another program", () => {
     const dir = stateDir(otherProgram.pid!);
     expect(resolveEndpoint("nats", undefined, {}, dir)).toBe("nats://127.0.0.1:4222");
+  });
+});
+
+describe("resolveArchiveDir (query, export)", () => {
+  it("takes --dir first", () => {
+    expect(resolveArchiveDir("/data/archive", stateDir(fakeUp.pid!, { archive: "/srv/up-archive" }))).toBe("/data/archive");
+  });
+
+  it("takes the running up's archive without --dir", () => {
+    expect(resolveArchiveDir(undefined, stateDir(fakeUp.pid!, { archive: "/srv/up-archive" }))).toBe("/srv/up-archive");
+  });
+
+  it("falls back to .ecwatch/archive without a running up, for an up started with --no-archive, and for a state file whose pid is no longer ecwatch", () => {
+    expect(resolveArchiveDir(undefined, NO_STATE)).toBe(".ecwatch/archive");
+    expect(resolveArchiveDir(undefined, stateDir(fakeUp.pid!))).toBe(".ecwatch/archive");
+    expect(resolveArchiveDir(undefined, stateDir(otherProgram.pid!, { archive: "/srv/up-archive" }))).toBe(".ecwatch/archive");
   });
 });

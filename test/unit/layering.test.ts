@@ -20,6 +20,8 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   ["cli/"],
   // services, each owning its ports
   ["aggregator/", "api/", "sim/", "wear-emu/", "tui/", "bench/", "doctor/", "archive/"],
+  // what several services share: leases on units of work (aggregators' and archivers' partitions)
+  ["leases/"],
   // connection settings from flags, environment and the state file
   ["config/"],
   // adapters, named for what they wrap; stack/ runs the server processes

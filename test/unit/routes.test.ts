@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { routeOf } from "../../src/api/routes.js";
+import { concretePath, matchRoute, routeOf } from "../../src/api/routes.js";
 
 describe("routeOf", () => {
   it.each([
@@ -13,6 +13,9 @@ describe("routeOf", () => {
     ["/communities/c1/history?step=1h", "/communities/{communityId}/history"],
     ["/communities/c1/kpis", "/communities/{communityId}/kpis"],
     ["/communities/c1/history/more", "unmatched"],
+    ["/communities/c1/meters/m1/history?step=1h", "/communities/{communityId}/meters/{meterId}/history"],
+    ["/communities/c1/meters/m1", "unmatched"],
+    ["/communities/c1/meters/m1/history/more", "unmatched"],
     ["/healthz", "/healthz"],
     ["/readyz", "/readyz"],
     ["/metrics", "/metrics"],
@@ -24,5 +27,13 @@ describe("routeOf", () => {
     ["/%zz", "unmatched"],
   ])("labels %s as %s", (url, route) => {
     expect(routeOf(url)).toBe(route);
+  });
+});
+
+describe("matchRoute", () => {
+  it("takes the community and the meter id from a meter's path, and concretePath puts them back", () => {
+    const match = matchRoute(["communities", "c1", "meters", "m7", "history"]);
+    expect(match).toEqual({ route: "/communities/{communityId}/meters/{meterId}/history", communityId: "c1", meterId: "m7" });
+    expect(concretePath(match!)).toBe("/communities/c1/meters/m7/history");
   });
 });

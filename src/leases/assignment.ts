@@ -1,7 +1,8 @@
 /**
- * Which aggregator owns which work unit (a partition, or the forwarding of unpartitioned
- * readings): the live members sorted by id take the units in turn, so every member computes
- * the same answer from the same member list, and the units are spread evenly. Pure.
+ * Which member owns which work unit (an aggregator's partition or its forwarding of
+ * unpartitioned readings; an archiver's partition): the live members sorted by id take the
+ * units in turn, so every member computes the same answer from the same member list, and the
+ * units are spread evenly. Pure.
  */
 export function unitsOf(memberId: string, members: readonly string[], units: number): number[] {
   const sorted = [...new Set(members)].sort();
