@@ -1,4 +1,3 @@
-import { jetstream } from "@nats-io/jetstream";
 import { Archiver, type ArchiverOptions } from "../archive/archiver.js";
 import { Compactor, type CompactorOptions } from "../archive/compactor.js";
 import { type ExportOptions, type ExportRequest, type ExportSummary, exportArchive } from "../archive/exporter.js";
@@ -41,7 +40,7 @@ export async function startArchiving(
   try {
     const jsm = await ensureReadingTopology(nc);
     const partitions = Array.from({ length: PARTITIONS }, (_, partition) => partition);
-    const { source, created } = await natsArchiveSource(jetstream(nc), jsm, partitions);
+    const { source, created } = await natsArchiveSource(nc, jsm, partitions);
     const leases = await openKvEntries(nc, jsm, ARCHIVE_STATE_BUCKET);
     segments = await ParquetSegments.open(dir);
     const archiver = await Archiver.start({ source, segments, leases }, options);

@@ -3,7 +3,7 @@ import { decodeReading } from "../wire/decode-reading.js";
 import { PARTITIONS } from "../wire/names.js";
 import type { Lease } from "../leases/lease.js";
 import { type HeldUnit, type LeaseKeys, SharedUnits } from "../leases/shared-units.js";
-import type { ArchiveMessage, ArchivePorts, Consumption } from "./ports.js";
+import type { ArchiveMessage, ArchivePorts, Consumption, Settlement } from "./ports.js";
 import { type ArchivedReading, segmentsOf } from "../wire/archive-layout.js";
 import { ARCHIVE_MAX_ACK_PENDING } from "../wire/names.js";
 
@@ -40,7 +40,7 @@ export interface ArchiverStats {
 
 interface Pending {
   readonly reading: ArchivedReading;
-  readonly msg: ArchiveMessage;
+  readonly settlement: Settlement;
 }
 
 /**
@@ -167,7 +167,7 @@ export class Archiver {
       msg.ack();
       return;
     }
-    state.pending.push({ reading: { communityId: decoded.communityId, meterId: decoded.meterId, state: decoded.state, streamSeq: msg.seq }, msg });
+    state.pending.push({ reading: { communityId: decoded.communityId, meterId: decoded.meterId, state: decoded.state, streamSeq: msg.seq }, settlement: msg.settlement() });
     state.unsettled.add(msg.seq);
     this.waiting += 1;
     if (state.pending.length >= (this.options.maxBatch ?? DEFAULT_MAX_BATCH)) void this.flush();
@@ -191,32 +191,33 @@ export class Archiver {
     const batch = state.pending;
     if (!batch.length) return;
     state.pending = [];
-    const bySeq = new Map(batch.map((entry) => [entry.reading.streamSeq, entry.msg]));
     const segments = segmentsOf(
       partition,
       batch.map((entry) => entry.reading),
       tag,
     );
     const results = await Promise.allSettled(segments.map((segment) => this.ports.segments.write(segment)));
+    // The stream sequences of the segments that failed (mostly none), then each message settled.
+    const failed = new Set<number>();
     results.forEach((result, i) => {
       const { readings } = segments[i]!;
       if (result.status === "fulfilled") {
         this.stats.segments += 1;
         this.stats.bytes += result.value;
         this.stats.archived += readings.length;
-        for (const { streamSeq } of readings) {
-          state.stored.add(streamSeq);
-          state.unsettled.delete(streamSeq);
-          bySeq.get(streamSeq)!.ack();
-        }
       } else {
         this.options.onError?.(result.reason);
-        for (const { streamSeq } of readings) {
-          state.unsettled.delete(streamSeq);
-          bySeq.get(streamSeq)!.nak(RETRY_DELAY_MS);
-        }
+        for (const { streamSeq } of readings) failed.add(streamSeq);
       }
     });
+    for (const { reading, settlement } of batch) {
+      state.unsettled.delete(reading.streamSeq);
+      if (failed.has(reading.streamSeq)) settlement.nak(RETRY_DELAY_MS);
+      else {
+        state.stored.add(reading.streamSeq);
+        settlement.ack();
+      }
+    }
     await this.forgetAcknowledged(partition, state);
   }
 

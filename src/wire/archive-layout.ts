@@ -89,20 +89,28 @@ export function parseSegmentName(name: string): { readonly partition: number; re
   return { partition: Number(match[1]), firstSeq: Number(match[2]), lastSeq: Number(match[3]) };
 }
 
-/** The readings of one flush of `partition`, one segment per community and UTC day. */
+/**
+ * The readings of one flush of `partition`, one segment per community and UTC day. Grouped by
+ * community, then by the number of the UTC day: a date string per segment, not per reading.
+ */
 export function segmentsOf(partition: number, readings: readonly ArchivedReading[], tag: string): Segment[] {
-  const groups = new Map<string, ArchivedReading[]>();
+  const groups = new Map<string, Map<number, ArchivedReading[]>>();
   for (const reading of readings) {
-    const key = `${reading.communityId}/${utcDate(reading.state.measuredAtMs)}`;
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = []));
+    let days = groups.get(reading.communityId);
+    if (!days) groups.set(reading.communityId, (days = new Map()));
+    const day = Math.floor(reading.state.measuredAtMs / DAY_MS);
+    let group = days.get(day);
+    if (!group) days.set(day, (group = []));
     group.push(reading);
   }
-  return [...groups.values()].map((group) => {
-    const { communityId } = group[0]!;
-    const date = utcDate(group[0]!.state.measuredAtMs);
-    return { communityId, date, path: `${dayFolder(communityId, date)}/${segmentName(partition, group, tag)}`, readings: group };
-  });
+  const segments: Segment[] = [];
+  for (const [communityId, days] of groups) {
+    for (const group of days.values()) {
+      const date = utcDate(group[0]!.state.measuredAtMs);
+      segments.push({ communityId, date, path: `${dayFolder(communityId, date)}/${segmentName(partition, group, tag)}`, readings: group });
+    }
+  }
+  return segments;
 }
 
 /** A data file of an archive (a segment, or any other `*.parquet` in a day's folder, e.g. an export's). */

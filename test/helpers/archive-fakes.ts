@@ -4,7 +4,7 @@
  * export's files, and the day folders of compaction and retention, with a crash at any step.
  */
 import type { ExportRange } from "../../src/archive/export-plan.js";
-import type { ArchiveMessage, ArchiveSource, Consumption, DayStore, ExportFiles, ExportedFile, SegmentStore } from "../../src/archive/ports.js";
+import type { ArchiveMessage, ArchiveSource, Consumption, DayStore, ExportFiles, ExportedFile, SegmentStore, Settlement } from "../../src/archive/ports.js";
 import type { ArchiveDay, ArchiveFile, Segment } from "../../src/wire/archive-layout.js";
 import { partitionedSubject } from "../../src/wire/names.js";
 
@@ -26,6 +26,9 @@ export class FakeArchiveMessage implements ArchiveMessage {
   }
   nak(delayMs?: number): void {
     this.outcomes.push(`nak ${delayMs ?? 0}`);
+  }
+  settlement(): Settlement {
+    return this;
   }
 }
 
