@@ -69,7 +69,8 @@ describe("the archive", () => {
     const service = await startArchiving(stack.natsUrl, archiveDir, { flushMs: 300, onError: (err) => console.error("a flush failed", err) });
     let readWhileWriting = 0;
     try {
-      const running = simulateCommunity(4, (4 * HOUR) / 10_000);
+      // 20 s of publishing: a query process takes seconds to start on a loaded machine, and several must read meanwhile.
+      const running = simulateCommunity(4, (4 * HOUR) / 20_000);
       let done = false;
       void running.finally(() => (done = true));
       // `ecwatch query` reads while the archiver renames segments into place.
