@@ -115,10 +115,10 @@ export class Compactor {
 
   /**
    * Named for the readings files it was computed from, the energy file is used only while they
-   * are the files there (energyFileName): a crash leaves a missing or stale one, never a wrong one in use.
+   * are the files there (dayEnergy): a crash leaves a missing or stale one, never a wrong one in use.
    */
   private async writeEnergy(write: EnergyWrite): Promise<void> {
-    await this.store.writeEnergy(write.readings, write.date, write.output);
+    await this.store.writeEnergy(write.readings, write.dates, write.output);
     for (const stale of write.stale) await this.store.remove(stale);
     if (write.stale.length) await this.store.syncFolder(write.folder);
     this.stats.energy += 1;

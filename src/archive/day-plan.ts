@@ -1,5 +1,5 @@
 import { partitionOf } from "../wire/names.js";
-import { type ArchiveDay, SEGMENT_SUFFIX, dayEndMs, dayFolder, energyFileName, energyFolder, filesByDay, nextDate, parseSegmentName, segmentFileName } from "../wire/archive-layout.js";
+import { type ArchiveDay, SEGMENT_SUFFIX, dayEndMs, dayFolder, dayEnergy, energyFolder, filesByDay, nextDate, parseSegmentName, segmentFileName } from "../wire/archive-layout.js";
 
 /**
  * What to do with the archive's finished days (issue 22), decided without I/O: merge a day's
@@ -33,10 +33,12 @@ export interface Compaction {
   readonly output: string;
 }
 
-/** A finished day's quarter hours, computed over its readings file and its neighbours' into the energy file named for them (energyFileName). */
+/** A finished day's quarter hours, computed over its readings file and its neighbours' into the energy file named for them (dayEnergy). */
 export interface EnergyWrite {
   readonly communityId: string;
   readonly date: string;
+  /** The UTC days whose quarter hours the file holds (DayEnergy.dates). */
+  readonly dates: readonly string[];
   /** The readings files (paths) of the day before, the day and the day after, as the plan's compactions leave them. */
   readonly readings: readonly string[];
   /** The day's energy folder. */
@@ -99,14 +101,14 @@ function energyWrites(days: readonly ArchiveDay[], finished: readonly ArchiveDay
     after.set(key, [...after.get(key)!.filter((name) => !merged.has(name)), nameOf(output)]);
   }
   return finished.flatMap(({ communityId, date, energy = [] }) => {
-    const name = energyFileName(after, communityId, date);
-    if (name === undefined || energy.includes(name)) return [];
+    const valid = dayEnergy(after, communityId, date);
+    if (valid === undefined || energy.includes(valid.name)) return [];
     const folder = energyFolder(communityId, date);
     const readings = [-1, 0, 1].flatMap((offset) => {
       const day = nextDate(date, offset);
       return (after.get(`${communityId}/${day}`) ?? []).filter((file) => file.endsWith(SEGMENT_SUFFIX)).map((file) => `${dayFolder(communityId, day)}/${file}`);
     });
-    return [{ communityId, date, readings, folder, output: `${folder}/${name}`, stale: energy.map((file) => `${folder}/${file}`) }];
+    return [{ communityId, date, dates: valid.dates, readings, folder, output: `${folder}/${valid.name}`, stale: energy.map((file) => `${folder}/${file}`) }];
   });
 }
 

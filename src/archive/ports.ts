@@ -51,11 +51,11 @@ export interface DayStore {
   /** Writes the rows of the segments `inputs` to `temporary`, each stream sequence once, and syncs it. */
   merge(inputs: readonly string[], temporary: string): Promise<void>;
   /**
-   * Writes the quarter hours of `date` (meter_energy_15m's rows whose bucket lies in it), computed
-   * over the readings files `readings` (the day's and its neighbours'), durably to `target`:
-   * under a temporary name, synced, renamed into place, the folder synced.
+   * Writes the quarter hours of `dates` (meter_energy_15m's rows whose bucket lies in one of these
+   * UTC days), computed over the readings files `readings` (a day's and its neighbours'), durably
+   * to `target`: under a temporary name, synced, renamed into place, the folder synced.
    */
-  writeEnergy(readings: readonly string[], date: string, target: string): Promise<void>;
+  writeEnergy(readings: readonly string[], dates: readonly string[], target: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   /** Flushes a folder's entries to the disk: what makes a rename or a removal durable. */
   syncFolder(folder: string): Promise<void>;

@@ -44,10 +44,8 @@ function precomputedIn(dir: string, days: readonly ArchiveDay[]): Precomputed {
   const doneOrEmpty = (key: string): boolean => precomputed.has(key) || !held.has(key);
   return {
     files: valid.map(({ path }) => join(dir, path)),
-    days: [...precomputed],
-    unneeded: valid.flatMap(({ communityId, date }) =>
-      [-1, 1].every((offset) => doneOrEmpty(`${communityId}/${nextDate(date, offset)}`)) ? [`${communityId}/${date}`] : [],
-    ),
+    days: valid.flatMap(({ communityId, dates }) => dates.map((date) => `${communityId}/${date}`)),
+    unneeded: valid.flatMap(({ communityId, date }) => ([-1, 1].every((offset) => doneOrEmpty(`${communityId}/${nextDate(date, offset)}`)) ? [`${communityId}/${date}`] : [])),
   };
 }
 

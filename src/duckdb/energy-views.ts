@@ -100,13 +100,13 @@ SELECT community_id, meter_id, to_timestamp(q * ${Q / 1000}) AS bucket_start,
 FROM split GROUP BY community_id, meter_id, q`;
 
 /**
- * The days whose quarter hours were computed at compaction (see energyFileName,
+ * The days whose quarter hours were computed at compaction (see dayEnergy,
  * src/wire/archive-layout.ts), as `<community>/<YYYY-MM-DD>`.
  */
 export interface Precomputed {
   /** Their energy files (paths DuckDB can read). */
   readonly files: readonly string[];
-  /** The days those hold. */
+  /** The days those hold (a day's file also holds the day after when that has no readings). */
   readonly days: readonly string[];
   /** The days whose readings no other day needs: precomputed, as are the days before and after (or those hold nothing). */
   readonly unneeded: readonly string[];

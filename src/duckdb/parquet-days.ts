@@ -69,11 +69,11 @@ export class ParquetDays {
     }
   }
 
-  async writeEnergy(readings: readonly string[], date: string, target: string): Promise<void> {
+  async writeEnergy(readings: readonly string[], dates: readonly string[], target: string): Promise<void> {
     const files = `[${readings.map((path) => sqlString(join(this.dir, path))).join(", ")}]`;
     await writeDurably(this.dir, join(this.dir, target), async (temporary) => {
       await this.connection.run(
-        `COPY (SELECT * FROM (${meterEnergySelect(readingsSource(files))}) WHERE ${BUCKET_DATE} = ${sqlString(date)}::DATE ORDER BY meter_id, bucket_start) TO ${sqlString(temporary)} (FORMAT parquet, COMPRESSION zstd)`,
+        `COPY (SELECT * FROM (${meterEnergySelect(readingsSource(files))}) WHERE ${BUCKET_DATE} IN (${dates.map((date) => `${sqlString(date)}::DATE`).join(", ")}) ORDER BY meter_id, bucket_start) TO ${sqlString(temporary)} (FORMAT parquet, COMPRESSION zstd)`,
       );
     });
   }

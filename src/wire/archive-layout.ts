@@ -138,6 +138,14 @@ export const nextDate = (date: string, days: number): string => utcDate(Date.par
 
 const stem = (name: string | undefined): string => (name === undefined ? "none" : name.slice(0, -SEGMENT_SUFFIX.length));
 
+/** Where a finished day's quarter hours are valid, and which they are. */
+export interface DayEnergy {
+  /** The energy file's name. */
+  readonly name: string;
+  /** The UTC days whose quarter hours it holds: the day, and the day after when that holds no readings (the day's last holds reach into it). */
+  readonly dates: readonly string[];
+}
+
 /**
  * The energy file a day's quarter hours are valid in, or undefined when none can be: the day
  * holds exactly one readings file, and so do its neighbours (or they hold none). A day's quarter
@@ -148,21 +156,22 @@ const stem = (name: string | undefined): string => (name === undefined ? "none" 
  * folder or a neighbour's holds, and the file no longer matches: the day is computed at query
  * time until the next compaction writes it again. The `~` keeps it from ever parsing as a segment.
  */
-export function energyFileName(days: ReadonlyMap<string, readonly string[]>, communityId: string, date: string): string | undefined {
+export function dayEnergy(days: ReadonlyMap<string, readonly string[]>, communityId: string, date: string): DayEnergy | undefined {
   const readingsOf = (day: string): readonly string[] => (days.get(`${communityId}/${day}`) ?? []).filter((name) => name.endsWith(SEGMENT_SUFFIX));
-  const [before, own, after] = [readingsOf(nextDate(date, -1)), readingsOf(date), readingsOf(nextDate(date, 1))];
+  const next = nextDate(date, 1);
+  const [before, own, after] = [readingsOf(nextDate(date, -1)), readingsOf(date), readingsOf(next)];
   if (own.length !== 1 || before.length > 1 || after.length > 1) return undefined;
-  return `${stem(before[0])}~${stem(own[0])}~${stem(after[0])}${SEGMENT_SUFFIX}`;
+  return { name: `${stem(before[0])}~${stem(own[0])}~${stem(after[0])}${SEGMENT_SUFFIX}`, dates: after.length ? [date] : [date, next] };
 }
 
 /** The days' files by `community/date`, as `energyFileName` takes them. */
 export const filesByDay = (days: readonly ArchiveDay[]): Map<string, readonly string[]> => new Map(days.map((day) => [`${day.communityId}/${day.date}`, day.files]));
 
-/** The days whose energy file is there and valid (see energyFileName), with its path relative to the archive's directory. */
-export function precomputedDays(days: readonly ArchiveDay[]): Array<{ readonly communityId: string; readonly date: string; readonly path: string }> {
+/** The days whose energy file is there and valid (see dayEnergy), with its path relative to the archive's directory. */
+export function precomputedDays(days: readonly ArchiveDay[]): Array<DayEnergy & Pick<ArchiveDay, "communityId" | "date"> & { readonly path: string }> {
   const files = filesByDay(days);
   return days.flatMap(({ communityId, date, energy }) => {
-    const name = energyFileName(files, communityId, date);
-    return name !== undefined && energy?.includes(name) ? [{ communityId, date, path: `${energyFolder(communityId, date)}/${name}` }] : [];
+    const valid = dayEnergy(files, communityId, date);
+    return valid !== undefined && energy?.includes(valid.name) ? [{ communityId, date, ...valid, path: `${energyFolder(communityId, date)}/${valid.name}` }] : [];
   });
 }

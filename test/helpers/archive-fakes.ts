@@ -171,8 +171,8 @@ export class FakeDayStore implements DayStore {
   }
 
   /** An energy file holds the stream sequences of the readings files it was computed from. */
-  async writeEnergy(readings: readonly string[], date: string, target: string): Promise<void> {
-    this.step(`energy ${date} from ${readings.length} → ${target}`);
+  async writeEnergy(readings: readonly string[], dates: readonly string[], target: string): Promise<void> {
+    this.step(`energy ${dates.join(" ")} from ${readings.length} → ${target}`);
     this.energy.set(target, [...new Set(readings.flatMap((path) => this.files.get(path)!))]);
   }
 

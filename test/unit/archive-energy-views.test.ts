@@ -130,6 +130,8 @@ describe("meter_energy_15m from the quarter hours computed at compaction", () =>
     for (let m = 22 * 60 + 5; m <= 23 * 60 + 50; m += 15) add("edge", D + m * MIN, 1_000, 200);
     add("edge", D + 24 * 60 * MIN + 5 * MIN, 0, 900, { intervalMs: 15 * MIN, averaged: true });
     for (let m = 24 * 60 + 20; m <= 25 * 60; m += 15) add("edge", D + m * MIN, 1_000, 200);
+    // Alone at 23:55 on the 22nd: it holds 22.5 minutes (no cadence learned yet), into the 23rd, which holds no readings.
+    add("night", D + 48 * 60 * MIN - 5 * MIN, 700, 100);
     return readings;
   }
   const fresh = async (readings: readonly ArchivedReading[]) => {
@@ -153,6 +155,7 @@ describe("meter_energy_15m from the quarter hours computed at compaction", () =>
     expect(energyFiles()).toHaveLength(3);
     const after = await archivedQuarters(dir, C);
     expect(after).toEqual(before);
+    expect(after.get("night 2026-06-23T00:00:00.000Z")!.genWh).toBe((700 * 15 * MIN) / 3_600_000);
     // The cut: the 23:50 reading holds for no time at all, so the 23:45 quarter hour of "edge" holds only the 23:35 reading, for its last 5 minutes.
     expect(after.get("edge 2026-06-21T23:45:00.000Z")).toEqual(before.get("edge 2026-06-21T23:45:00.000Z"));
     expect(after.get("edge 2026-06-21T23:45:00.000Z")!.genWh).toBe((1_000 * 5 * MIN) / 3_600_000);
@@ -162,13 +165,16 @@ describe("meter_energy_15m from the quarter hours computed at compaction", () =>
     const readings = days();
     await writeArchive(dir, readings, "a", P);
     await compactArchive(dir, AFTER);
-    const late = [reading("m1", D + 12 * 60 * MIN + 30_000, 5_000, 0, readings.length + 1), reading("edge", D + 23 * 60 * MIN + 55 * MIN, 0, 3_000, readings.length + 2)];
+    // On the 20th, late: the 20th and the 21st (whose first holds depend on it) are computed from their readings; the 22nd stays precomputed.
+    const late = [reading("m1", D - 30 * MIN + 30_000, 5_000, 0, readings.length + 1)];
     await writeArchive(dir, late, "late", P);
     const expected = await fresh([...readings, ...late]);
     expect(await archivedQuarters(dir, C)).toEqual(expected);
+    // Each quarter hour once: the 22nd's readings, read for the 21st, do not add the 23rd's quarter hour that the 22nd's file holds.
+    expect(await queryArchive(dir, "SELECT count(*)::INTEGER AS n, count(DISTINCT (meter_id, bucket_start))::INTEGER AS once FROM meter_energy_15m")).toEqual([{ n: expected.size, once: expected.size }]);
     expect(expected).not.toEqual(await fresh(readings));
     const stats = await compactArchive(dir, AFTER, "day2");
-    expect(stats).toEqual({ compactions: 1, merged: 2, expired: 0, energy: 3 });
+    expect(stats).toEqual({ compactions: 1, merged: 2, expired: 0, energy: 2 });
     expect(energyFiles()).toHaveLength(3);
     expect(await archivedQuarters(dir, C)).toEqual(expected);
   });

@@ -47,7 +47,7 @@ describe("the compactor", () => {
       `remove ${FOLDER}/${seg(4, 6, "b")}`,
       `remove ${FOLDER}/${seg(6, 7, "c")}`,
       `sync ${FOLDER}`,
-      `energy ${DATE} from 1 → ${ENERGY}`,
+      `energy ${DATE} 2026-06-22 from 1 → ${ENERGY}`,
     ]);
     expect([...store.files]).toEqual([[output, [1, 2, 3, 4, 5, 6, 7]]]);
     expect([...store.energy]).toEqual([[ENERGY, [1, 2, 3, 4, 5, 6, 7]]]);

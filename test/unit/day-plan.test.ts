@@ -78,6 +78,7 @@ describe("the plan for finished days' quarter hours", () => {
       {
         communityId: C,
         date: "2026-06-20",
+        dates: ["2026-06-20"],
         readings: [`community_id=c1/date=2026-06-20/${before}`, `community_id=c1/date=2026-06-21/${merged}`],
         folder: "energy_15m/community_id=c1/date=2026-06-20",
         output: `energy_15m/community_id=c1/date=2026-06-20/none~${stem(before)}~${stem(merged)}.parquet`,
@@ -86,6 +87,8 @@ describe("the plan for finished days' quarter hours", () => {
       {
         communityId: C,
         date: "2026-06-21",
+        // The 22nd holds no readings: the 21st's last holds reaching into it are the 21st's to keep.
+        dates: ["2026-06-21", "2026-06-22"],
         readings: [`community_id=c1/date=2026-06-20/${before}`, `community_id=c1/date=2026-06-21/${merged}`],
         folder: "energy_15m/community_id=c1/date=2026-06-21",
         output: `energy_15m/community_id=c1/date=2026-06-21/${stem(before)}~${stem(merged)}~none.parquet`,
