@@ -1,6 +1,6 @@
 import type { Clock, Timer } from "../domain/clock.js";
 import { temporaryPath } from "../wire/archive-layout.js";
-import { type Compaction, planDays } from "./day-plan.js";
+import { type Compaction, type EnergyWrite, planDays } from "./day-plan.js";
 import type { DayStore } from "./ports.js";
 
 /** How the archiver looks after its finished days (issue 22). */
@@ -29,6 +29,8 @@ export interface CompactorStats {
   merged: number;
   /** Day folders removed by the retention age. */
   expired: number;
+  /** Finished days whose quarter hours were computed (energy files written). */
+  energy: number;
 }
 
 /**
@@ -42,7 +44,8 @@ export const DEFAULT_COMPACT_AFTER_MS = 3_600_000;
 export const DEFAULT_COMPACT_EVERY_MS = 300_000;
 
 /**
- * Merges each finished day's segments into one file and removes days past the retention age, for
+ * Merges each finished day's segments into one file, computes its quarter hours (and those of its
+ * neighbours, which depend on it) once it is one file, and removes days past the retention age, for
  * the partitions its archiver archives. The order of a compaction's steps is what keeps a crash
  * harmless: the merged file is written under a temporary name and synced, renamed into place and
  * its folder synced — only then are the inputs removed. A crash before the rename leaves the inputs
@@ -50,7 +53,7 @@ export const DEFAULT_COMPACT_EVERY_MS = 300_000;
  * the same stream sequences, which readers count once and the next pass merges again.
  */
 export class Compactor {
-  readonly stats: CompactorStats = { compactions: 0, merged: 0, expired: 0 };
+  readonly stats: CompactorStats = { compactions: 0, merged: 0, expired: 0, energy: 0 };
   private running: Promise<void> | undefined;
   private timer: Timer | undefined;
   private tags = 0;
@@ -90,13 +93,35 @@ export class Compactor {
       this.stats.expired += 1;
       this.options.onExpired?.(day);
     }
+    const failed = new Set<string>();
     for (const compaction of plan.compact) {
       try {
         await this.compact(compaction);
       } catch (err) {
+        failed.add(compaction.folder);
         this.options.onError?.(err);
       }
     }
+    for (const write of plan.energy) {
+      // Its readings are not what the plan expected where a compaction failed: the next pass plans again.
+      if (write.readings.some((path) => failed.has(path.slice(0, path.lastIndexOf("/"))))) continue;
+      try {
+        await this.writeEnergy(write);
+      } catch (err) {
+        this.options.onError?.(err);
+      }
+    }
+  }
+
+  /**
+   * Named for the readings files it was computed from, the energy file is used only while they
+   * are the files there (dayEnergy): a crash leaves a missing or stale one, never a wrong one in use.
+   */
+  private async writeEnergy(write: EnergyWrite): Promise<void> {
+    await this.store.writeEnergy(write.readings, write.dates, write.output);
+    for (const stale of write.stale) await this.store.remove(stale);
+    if (write.stale.length) await this.store.syncFolder(write.folder);
+    this.stats.energy += 1;
   }
 
   private async compact(compaction: Compaction): Promise<void> {

@@ -59,11 +59,17 @@ export interface DayStore {
   days(): Promise<ArchiveDay[]>;
   /** Writes the rows of the segments `inputs` to `temporary`, each stream sequence once, and syncs it. */
   merge(inputs: readonly string[], temporary: string): Promise<void>;
+  /**
+   * Writes the quarter hours of `dates` (meter_energy_15m's rows whose bucket lies in one of these
+   * UTC days), computed over the readings files `readings` (a day's and its neighbours'), durably
+   * to `target`: under a temporary name, synced, renamed into place, the folder synced.
+   */
+  writeEnergy(readings: readonly string[], dates: readonly string[], target: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   /** Flushes a folder's entries to the disk: what makes a rename or a removal durable. */
   syncFolder(folder: string): Promise<void>;
   remove(path: string): Promise<void>;
-  /** Removes a day's folder with all it holds, durably. */
+  /** Removes a day's folder with all it holds, and its energy folder, durably. */
   removeDay(communityId: string, date: string): Promise<void>;
 }
 

@@ -59,7 +59,7 @@ export async function runArchive(flags: ArchiveFlags): Promise<ExitCode> {
       log.info(`holds partitions ${held || "none"}`);
     }
     status.update(
-      `partitions ${held || "none"} · archived ${stats.archived} · segments ${stats.segments} (${stats.bytes} bytes) · already stored ${stats.alreadyStored} · invalid ${stats.invalid} · days compacted ${days.compactions}, expired ${days.expired}`,
+      `partitions ${held || "none"} · archived ${stats.archived} · segments ${stats.segments} (${stats.bytes} bytes) · already stored ${stats.alreadyStored} · invalid ${stats.invalid} · days compacted ${days.compactions}, expired ${days.expired}, their quarter hours computed ${days.energy}`,
     );
   }, 500);
   await untilSignal();

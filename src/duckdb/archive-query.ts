@@ -2,7 +2,9 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance, StatementType, type DuckDBConnection } from "@duckdb/node-api";
 import { UsageError } from "../errors.js";
-import { READINGS_COLUMNS, archiveViews } from "./energy-views.js";
+import { type ArchiveDay, nextDate, precomputedDays } from "../wire/archive-layout.js";
+import { type Precomputed, archiveViews, readingsSource } from "./energy-views.js";
+import { archiveDays } from "./parquet-days.js";
 import { sqlString } from "./parquet-segments.js";
 
 /**
@@ -28,7 +30,24 @@ export const ARCHIVE_SCHEMA = [
 ] as const;
 
 const EMPTY_SEGMENTS =
-  "SELECT NULL::VARCHAR AS community_id, NULL::VARCHAR AS meter_id, NULL::TIMESTAMPTZ AS measured_at, NULL::INTEGER AS gen_w, NULL::INTEGER AS con_w, NULL::BIGINT AS seq, NULL::INTEGER AS interval_ms, NULL::BOOLEAN AS averaged, NULL::BIGINT AS stream_seq WHERE false";
+  "SELECT NULL::VARCHAR AS community_id, NULL::VARCHAR AS meter_id, NULL::TIMESTAMPTZ AS measured_at, NULL::INTEGER AS gen_w, NULL::INTEGER AS con_w, NULL::BIGINT AS seq, NULL::INTEGER AS interval_ms, NULL::BOOLEAN AS averaged, NULL::BIGINT AS stream_seq, NULL::DATE AS date WHERE false";
+
+/**
+ * The days whose quarter hours compaction computed, as the archive holds them when the views are
+ * made (each `ecwatch query` makes them anew): a day that gets a late segment afterwards is read
+ * from its energy file until the views are made again.
+ */
+function precomputedIn(dir: string, days: readonly ArchiveDay[]): Precomputed {
+  const valid = precomputedDays(days);
+  const precomputed = new Set(valid.map(({ communityId, date }) => `${communityId}/${date}`));
+  const held = new Set(days.map(({ communityId, date }) => `${communityId}/${date}`));
+  const doneOrEmpty = (key: string): boolean => precomputed.has(key) || !held.has(key);
+  return {
+    files: valid.map(({ path }) => join(dir, path)),
+    days: valid.flatMap(({ communityId, dates }) => dates.map((date) => `${communityId}/${date}`)),
+    unneeded: valid.flatMap(({ communityId, date }) => ([-1, 1].every((offset) => doneOrEmpty(`${communityId}/${nextDate(date, offset)}`)) ? [`${communityId}/${date}`] : [])),
+  };
+}
 
 /** A statement refused or failed: one sentence for the user, exit code 2. */
 export class QueryRefused extends UsageError {}
@@ -54,10 +73,10 @@ export class ArchiveQuery {
     const instance = await DuckDBInstance.create(":memory:");
     const connection = await instance.connect();
     // The glob is expanded at each query: a segment renamed into place since is read too.
-    const source = hasSegments(dir)
-      ? `SELECT ${READINGS_COLUMNS}, stream_seq FROM read_parquet(${sqlString(join(dir, "*", "*", "*.parquet"))}, hive_partitioning = true, hive_types = {'community_id': VARCHAR, 'date': DATE}, union_by_name = true)`
-      : EMPTY_SEGMENTS;
-    for (const view of archiveViews(source)) await connection.run(view);
+    const segments = hasSegments(dir);
+    const source = segments ? readingsSource(sqlString(join(dir, "*", "*", "*.parquet"))) : EMPTY_SEGMENTS;
+    const precomputed = segments ? precomputedIn(dir, await archiveDays(dir)) : undefined;
+    for (const view of archiveViews(source, precomputed)) await connection.run(view);
     return new ArchiveQuery(instance, connection);
   }
 

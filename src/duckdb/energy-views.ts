@@ -9,11 +9,18 @@ import { DEFAULT_STALE_AFTER_MS, LEARNED_GAPS, UNKNOWN_CADENCE_MS } from "../ene
  * the live numbers are the same figures. docs/archive.md says where the two can differ.
  *
  * `source` is a SELECT of the segments' rows, with `stream_seq` (the reading's place in its
- * partition's stream).
+ * partition's stream) and the hive folder's `date`.
  */
 
 /** The columns of `readings`, as the segments store them. */
 export const READINGS_COLUMNS = "community_id, meter_id, measured_at, gen_w, con_w, seq, interval_ms, averaged";
+
+/** The SELECT of the readings files `files` (a glob or a list, as SQL), their folders giving community_id and date. */
+export const readingsSource = (files: string): string =>
+  `SELECT ${READINGS_COLUMNS}, stream_seq, date FROM read_parquet(${files}, hive_partitioning = true, hive_types = {'community_id': VARCHAR, 'date': DATE}, union_by_name = true)`;
+
+/** The UTC day (DATE) of a row of meter_energy_15m. */
+export const BUCKET_DATE = "(bucket_start AT TIME ZONE 'UTC')::DATE";
 
 const Q = SETTLEMENT_INTERVAL_MS;
 const previous = Array.from({ length: LEARNED_GAPS }, (_, i) => `prev_${i + 1}`);
@@ -46,8 +53,9 @@ const readingsView = (source: string): string =>
   `QUALIFY row_number() OVER (PARTITION BY community_id, meter_id, measured_at, seq ORDER BY stream_seq) = 1`;
 
 /**
- * Per meter and quarter hour (UTC), the energy of its pieces of constant power [from_ms, to_ms),
- * by the rule: per meter and
+ * The SELECT of meter_energy_15m over `source` (also what compaction runs over a finished day and
+ * its neighbours, parquet-days.ts): per meter and quarter hour (UTC), the energy of its pieces of
+ * constant power [from_ms, to_ms), by the rule: per meter and
  * moment the reading with the highest seq (a correction wins, as in the aggregator); an averaged
  * reading covers its interval_ms before measured_at, back to at most the reading before; an
  * instantaneous one holds until the next reading (the start of its interval when that one is
@@ -55,8 +63,7 @@ const readingsView = (source: string): string =>
  * declared or the lower median of its meter's last gaps (UNKNOWN_CADENCE_MS with none). Each
  * piece is split at the quarter hours and summed in whole W·ms (exact, in any order), then in Wh.
  */
-const meterView = (source: string): string => `
-CREATE VIEW meter_energy_15m AS
+export const meterEnergySelect = (source: string): string => `
 WITH corrected AS (
   SELECT community_id, meter_id, epoch_ms(measured_at) AS at_ms, arg_max(struct_pack(gen_w, con_w, interval_ms, averaged), seq) AS r
   FROM (${source}) GROUP BY community_id, meter_id, measured_at
@@ -92,6 +99,35 @@ SELECT community_id, meter_id, to_timestamp(q * ${Q / 1000}) AS bucket_start,
   sum(greatest(gen_w - con_w, 0)::BIGINT * ms) / ${WMS_PER_WH} AS export_wh
 FROM split GROUP BY community_id, meter_id, q`;
 
+/**
+ * The days whose quarter hours were computed at compaction (see dayEnergy,
+ * src/wire/archive-layout.ts), as `<community>/<YYYY-MM-DD>`.
+ */
+export interface Precomputed {
+  /** Their energy files (paths DuckDB can read). */
+  readonly files: readonly string[];
+  /** The days those hold (a day's file also holds the day after when that has no readings). */
+  readonly days: readonly string[];
+  /** The days whose readings no other day needs: precomputed, as are the days before and after (or those hold nothing). */
+  readonly unneeded: readonly string[];
+}
+
+const stringList = (values: readonly string[]): string => `[${values.map((value) => `'${value.replaceAll("'", "''")}'`).join(", ")}]`;
+
+/**
+ * The precomputed days' rows, and the rule over the readings of every other day (with those of
+ * its neighbours, which its first and last holds need), cut to that day's quarter hours; a
+ * filter on the folders' `date` lets DuckDB skip the files of the days not needed.
+ */
+const meterView = (source: string, precomputed: Precomputed | undefined): string => {
+  if (!precomputed?.files.length) return `CREATE VIEW meter_energy_15m AS ${meterEnergySelect(source)}`;
+  const needed = `SELECT * FROM (${source}) WHERE NOT list_contains(${stringList(precomputed.unneeded)}, community_id || '/' || date::VARCHAR)`;
+  return `CREATE VIEW meter_energy_15m AS
+SELECT community_id, meter_id, bucket_start, gen_wh, con_wh, import_wh, export_wh FROM read_parquet(${stringList(precomputed.files)})
+UNION ALL
+SELECT * FROM (${meterEnergySelect(needed)}) WHERE NOT list_contains(${stringList(precomputed.days)}, community_id || '/' || ${BUCKET_DATE}::VARCHAR)`;
+};
+
 /** The meters' quarter hours summed per community; shared = min(Σ export, Σ import) within each (docs/energy.md, KPIs). */
 const communityView = `
 CREATE VIEW community_energy_15m AS
@@ -99,5 +135,5 @@ SELECT community_id, bucket_start, sum(gen_wh) AS gen_wh, sum(con_wh) AS con_wh,
   least(sum(import_wh), sum(export_wh)) AS shared_wh
 FROM meter_energy_15m GROUP BY community_id, bucket_start`;
 
-/** The statements that create the archive's views over `source`, in order. */
-export const archiveViews = (source: string): readonly string[] => [readingsView(source), meterView(source), communityView];
+/** The statements that create the archive's views over `source` (and the quarter hours `precomputed`), in order. */
+export const archiveViews = (source: string, precomputed?: Precomputed): readonly string[] => [readingsView(source), meterView(source, precomputed), communityView];

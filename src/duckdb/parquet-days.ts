@@ -2,14 +2,16 @@ import { readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { isValidId } from "../domain/ids.js";
-import { type ArchiveDay, COMMUNITY_FOLDER_PREFIX, DATE_FOLDER_PREFIX, dayFolder } from "../wire/archive-layout.js";
-import { syncPath } from "./durable-file.js";
+import { type ArchiveDay, COMMUNITY_FOLDER_PREFIX, DATE_FOLDER_PREFIX, dayFolder, energyFolder } from "../wire/archive-layout.js";
+import { syncPath, writeDurably } from "./durable-file.js";
+import { BUCKET_DATE, meterEnergySelect, readingsSource } from "./energy-views.js";
 import { sqlString } from "./parquet-segments.js";
 
 /**
  * The archive's day folders on disk, and a day's segments merged into one Parquet file by an
  * in-memory DuckDB (issue 22). The merged file has the segments' columns, `stream_seq` included,
- * so that a restarted archiver still finds every stream sequence it holds.
+ * so that a restarted archiver still finds every stream sequence it holds. A finished day's
+ * quarter hours are written beside, in its energy folder, by the views' own SQL.
  */
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -18,6 +20,20 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 async function foldersNamed(path: string, prefix: string, valid: (value: string) => boolean): Promise<string[]> {
   const entries = await readdir(path, { withFileTypes: true });
   return entries.filter((entry) => entry.isDirectory() && entry.name.startsWith(prefix)).map((entry) => entry.name.slice(prefix.length)).filter(valid);
+}
+
+const namesIn = (folder: string): Promise<string[]> => readdir(folder).catch((err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? [] : Promise.reject(err)));
+
+/** Every community's day folders in the archive `dir`, with the files of each and of its energy folder. */
+export async function archiveDays(dir: string): Promise<ArchiveDay[]> {
+  const days: ArchiveDay[] = [];
+  for (const communityId of await foldersNamed(dir, COMMUNITY_FOLDER_PREFIX, isValidId)) {
+    const community = join(dir, `${COMMUNITY_FOLDER_PREFIX}${communityId}`);
+    for (const date of await foldersNamed(community, DATE_FOLDER_PREFIX, (value) => DATE.test(value))) {
+      days.push({ communityId, date, files: await readdir(join(dir, dayFolder(communityId, date))), energy: await namesIn(join(dir, energyFolder(communityId, date))) });
+    }
+  }
+  return days;
 }
 
 /** The day store of compaction and retention (`DayStore`, src/archive/ports.ts). */
@@ -34,15 +50,8 @@ export class ParquetDays {
     return new ParquetDays(dir, instance, await instance.connect());
   }
 
-  async days(): Promise<ArchiveDay[]> {
-    const days: ArchiveDay[] = [];
-    for (const communityId of await foldersNamed(this.dir, COMMUNITY_FOLDER_PREFIX, isValidId)) {
-      const community = join(this.dir, `${COMMUNITY_FOLDER_PREFIX}${communityId}`);
-      for (const date of await foldersNamed(community, DATE_FOLDER_PREFIX, (value) => DATE.test(value))) {
-        days.push({ communityId, date, files: await readdir(join(this.dir, dayFolder(communityId, date))) });
-      }
-    }
-    return days;
+  days(): Promise<ArchiveDay[]> {
+    return archiveDays(this.dir);
   }
 
   async merge(inputs: readonly string[], temporary: string): Promise<void> {
@@ -60,6 +69,15 @@ export class ParquetDays {
     }
   }
 
+  async writeEnergy(readings: readonly string[], dates: readonly string[], target: string): Promise<void> {
+    const files = `[${readings.map((path) => sqlString(join(this.dir, path))).join(", ")}]`;
+    await writeDurably(this.dir, join(this.dir, target), async (temporary) => {
+      await this.connection.run(
+        `COPY (SELECT * FROM (${meterEnergySelect(readingsSource(files))}) WHERE ${BUCKET_DATE} IN (${dates.map((date) => `${sqlString(date)}::DATE`).join(", ")}) ORDER BY meter_id, bucket_start) TO ${sqlString(temporary)} (FORMAT parquet, COMPRESSION zstd)`,
+      );
+    });
+  }
+
   rename(from: string, to: string): Promise<void> {
     return rename(join(this.dir, from), join(this.dir, to));
   }
@@ -74,6 +92,7 @@ export class ParquetDays {
   }
 
   async removeDay(communityId: string, date: string): Promise<void> {
+    await rm(join(this.dir, energyFolder(communityId, date)), { recursive: true, force: true });
     await rm(join(this.dir, dayFolder(communityId, date)), { recursive: true, force: true });
     await syncPath(join(this.dir, `${COMMUNITY_FOLDER_PREFIX}${communityId}`));
   }

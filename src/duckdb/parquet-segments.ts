@@ -11,7 +11,7 @@ import {
   type DuckDBAppender,
   type DuckDBConnection,
 } from "@duckdb/node-api";
-import { type Segment, parseSegmentName } from "../wire/archive-layout.js";
+import { ENERGY_FOLDER, type Segment, parseSegmentName } from "../wire/archive-layout.js";
 import { writeDurably } from "./durable-file.js";
 
 /**
@@ -91,11 +91,13 @@ export class ParquetSegments {
   }
 
   /**
-   * Removes every segment (and temporary file) under `dir`, nothing else: after the streams are
-   * wiped (`up --fresh`) their stream sequences start again at 1, and a segment left behind would
-   * make the archiver take new readings for ones it already holds. Resolves how many it removed.
+   * Removes every segment (and temporary file) under `dir` and the quarter hours computed from them
+   * (the energy folder), nothing else: after the streams are wiped (`up --fresh`) their stream
+   * sequences start again at 1, and a segment left behind would make the archiver take new
+   * readings for ones it already holds. Resolves how many segments it removed.
    */
   static async removeAll(dir: string): Promise<number> {
+    await rm(join(dir, ENERGY_FOLDER), { recursive: true, force: true });
     const entries = await readdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? [] : Promise.reject(err)));
     const files = entries.filter((entry) => {
       const name = entry.slice(entry.lastIndexOf("/") + 1);

@@ -32,6 +32,8 @@ export interface ArchiveDay {
   /** YYYY-MM-DD (UTC). */
   readonly date: string;
   readonly files: readonly string[];
+  /** The names of the files in its energy folder (`energyFolder`); default none. */
+  readonly energy?: readonly string[];
 }
 
 /** Where `ecwatch archive` writes and `ecwatch query` reads when not told otherwise. */
@@ -127,4 +129,57 @@ const ARCHIVE_PATH = /^community_id=([A-Za-z0-9_-]{1,64})\/date=(\d{4}-\d{2}-\d{
 export function parseArchivePath(path: string): ArchiveFile | undefined {
   const match = ARCHIVE_PATH.exec(path);
   return match ? { communityId: match[1]!, date: match[2]!, name: match[3]! } : undefined;
+}
+
+/**
+ * A finished day's quarter hours, computed once at compaction (`meter_energy_15m`'s rows whose
+ * bucket lies in the day), live outside the glob readers read readings with (every `*.parquet` two folders down), in
+ * `energy_15m/community_id=<id>/date=<date>/`.
+ */
+export const ENERGY_FOLDER = "energy_15m";
+
+/** A day's energy folder, relative to the archive's directory. */
+export const energyFolder = (communityId: string, date: string): string => `${ENERGY_FOLDER}/${dayFolder(communityId, date)}`;
+
+/** The UTC day before or after `date` (YYYY-MM-DD). */
+export const nextDate = (date: string, days: number): string => utcDate(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS);
+
+const stem = (name: string | undefined): string => (name === undefined ? "none" : name.slice(0, -SEGMENT_SUFFIX.length));
+
+/** Where a finished day's quarter hours are valid, and which they are. */
+export interface DayEnergy {
+  /** The energy file's name. */
+  readonly name: string;
+  /** The UTC days whose quarter hours it holds: the day, and the day after when that holds no readings (the day's last holds reach into it). */
+  readonly dates: readonly string[];
+}
+
+/**
+ * The energy file a day's quarter hours are valid in, or undefined when none can be: the day
+ * holds exactly one readings file, and so do its neighbours (or they hold none). A day's quarter
+ * hours depend on the readings of the day before (its last holds reach in, its last gaps teach
+ * the cadence) and of the day after (an averaged reading early on it can cut the day's last hold),
+ * so the name ties the file to all three readings files: `<before>~<day>~<after>.parquet` (their
+ * stems, `none` for an empty neighbour). A late segment in any of the three changes what the day's
+ * folder or a neighbour's holds, and the file no longer matches: the day is computed at query
+ * time until the next compaction writes it again. The `~` keeps it from ever parsing as a segment.
+ */
+export function dayEnergy(days: ReadonlyMap<string, readonly string[]>, communityId: string, date: string): DayEnergy | undefined {
+  const readingsOf = (day: string): readonly string[] => (days.get(`${communityId}/${day}`) ?? []).filter((name) => name.endsWith(SEGMENT_SUFFIX));
+  const next = nextDate(date, 1);
+  const [before, own, after] = [readingsOf(nextDate(date, -1)), readingsOf(date), readingsOf(next)];
+  if (own.length !== 1 || before.length > 1 || after.length > 1) return undefined;
+  return { name: `${stem(before[0])}~${stem(own[0])}~${stem(after[0])}${SEGMENT_SUFFIX}`, dates: after.length ? [date] : [date, next] };
+}
+
+/** The days' files by `community/date`, as `energyFileName` takes them. */
+export const filesByDay = (days: readonly ArchiveDay[]): Map<string, readonly string[]> => new Map(days.map((day) => [`${day.communityId}/${day.date}`, day.files]));
+
+/** The days whose energy file is there and valid (see dayEnergy), with its path relative to the archive's directory. */
+export function precomputedDays(days: readonly ArchiveDay[]): Array<DayEnergy & Pick<ArchiveDay, "communityId" | "date"> & { readonly path: string }> {
+  const files = filesByDay(days);
+  return days.flatMap(({ communityId, date, energy }) => {
+    const valid = dayEnergy(files, communityId, date);
+    return valid !== undefined && energy?.includes(valid.name) ? [{ communityId, date, ...valid, path: `${energyFolder(communityId, date)}/${valid.name}` }] : [];
+  });
 }

@@ -1,10 +1,13 @@
+import { Compactor, type CompactorStats } from "../../src/archive/compactor.js";
+import { ParquetDays } from "../../src/duckdb/parquet-days.js";
 import { ParquetSegments } from "../../src/duckdb/parquet-segments.js";
 import { type Energy, WMS_PER_WH } from "../../src/energy/meter-energy.js";
 import type { Bus } from "../../src/nats/bus.js";
 import type { GroundTruth } from "../../src/sim/ground-truth.js";
 import { type ArchivedReading, segmentsOf } from "../../src/wire/archive-layout.js";
 import { type Decoded, decodeReading } from "../../src/wire/decode-reading.js";
-import { partitionOf, partitionStream } from "../../src/wire/names.js";
+import { PARTITIONS, partitionOf, partitionStream } from "../../src/wire/names.js";
+import { FakeClock } from "./fake-clock.js";
 import { queryArchive } from "./archive-run.js";
 
 /** A meter's energy in one quarter hour, in Wh, keyed `<meter> <ISO start>`. */
@@ -27,13 +30,29 @@ export async function streamReadings(bus: Bus, communityId: string): Promise<Arr
   return readings;
 }
 
-/** Writes readings into an archive as the archiver does: a segment per community and UTC day, named for partition 0 and `tag`. */
-export async function writeArchive(dir: string, readings: readonly ArchivedReading[], tag = "t"): Promise<void> {
+/** Writes readings into an archive as the archiver does: a segment per community and UTC day, named for `partition` and `tag`. */
+export async function writeArchive(dir: string, readings: readonly ArchivedReading[], tag = "t", partition = 0): Promise<void> {
   const segments = await ParquetSegments.open(dir);
   try {
-    for (const segment of segmentsOf(0, readings, tag)) await segments.write(segment);
+    for (const segment of segmentsOf(partition, readings, tag)) await segments.write(segment);
   } finally {
     segments.close();
+  }
+}
+
+/** One pass of the archiver's compactor over every partition of the archive in `dir`, at wall-clock `nowMs`; any failure throws. */
+export async function compactArchive(dir: string, nowMs: number, tag = "day1"): Promise<CompactorStats> {
+  const days = await ParquetDays.open(dir);
+  const errors: unknown[] = [];
+  try {
+    const partitions = Array.from({ length: PARTITIONS }, (_, partition) => partition);
+    const compactor = Compactor.start(days, { clock: new FakeClock(nowMs), partitions: () => partitions, tag: () => tag, onError: (err) => errors.push(err) });
+    await compactor.pass();
+    await compactor.stop();
+    if (errors.length) throw errors[0];
+    return compactor.stats;
+  } finally {
+    days.close();
   }
 }
 

@@ -145,6 +145,8 @@ export class FakeExportFiles implements ExportFiles {
  */
 export class FakeDayStore implements DayStore {
   readonly files = new Map<string, readonly number[]>();
+  /** The energy files by path (`energy_15m/…`), each as the stream sequences of the readings it was computed from. */
+  readonly energy = new Map<string, readonly number[]>();
   readonly calls: string[] = [];
   failAt: number | undefined;
 
@@ -154,20 +156,27 @@ export class FakeDayStore implements DayStore {
   }
 
   async days(): Promise<ArchiveDay[]> {
-    const days = new Map<string, ArchiveDay & { files: string[] }>();
+    const days = new Map<string, ArchiveDay & { files: string[]; energy: string[] }>();
     for (const path of this.files.keys()) {
       const [community, day, name] = path.split("/") as [string, string, string];
       const key = `${community}/${day}`;
       let entry = days.get(key);
-      if (!entry) days.set(key, (entry = { communityId: community.slice("community_id=".length), date: day.slice("date=".length), files: [] }));
+      if (!entry) days.set(key, (entry = { communityId: community.slice("community_id=".length), date: day.slice("date=".length), files: [], energy: [] }));
       entry.files.push(name);
     }
+    for (const path of this.energy.keys()) days.get(path.split("/").slice(1, 3).join("/"))?.energy.push(path.split("/")[3]!);
     return [...days.values()];
   }
 
   async merge(inputs: readonly string[], temporary: string): Promise<void> {
     this.step(`merge ${inputs.length} → ${temporary}`);
     this.files.set(temporary, [...new Set(inputs.flatMap((input) => this.files.get(input)!))]);
+  }
+
+  /** An energy file holds the stream sequences of the readings files it was computed from. */
+  async writeEnergy(readings: readonly string[], dates: readonly string[], target: string): Promise<void> {
+    this.step(`energy ${dates.join(" ")} from ${readings.length} → ${target}`);
+    this.energy.set(target, [...new Set(readings.flatMap((path) => this.files.get(path)!))]);
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -183,11 +192,14 @@ export class FakeDayStore implements DayStore {
   async remove(path: string): Promise<void> {
     this.step(`remove ${path}`);
     this.files.delete(path);
+    this.energy.delete(path);
   }
 
   async removeDay(communityId: string, date: string): Promise<void> {
     this.step(`remove day ${communityId} ${date}`);
-    for (const path of [...this.files.keys()]) if (path.startsWith(`community_id=${communityId}/date=${date}/`)) this.files.delete(path);
+    const folder = `community_id=${communityId}/date=${date}/`;
+    for (const path of [...this.files.keys()]) if (path.startsWith(folder)) this.files.delete(path);
+    for (const path of [...this.energy.keys()]) if (path.startsWith(`energy_15m/${folder}`)) this.energy.delete(path);
   }
 
   /** What a reader's `*.parquet` glob sees: each visible file's stream sequences, by path. */

@@ -69,7 +69,14 @@ async function rowsOf(dir: string): Promise<string[]> {
 }
 
 const distinct = (rows: readonly string[]): string[] => [...new Set(rows)];
-const parquetFiles = (dir: string): string[] => readdirSync(dir, { recursive: true }).map(String).filter((entry) => entry.endsWith(".parquet")).sort();
+const allParquet = (dir: string): string[] => readdirSync(dir, { recursive: true }).map(String).filter((entry) => entry.endsWith(".parquet")).sort();
+/** The readings files (the energy folder's quarter hours left out). */
+const parquetFiles = (dir: string): string[] => allParquet(dir).filter((entry) => !entry.startsWith("energy_15m/"));
+/** The days' energy files, as `<date>: <before>~<day>~<after>` with each compacted file's stem as `compacted`. */
+const energyFiles = (dir: string): string[] =>
+  allParquet(dir)
+    .filter((entry) => entry.startsWith("energy_15m/"))
+    .map((entry) => entry.replace(/^energy_15m\/community_id=[^/]+\/date=([^/]+)\//, "$1: ").replace(/p\d-\d{12}-\d{12}-day[0-9a-z]+/g, "compacted"));
 
 async function compactOnce(store: DayStore, onError?: (err: unknown) => void): Promise<Compactor> {
   const compactor = Compactor.start(store, { clock: clock(), partitions: () => [P], onError: onError ?? ((err) => expect.fail(String(err))) });
@@ -96,6 +103,8 @@ describe("compaction on real Parquet", () => {
       `community_id=${C}/date=2026-06-21/compacted`,
       `community_id=${C}/date=2026-06-22/compacted`,
     ]);
+    // Each day's quarter hours, computed from its file and its neighbour's, beside (not among) the readings.
+    expect(energyFiles(dir)).toEqual(["2026-06-21: none~compacted~compacted.parquet", "2026-06-22: compacted~compacted~none.parquet"]);
     expect(await rowsOf(dir)).toEqual(before);
     const segments = await ParquetSegments.open(dir);
     try {
@@ -112,8 +121,8 @@ describe("compaction on real Parquet", () => {
   });
 
   it("a crash at any step of a compaction loses and duplicates nothing, and the next pass leaves one file a day", { timeout: 120_000 }, async () => {
-    // merge, rename, sync the folder, remove each of the five segments, sync the folder.
-    const CALLS = 4 + 5;
+    // merge, rename, sync the folder, remove each of the five segments, sync the folder, write the day's quarter hours.
+    const CALLS = 5 + 5;
     for (let failAt = 0; failAt < CALLS; failAt += 1) {
       const dir = mkdtempSync(join(base, `crash-${failAt}-`));
       // One day (22:00 to 23:00), five segments.
@@ -142,6 +151,7 @@ describe("compaction on real Parquet", () => {
         days.close();
       }
       expect(parquetFiles(dir), `after a crash at call ${failAt}`).toHaveLength(1);
+      expect(energyFiles(dir), `after a crash at call ${failAt}`).toEqual(["2026-06-21: none~compacted~none.parquet"]);
       expect(await rowsOf(dir), `after a crash at call ${failAt}`).toEqual(before);
     }
   });

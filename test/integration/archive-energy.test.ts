@@ -4,7 +4,8 @@
  * its own phase with jitter) with duplicates, reordered and lost readings and meters going
  * silent, archived by the archiver, holds exactly one row per published valid reading, and every meter's energy per complete
  * quarter hour from `meter_energy_15m` equals the simulator's ground truth (the same rule, in
- * TypeScript) to the bit — at each cadence.
+ * TypeScript) to the bit — at each cadence, and again once the day is compacted and its quarter
+ * hours are read from the file computed at compaction.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,7 +22,7 @@ import { planSimulation } from "../../src/sim/setup.js";
 import { Simulator } from "../../src/sim/simulator.js";
 import { decodeReading } from "../../src/wire/decode-reading.js";
 import type { OutgoingMessage, ReadingSink, SinkDone } from "../../src/wire/reading-sink.js";
-import { type QuarterEnergy, archivedQuarters, maxDifferenceWh, streamReadings, truthQuarters } from "../helpers/archive-energy.js";
+import { type QuarterEnergy, archivedQuarters, compactArchive, maxDifferenceWh, streamReadings, truthQuarters } from "../helpers/archive-energy.js";
 import { archived, queryArchive } from "../helpers/archive-run.js";
 import { count } from "../helpers/faults.js";
 import { startTestStack, type TestStack } from "../helpers/stack.js";
@@ -156,9 +157,15 @@ describe("the archive's 15-minute energy", () => {
       expect(quarters.size, name).toBeGreaterThan(0);
       return `${name}: ${meters.size} meters, ${quarters.size} quarter hours, max |diff| ${maxDifferenceWh(quarters, ofMeters(expected, meters))} Wh`;
     });
+    // Compacted as the archiver does once the day is over: the day's quarter hours are then read from the file computed at compaction, and are the same.
+    const compacted = await compactArchive(dir, Date.UTC(2026, 5, 22, 2));
+    expect(compacted.energy).toBe(1);
+    const precomputed = await archivedQuarters(dir, COMMUNITY, 0, toMs);
+    expect(precomputed).toEqual(expected);
+    expect(maxDifferenceWh(precomputed, expected)).toBe(0);
     console.log(
       `${count(rows)} rows = published valid readings (${count(sink.messages)} messages with duplicates), ${perMeter.length} meters, ` +
-        `${actual.size} meter quarter hours up to ${new Date(toMs).toISOString()} equal the ground truth (max |diff| ${maxDifferenceWh(actual, expected)} Wh); ${lines.join("; ")}`,
+        `${actual.size} meter quarter hours up to ${new Date(toMs).toISOString()} equal the ground truth (max |diff| ${maxDifferenceWh(actual, expected)} Wh), also once compacted with the day's quarter hours computed then (${compacted.compactions} day compacted); ${lines.join("; ")}`,
     );
   });
 });

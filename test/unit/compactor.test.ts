@@ -9,6 +9,8 @@ const C = "c1";
 const P = partitionOf(C);
 const DATE = "2026-06-21";
 const FOLDER = `community_id=${C}/date=${DATE}`;
+/** The energy file of the day compacted with tag day1, alone (no neighbours). */
+const ENERGY = `energy_15m/${FOLDER}/none~p${P}-000000000001-000000000007-day1~none.parquet`;
 const seg = (first: number, last: number, tag: string): string => `p${P}-${String(first).padStart(12, "0")}-${String(last).padStart(12, "0")}-${tag}.parquet`;
 
 /** Three segments of a finished day; the second and third overlap in one stream sequence (a pass that crashed after its rename is like that). */
@@ -45,13 +47,15 @@ describe("the compactor", () => {
       `remove ${FOLDER}/${seg(4, 6, "b")}`,
       `remove ${FOLDER}/${seg(6, 7, "c")}`,
       `sync ${FOLDER}`,
+      `energy ${DATE} 2026-06-22 from 1 → ${ENERGY}`,
     ]);
     expect([...store.files]).toEqual([[output, [1, 2, 3, 4, 5, 6, 7]]]);
-    expect(compactor.stats).toEqual({ compactions: 1, merged: 3, expired: 0 });
+    expect([...store.energy]).toEqual([[ENERGY, [1, 2, 3, 4, 5, 6, 7]]]);
+    expect(compactor.stats).toEqual({ compactions: 1, merged: 3, expired: 0, energy: 1 });
   });
 
   it("a crash at any step loses and duplicates nothing, and the next pass leaves one file with every stream sequence once", async () => {
-    const steps = 7;
+    const steps = 8;
     for (let failAt = 0; failAt < steps; failAt += 1) {
       const store = storeWithDay();
       store.failAt = failAt;
@@ -62,6 +66,10 @@ describe("the compactor", () => {
       const left = [...store.files].filter(([path]) => !path.endsWith(".tmp"));
       expect(left.length, `after a crash at step ${failAt}`).toBe(1);
       expect([...left[0]![1]].sort((a, b) => a - b), `after a crash at step ${failAt}`).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      // The day's quarter hours, computed from that one file (named for it) and nothing else.
+      const [name, seqs] = [...store.energy].at(-1)!;
+      expect(name, `after a crash at step ${failAt}`).toBe(`energy_15m/${left[0]![0].replace(/\.parquet$/, "").replace("/p", "/none~p")}~none.parquet`);
+      expect([...seqs].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     }
   });
 
@@ -99,6 +107,23 @@ describe("the compactor", () => {
     const { compactor } = await onePass(store, { retentionMs: 12 * HOUR, onExpired: (day) => expired.push(`${day.communityId} ${day.date}`) });
     expect(expired).toEqual([`${C} ${DATE}`]);
     expect([...store.files.keys()]).toEqual([`community_id=${C}/date=2026-06-22/${seg(8, 8, "a")}`]);
-    expect(compactor.stats).toEqual({ compactions: 0, merged: 0, expired: 1 });
+    expect(compactor.stats).toEqual({ compactions: 0, merged: 0, expired: 1, energy: 0 });
+  });
+
+  it("computes a finished day's quarter hours again when a late segment is merged into it, and its neighbour's, whose edge depends on it; the stale files go", async () => {
+    const store = new FakeDayStore();
+    store.put(C, "2026-06-20", seg(1, 1, "day0"), [1]);
+    store.put(C, DATE, seg(2, 2, "day0"), [2]);
+    const first = await onePass(store);
+    expect(first.compactor.stats.energy).toBe(2);
+    store.put(C, DATE, seg(3, 3, "late"), [3]);
+    const { compactor, errors } = await onePass(store, { tag: () => "day2" });
+    expect(errors).toEqual([]);
+    expect(compactor.stats).toEqual({ compactions: 1, merged: 2, expired: 0, energy: 2 });
+    const merged = `p${P}-000000000002-000000000003-day2`;
+    expect([...store.energy]).toEqual([
+      [`energy_15m/community_id=${C}/date=2026-06-20/none~p${P}-000000000001-000000000001-day0~${merged}.parquet`, [1, 2, 3]],
+      [`energy_15m/${FOLDER}/p${P}-000000000001-000000000001-day0~${merged}~none.parquet`, [1, 2, 3]],
+    ]);
   });
 });
