@@ -7,7 +7,7 @@
 // archiver's compactor leaves it once the month is over (its Compactor and ParquetDays, with a
 // clock past the last day's margin: each day's quarter hours computed once, into energy_15m/).
 // Usage: npm run bench:archive   Prints the figures, writes bench/results/archive-query.json,
-// exits 99 when the compacted archive's median misses the target (as `ecwatch bench` does for its thresholds).
+// exits 99 when the compacted archive's settlement as CSV (ecwatch query --csv: DuckDB writes the rows) misses the target (as `ecwatch bench` does for its thresholds).
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,6 +59,8 @@ async function timeQuery(archive) {
   const timesMs = [];
   const cpuTimesMs = [];
   const duckdbTimesMs = [];
+  const csvTimesMs = [];
+  const csvFile = join(archive, "..", "rows.csv");
   let result;
   try {
     for (let i = 0; i < WARMUP + RUNS; i += 1) {
@@ -69,10 +71,16 @@ async function timeQuery(archive) {
       const { user, system } = process.cpuUsage(cpu);
       const alone = performance.now();
       await query.connection.runAndReadAll(QUERY);
+      const duckdbMs = performance.now() - alone;
+      // `ecwatch query --csv`: DuckDB writes the rows itself.
+      const csvStarted = performance.now();
+      await query.copyCsv(QUERY, csvFile);
+      const csvMs = performance.now() - csvStarted;
       if (i >= WARMUP) {
         timesMs.push(ms);
         cpuTimesMs.push((user + system) / 1_000);
-        duckdbTimesMs.push(performance.now() - alone);
+        duckdbTimesMs.push(duckdbMs);
+        csvTimesMs.push(csvMs);
       }
     }
   } finally {
@@ -89,6 +97,8 @@ async function timeQuery(archive) {
     cpuTimesMs,
     duckdbMedianMs: percentile([...duckdbTimesMs].sort((a, b) => a - b), 50),
     duckdbTimesMs,
+    csvMedianMs: percentile([...csvTimesMs].sort((a, b) => a - b), 50),
+    csvTimesMs,
   };
 }
 
@@ -133,12 +143,13 @@ try {
   const written = await timeQuery(join(dir, "written"));
   const precomputed = await timeQuery(compacted);
   if (JSON.stringify(written.result) !== JSON.stringify(precomputed.result)) throw new Error("the compacted archive's quarter hours differ from those computed from the readings");
-  const met = precomputed.medianMs < TARGET_MS;
+  // A settlement is taken out as CSV (`ecwatch query --csv … > june.csv`): the target is on that path.
+  const met = precomputed.csvMedianMs < TARGET_MS;
   for (const [name, timed] of [["as written (computed at each query)", written], ["compacted (quarter hours computed at compaction)", precomputed]]) {
     if (timed.rows !== expectedRows) throw new Error(`the query returned ${timed.rows} rows, not ${expectedRows}`);
-    console.log(`meter_energy_15m, ${DAYS} days × ${METERS} meters (${timed.rows.toLocaleString("en")} rows), ${RUNS} runs, ${name}: median ${timed.medianMs.toFixed(1)} ms, p90 ${timed.p90Ms.toFixed(1)} ms, CPU ${timed.cpuMedianMs.toFixed(0)} ms (median, both threads); DuckDB alone (rows not converted to JSON) median ${timed.duckdbMedianMs.toFixed(1)} ms`);
+    console.log(`meter_energy_15m, ${DAYS} days × ${METERS} meters (${timed.rows.toLocaleString("en")} rows), ${RUNS} runs, ${name}: median ${timed.medianMs.toFixed(1)} ms, p90 ${timed.p90Ms.toFixed(1)} ms, CPU ${timed.cpuMedianMs.toFixed(0)} ms (median, both threads); DuckDB alone (rows not converted to JSON) median ${timed.duckdbMedianMs.toFixed(1)} ms; as CSV written by DuckDB (ecwatch query --csv) median ${timed.csvMedianMs.toFixed(1)} ms`);
   }
-  console.log(`target < ${TARGET_MS} ms on the compacted archive: ${met ? "met" : "MISSED"}; the same ${expectedRows.toLocaleString("en")} rows in both`);
+  console.log(`target < ${TARGET_MS} ms for the settlement as CSV on the compacted archive: ${met ? "met" : "MISSED"}; the same ${expectedRows.toLocaleString("en")} rows in both`);
   const figures = ({ result: _rows, ...timed }) => timed;
   const report = {
     at: new Date().toISOString(),

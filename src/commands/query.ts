@@ -1,5 +1,10 @@
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { ExitCode, UsageError } from "../errors.js";
-import { ARCHIVE_SCHEMA } from "../duckdb/archive-query.js";
+import { ARCHIVE_SCHEMA, type ArchiveQuery } from "../duckdb/archive-query.js";
 import { openArchiveQuery } from "../app/archive.js";
 import { resolveArchiveDir } from "../config/archive-dir.js";
 
@@ -11,14 +16,8 @@ export interface QueryFlags {
   readonly schema?: boolean;
 }
 
-/** A value as a cell of the table or the CSV. */
+/** A value as a cell of the table. */
 const cell = (value: unknown): string => (value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value));
-
-/** RFC 4180: quoted when it holds a comma, a quote or a line break. */
-const csvCell = (value: unknown): string => {
-  const text = cell(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-};
 
 /** Columns padded to their widest cell; numbers right-aligned. */
 function table(columns: readonly string[], rows: ReadonlyArray<Readonly<Record<string, unknown>>>): string {
@@ -29,6 +28,18 @@ function table(columns: readonly string[], rows: ReadonlyArray<Readonly<Record<s
   return [line(columns), line(widths.map((width) => "─".repeat(width))), ...cells.map(line), `(${rows.length} row${rows.length === 1 ? "" : "s"})`].join("\n");
 }
 
+/** CSV written by DuckDB into a temporary file, then copied to stdout (a pipe or a file, whichever it is). */
+async function printCsv(query: ArchiveQuery, sql: string): Promise<void> {
+  const folder = await mkdtemp(join(tmpdir(), "ecwatch-query-"));
+  try {
+    const file = join(folder, "rows.csv");
+    await query.copyCsv(sql, file);
+    await pipeline(createReadStream(file), process.stdout, { end: false });
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
 export async function runQuery(sql: string | undefined, flags: QueryFlags): Promise<ExitCode> {
   if (flags.schema) {
     for (const { name, explanation } of ARCHIVE_SCHEMA) process.stdout.write(`${name}  ${explanation}\n`);
@@ -37,10 +48,11 @@ export async function runQuery(sql: string | undefined, flags: QueryFlags): Prom
   if (!sql?.trim()) throw new UsageError("Give the SQL to run, e.g. ecwatch query \"SELECT count(*) FROM readings\".", "Run `ecwatch query --schema` for the tables and views.");
   const query = await openArchiveQuery(resolveArchiveDir(flags.dir));
   try {
-    const { columns, rows } = await query.run(sql);
-    if (flags.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-    else if (flags.csv) process.stdout.write(`${[columns.map(csvCell).join(","), ...rows.map((row) => columns.map((column) => csvCell(row[column])).join(","))].join("\n")}\n`);
-    else process.stdout.write(`${table(columns, rows)}\n`);
+    if (flags.csv) await printCsv(query, sql);
+    else {
+      const { columns, rows } = await query.run(sql);
+      process.stdout.write(flags.json ? `${JSON.stringify(rows)}\n` : `${table(columns, rows)}\n`);
+    }
   } finally {
     query.close();
   }

@@ -142,8 +142,9 @@ describe("the archive", () => {
   });
 
   it("query refuses writes and bad SQL with one sentence and exit code 2", { timeout: 60_000 }, async () => {
-    for (const sql of ["COPY (SELECT 1) TO 'x.parquet'", "CREATE TABLE t (a INT)", "DROP VIEW readings", "SELECT * FROM nowhere"]) {
-      const run = await runCli(["query", "--dir", archiveDir, sql]);
+    // --csv has DuckDB write the rows itself (a COPY of the SELECT): it refuses the same.
+    for (const [sql, csv] of ["COPY (SELECT 1) TO 'x.parquet'", "CREATE TABLE t (a INT)", "DROP VIEW readings", "SELECT * FROM nowhere", "SELECT 1) TO 'x.csv' (FORMAT csv); SELECT (1"].flatMap((q) => [[q, false], [q, true]] as const)) {
+      const run = await runCli(["query", "--dir", archiveDir, ...(csv ? ["--csv"] : []), sql]);
       expect(run.code, sql).toBe(2);
       expect(run.stderr.trim().split("\n")[0], sql).toMatch(/^(ecwatch: )?(The archive is read-only: only a SELECT runs|The query failed: )/);
     }
