@@ -1,8 +1,9 @@
 import { Command } from "commander";
 import { exitCodeOf, exitNow, type StatusReport } from "./cli/exit.js";
 import { addCommand, examples } from "./cli/option-table.js";
-import { aggregate, archive, bench, doctor, reset, serve, sim, up } from "./cli-program/run-commands.js";
-import { exportCommand, history, meters, monitor, query, tail, wearEmu } from "./cli-program/view-commands.js";
+import { archive, exportCommand, query } from "./cli-program/archive-commands.js";
+import { aggregate, bench, doctor, reset, serve, sim, up } from "./cli-program/run-commands.js";
+import { history, meters, monitor, tail, wearEmu } from "./cli-program/view-commands.js";
 import { ExitCode } from "./errors.js";
 import { redactSecrets } from "./url.js";
 import { VERSION } from "./version.js";

@@ -1,6 +1,5 @@
 import { InvalidArgumentError } from "commander";
 import type { AggregateFlags } from "../commands/aggregate.js";
-import type { ArchiveFlags } from "../commands/archive.js";
 import type { BenchFlags } from "../commands/bench.js";
 import type { DoctorFlags } from "../commands/doctor.js";
 import type { ResetFlags } from "../commands/reset.js";
@@ -13,7 +12,6 @@ import { UsageError } from "../errors.js";
 import {
   apiFlag,
   apiArchiveDirFlag,
-  archiveDirFlag,
   corsFlag,
   logLevelFlag,
   natsFlag,
@@ -266,22 +264,6 @@ export const aggregate: CommandSpec<AggregateFlags> = {
   }),
   examples: ["ecwatch aggregate", "ecwatch aggregate --nats nats://127.0.0.1:4222 --redis redis://127.0.0.1:6379 --stale-after 1m", "ecwatch aggregate --metrics-port 9464 --log-level debug"],
   run: async (flags) => (await import("../commands/aggregate.js")).runAggregate(flags),
-};
-
-/** `ecwatch archive`: every valid reading into Parquet segments (issue 22). */
-export const archive: CommandSpec<ArchiveFlags> = {
-  name: "archive",
-  description: "keep every valid reading: Parquet segments community_id=<id>/date=<YYYY-MM-DD>/ in a directory, for `ecwatch query` and any engine that reads Parquet",
-  options: optionTable<ArchiveFlags>()({
-    nats: natsFlag,
-    dir: archiveDirFlag,
-    flushEvery: durationFlag("--flush-every <duration>", "write what waits at least this often (sooner by size)", { min: 100, default: 10_000 }),
-    retentionAge: durationFlag("--retention-age <duration>", "remove the days of its partitions that ended more than this long ago (default: keep every day)"),
-    logLevel: logLevelFlag,
-    ...natsSecurityFlags,
-  }),
-  examples: ["ecwatch archive", "ecwatch archive --dir /var/lib/ecwatch/archive --nats nats://10.0.0.5:4222 --retention-age 400d", 'ecwatch query "SELECT count(*) FROM readings"'],
-  run: async (flags) => (await import("../commands/archive.js")).runArchive(flags),
 };
 
 /** `ecwatch serve`: the REST + SSE API. */
